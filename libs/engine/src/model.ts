@@ -1,0 +1,153 @@
+/**
+ * Vendor-neutral model shared by the catalog, the rule engine, the connectors and the API.
+ * Everything here is plain data so the engine stays pure and results are easy to serialise and hash.
+ */
+
+export const ROLES = ['master', 'probe', 'agent', 'agentless', 'console'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const VENDORS = ['pfsense', 'fortios', 'opnsense'] as const;
+export type Vendor = (typeof VENDORS)[number];
+
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** Inclusive port range; a single port has `from === to`. */
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/** `collector` means "the source node's collector" (resolved per node), not a role. */
+export type FlowTarget = Role | 'collector';
+
+export interface CatalogFlow {
+  /** Stable id, unique across all catalog versions (e.g. `v9-agent-hids`). */
+  id: string;
+  /** Catalog version this flow belongs to (e.g. `utmstack-v9`). */
+  version: string;
+  from: Role;
+  to: FlowTarget;
+  protocol: Protocol;
+  ports: PortRange[];
+  purpose: string;
+  /** When set, the flow only applies to source nodes that list this selector (agentless log types, v11 integrations). */
+  selector?: string | null;
+  /** True for operator-defined flows stored in the database. */
+  custom?: boolean;
+}
+
+export interface SiteInput {
+  id: string;
+  name: string;
+  catalogVersion: string;
+}
+
+export interface ZoneInput {
+  id: string;
+  siteId: string;
+  name: string;
+  /** IPv4 and/or IPv6 CIDRs in canonical form. */
+  cidrs: string[];
+}
+
+export interface NodeInput {
+  id: string;
+  siteId: string;
+  name: string;
+  role: Role;
+  /** IPs or CIDRs (IPv4 or IPv6); a CIDR stands for a group of hosts. */
+  addresses: string[];
+  collectorId?: string | null;
+  selectors: string[];
+}
+
+export interface DeviceInterfaceInput {
+  /** Vendor interface name (`lan`, `opt1`, `port3`). */
+  name: string;
+  /** `external` means "everything not behind another interface" (WAN, internet, other sites). */
+  external: boolean;
+  /** Zones of the device's own site behind this interface (empty when external). */
+  zoneIds: string[];
+}
+
+export interface DeviceInput {
+  id: string;
+  siteId: string;
+  name: string;
+  vendor: Vendor;
+  interfaces: DeviceInterfaceInput[];
+}
+
+export interface Inventory {
+  sites: SiteInput[];
+  zones: ZoneInput[];
+  nodes: NodeInput[];
+  devices: DeviceInput[];
+}
+
+export interface EngineOptions {
+  /** Prefix of every managed name (default `utm_`). */
+  prefix?: string;
+}
+
+export type AddressFamily = 4 | 6;
+
+/** A named set of addresses of one family; `entries` are canonical CIDRs (hosts as /32 or /128), summarised exactly. */
+export interface AddressObject {
+  name: string;
+  family: AddressFamily;
+  entries: string[];
+  /** Human-readable description of what the object stands for ("agents of Branch-1"). */
+  description: string;
+}
+
+/** A named set of ports of one protocol, ranges merged and sorted. */
+export interface ServiceObject {
+  name: string;
+  protocol: Protocol;
+  ports: PortRange[];
+  description: string;
+}
+
+export interface RuleExplanation {
+  flowId: string;
+  catalogVersion: string;
+  purpose: string;
+  sourceNodeIds: string[];
+  destinationNodeIds: string[];
+  /** e.g. "agents of Branch-1 → collector hq-master: HIDS agent communication, 1514-1516/tcp" */
+  text: string;
+}
+
+/** One allow rule: exactly one source object, destination object and service object. */
+export interface Rule {
+  name: string;
+  /** Position in the device's managed block, 0-based, deterministic. */
+  order: number;
+  /** Interface where the traffic enters the device (vendor interface name). */
+  ingress: string;
+  /** Interface where the traffic leaves the device. */
+  egress: string;
+  family: AddressFamily;
+  source: string;
+  destination: string;
+  service: string;
+  protocol: Protocol;
+  flowIds: string[];
+  sourceNodeIds: string[];
+  destinationNodeIds: string[];
+  explanations: RuleExplanation[];
+}
+
+export interface RuleSet {
+  deviceId: string;
+  deviceName: string;
+  vendor: Vendor;
+  prefix: string;
+  addresses: AddressObject[];
+  services: ServiceObject[];
+  rules: Rule[];
+  /** Stable hash (hex) of the whole rule set; changes only when the rule set does. */
+  hash: string;
+}
