@@ -1,0 +1,50 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { Request } from 'express';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import type { GraphQLContext } from './common/graphql/graphql-context';
+import { createValidationPipe } from './common/http/validation.pipe';
+import type { ConfigOverrides } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { InventoryLoaderFactory } from './inventory/inventory.loaders';
+import { InventoryModule } from './inventory/inventory.module';
+import { LoggingModule } from './logging/logging.module';
+
+@Module({})
+export class AppModule {
+  /** `overrides` replace values read from the environment (tests use an in-memory database). */
+  static forRoot(overrides: ConfigOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(overrides),
+        LoggingModule,
+        DatabaseModule,
+        HealthModule,
+        InventoryModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          imports: [InventoryModule],
+          inject: [InventoryLoaderFactory],
+          useFactory: (loaders: InventoryLoaderFactory): ApolloDriverConfig => ({
+            autoSchemaFile: true,
+            sortSchema: true,
+            path: '/graphql',
+            playground: false,
+            introspection: true,
+            includeStacktraceInErrorResponses: false,
+            context: ({ req }: { req: Request }): GraphQLContext => ({ req, loaders: loaders.create() }),
+          }),
+        }),
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { GqlContextType } from '@nestjs/graphql';
+import type { Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
+import { normaliseError } from './error-mapping';
+
+/**
+ * Renders every error once: `application/problem+json` (RFC 9457) over HTTP, a GraphQL error with
+ * `extensions.code` over GraphQL. Registered as APP_FILTER so test apps behave like production.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): GraphQLError | void {
+    const problem = normaliseError(exception);
+    if (problem.unexpected) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    if (host.getType<GqlContextType>() === 'graphql') {
+      return new GraphQLError(problem.detail, {
+        extensions: {
+          code: problem.code,
+          status: problem.status,
+          ...(problem.errors.length ? { errors: problem.errors } : {}),
+          ...problem.details,
+        },
+      });
+    }
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
+    const request = http.getRequest<Request & { id?: unknown }>();
+    if (response.headersSent) return;
+    response
+      .status(problem.status)
+      .type('application/problem+json')
+      .json({
+        type: `https://utm-firewall-orchestrator/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`,
+        title: problem.title,
+        status: problem.status,
+        code: problem.code,
+        detail: problem.detail,
+        instance: request.originalUrl,
+        ...(request.id !== undefined ? { requestId: String(request.id) } : {}),
+        ...(problem.errors.length ? { errors: problem.errors } : {}),
+        ...problem.details,
+      });
+  }
+}

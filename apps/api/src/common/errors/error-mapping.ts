@@ -1,0 +1,109 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { Prisma } from '@app/persistence';
+import { DomainError, type ErrorCode, type FieldError } from './domain-error';
+
+/** The one place where error codes meet transport statuses. */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: HttpStatus.BAD_REQUEST,
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  CONFLICT: HttpStatus.CONFLICT,
+  UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
+  UNPROCESSABLE: HttpStatus.UNPROCESSABLE_ENTITY,
+  RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  UPSTREAM_ERROR: HttpStatus.BAD_GATEWAY,
+  INTERNAL_SERVER_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
+};
+
+const CODE_BY_HTTP_STATUS = new Map<number, ErrorCode>(
+  (Object.entries(HTTP_STATUS_BY_CODE) as [ErrorCode, number][]).map(([code, status]) => [status, code]),
+);
+
+export interface NormalisedError {
+  status: number;
+  code: ErrorCode;
+  title: string;
+  detail: string;
+  errors: FieldError[];
+  details: Record<string, unknown>;
+  /** Unexpected errors are logged with their stack; expected ones are not. */
+  unexpected: boolean;
+}
+
+export function normaliseError(error: unknown): NormalisedError {
+  if (error instanceof DomainError) return fromCode(error.code, error.message, error.errors, error.details);
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrisma(error);
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = CODE_BY_HTTP_STATUS.get(status) ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : typeof (response as { message?: unknown }).message === 'string'
+          ? (response as { message: string }).message
+          : error.message;
+    return { ...fromCode(code, message), status, unexpected: status >= 500 };
+  }
+  if (isBodyParserError(error)) {
+    return { ...fromCode('BAD_USER_INPUT', error.message), status: error.status };
+  }
+  return { ...fromCode('INTERNAL_SERVER_ERROR', 'Internal server error'), unexpected: true };
+}
+
+function fromCode(
+  code: ErrorCode,
+  detail: string,
+  errors: FieldError[] = [],
+  details: Record<string, unknown> = {},
+): NormalisedError {
+  const status = HTTP_STATUS_BY_CODE[code];
+  return { status, code, title: TITLES[code], detail, errors, details, unexpected: status >= 500 };
+}
+
+function fromPrisma(error: Prisma.PrismaClientKnownRequestError): NormalisedError {
+  // Services check these conditions first; this mapping covers races between check and write.
+  const target = describeTarget(error.meta);
+  switch (error.code) {
+    case 'P2002':
+      return fromCode('CONFLICT', `A record with the same ${target || 'unique value'} already exists`);
+    case 'P2003':
+      return fromCode('CONFLICT', `The record is still referenced (${target || 'foreign key'})`);
+    case 'P2025':
+      return fromCode('NOT_FOUND', 'Record not found');
+    default:
+      return { ...fromCode('INTERNAL_SERVER_ERROR', 'Internal server error'), unexpected: true };
+  }
+}
+
+function describeTarget(meta: Record<string, unknown> | undefined): string {
+  const target = meta?.target ?? meta?.field_name ?? meta?.constraint;
+  if (Array.isArray(target)) return target.join(', ');
+  return typeof target === 'string' ? target : '';
+}
+
+function isBodyParserError(error: unknown): error is { status: number; message: string; type: string } {
+  const candidate = error as { status?: unknown; type?: unknown };
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.status === 'number' &&
+    candidate.status >= 400 &&
+    candidate.status < 500 &&
+    typeof candidate.type === 'string'
+  );
+}
+
+const TITLES: Record<ErrorCode, string> = {
+  BAD_USER_INPUT: 'Bad Request',
+  NOT_FOUND: 'Not Found',
+  CONFLICT: 'Conflict',
+  UNAUTHENTICATED: 'Unauthorized',
+  FORBIDDEN: 'Forbidden',
+  PRECONDITION_FAILED: 'Precondition Failed',
+  UNPROCESSABLE: 'Unprocessable Entity',
+  RATE_LIMITED: 'Too Many Requests',
+  UPSTREAM_ERROR: 'Bad Gateway',
+  INTERNAL_SERVER_ERROR: 'Internal Server Error',
+};

@@ -1,0 +1,26 @@
+import { applyDecorators } from '@nestjs/common';
+import { IsOptional, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+
+/** Field may be omitted, but `null` is validated (and refused) like any other value. */
+export function OptionalNotNull(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/** Field may be omitted or `null` (which clears it). */
+export function OptionalNullable(): PropertyDecorator {
+  return IsOptional();
+}
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/;
+
+/** Inventory names: 1-63 characters, letters, digits, space, `.`, `_`, `-`, starting with a letter or digit. */
+export function IsInventoryName(): PropertyDecorator {
+  return applyDecorators(
+    MinLength(1),
+    MaxLength(63),
+    Matches(NAME_PATTERN, {
+      message: ({ property }) =>
+        `${property} must start with a letter or digit and contain only letters, digits, spaces, ".", "_" or "-"`,
+    }),
+  );
+}

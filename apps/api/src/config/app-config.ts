@@ -1,0 +1,86 @@
+import { isAbsolute, resolve } from 'node:path';
+import { isValidKey } from '@app/persistence';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Validated, typed configuration; built once at start from the environment (plus overrides in tests). */
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Unset → embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory; `null` → in-memory (tests only). Also holds the generated secret key. */
+  dataDir: string | null;
+  /** Unset → generated into `<dataDir>/secret.key` (0600), or ephemeral when in-memory. */
+  secretKey?: string;
+  logLevel: LogLevel;
+  migrationsDir: string;
+  databasePoolSize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type ConfigOverrides = Partial<AppConfig>;
+
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = {}): AppConfig {
+  const problems: string[] = [];
+  const port = parseIntIn(env.PORT, 3000, 0, 65535, 'PORT', problems);
+  const databasePoolSize = parseIntIn(env.DATABASE_POOL_SIZE, 10, 1, 200, 'DATABASE_POOL_SIZE', problems);
+  const databaseUrl = blankToUndefined(env.DATABASE_URL);
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded database)');
+  }
+  const secretKey = blankToUndefined(env.SECRET_KEY);
+  if (secretKey !== undefined && !isValidKey(secretKey)) {
+    problems.push('SECRET_KEY must be 64 hex characters or base64 of 32 random bytes (e.g. `openssl rand -hex 32`)');
+  }
+  const logLevel = (blankToUndefined(env.LOG_LEVEL) ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const host = blankToUndefined(env.HOST) ?? '0.0.0.0';
+  const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
+
+  const config: AppConfig = {
+    port,
+    host,
+    databaseUrl,
+    dataDir,
+    secretKey,
+    logLevel,
+    migrationsDir: absolute(blankToUndefined(env.MIGRATIONS_DIR) ?? 'prisma/migrations'),
+    databasePoolSize,
+    ...overrides,
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function parseIntIn(
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  name: string,
+  problems: string[],
+): number {
+  const value = blankToUndefined(raw);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    problems.push(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
+    return fallback;
+  }
+  return Number(value);
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(process.cwd(), path);
+}

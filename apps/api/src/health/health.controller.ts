@@ -1,0 +1,23 @@
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Database } from '@app/persistence';
+import type { Response } from 'express';
+import { DATABASE } from '../database/database.module';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /** 200 when the database answers, 503 otherwise; for load balancers and orchestrators. */
+  @Get()
+  async health(@Res({ passthrough: true }) res: Response): Promise<{ status: string; database: string; backend: string }> {
+    try {
+      await this.db.sql.query('SELECT 1');
+      return { status: 'ok', database: 'up', backend: this.db.kind };
+    } catch {
+      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return { status: 'error', database: 'down', backend: this.db.kind };
+    }
+  }
+}

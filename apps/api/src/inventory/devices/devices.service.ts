@@ -1,0 +1,238 @@
+import { Injectable } from '@nestjs/common';
+import { CredentialCipher, type Prisma } from '@app/persistence';
+import type { Vendor } from '@app/engine/model';
+import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
+import type { Page, PageResult } from '../../common/pagination/pagination';
+import { PrismaService } from '../../database/prisma.service';
+import { credentialKindFits, credentialsFor, type DeviceCredentials } from './device-credentials';
+import type { CreateDeviceInput, DeviceFilter, InterfaceInput, TlsInput, UpdateDeviceInput } from './device.input';
+import type { DeviceView } from './device.model';
+
+const WITH_INTERFACES = { interfaces: { include: { zones: { select: { zoneId: true } } } } } as const;
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cipher: CredentialCipher,
+  ) {}
+
+  async list(filter: DeviceFilter, page: Page): Promise<PageResult<DeviceView>> {
+    const where: Prisma.DeviceWhereInput = {
+      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.siteId ? { siteId: filter.siteId } : {}),
+      ...(filter.vendor ? { vendor: filter.vendor } : {}),
+    };
+    const [items, total] = await Promise.all([
+      this.prisma.device.findMany({
+        where,
+        include: WITH_INTERFACES,
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.device.count({ where }),
+    ]);
+    return { items, total, ...page };
+  }
+
+  async get(id: string): Promise<DeviceView> {
+    const device = await this.prisma.device.findUnique({ where: { id }, include: WITH_INTERFACES });
+    if (!device) throw new NotFound('device', id);
+    return device;
+  }
+
+  /** Decrypted credentials for connectors; never returned through the API. */
+  async credentials(id: string): Promise<DeviceCredentials | null> {
+    const device = await this.prisma.device.findUnique({ where: { id }, select: { credentialsEncrypted: true } });
+    if (!device) throw new NotFound('device', id);
+    return device.credentialsEncrypted ? (JSON.parse(this.cipher.decrypt(device.credentialsEncrypted)) as DeviceCredentials) : null;
+  }
+
+  async create(input: CreateDeviceInput): Promise<DeviceView> {
+    const sealed = input.credentials ? this.seal(input.vendor, input.credentials) : null;
+    const vdom = vdomFor(input.vendor, input.vdom);
+    const id = await this.prisma.$transaction(async (tx) => {
+      const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
+      if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+      await assertNameFree(tx, input.name);
+      const interfaces = await checkInterfaces(tx, input.siteId, input.interfaces ?? []);
+      const device = await tx.device.create({
+        data: {
+          siteId: input.siteId,
+          name: input.name,
+          vendor: input.vendor,
+          managementUrl: input.managementUrl,
+          credentialsEncrypted: sealed?.envelope ?? null,
+          credentialKind: sealed?.kind ?? null,
+          ...tlsData(input.tls ?? {}),
+          vdom,
+          schedule: input.schedule ?? null,
+          enabled: input.enabled ?? true,
+        },
+      });
+      await createInterfaces(tx, device.id, interfaces);
+      return device.id;
+    });
+    return this.get(id);
+  }
+
+  async update(id: string, input: UpdateDeviceInput): Promise<DeviceView> {
+    await this.prisma.$transaction(async (tx) => {
+      const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
+      if (!device) throw new NotFound('device', id);
+      const vendor = input.vendor ?? device.vendor;
+      const siteId = input.siteId ?? device.siteId;
+      if (siteId !== device.siteId) {
+        const site = await tx.site.findUnique({ where: { id: siteId }, select: { id: true } });
+        if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
+      }
+      if (input.name !== undefined && input.name !== device.name) await assertNameFree(tx, input.name);
+
+      let credentials: { credentialsEncrypted: string | null; credentialKind: string | null } | undefined;
+      if (input.credentials === null) credentials = { credentialsEncrypted: null, credentialKind: null };
+      else if (input.credentials) {
+        const sealed = this.seal(vendor, input.credentials);
+        credentials = { credentialsEncrypted: sealed.envelope, credentialKind: sealed.kind };
+      } else if (!credentialKindFits(vendor, device.credentialKind)) {
+        throw ValidationFailed.field('credentials', `stored ${device.credentialKind} credentials do not fit ${vendor}; supply new ones`);
+      }
+
+      const vdom = vdomFor(vendor, input.vdom === undefined ? (vendor === device.vendor ? device.vdom : undefined) : input.vdom);
+      const interfaces =
+        input.interfaces !== undefined
+          ? await checkInterfaces(tx, siteId, input.interfaces)
+          : siteId !== device.siteId
+            ? await checkInterfaces(tx, siteId, device.interfaces.map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })), 'interfaces (kept from before the site change)')
+            : undefined;
+
+      await tx.device.update({
+        where: { id },
+        data: {
+          siteId,
+          name: input.name,
+          vendor,
+          managementUrl: input.managementUrl,
+          ...credentials,
+          ...(input.tls ? tlsData(input.tls, device) : {}),
+          vdom,
+          schedule: input.schedule,
+          enabled: input.enabled,
+        },
+      });
+      if (interfaces) {
+        await tx.deviceInterface.deleteMany({ where: { deviceId: id } });
+        await createInterfaces(tx, id, interfaces);
+      }
+    });
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<DeviceView> {
+    const device = await this.get(id);
+    await this.prisma.device.delete({ where: { id } });
+    return device;
+  }
+
+  private seal(vendor: Vendor, input: NonNullable<CreateDeviceInput['credentials']>): { kind: string; envelope: string } {
+    const credentials = credentialsFor(vendor, input);
+    return { kind: credentials.kind, envelope: this.cipher.encrypt(JSON.stringify(credentials)) };
+  }
+}
+
+interface CheckedInterface {
+  name: string;
+  external: boolean;
+  zoneIds: string[];
+}
+
+/** An interface is external or has zones of the device's own site; names unique; at most one external. */
+async function checkInterfaces(
+  tx: Prisma.TransactionClient,
+  siteId: string,
+  interfaces: InterfaceInput[],
+  field = 'interfaces',
+): Promise<CheckedInterface[]> {
+  const errors: FieldError[] = [];
+  const names = new Map<string, number>();
+  const zoneOwner = new Map<string, number>();
+  const zoneIds = [...new Set(interfaces.flatMap((i) => i.zoneIds ?? []))];
+  const zones = zoneIds.length
+    ? await tx.zone.findMany({ where: { id: { in: zoneIds } }, select: { id: true, siteId: true, name: true } })
+    : [];
+  const zoneById = new Map(zones.map((z) => [z.id, z]));
+  let externalAt: number | undefined;
+  interfaces.forEach((iface, index) => {
+    const at = `${field}.${index}`;
+    const key = iface.name.toLowerCase();
+    if (names.has(key)) errors.push({ field: `${at}.name`, message: `${at}.name duplicates ${field}.${names.get(key)}.name (${iface.name})` });
+    names.set(key, index);
+    const external = iface.external ?? false;
+    const ids = iface.zoneIds ?? [];
+    if (external && ids.length) errors.push({ field: `${at}.zoneIds`, message: `${at}.zoneIds must be empty on an external interface` });
+    if (!external && !ids.length) errors.push({ field: `${at}.zoneIds`, message: `${at}.zoneIds must list at least one zone, or set external: true` });
+    if (external) {
+      if (externalAt !== undefined) errors.push({ field: `${at}.external`, message: `${at}.external: ${field}.${externalAt} is already the external interface` });
+      externalAt ??= index;
+    }
+    ids.forEach((zoneId, zi) => {
+      const zone = zoneById.get(zoneId);
+      if (!zone) errors.push({ field: `${at}.zoneIds.${zi}`, message: `${at}.zoneIds.${zi}: zone ${zoneId} does not exist` });
+      else if (zone.siteId !== siteId) {
+        errors.push({ field: `${at}.zoneIds.${zi}`, message: `${at}.zoneIds.${zi}: zone ${zone.name} belongs to another site than the device` });
+      } else if (zoneOwner.has(zoneId) && zoneOwner.get(zoneId) !== index) {
+        errors.push({ field: `${at}.zoneIds.${zi}`, message: `${at}.zoneIds.${zi}: zone ${zone.name} is already behind ${field}.${zoneOwner.get(zoneId)}` });
+      } else zoneOwner.set(zoneId, index);
+    });
+  });
+  if (errors.length) throw new ValidationFailed(errors, errors.map((e) => e.message).join('; '));
+  return interfaces.map((i) => ({ name: i.name, external: i.external ?? false, zoneIds: [...new Set(i.zoneIds ?? [])] }));
+}
+
+async function createInterfaces(tx: Prisma.TransactionClient, deviceId: string, interfaces: CheckedInterface[]): Promise<void> {
+  for (const [position, iface] of interfaces.entries()) {
+    await tx.deviceInterface.create({
+      data: {
+        deviceId,
+        name: iface.name,
+        external: iface.external,
+        position,
+        zones: { create: iface.zoneIds.map((zoneId) => ({ zoneId })) },
+      },
+    });
+  }
+}
+
+async function assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
+  const existing = await tx.device.findUnique({ where: { name }, select: { id: true } });
+  if (existing) {
+    throw new Conflict(`a device named "${name}" already exists`, [{ field: 'name', message: 'name is already taken' }], {
+      existingId: existing.id,
+    });
+  }
+}
+
+function vdomFor(vendor: Vendor, vdom: string | null | undefined): string | null {
+  if (vendor !== 'fortios') {
+    if (vdom) throw ValidationFailed.field('vdom', 'vdom applies to fortios devices only');
+    return null;
+  }
+  return vdom ?? 'root';
+}
+
+function tlsData(
+  tls: TlsInput,
+  current?: { tlsInsecure: boolean; tlsCaBundle: string | null; tlsFingerprint: string | null },
+): { tlsInsecure: boolean; tlsCaBundle: string | null; tlsFingerprint: string | null } {
+  const fingerprint =
+    tls.fingerprintSha256 === undefined
+      ? (current?.tlsFingerprint ?? null)
+      : tls.fingerprintSha256 === null
+        ? null
+        : tls.fingerprintSha256.replace(/:/g, '').toLowerCase();
+  return {
+    tlsInsecure: tls.insecure ?? current?.tlsInsecure ?? false,
+    tlsCaBundle: tls.caBundle === undefined ? (current?.tlsCaBundle ?? null) : tls.caBundle,
+    tlsFingerprint: fingerprint,
+  };
+}

@@ -1,0 +1,78 @@
+import { Context, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import type { GraphQLContext } from '../common/graphql/graphql-context';
+import { NotFound } from '../common/errors/domain-error';
+import { DeviceModel, InterfaceModel, toDeviceModel } from './devices/device.model';
+import { NodeModel, toNodeModel } from './nodes/node.model';
+import { SiteModel, toSiteModel } from './sites/site.model';
+import { ZoneModel, toZoneModel } from './zones/zone.model';
+
+async function siteOf(ctx: GraphQLContext, siteId: string): Promise<SiteModel> {
+  const site = await ctx.loaders.siteById.load(siteId);
+  if (!site) throw new NotFound('site', siteId);
+  return toSiteModel(site);
+}
+
+@Resolver(() => SiteModel)
+export class SiteFieldsResolver {
+  @ResolveField(() => [ZoneModel])
+  async zones(@Parent() site: SiteModel, @Context() ctx: GraphQLContext): Promise<ZoneModel[]> {
+    return (await ctx.loaders.zonesBySite.load(site.id)).map(toZoneModel);
+  }
+
+  @ResolveField(() => [NodeModel])
+  async nodes(@Parent() site: SiteModel, @Context() ctx: GraphQLContext): Promise<NodeModel[]> {
+    return (await ctx.loaders.nodesBySite.load(site.id)).map(toNodeModel);
+  }
+
+  @ResolveField(() => [DeviceModel])
+  async devices(@Parent() site: SiteModel, @Context() ctx: GraphQLContext): Promise<DeviceModel[]> {
+    return (await ctx.loaders.devicesBySite.load(site.id)).map(toDeviceModel);
+  }
+}
+
+@Resolver(() => ZoneModel)
+export class ZoneFieldsResolver {
+  @ResolveField(() => SiteModel)
+  site(@Parent() zone: ZoneModel, @Context() ctx: GraphQLContext): Promise<SiteModel> {
+    return siteOf(ctx, zone.siteId);
+  }
+}
+
+@Resolver(() => NodeModel)
+export class NodeFieldsResolver {
+  @ResolveField(() => SiteModel)
+  site(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<SiteModel> {
+    return siteOf(ctx, node.siteId);
+  }
+
+  @ResolveField(() => NodeModel, { nullable: true, description: 'The explicitly assigned collector, if any' })
+  async collector(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<NodeModel | null> {
+    if (!node.collectorId) return null;
+    const collector = await ctx.loaders.nodeById.load(node.collectorId);
+    return collector ? toNodeModel(collector) : null;
+  }
+
+  @ResolveField(() => [ZoneModel], { description: 'Zones the node’s addresses fall in (most specific, distinct)' })
+  async zones(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<ZoneModel[]> {
+    const ids = [...new Set(node.addressZones.map((a) => a.zoneId).filter((id): id is string => id !== null))];
+    const zones = await ctx.loaders.zoneById.loadMany(ids);
+    return zones.flatMap((z) => (z && !(z instanceof Error) ? [toZoneModel(z)] : []));
+  }
+}
+
+@Resolver(() => DeviceModel)
+export class DeviceFieldsResolver {
+  @ResolveField(() => SiteModel)
+  site(@Parent() device: DeviceModel, @Context() ctx: GraphQLContext): Promise<SiteModel> {
+    return siteOf(ctx, device.siteId);
+  }
+}
+
+@Resolver(() => InterfaceModel)
+export class InterfaceFieldsResolver {
+  @ResolveField(() => [ZoneModel])
+  async zones(@Parent() iface: InterfaceModel, @Context() ctx: GraphQLContext): Promise<ZoneModel[]> {
+    const zones = await ctx.loaders.zoneById.loadMany(iface.zoneIds);
+    return zones.flatMap((z) => (z && !(z instanceof Error) ? [toZoneModel(z)] : []));
+  }
+}

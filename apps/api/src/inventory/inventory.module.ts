@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { DevicesController } from './devices/devices.controller';
+import { DevicesResolver } from './devices/devices.resolver';
+import { DevicesService } from './devices/devices.service';
+import {
+  DeviceFieldsResolver,
+  InterfaceFieldsResolver,
+  NodeFieldsResolver,
+  SiteFieldsResolver,
+  ZoneFieldsResolver,
+} from './inventory-fields.resolver';
+import { InventoryLoaderFactory } from './inventory.loaders';
+import { NodesController } from './nodes/nodes.controller';
+import { NodesResolver } from './nodes/nodes.resolver';
+import { NodesService } from './nodes/nodes.service';
+import { SitesController } from './sites/sites.controller';
+import { SitesResolver } from './sites/sites.resolver';
+import { SitesService } from './sites/sites.service';
+import { ZonesController } from './zones/zones.controller';
+import { ZonesResolver } from './zones/zones.resolver';
+import { ZonesService } from './zones/zones.service';
+
+@Module({
+  controllers: [SitesController, ZonesController, NodesController, DevicesController],
+  providers: [
+    SitesService,
+    ZonesService,
+    NodesService,
+    DevicesService,
+    SitesResolver,
+    ZonesResolver,
+    NodesResolver,
+    DevicesResolver,
+    SiteFieldsResolver,
+    ZoneFieldsResolver,
+    NodeFieldsResolver,
+    DeviceFieldsResolver,
+    InterfaceFieldsResolver,
+    InventoryLoaderFactory,
+  ],
+  exports: [SitesService, ZonesService, NodesService, DevicesService, InventoryLoaderFactory],
+})
+export class InventoryModule {}

@@ -1,0 +1,84 @@
+import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ApiProperty } from '@nestjs/swagger';
+import { ROLES, type Role } from '@app/engine/model';
+import type { Node as NodeRow } from '@app/persistence';
+import { ConnectionType } from '../../common/pagination/pagination';
+
+export const NodeRoleEnum = Object.fromEntries(ROLES.map((r) => [r, r])) as { [K in Role]: K };
+registerEnumType(NodeRoleEnum, { name: 'NodeRole', description: 'Role of a UTMStack participant' });
+
+@ObjectType('NodeAddress', { description: 'One address of a node and the zone of its site it falls in' })
+export class NodeAddressModel {
+  @ApiProperty({ example: '10.1.20.0/24' })
+  @Field()
+  address!: string;
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  @Field(() => ID, { nullable: true })
+  zoneId!: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  @Field(() => String, { nullable: true })
+  zoneName!: string | null;
+}
+
+@ObjectType('Node', { description: 'A UTMStack participant: master, probe, agent(s), agentless source(s) or console users' })
+export class NodeModel {
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  siteId!: string;
+
+  @ApiProperty()
+  @Field()
+  name!: string;
+
+  @ApiProperty({ enum: ROLES })
+  @Field(() => NodeRoleEnum)
+  role!: Role;
+
+  @ApiProperty({ type: [String], example: ['10.1.20.0/24'] })
+  @Field(() => [String])
+  addresses!: string[];
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  @Field(() => ID, { nullable: true })
+  collectorId!: string | null;
+
+  @ApiProperty({ type: [String], example: ['syslog'] })
+  @Field(() => [String])
+  selectors!: string[];
+
+  @ApiProperty({ type: [NodeAddressModel], description: 'Zone of each address (null when outside every zone)' })
+  @Field(() => [NodeAddressModel], { description: 'Zone of each address (null when outside every zone)' })
+  addressZones!: NodeAddressModel[];
+
+  @ApiProperty()
+  @Field()
+  createdAt!: Date;
+
+  @ApiProperty()
+  @Field()
+  updatedAt!: Date;
+}
+
+@ObjectType('NodeConnection')
+export class NodeConnection extends ConnectionType(NodeModel) {}
+
+export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] }): NodeModel {
+  return {
+    id: row.id,
+    siteId: row.siteId,
+    name: row.name,
+    role: row.role,
+    addresses: row.addresses,
+    collectorId: row.collectorId,
+    selectors: row.selectors,
+    addressZones: row.addressZones,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

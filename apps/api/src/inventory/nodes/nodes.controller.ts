@@ -1,0 +1,47 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { DeleteQuery } from '../../common/http/delete-query';
+import { idParam } from '../../common/http/id.pipe';
+import { ListResponse, type PageResult, pageOf } from '../../common/pagination/pagination';
+import { CreateNodeInput, NodeListQuery, UpdateNodeInput } from './node.input';
+import { NodeModel, toNodeModel } from './node.model';
+import { NodesService } from './nodes.service';
+
+const NodeList = ListResponse(NodeModel);
+
+@ApiTags('nodes')
+@Controller('nodes')
+export class NodesController {
+  constructor(private readonly service: NodesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: NodeList })
+  async list(@Query() query: NodeListQuery): Promise<PageResult<NodeModel>> {
+    const result = await this.service.list({ q: query.q, siteId: query.siteId, role: query.role }, pageOf(query));
+    return { ...result, items: result.items.map(toNodeModel) };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: NodeModel })
+  async get(@Param('id', idParam()) id: string): Promise<NodeModel> {
+    return toNodeModel(await this.service.get(id));
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: NodeModel })
+  async create(@Body() input: CreateNodeInput): Promise<NodeModel> {
+    return toNodeModel(await this.service.create(input));
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: NodeModel })
+  async update(@Param('id', idParam()) id: string, @Body() input: UpdateNodeInput): Promise<NodeModel> {
+    return toNodeModel(await this.service.update(id, input));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', idParam()) id: string, @Query() query: DeleteQuery): Promise<void> {
+    await this.service.delete(id, query.cascade ?? false);
+  }
+}

@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import type { Node, Prisma, Zone } from '@app/persistence';
+import type { Role } from '@app/engine/model';
+import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
+import type { Page, PageResult } from '../../common/pagination/pagination';
+import { PrismaService } from '../../database/prisma.service';
+import { canonicalAddress, zoneForAddress } from '../addressing';
+import type { CreateNodeInput, NodeFilter, UpdateNodeInput } from './node.input';
+import type { NodeAddressModel } from './node.model';
+
+export type NodeView = Node & { addressZones: NodeAddressModel[] };
+
+/** Roles that may have a collector, and which roles may be one, per catalog version. */
+const COLLECTED_ROLES: readonly Role[] = ['agent', 'agentless'];
+function collectorRolesFor(catalogVersion: string): readonly Role[] {
+  return catalogVersion === 'utmstack-v11' ? ['agent'] : ['master', 'probe'];
+}
+
+@Injectable()
+export class NodesService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async list(filter: NodeFilter, page: Page): Promise<PageResult<NodeView>> {
+    const where: Prisma.NodeWhereInput = {
+      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.siteId ? { siteId: filter.siteId } : {}),
+      ...(filter.role ? { role: filter.role } : {}),
+    };
+    const [items, total] = await Promise.all([
+      this.prisma.node.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.node.count({ where }),
+    ]);
+    return { items: await this.withZones(items), total, ...page };
+  }
+
+  async get(id: string): Promise<NodeView> {
+    const node = await this.prisma.node.findUnique({ where: { id } });
+    if (!node) throw new NotFound('node', id);
+    const [view] = await this.withZones([node]);
+    return view!;
+  }
+
+  async create(input: CreateNodeInput): Promise<NodeView> {
+    const addresses = normaliseAddresses(input.addresses);
+    const node = await this.prisma.$transaction(async (tx) => {
+      const site = await tx.site.findUnique({ where: { id: input.siteId } });
+      if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+      await assertNameFree(tx, input.siteId, input.name);
+      if (input.collectorId) {
+        await assertCollector(tx, { role: input.role, catalogVersion: site.catalogVersion, collectorId: input.collectorId });
+      }
+      return tx.node.create({
+        data: {
+          siteId: input.siteId,
+          name: input.name,
+          role: input.role,
+          addresses,
+          collectorId: input.collectorId ?? null,
+          selectors: normaliseSelectors(input.selectors ?? []),
+        },
+      });
+    });
+    return this.get(node.id);
+  }
+
+  async update(id: string, input: UpdateNodeInput): Promise<NodeView> {
+    const addresses = input.addresses ? normaliseAddresses(input.addresses) : undefined;
+    await this.prisma.$transaction(async (tx) => {
+      const node = await tx.node.findUnique({ where: { id } });
+      if (!node) throw new NotFound('node', id);
+      const siteId = input.siteId ?? node.siteId;
+      const site = await tx.site.findUnique({ where: { id: siteId } });
+      if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
+      const name = input.name ?? node.name;
+      if (siteId !== node.siteId || name !== node.name) await assertNameFree(tx, siteId, name);
+      const role = input.role ?? node.role;
+      const collectorId = input.collectorId === undefined ? node.collectorId : input.collectorId;
+      if (collectorId) {
+        if (collectorId === id) throw ValidationFailed.field('collectorId', 'a node cannot be its own collector');
+        await assertCollector(tx, { role, catalogVersion: site.catalogVersion, collectorId });
+      }
+      if (role !== node.role) await assertStillValidCollector(tx, node, role);
+      await tx.node.update({
+        where: { id },
+        data: {
+          siteId,
+          name,
+          role,
+          addresses,
+          collectorId,
+          selectors: input.selectors ? normaliseSelectors(input.selectors) : undefined,
+        },
+      });
+    });
+    return this.get(id);
+  }
+
+  /** A node that is another node's collector is refused unless `cascade`, which detaches those nodes. */
+  async delete(id: string, cascade: boolean): Promise<NodeView> {
+    const view = await this.get(id);
+    await this.prisma.$transaction(async (tx) => {
+      const dependents = await tx.node.findMany({
+        where: { collectorId: id },
+        select: { id: true, name: true, siteId: true },
+        orderBy: { name: 'asc' },
+      });
+      if (dependents.length && !cascade) {
+        throw new Conflict(
+          `node ${view.name} is the collector of ${dependents.map((d) => d.name).join(', ')}; ` +
+            'point them elsewhere first or pass cascade=true to fall back to their default collector',
+          [],
+          { referencedBy: { nodes: dependents } },
+        );
+      }
+      await tx.node.updateMany({ where: { collectorId: id }, data: { collectorId: null } });
+      await tx.node.delete({ where: { id } });
+    });
+    return view;
+  }
+
+  /** Adds, for each address, the most specific zone of the node's site that contains it. */
+  async withZones(nodes: Node[]): Promise<NodeView[]> {
+    const siteIds = [...new Set(nodes.map((n) => n.siteId))];
+    const zones = siteIds.length ? await this.prisma.zone.findMany({ where: { siteId: { in: siteIds } } }) : [];
+    return nodes.map((node) => ({ ...node, addressZones: addressZones(node, zones) }));
+  }
+}
+
+export function addressZones(node: Node, zones: Zone[]): NodeAddressModel[] {
+  const own = zones.filter((z) => z.siteId === node.siteId);
+  return node.addresses.map((address) => {
+    const zone = zoneForAddress(own, address);
+    return { address, zoneId: zone?.id ?? null, zoneName: zone?.name ?? null };
+  });
+}
+
+function normaliseAddresses(addresses: string[]): string[] {
+  const canonical = addresses.map(canonicalAddress);
+  const errors: FieldError[] = [];
+  canonical.forEach((address, index) => {
+    const first = canonical.indexOf(address);
+    if (first !== index) {
+      errors.push({ field: `addresses.${index}`, message: `addresses.${index} duplicates addresses.${first} (${address})` });
+    }
+  });
+  if (errors.length) throw new ValidationFailed(errors, errors[0]!.message);
+  return canonical;
+}
+
+function normaliseSelectors(selectors: string[]): string[] {
+  return [...new Set(selectors)].sort();
+}
+
+async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name: string): Promise<void> {
+  const existing = await tx.node.findUnique({ where: { siteId_name: { siteId, name } }, select: { id: true } });
+  if (existing) {
+    throw new Conflict(`site already has a node named "${name}"`, [{ field: 'name', message: 'name is already taken in this site' }], {
+      existingId: existing.id,
+    });
+  }
+}
+
+async function assertCollector(
+  tx: Prisma.TransactionClient,
+  { role, catalogVersion, collectorId }: { role: Role; catalogVersion: string; collectorId: string },
+): Promise<void> {
+  if (!COLLECTED_ROLES.includes(role)) {
+    throw ValidationFailed.field('collectorId', `a ${role} node has no collector (only agents and agentless sources report to one)`);
+  }
+  const collector = await tx.node.findUnique({ where: { id: collectorId }, select: { role: true, name: true } });
+  if (!collector) throw ValidationFailed.field('collectorId', `node ${collectorId} does not exist`);
+  const allowed = collectorRolesFor(catalogVersion);
+  if (!allowed.includes(collector.role)) {
+    throw ValidationFailed.field(
+      'collectorId',
+      `collector ${collector.name} is a ${collector.role}; with ${catalogVersion} a collector must be a ${allowed.join(' or ')}`,
+    );
+  }
+}
+
+async function assertStillValidCollector(tx: Prisma.TransactionClient, node: Node, newRole: Role): Promise<void> {
+  const dependents = await tx.node.findMany({
+    where: { collectorId: node.id },
+    select: { id: true, name: true, site: { select: { catalogVersion: true } } },
+  });
+  const broken = dependents.filter((d) => !collectorRolesFor(d.site.catalogVersion).includes(newRole));
+  if (broken.length) {
+    throw new Conflict(
+      `node ${node.name} is the collector of ${broken.map((d) => d.name).join(', ')} and cannot become a ${newRole}`,
+      [{ field: 'role', message: `role cannot change to ${newRole} while this node is a collector` }],
+      { referencedBy: { nodes: broken.map((d) => ({ id: d.id, name: d.name })) } },
+    );
+  }
+}

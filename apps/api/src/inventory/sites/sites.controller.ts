@@ -1,0 +1,47 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { DeleteQuery } from '../../common/http/delete-query';
+import { idParam } from '../../common/http/id.pipe';
+import { ListResponse, type PageResult, pageOf } from '../../common/pagination/pagination';
+import { CreateSiteInput, SiteListQuery, UpdateSiteInput } from './site.input';
+import { SiteModel, toSiteModel } from './site.model';
+import { SitesService } from './sites.service';
+
+const SiteList = ListResponse(SiteModel);
+
+@ApiTags('sites')
+@Controller('sites')
+export class SitesController {
+  constructor(private readonly service: SitesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: SiteList })
+  async list(@Query() query: SiteListQuery): Promise<PageResult<SiteModel>> {
+    const result = await this.service.list({ q: query.q, catalogVersion: query.catalogVersion }, pageOf(query));
+    return { ...result, items: result.items.map(toSiteModel) };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: SiteModel })
+  async get(@Param('id', idParam()) id: string): Promise<SiteModel> {
+    return toSiteModel(await this.service.get(id));
+  }
+
+  @Post()
+  @ApiCreatedResponse({ type: SiteModel })
+  async create(@Body() input: CreateSiteInput): Promise<SiteModel> {
+    return toSiteModel(await this.service.create(input));
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: SiteModel })
+  async update(@Param('id', idParam()) id: string, @Body() input: UpdateSiteInput): Promise<SiteModel> {
+    return toSiteModel(await this.service.update(id, input));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', idParam()) id: string, @Query() query: DeleteQuery): Promise<void> {
+    await this.service.delete(id, query.cascade ?? false);
+  }
+}

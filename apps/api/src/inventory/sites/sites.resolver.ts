@@ -1,0 +1,40 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { idParam } from '../../common/http/id.pipe';
+import { DeleteArgs, IdArgs } from '../../common/graphql/id.args';
+import { connectionPage, toConnection } from '../../common/pagination/pagination';
+import { CreateSiteInput, SiteConnectionArgs, UpdateSiteInput } from './site.input';
+import { SiteConnection, SiteModel, toSiteModel } from './site.model';
+import { SitesService } from './sites.service';
+
+@Resolver(() => SiteModel)
+export class SitesResolver {
+  constructor(private readonly service: SitesService) {}
+
+  @Query(() => SiteConnection)
+  async sites(@Args() args: SiteConnectionArgs): Promise<SiteConnection> {
+    return toConnection(
+      await this.service.list({ q: args.q, catalogVersion: args.catalogVersion }, connectionPage(args)),
+      toSiteModel,
+    );
+  }
+
+  @Query(() => SiteModel)
+  async site(@Args() { id }: IdArgs): Promise<SiteModel> {
+    return toSiteModel(await this.service.get(id));
+  }
+
+  @Mutation(() => SiteModel)
+  async createSite(@Args('input') input: CreateSiteInput): Promise<SiteModel> {
+    return toSiteModel(await this.service.create(input));
+  }
+
+  @Mutation(() => SiteModel)
+  async updateSite(@Args('id', { type: () => ID }, idParam()) id: string, @Args('input') input: UpdateSiteInput): Promise<SiteModel> {
+    return toSiteModel(await this.service.update(id, input));
+  }
+
+  @Mutation(() => SiteModel, { description: 'Returns the deleted site' })
+  async deleteSite(@Args() { id, cascade }: DeleteArgs): Promise<SiteModel> {
+    return toSiteModel(await this.service.delete(id, cascade ?? false));
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type { Prisma, Site } from '@app/persistence';
+import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
+import { Conflict, NotFound } from '../../common/errors/domain-error';
+import type { Page, PageResult } from '../../common/pagination/pagination';
+import { PrismaService } from '../../database/prisma.service';
+import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
+
+@Injectable()
+export class SitesService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async list(filter: SiteFilter, page: Page): Promise<PageResult<Site>> {
+    const where: Prisma.SiteWhereInput = {
+      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
+    };
+    const [items, total] = await Promise.all([
+      this.prisma.site.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.site.count({ where }),
+    ]);
+    return { items, total, ...page };
+  }
+
+  async get(id: string): Promise<Site> {
+    const site = await this.prisma.site.findUnique({ where: { id } });
+    if (!site) throw new NotFound('site', id);
+    return site;
+  }
+
+  async create(input: CreateSiteInput): Promise<Site> {
+    return this.prisma.$transaction(async (tx) => {
+      await this.assertNameFree(tx, input.name);
+      const site = await tx.site.create({
+        data: {
+          name: input.name,
+          description: input.description ?? '',
+          catalogVersion: input.catalogVersion ?? DEFAULT_CATALOG_VERSION,
+        },
+      });
+      return site;
+    });
+  }
+
+  async update(id: string, input: UpdateSiteInput): Promise<Site> {
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.site.findUnique({ where: { id } });
+      if (!current) throw new NotFound('site', id);
+      if (input.name !== undefined && input.name !== current.name) await this.assertNameFree(tx, input.name);
+      const site = await tx.site.update({
+        where: { id },
+        data: { name: input.name, description: input.description, catalogVersion: input.catalogVersion },
+      });
+      return site;
+    });
+  }
+
+  /**
+   * Without `cascade`, a site that still has zones, nodes or devices is refused with what references it.
+   * With `cascade`, its devices, nodes and zones go too, and nodes elsewhere that used one of its nodes
+   * as their collector fall back to their default collector.
+   */
+  async delete(id: string, cascade: boolean): Promise<Site> {
+    return this.prisma.$transaction(async (tx) => {
+      const site = await tx.site.findUnique({ where: { id } });
+      if (!site) throw new NotFound('site', id);
+      const [zones, nodes, devices] = await Promise.all([
+        tx.zone.findMany({ where: { siteId: id }, select: { id: true, name: true }, orderBy: { name: 'asc' } }),
+        tx.node.findMany({ where: { siteId: id }, select: { id: true, name: true }, orderBy: { name: 'asc' } }),
+        tx.device.findMany({ where: { siteId: id }, select: { id: true, name: true }, orderBy: { name: 'asc' } }),
+      ]);
+      if (!cascade && zones.length + nodes.length + devices.length > 0) {
+        throw new Conflict(
+          `site ${site.name} still has ${zones.length} zone(s), ${nodes.length} node(s) and ${devices.length} device(s); ` +
+            'delete them first or pass cascade=true',
+          [],
+          { referencedBy: { zones, nodes, devices } },
+        );
+      }
+      const nodeIds = nodes.map((n) => n.id);
+      await tx.device.deleteMany({ where: { siteId: id } });
+      await tx.node.updateMany({ where: { collectorId: { in: nodeIds } }, data: { collectorId: null } });
+      await tx.node.deleteMany({ where: { siteId: id } });
+      await tx.zone.deleteMany({ where: { siteId: id } });
+      await tx.site.delete({ where: { id } });
+      return site;
+    });
+  }
+
+  private async assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
+    const existing = await tx.site.findUnique({ where: { name }, select: { id: true } });
+    if (existing) {
+      throw new Conflict(`a site named "${name}" already exists`, [{ field: 'name', message: 'name is already taken' }], {
+        existingId: existing.id,
+      });
+    }
+  }
+}

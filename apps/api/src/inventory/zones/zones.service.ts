@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import type { Prisma, Zone } from '@app/persistence';
+import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
+import type { Page, PageResult } from '../../common/pagination/pagination';
+import { PrismaService } from '../../database/prisma.service';
+import { canonicalCidr, cidrRelation } from '../addressing';
+import type { CreateZoneInput, UpdateZoneInput, ZoneFilter } from './zone.input';
+
+@Injectable()
+export class ZonesService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async list(filter: ZoneFilter, page: Page): Promise<PageResult<Zone>> {
+    const where: Prisma.ZoneWhereInput = {
+      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.siteId ? { siteId: filter.siteId } : {}),
+    };
+    const [items, total] = await Promise.all([
+      this.prisma.zone.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.zone.count({ where }),
+    ]);
+    return { items, total, ...page };
+  }
+
+  async get(id: string): Promise<Zone> {
+    const zone = await this.prisma.zone.findUnique({ where: { id } });
+    if (!zone) throw new NotFound('zone', id);
+    return zone;
+  }
+
+  async create(input: CreateZoneInput): Promise<Zone> {
+    const cidrs = normaliseCidrs(input.cidrs);
+    return this.prisma.$transaction(async (tx) => {
+      const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
+      if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+      await assertNameFree(tx, input.siteId, input.name);
+      await assertNoPartialOverlap(tx, input.siteId, cidrs);
+      return tx.zone.create({ data: { siteId: input.siteId, name: input.name, cidrs } });
+    });
+  }
+
+  async update(id: string, input: UpdateZoneInput): Promise<Zone> {
+    const cidrs = input.cidrs ? normaliseCidrs(input.cidrs) : undefined;
+    return this.prisma.$transaction(async (tx) => {
+      const zone = await tx.zone.findUnique({ where: { id } });
+      if (!zone) throw new NotFound('zone', id);
+      if (input.name !== undefined && input.name !== zone.name) await assertNameFree(tx, zone.siteId, input.name);
+      if (cidrs) await assertNoPartialOverlap(tx, zone.siteId, cidrs, zone.id);
+      return tx.zone.update({ where: { id }, data: { name: input.name, cidrs } });
+    });
+  }
+
+  /**
+   * A zone behind a device interface is refused unless `cascade`, which takes it off those interfaces
+   * (an interface left with no zone is removed, since it would describe nothing).
+   */
+  async delete(id: string, cascade: boolean): Promise<Zone> {
+    return this.prisma.$transaction(async (tx) => {
+      const zone = await tx.zone.findUnique({ where: { id } });
+      if (!zone) throw new NotFound('zone', id);
+      const uses = await tx.interfaceZone.findMany({
+        where: { zoneId: id },
+        include: { interface: { select: { id: true, name: true, device: { select: { id: true, name: true } } } } },
+      });
+      if (uses.length && !cascade) {
+        const interfaces = uses.map((u) => ({
+          deviceId: u.interface.device.id,
+          device: u.interface.device.name,
+          interface: u.interface.name,
+        }));
+        throw new Conflict(
+          `zone ${zone.name} is behind ${interfaces.map((i) => `${i.device}/${i.interface}`).join(', ')}; ` +
+            'change those interfaces first or pass cascade=true',
+          [],
+          { referencedBy: { interfaces } },
+        );
+      }
+      await tx.interfaceZone.deleteMany({ where: { zoneId: id } });
+      const touched = [...new Set(uses.map((u) => u.interface.id))];
+      if (touched.length) {
+        await tx.deviceInterface.deleteMany({ where: { id: { in: touched }, external: false, zones: { none: {} } } });
+      }
+      await tx.zone.delete({ where: { id } });
+      return zone;
+    });
+  }
+}
+
+function normaliseCidrs(cidrs: string[]): string[] {
+  const canonical = cidrs.map(canonicalCidr);
+  const errors: FieldError[] = [];
+  canonical.forEach((cidr, index) => {
+    const first = canonical.indexOf(cidr);
+    if (first !== index) errors.push({ field: `cidrs.${index}`, message: `cidrs.${index} duplicates cidrs.${first} (${cidr})` });
+  });
+  if (errors.length) throw new ValidationFailed(errors, errors[0]!.message);
+  return canonical;
+}
+
+async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name: string): Promise<void> {
+  const existing = await tx.zone.findUnique({ where: { siteId_name: { siteId, name } }, select: { id: true } });
+  if (existing) {
+    throw new Conflict(`site already has a zone named "${name}"`, [{ field: 'name', message: 'name is already taken in this site' }], {
+      existingId: existing.id,
+    });
+  }
+}
+
+/**
+ * Zones of one site may overlap only when one contains the other (the most specific zone then wins
+ * for an address); two zones sharing a CIDR would make that choice ambiguous, so that is refused too.
+ */
+async function assertNoPartialOverlap(
+  tx: Prisma.TransactionClient,
+  siteId: string,
+  cidrs: string[],
+  exceptZoneId?: string,
+): Promise<void> {
+  const others = await tx.zone.findMany({
+    where: { siteId, ...(exceptZoneId ? { id: { not: exceptZoneId } } : {}) },
+    select: { id: true, name: true, cidrs: true },
+    orderBy: { name: 'asc' },
+  });
+  const errors: FieldError[] = [];
+  const within = (inner: string[], outer: string[]): boolean =>
+    inner.every((i) => outer.some((o) => ['contains', 'equal'].includes(cidrRelation(o, i))));
+  for (const other of others) {
+    const overlapping = cidrs
+      .map((cidr, index) => ({ cidr, index, with: other.cidrs.find((o) => cidrRelation(cidr, o) !== 'disjoint') }))
+      .filter((hit) => hit.with !== undefined);
+    if (!overlapping.length) continue;
+    const equal = overlapping.filter((hit) => cidrRelation(hit.cidr, hit.with!) === 'equal');
+    for (const hit of equal) {
+      errors.push({ field: `cidrs.${hit.index}`, message: `cidrs.${hit.index} ${hit.cidr} is already a CIDR of zone ${other.name}` });
+    }
+    if (!equal.length && !within(cidrs, other.cidrs) && !within(other.cidrs, cidrs)) {
+      const hit = overlapping[0]!;
+      errors.push({
+        field: `cidrs.${hit.index}`,
+        message: `cidrs.${hit.index} ${hit.cidr} overlaps zone ${other.name} (${hit.with}) but neither zone contains the other`,
+      });
+    }
+  }
+  if (errors.length) throw new Conflict(errors.map((e) => e.message).join('; '), errors);
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
+import pino, { type Logger } from 'pino';
+import pinoHttp, { type HttpLogger } from 'pino-http';
+import type { LogLevel } from '../config/app-config';
+
+// Anything that may carry a secret is removed before a log line is written.
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  '*.credentials',
+  '*.password',
+  '*.apiKey',
+  '*.token',
+  '*.secret',
+];
+
+export function createLogger(level: LogLevel): Logger {
+  return pino({ level, base: { service: 'utm-firewall-orchestrator' }, redact: { paths: REDACT, censor: '[redacted]' } });
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createHttpLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const header = req.headers['x-request-id'];
+      const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    autoLogging: { ignore: (req) => req.url === '/health' },
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+/** Routes Nest's own logging (bootstrap, exceptions) into the same JSON stream. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.logger.info({ context }, stringify(message));
+  }
+
+  error(message: unknown, trace?: string, context?: string): void {
+    this.logger.error({ context, trace }, stringify(message));
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, stringify(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, stringify(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, stringify(message));
+  }
+}
+
+function stringify(message: unknown): string {
+  return typeof message === 'string' ? message : JSON.stringify(message);
+}

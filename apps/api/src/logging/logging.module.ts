@@ -1,0 +1,21 @@
+import { Global, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { createHttpLogger, createLogger } from './logger';
+
+export const PINO_LOGGER = Symbol('PINO_LOGGER');
+
+/** JSON logs with a request id per request (taken from X-Request-Id when valid, echoed back). */
+@Global()
+@Module({
+  providers: [{ provide: PINO_LOGGER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createLogger(config.logLevel) }],
+  exports: [PINO_LOGGER],
+})
+export class LoggingModule implements NestModule {
+  constructor(@Inject(PINO_LOGGER) private readonly logger: Logger) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(createHttpLogger(this.logger)).forRoutes('*path');
+  }
+}

@@ -1,0 +1,5 @@
+export * from './credential-cipher';
+export * from './database';
+export * from './migrations';
+export * from './sql-executor';
+export * from './generated/prisma/client';
