@@ -89,6 +89,11 @@ export interface Inventory {
 export interface EngineOptions {
   /** Prefix of every managed name (default `utm_`). */
   prefix?: string;
+  /**
+   * Compute only these devices (unknown ids are ignored). The rule set of a device does not depend on
+   * which other devices are computed, so the result equals the full computation's entry for that device.
+   */
+  deviceIds?: string[];
 }
 
 export type AddressFamily = 4 | 6;
@@ -150,4 +155,71 @@ export interface RuleSet {
   rules: Rule[];
   /** Stable hash (hex) of the whole rule set; changes only when the rule set does. */
   hash: string;
+}
+
+/** Optional narrowing of a reachability query. */
+export interface ReachabilityFilter {
+  protocol?: Protocol;
+  port?: number;
+}
+
+/** Traffic of one protocol on a set of ports. */
+export interface TrafficSpec {
+  protocol: Protocol;
+  ports: PortRange[];
+}
+
+/** A catalog flow that requires traffic between the two nodes of a reachability query. */
+export interface ReachabilityFlow {
+  flowId: string;
+  catalogVersion: string;
+  protocol: Protocol;
+  ports: PortRange[];
+  purpose: string;
+  selector: string | null;
+}
+
+/** A rule of a device's rule set that allows (part of) the checked traffic on a hop. */
+export interface ReachabilityRuleMatch {
+  deviceId: string;
+  ruleName: string;
+  protocol: Protocol;
+  /** Ports of the rule's service that are part of the checked traffic. */
+  ports: PortRange[];
+  /** True when the rule's source and destination objects contain the hop's whole source and destination. */
+  complete: boolean;
+}
+
+/** One device on the path between the two nodes, for one address family and interface pair. */
+export interface ReachabilityHop {
+  deviceId: string;
+  deviceName: string;
+  vendor: Vendor;
+  family: AddressFamily;
+  ingress: string;
+  egress: string;
+  /** The parts of the source node's addresses that enter through `ingress` (canonical CIDRs). */
+  sourceCidrs: string[];
+  /** The parts of the destination node's addresses that leave through `egress`. */
+  destinationCidrs: string[];
+  rules: ReachabilityRuleMatch[];
+  /** Checked traffic that no complete rule allows on this hop. */
+  missing: TrafficSpec[];
+}
+
+export interface ReachabilityResult {
+  fromNodeId: string;
+  toNodeId: string;
+  /** Catalog version of the source node's site (null when the node or its site is unknown). */
+  catalogVersion: string | null;
+  /** Catalog flows that require traffic from → to (narrowed by the filter). */
+  flows: ReachabilityFlow[];
+  /**
+   * The traffic checked on every hop: the flows' ports per protocol; when no flow matches and the filter
+   * names both a protocol and a port, that port (so "is 5432/tcp open?" can be asked).
+   */
+  checked: TrafficSpec[];
+  hops: ReachabilityHop[];
+  /** True when something is checked and every hop allows all of it (no hop at all also counts as allowed). */
+  allowed: boolean;
 }

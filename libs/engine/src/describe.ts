@@ -1,0 +1,71 @@
+/** Human-readable descriptions and name labels of node groups (used for objects, rules and explanations). */
+import type { IndexedNode } from './inventory-index';
+import { AddressFamily, FlowTarget, ROLES, Role } from './model';
+import { sanitizeLabel } from './naming';
+
+const PLURAL: Record<Role, string> = {
+  master: 'masters',
+  probe: 'probes',
+  agent: 'agents',
+  agentless: 'agentless sources',
+  console: 'consoles',
+};
+
+function siteName(node: IndexedNode): string {
+  return node.site?.name ?? node.node.siteId;
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function listSites(names: readonly string[]): string {
+  if (names.length <= 3) return names.join(', ');
+  return `${names.slice(0, 3).join(', ')} and ${names.length - 3} more sites`;
+}
+
+function groupByRole(nodes: readonly IndexedNode[]): Array<[Role, IndexedNode[]]> {
+  return ROLES.map((role): [Role, IndexedNode[]] => [role, nodes.filter((n) => n.node.role === role)]).filter(
+    ([, list]) => list.length > 0,
+  );
+}
+
+/**
+ * "master hq-master", "agents of HQ", "agents of Branch-1, Branch-2, Branch-3 and 7 more sites";
+ * several roles are joined with "; ".
+ */
+export function describeNodes(nodes: readonly IndexedNode[]): string {
+  return groupByRole(nodes)
+    .map(([role, list]) => {
+      if (list.length === 1) return `${role} ${list[0].node.name}`;
+      return `${PLURAL[role]} of ${listSites(sortedUnique(list.map(siteName)))}`;
+    })
+    .join('; ');
+}
+
+/** Like {@link describeNodes}, but destinations reached as "the source's collector" read "collector X". */
+export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget): string {
+  if (target !== 'collector') return describeNodes(nodes);
+  if (nodes.length === 1) return `collector ${nodes[0].node.name}`;
+  if (nodes.length <= 3) return `collectors ${sortedUnique(nodes.map((n) => n.node.name)).join(', ')}`;
+  return `collectors of ${listSites(sortedUnique(nodes.map(siteName)))}`;
+}
+
+/**
+ * Name label of an address object: the node name for one node, `<role>_<site>` for several nodes of one
+ * role and site, `<role>_<n>_sites`, `<role>_<role>_<site>` or `mixed_<n>_nodes` otherwise; `_v6` for IPv6.
+ */
+export function objectLabel(nodes: readonly IndexedNode[], family: AddressFamily): string {
+  let label: string;
+  if (nodes.length === 1) {
+    label = sanitizeLabel(nodes[0].node.name);
+  } else {
+    const roles = groupByRole(nodes).map(([role]) => role);
+    const sites = sortedUnique(nodes.map(siteName));
+    if (roles.length === 1 && sites.length === 1) label = `${roles[0]}_${sanitizeLabel(sites[0])}`;
+    else if (roles.length === 1) label = `${roles[0]}_${sites.length}_sites`;
+    else if (sites.length === 1) label = `${roles.join('_')}_${sanitizeLabel(sites[0])}`;
+    else label = `mixed_${nodes.length}_nodes`;
+  }
+  return family === 6 ? `${label}_v6` : label;
+}

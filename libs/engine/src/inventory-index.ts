@@ -1,0 +1,517 @@
+/**
+ * Indexes an inventory and a flow list for the engine: parsed addresses, each device's zone prefixes,
+ * where every node's addresses sit relative to every device that has a zone overlapping them, collector
+ * resolution and the (source node, destination node, flows) demands of the catalog.
+ */
+import {
+  cidrContains,
+  cidrLast,
+  compareCidrs,
+  Cidr,
+  describeInvalidCidr,
+  FAMILY_BITS,
+  formatCidr,
+  parseCidr,
+  prefixMask,
+  splitCidr,
+  summarizeCidrList,
+} from './ip';
+import type {
+  AddressFamily,
+  CatalogFlow,
+  DeviceInput,
+  Inventory,
+  NodeInput,
+  PortRange,
+  Role,
+  SiteInput,
+} from './model';
+import { describeInvalidPortRange, normalizePorts } from './ports';
+
+/** Thrown when the inventory or the flows cannot be computed (invalid address, duplicate id, ...). */
+export class EngineInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineInputError';
+  }
+}
+
+/** A canonical, exactly summarised set of addresses of one family, interned by content. */
+export interface AddressSet {
+  readonly id: number;
+  readonly family: AddressFamily;
+  readonly cidrs: readonly Cidr[];
+  readonly entries: readonly string[];
+  /** `family|entries` — equal keys mean equal sets. */
+  readonly key: string;
+}
+
+export class AddressSetRegistry {
+  readonly sets: AddressSet[] = [];
+  private readonly byKey = new Map<string, number>();
+
+  /** Interns the exact union of `cidrs` (which must all be of `family`). */
+  intern(family: AddressFamily, cidrs: readonly Cidr[]): number {
+    const summary = summarizeCidrList(family, cidrs);
+    const entries = summary.map(formatCidr);
+    const key = `${family}|${entries.join(',')}`;
+    const known = this.byKey.get(key);
+    if (known !== undefined) {
+      return known;
+    }
+    const id = this.sets.length;
+    this.sets.push({ id, family, cidrs: summary, entries, key });
+    this.byKey.set(key, id);
+    return id;
+  }
+
+  union(ids: readonly number[]): number {
+    if (ids.length === 1) {
+      return ids[0];
+    }
+    const first = this.sets[ids[0]];
+    return this.intern(
+      first.family,
+      ids.flatMap((id) => this.sets[id].cidrs),
+    );
+  }
+}
+
+/** Part of a node's addresses and the device interface it sits behind. */
+export interface Piece {
+  readonly iface: string;
+  readonly cidr: Cidr;
+}
+
+/** All of a node's addresses of one family behind one interface of a device. */
+export interface Side {
+  readonly iface: string;
+  readonly family: AddressFamily;
+  readonly setId: number;
+}
+
+export interface IndexedNode {
+  readonly idx: number;
+  readonly node: NodeInput;
+  readonly site: SiteInput | undefined;
+  readonly cidrs: readonly Cidr[];
+  readonly selectors: ReadonlySet<string>;
+  /** The node's whole address set per family. */
+  readonly familySets: ReadonlyArray<{ family: AddressFamily; setId: number }>;
+  /** Devices having a zone that overlaps one of the node's addresses → the node's addresses split per interface. */
+  readonly pieces: Map<number, Piece[]>;
+  /** Cache of {@link InventoryIndex.sides}. */
+  readonly sideCache: Map<number | string, Side[]>;
+}
+
+export interface DevicePrefix {
+  readonly cidr: Cidr;
+  readonly iface: string;
+}
+
+export interface IndexedDevice {
+  readonly idx: number;
+  readonly device: DeviceInput;
+  /** Name of the external interface (the first by name when several are external), or null. */
+  readonly external: string | null;
+  /** Zone CIDRs of the device's own site behind its non-external interfaces (one entry per CIDR). */
+  readonly prefixes: readonly DevicePrefix[];
+}
+
+export interface IndexedFlow {
+  readonly idx: number;
+  readonly flow: CatalogFlow;
+  /** Normalised ports of the flow. */
+  readonly ports: PortRange[];
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byNameThenId(a: IndexedNode, b: IndexedNode): number {
+  return compareText(a.node.name, b.node.name) || compareText(a.node.id, b.node.id);
+}
+
+function uniqueById<T extends { id: string }>(items: readonly T[], kind: string): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) {
+    if (map.has(item.id)) {
+      throw new EngineInputError(`duplicate ${kind} id "${item.id}"`);
+    }
+    map.set(item.id, item);
+  }
+  return map;
+}
+
+function parseOrThrow(text: string, where: string): Cidr {
+  const invalid = describeInvalidCidr(text);
+  if (invalid) {
+    throw new EngineInputError(`${where}: ${invalid}`);
+  }
+  return parseCidr(text);
+}
+
+function cidrKey(cidr: Cidr): string {
+  return `${cidr.family}/${cidr.prefix}/${cidr.network.toString(16)}`;
+}
+
+/**
+ * Splits `block` by a device's zone prefixes: each part goes to the interface of the most specific zone
+ * containing it, else to the external interface; parts with neither are dropped (not reachable through
+ * this device).
+ */
+export function placeOnDevice(device: IndexedDevice, block: Cidr): Piece[] {
+  let base = device.external;
+  let baseLength = -1;
+  const inner: DevicePrefix[] = [];
+  for (const p of device.prefixes) {
+    if (p.cidr.family !== block.family) continue;
+    if (p.cidr.prefix <= block.prefix) {
+      if (p.cidr.prefix > baseLength && cidrContains(p.cidr, block)) {
+        base = p.iface;
+        baseLength = p.cidr.prefix;
+      }
+    } else if (cidrContains(block, p.cidr)) {
+      inner.push(p);
+    }
+  }
+  const out: Piece[] = [];
+  split(block, base, inner, out);
+  return out;
+}
+
+function split(block: Cidr, iface: string | null, inner: readonly DevicePrefix[], out: Piece[]): void {
+  if (inner.length === 0) {
+    if (iface !== null) out.push({ iface, cidr: block });
+    return;
+  }
+  for (const half of splitCidr(block)) {
+    let halfIface = iface;
+    const deeper: DevicePrefix[] = [];
+    for (const p of inner) {
+      if (!cidrContains(half, p.cidr)) continue;
+      if (p.cidr.prefix === half.prefix) halfIface = p.iface;
+      else deeper.push(p);
+    }
+    split(half, halfIface, deeper, out);
+  }
+}
+
+/** Global index of zone prefixes → devices, to find the devices an address block can be placed on. */
+class PrefixIndex {
+  private readonly exact = new Map<string, number[]>();
+  private readonly lengths: Record<AddressFamily, number[]> = { 4: [], 6: [] };
+  private readonly sorted: Record<AddressFamily, Array<{ cidr: Cidr; device: number }>> = { 4: [], 6: [] };
+
+  constructor(devices: readonly IndexedDevice[]) {
+    const lengthSets: Record<AddressFamily, Set<number>> = { 4: new Set(), 6: new Set() };
+    for (const device of devices) {
+      for (const p of device.prefixes) {
+        const key = cidrKey(p.cidr);
+        const list = this.exact.get(key);
+        if (!list) this.exact.set(key, [device.idx]);
+        else if (!list.includes(device.idx)) list.push(device.idx);
+        lengthSets[p.cidr.family].add(p.cidr.prefix);
+        this.sorted[p.cidr.family].push({ cidr: p.cidr, device: device.idx });
+      }
+    }
+    for (const family of [4, 6] as const) {
+      this.lengths[family] = [...lengthSets[family]].sort((a, b) => a - b);
+      this.sorted[family].sort((a, b) => compareCidrs(a.cidr, b.cidr));
+    }
+  }
+
+  /** Devices having a prefix that contains `block` or lies inside it. */
+  devicesOverlapping(block: Cidr, into: Set<number>): void {
+    for (const length of this.lengths[block.family]) {
+      if (length > block.prefix) break;
+      const network = block.network & prefixMask(block.family, length);
+      const hit = this.exact.get(`${block.family}/${length}/${network.toString(16)}`);
+      if (hit) for (const d of hit) into.add(d);
+    }
+    if (block.prefix === FAMILY_BITS[block.family]) return;
+    const list = this.sorted[block.family];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].cidr.network < block.network) lo = mid + 1;
+      else hi = mid;
+    }
+    const last = cidrLast(block);
+    for (let i = lo; i < list.length && list[i].cidr.network <= last; i++) {
+      if (list[i].cidr.prefix > block.prefix) into.add(list[i].device);
+    }
+  }
+}
+
+export interface FlowTable {
+  readonly flows: readonly IndexedFlow[];
+  /** catalog version → source role → flows */
+  readonly byVersionAndRole: Map<string, Map<Role, IndexedFlow[]>>;
+}
+
+export function indexFlows(flows: readonly CatalogFlow[]): FlowTable {
+  const seen = new Set<string>();
+  const sorted = [...flows].sort((a, b) => compareText(a.id, b.id));
+  const indexed: IndexedFlow[] = [];
+  const byVersionAndRole = new Map<string, Map<Role, IndexedFlow[]>>();
+  for (const flow of sorted) {
+    if (seen.has(flow.id)) {
+      throw new EngineInputError(`duplicate flow id "${flow.id}"`);
+    }
+    seen.add(flow.id);
+    for (const range of flow.ports) {
+      const invalid = describeInvalidPortRange(range);
+      if (invalid) throw new EngineInputError(`flow "${flow.id}": ${invalid}`);
+    }
+    if (flow.ports.length === 0) {
+      throw new EngineInputError(`flow "${flow.id}" has no ports`);
+    }
+    const entry: IndexedFlow = { idx: indexed.length, flow, ports: normalizePorts(flow.ports) };
+    indexed.push(entry);
+    let byRole = byVersionAndRole.get(flow.version);
+    if (!byRole) byVersionAndRole.set(flow.version, (byRole = new Map<Role, IndexedFlow[]>()));
+    const list = byRole.get(flow.from);
+    if (list) list.push(entry);
+    else byRole.set(flow.from, [entry]);
+  }
+  return { flows: indexed, byVersionAndRole };
+}
+
+export class InventoryIndex {
+  readonly sets = new AddressSetRegistry();
+  readonly nodes: IndexedNode[] = [];
+  readonly nodeById = new Map<string, IndexedNode>();
+  readonly devices: IndexedDevice[] = [];
+  readonly deviceById = new Map<string, IndexedDevice>();
+  readonly siteById: Map<string, SiteInput>;
+  private readonly nodesByRole = new Map<Role, IndexedNode[]>();
+  private readonly collectors: Array<IndexedNode | null> = [];
+
+  constructor(inventory: Inventory) {
+    this.siteById = uniqueById(inventory.sites, 'site');
+    const zoneById = uniqueById(inventory.zones, 'zone');
+    uniqueById(inventory.nodes, 'node');
+    uniqueById(inventory.devices, 'device');
+
+    const zoneCidrs = new Map<string, Cidr[]>();
+    for (const zone of inventory.zones) {
+      zoneCidrs.set(
+        zone.id,
+        zone.cidrs.map((c) => parseOrThrow(c, `zone "${zone.id}"`)),
+      );
+    }
+
+    const devices = [...inventory.devices].sort((a, b) => compareText(a.id, b.id));
+    for (const device of devices) {
+      const names = new Set<string>();
+      let external: string | null = null;
+      const byCidr = new Map<string, DevicePrefix>();
+      for (const iface of device.interfaces) {
+        if (names.has(iface.name)) {
+          throw new EngineInputError(`device "${device.id}" has two interfaces named "${iface.name}"`);
+        }
+        names.add(iface.name);
+        if (iface.external) {
+          if (external === null || iface.name < external) external = iface.name;
+          continue;
+        }
+        for (const zoneId of iface.zoneIds) {
+          const zone = zoneById.get(zoneId);
+          if (!zone || zone.siteId !== device.siteId) continue;
+          for (const cidr of zoneCidrs.get(zoneId) ?? []) {
+            const key = cidrKey(cidr);
+            const known = byCidr.get(key);
+            // the same CIDR behind two interfaces: the first interface by name wins
+            if (!known || iface.name < known.iface) byCidr.set(key, { cidr, iface: iface.name });
+          }
+        }
+      }
+      const indexed: IndexedDevice = {
+        idx: this.devices.length,
+        device,
+        external,
+        prefixes: [...byCidr.values()].sort((a, b) => compareCidrs(a.cidr, b.cidr)),
+      };
+      this.devices.push(indexed);
+      this.deviceById.set(device.id, indexed);
+    }
+
+    const prefixIndex = new PrefixIndex(this.devices);
+    const nodes = [...inventory.nodes].sort((a, b) => compareText(a.id, b.id));
+    const overlapping = new Set<number>();
+    for (const node of nodes) {
+      const cidrs = node.addresses.map((a) => parseOrThrow(a, `node "${node.id}"`));
+      const familySets: Array<{ family: AddressFamily; setId: number }> = [];
+      for (const family of [4, 6] as const) {
+        const ofFamily = cidrs.filter((c) => c.family === family);
+        if (ofFamily.length > 0) familySets.push({ family, setId: this.sets.intern(family, ofFamily) });
+      }
+      overlapping.clear();
+      for (const cidr of cidrs) prefixIndex.devicesOverlapping(cidr, overlapping);
+      const pieces = new Map<number, Piece[]>();
+      for (const d of [...overlapping].sort((a, b) => a - b)) {
+        pieces.set(
+          d,
+          cidrs.flatMap((c) => placeOnDevice(this.devices[d], c)),
+        );
+      }
+      const indexed: IndexedNode = {
+        idx: this.nodes.length,
+        node,
+        site: this.siteById.get(node.siteId),
+        cidrs,
+        selectors: new Set(node.selectors),
+        familySets,
+        pieces,
+        sideCache: new Map(),
+      };
+      this.nodes.push(indexed);
+      this.nodeById.set(node.id, indexed);
+      const sameRole = this.nodesByRole.get(node.role);
+      if (sameRole) sameRole.push(indexed);
+      else this.nodesByRole.set(node.role, [indexed]);
+    }
+    this.resolveCollectors();
+  }
+
+  /** Nodes of a role, sorted by id. */
+  withRole(role: Role): readonly IndexedNode[] {
+    return this.nodesByRole.get(role) ?? [];
+  }
+
+  /**
+   * The node's collector: its `collectorId` when that node exists; otherwise the first (by name, then id)
+   * probe of its own site, else the first master of its own site, else the first master anywhere. The node
+   * itself is never its own default collector; a `collectorId` pointing at the node itself means "none".
+   */
+  collectorOf(node: IndexedNode): IndexedNode | null {
+    return this.collectors[node.idx];
+  }
+
+  private resolveCollectors(): void {
+    const probesBySite = new Map<string, IndexedNode[]>();
+    const mastersBySite = new Map<string, IndexedNode[]>();
+    for (const n of this.withRole('probe')) push(probesBySite, n.node.siteId, n);
+    for (const n of this.withRole('master')) push(mastersBySite, n.node.siteId, n);
+    for (const list of [...probesBySite.values(), ...mastersBySite.values()]) list.sort(byNameThenId);
+    const allMasters = [...this.withRole('master')].sort(byNameThenId);
+    const firstOther = (
+      list: readonly IndexedNode[] | undefined,
+      self: IndexedNode,
+    ): IndexedNode | undefined => list?.find((n) => n !== self);
+    for (const n of this.nodes) {
+      const explicit = n.node.collectorId ? this.nodeById.get(n.node.collectorId) : undefined;
+      if (explicit) {
+        this.collectors.push(explicit === n ? null : explicit);
+        continue;
+      }
+      this.collectors.push(
+        firstOther(probesBySite.get(n.node.siteId), n) ??
+          firstOther(mastersBySite.get(n.node.siteId), n) ??
+          firstOther(allMasters, n) ??
+          null,
+      );
+    }
+  }
+
+  /** Where the node's addresses sit on a device: one entry per (interface, family), none when not placed. */
+  sides(node: IndexedNode, device: IndexedDevice): Side[] {
+    const pieces = node.pieces.get(device.idx);
+    const cacheKey = pieces ? device.idx : `x:${device.external ?? ''}`;
+    const cached = node.sideCache.get(cacheKey);
+    if (cached) return cached;
+    let sides: Side[];
+    if (pieces) {
+      const groups = new Map<string, { iface: string; family: AddressFamily; cidrs: Cidr[] }>();
+      for (const p of pieces) {
+        const key = `${p.iface}\u0000${p.cidr.family}`;
+        const group = groups.get(key);
+        if (group) group.cidrs.push(p.cidr);
+        else groups.set(key, { iface: p.iface, family: p.cidr.family, cidrs: [p.cidr] });
+      }
+      sides = [...groups.values()].map((g) => ({
+        iface: g.iface,
+        family: g.family,
+        setId: this.sets.intern(g.family, g.cidrs),
+      }));
+    } else if (device.external !== null) {
+      const iface = device.external;
+      sides = node.familySets.map((f) => ({ iface, family: f.family, setId: f.setId }));
+    } else {
+      sides = [];
+    }
+    node.sideCache.set(cacheKey, sides);
+    return sides;
+  }
+
+  /** Devices on which `a` or `b` has an address inside a zone (the only devices that can be on their path). */
+  candidateDevices(a: IndexedNode, b: IndexedNode): number[] {
+    const out = [...a.pieces.keys()];
+    for (const d of b.pieces.keys()) {
+      if (!a.pieces.has(d)) out.push(d);
+    }
+    return out;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** True when a flow with a selector applies to the node (flows without a selector always apply). */
+export function selectorApplies(flow: CatalogFlow, node: IndexedNode): boolean {
+  return !flow.selector || node.selectors.size === 0 || node.selectors.has(flow.selector);
+}
+
+/** The flows of the source node's catalog version that apply to it (role and selector). */
+export function flowsOfSource(table: FlowTable, source: IndexedNode): IndexedFlow[] {
+  const version = source.site?.catalogVersion;
+  if (version === undefined) return [];
+  const candidates = table.byVersionAndRole.get(version)?.get(source.node.role) ?? [];
+  return candidates.filter((f) => selectorApplies(f.flow, source));
+}
+
+/** Calls `visit` once per (source, destination) pair with the flows that require traffic between them. */
+export function forEachDemand(
+  index: InventoryIndex,
+  table: FlowTable,
+  visit: (source: IndexedNode, destination: IndexedNode, flows: IndexedFlow[]) => void,
+): void {
+  const byTarget = new Map<IndexedNode, IndexedFlow[]>();
+  for (const source of index.nodes) {
+    const flows = flowsOfSource(table, source);
+    if (flows.length === 0) continue;
+    byTarget.clear();
+    for (const f of flows) {
+      if (f.flow.to === 'collector') {
+        const collector = index.collectorOf(source);
+        if (collector) push(byTarget, collector, f);
+      } else {
+        for (const target of index.withRole(f.flow.to)) {
+          if (target !== source) push(byTarget, target, f);
+        }
+      }
+    }
+    for (const [target, list] of byTarget) visit(source, target, list);
+  }
+}
+
+/** The flows that require traffic from `source` to `destination`. */
+export function flowsBetween(
+  index: InventoryIndex,
+  table: FlowTable,
+  source: IndexedNode,
+  destination: IndexedNode,
+): IndexedFlow[] {
+  if (source === destination) return [];
+  return flowsOfSource(table, source).filter((f) =>
+    f.flow.to === 'collector'
+      ? index.collectorOf(source) === destination
+      : f.flow.to === destination.node.role,
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * Deterministic names that fit every supported vendor:
+ * - address and service objects: at most 31 characters of `[A-Za-z0-9_]`, never starting with a digit
+ *   (pfSense/OPNsense alias limits; FortiOS allows 79);
+ * - rules: at most 35 characters of the same alphabet (FortiOS policy names).
+ * Every name starts with the configurable prefix (default `utm_`), which is how connectors recognise
+ * what they own. A name that would be too long is cut and given `_` + a 6-hex-digit hash of the full
+ * name, so it stays stable and distinct.
+ */
+import { createHash } from 'node:crypto';
+
+export const DEFAULT_PREFIX = 'utm_';
+export const MAX_OBJECT_NAME_LENGTH = 31;
+export const MAX_RULE_NAME_LENGTH = 35;
+export const MAX_PREFIX_LENGTH = 12;
+
+const PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** `null` when the prefix is usable, else why not. */
+export function describeInvalidPrefix(prefix: string): string | null {
+  if (!PREFIX_PATTERN.test(prefix)) {
+    return `prefix "${prefix}" must start with a letter and use only letters, digits and "_"`;
+  }
+  if (prefix.length > MAX_PREFIX_LENGTH) {
+    return `prefix "${prefix}" is longer than ${MAX_PREFIX_LENGTH} characters`;
+  }
+  return null;
+}
+
+/** True when `name` is a valid managed name of at most `maxLength` characters. */
+export function isValidName(name: string, maxLength: number): boolean {
+  return name.length <= maxLength && NAME_PATTERN.test(name);
+}
+
+/** Lowercase hex SHA-256 of a string. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Short stable hash (first hex digits of SHA-256). */
+export function shortHash(text: string, length = 6): string {
+  return sha256Hex(text).slice(0, length);
+}
+
+/** Turns free text into a name fragment: runs of other characters become `_`, no leading/trailing `_`. */
+export function sanitizeLabel(text: string): string {
+  const label = text
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  return label === '' ? 'x' : label;
+}
+
+/** `name` if it fits, else its first characters + `_` + a hash of the full name. */
+export function fitName(name: string, maxLength: number): string {
+  if (name.length <= maxLength) {
+    return name;
+  }
+  const head = name.slice(0, maxLength - 7).replace(/_+$/, '');
+  return `${head}_${shortHash(name)}`;
+}
+
+/**
+ * Gives every item a distinct name: items sharing a base get `_` + hash of their content key, then names
+ * are fitted to `maxLength`. Order-independent: the result depends only on the (base, key) pairs.
+ */
+export function assignUniqueNames<T>(
+  items: readonly T[],
+  base: (item: T) => string,
+  key: (item: T) => string,
+  maxLength: number,
+): Map<T, string> {
+  const byBase = new Map<string, T[]>();
+  for (const item of items) {
+    const b = base(item);
+    const list = byBase.get(b);
+    if (list) list.push(item);
+    else byBase.set(b, [item]);
+  }
+  const names = new Map<T, string>();
+  const taken = new Map<string, T[]>();
+  for (const [b, list] of byBase) {
+    for (const item of list) {
+      const name = fitName(list.length === 1 ? b : `${b}_${shortHash(key(item))}`, maxLength);
+      names.set(item, name);
+      const same = taken.get(name);
+      if (same) same.push(item);
+      else taken.set(name, [item]);
+    }
+  }
+  // Astronomically unlikely hash clashes: number the clashing items in content-key order.
+  for (const [name, list] of taken) {
+    if (list.length > 1) {
+      list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+      list.forEach((item, i) => {
+        const suffix = `_${i + 1}`;
+        names.set(item, `${name.slice(0, maxLength - suffix.length)}${suffix}`);
+      });
+    }
+  }
+  return names;
+}
