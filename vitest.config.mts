@@ -3,11 +3,19 @@ import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
 const alias = Object.fromEntries(
-  ['catalog', 'engine', 'connectors', 'persistence'].map((lib) => [`@app/${lib}`, resolve(__dirname, `libs/${lib}/src`)]),
+  ['catalog', 'engine', 'connectors', 'persistence'].map((lib) => [
+    `@app/${lib}`,
+    resolve(__dirname, `libs/${lib}/src`),
+  ]),
 );
 
 // SWC instead of esbuild: NestJS dependency injection needs emitted decorator metadata.
-const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } } })];
+const plugins = [
+  swc.vite({
+    module: { type: 'es6' },
+    jsc: { target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } },
+  }),
+];
 
 export default defineConfig({
   plugins,
@@ -19,7 +27,12 @@ export default defineConfig({
       {
         plugins,
         resolve: { alias },
-        test: { name: 'unit', globals: true, include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts'], testTimeout: 60_000 },
+        test: {
+          name: 'unit',
+          globals: true,
+          include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts'],
+          testTimeout: 60_000,
+        },
       },
       {
         plugins,

@@ -3,7 +3,8 @@ import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, smallDeployment, type SmallDeployment } from '../utils/fixtures';
 
 const SITE_FIELDS = 'id name description catalogVersion createdAt updatedAt';
-const NODE_FIELDS = 'id siteId name role addresses collectorId selectors addressZones { address zoneId zoneName } createdAt updatedAt';
+const NODE_FIELDS =
+  'id siteId name role addresses collectorId selectors addressZones { address zoneId zoneName } createdAt updatedAt';
 const DEVICE_FIELDS = `id siteId name vendor managementUrl credentials { set kind } tls { verify insecure caBundle fingerprintSha256 }
   vdom schedule enabled interfaces { id name external zoneIds } createdAt updatedAt`;
 
@@ -55,11 +56,23 @@ describe('Inventory over GraphQL', () => {
     expect(zone.errors).toBeUndefined();
     const node = await t.gql<{ createNode: Record<string, unknown> & { id: string } }>(
       `mutation($input: CreateNodeInput!) { createNode(input: $input) { ${NODE_FIELDS} } }`,
-      { input: { siteId: site.id, name: 'web', role: 'agentless', addresses: ['172.16.0.10'], selectors: ['http'] } },
+      {
+        input: {
+          siteId: site.id,
+          name: 'web',
+          role: 'agentless',
+          addresses: ['172.16.0.10'],
+          selectors: ['http'],
+        },
+      },
     );
     expect(node.errors).toBeUndefined();
-    expect((await t.http().get(`/api/v1/nodes/${node.data!.createNode.id}`).expect(200)).body).toEqual(node.data!.createNode);
-    expect(node.data!.createNode.addressZones).toEqual([{ address: '172.16.0.10', zoneId: zone.data!.createZone.id, zoneName: 'dmz' }]);
+    expect((await t.http().get(`/api/v1/nodes/${node.data!.createNode.id}`).expect(200)).body).toEqual(
+      node.data!.createNode,
+    );
+    expect(node.data!.createNode.addressZones).toEqual([
+      { address: '172.16.0.10', zoneId: zone.data!.createZone.id, zoneName: 'dmz' },
+    ]);
 
     const device = await t.gql<{ createDevice: Record<string, unknown> & { id: string } }>(
       `mutation($input: CreateDeviceInput!) { createDevice(input: $input) { ${DEVICE_FIELDS} } }`,
@@ -79,20 +92,27 @@ describe('Inventory over GraphQL', () => {
     );
     expect(device.errors).toBeUndefined();
     expect(JSON.stringify(device.data)).not.toContain('opn-secret-789');
-    expect((await t.http().get(`/api/v1/devices/${device.data!.createDevice.id}`).expect(200)).body).toEqual(device.data!.createDevice);
+    expect((await t.http().get(`/api/v1/devices/${device.data!.createDevice.id}`).expect(200)).body).toEqual(
+      device.data!.createDevice,
+    );
 
     const updated = await t.gql<{ updateSite: Record<string, unknown> }>(
       `mutation($id: ID!) { updateSite(id: $id, input: { description: "moved" }) { ${SITE_FIELDS} } }`,
       { id: site.id },
     );
     expect(updated.data!.updateSite.description).toBe('moved');
-    expect((await t.http().get(`/api/v1/sites/${site.id}`).expect(200)).body).toEqual(updated.data!.updateSite);
+    expect((await t.http().get(`/api/v1/sites/${site.id}`).expect(200)).body).toEqual(
+      updated.data!.updateSite,
+    );
 
     const refused = await t.gql(`mutation($id: ID!) { deleteSite(id: $id) { id } }`, { id: site.id });
     expect(refused.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    const deleted = await t.gql<{ deleteSite: { id: string } }>(`mutation($id: ID!) { deleteSite(id: $id, cascade: true) { id } }`, {
-      id: site.id,
-    });
+    const deleted = await t.gql<{ deleteSite: { id: string } }>(
+      `mutation($id: ID!) { deleteSite(id: $id, cascade: true) { id } }`,
+      {
+        id: site.id,
+      },
+    );
     expect(deleted.data?.deleteSite.id).toBe(site.id);
     await t.http().get(`/api/v1/sites/${site.id}`).expect(404);
     await t.http().get(`/api/v1/devices/${device.data!.createDevice.id}`).expect(404);
@@ -100,7 +120,9 @@ describe('Inventory over GraphQL', () => {
 
   it('REST updates show in GraphQL', async () => {
     await t.http().patch(`/api/v1/zones/${d.lan.id}`).send({ name: 'users' }).expect(200);
-    const res = await t.gql<{ zone: { name: string } }>(`query($id: ID!) { zone(id: $id) { name } }`, { id: d.lan.id });
+    const res = await t.gql<{ zone: { name: string } }>(`query($id: ID!) { zone(id: $id) { name } }`, {
+      id: d.lan.id,
+    });
     expect(res.data?.zone.name).toBe('users');
     await t.http().patch(`/api/v1/zones/${d.lan.id}`).send({ name: 'lan' }).expect(200);
   });
@@ -109,8 +131,17 @@ describe('Inventory over GraphQL', () => {
     const res = await t.gql<{
       site: {
         zones: { name: string }[];
-        nodes: { name: string; site: { name: string }; collector: { name: string } | null; zones: { name: string }[] }[];
-        devices: { name: string; site: { name: string }; interfaces: { name: string; zones: { name: string }[] }[] }[];
+        nodes: {
+          name: string;
+          site: { name: string };
+          collector: { name: string } | null;
+          zones: { name: string }[];
+        }[];
+        devices: {
+          name: string;
+          site: { name: string };
+          interfaces: { name: string; zones: { name: string }[] }[];
+        }[];
       };
     }>(
       `query($id: ID!) { site(id: $id) {
@@ -123,8 +154,13 @@ describe('Inventory over GraphQL', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data!.site.zones.map((z) => z.name)).toEqual(['lan', 'servers']);
     const agents = res.data!.site.nodes.find((n) => n.name === 'hq-agents');
-    expect(agents).toEqual({ name: 'hq-agents', site: { name: 'HQ' }, collector: { name: 'hq-master' }, zones: [{ name: 'lan' }] });
-    expect(res.data!.site.devices[0]!.interfaces).toEqual([
+    expect(agents).toEqual({
+      name: 'hq-agents',
+      site: { name: 'HQ' },
+      collector: { name: 'hq-master' },
+      zones: [{ name: 'lan' }],
+    });
+    expect(res.data!.site.devices[0].interfaces).toEqual([
       { name: 'opt1', zones: [{ name: 'servers' }] },
       { name: 'lan', zones: [{ name: 'lan' }] },
       { name: 'wan', zones: [] },
@@ -133,10 +169,20 @@ describe('Inventory over GraphQL', () => {
 
   it('paginates as a connection with totalCount and filters', async () => {
     const first = await t.gql<{
-      sites: { totalCount: number; nodes: { name: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+      sites: {
+        totalCount: number;
+        nodes: { name: string }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
     }>(`{ sites(first: 1) { totalCount nodes { name } pageInfo { hasNextPage endCursor } } }`);
-    expect(first.data!.sites).toMatchObject({ totalCount: 2, nodes: [{ name: 'Branch-1' }], pageInfo: { hasNextPage: true } });
-    const second = await t.gql<{ sites: { nodes: { name: string }[]; edges: { cursor: string }[]; pageInfo: { hasNextPage: boolean } } }>(
+    expect(first.data!.sites).toMatchObject({
+      totalCount: 2,
+      nodes: [{ name: 'Branch-1' }],
+      pageInfo: { hasNextPage: true },
+    });
+    const second = await t.gql<{
+      sites: { nodes: { name: string }[]; edges: { cursor: string }[]; pageInfo: { hasNextPage: boolean } };
+    }>(
       `query($after: String) { sites(first: 1, after: $after) { nodes { name } edges { cursor } pageInfo { hasNextPage } } }`,
       { after: first.data!.sites.pageInfo.endCursor },
     );
@@ -144,7 +190,9 @@ describe('Inventory over GraphQL', () => {
     expect(second.data!.sites.pageInfo.hasNextPage).toBe(false);
     const agents = await t.gql<{ nodes: { totalCount: number } }>(`{ nodes(role: agent) { totalCount } }`);
     expect(agents.data!.nodes.totalCount).toBe(1);
-    const pf = await t.gql<{ devices: { totalCount: number } }>(`{ devices(vendor: pfsense) { totalCount } }`);
+    const pf = await t.gql<{ devices: { totalCount: number } }>(
+      `{ devices(vendor: pfsense) { totalCount } }`,
+    );
     expect(pf.data!.devices.totalCount).toBe(1);
   });
 
@@ -155,16 +203,21 @@ describe('Inventory over GraphQL', () => {
     expect(badId.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const duplicate = await t.gql(`mutation { createSite(input: { name: "HQ" }) { id } }`);
     expect(duplicate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    expect(duplicate.errors?.[0]?.extensions?.errors).toEqual([{ field: 'name', message: 'name is already taken' }]);
+    expect(duplicate.errors?.[0]?.extensions?.errors).toEqual([
+      { field: 'name', message: 'name is already taken' },
+    ]);
     const badCidr = await t.gql(
       `mutation($s: ID!) { createZone(input: { siteId: $s, name: "x", cidrs: ["10.0.0.1/24"] }) { id } }`,
       { s: d.hq.id },
     );
     expect(badCidr.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(badCidr.errors?.[0]?.extensions?.errors?.[0]?.field).toBe('cidrs');
-    const badEnum = await t.gql(`mutation($s: ID!) { createNode(input: { siteId: $s, name: "x", role: wizard, addresses: ["10.0.0.1"] }) { id } }`, {
-      s: d.hq.id,
-    });
+    const badEnum = await t.gql(
+      `mutation($s: ID!) { createNode(input: { siteId: $s, name: "x", role: wizard, addresses: ["10.0.0.1"] }) { id } }`,
+      {
+        s: d.hq.id,
+      },
+    );
     expect(badEnum.errors?.[0]?.extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
     const zones = await t.http().get('/api/v1/zones?q=x').expect(200);
     expect(zones.body.total).toBe(0);
@@ -182,8 +235,17 @@ describe('GraphQL batching', () => {
   async function seedSites(from: number, to: number): Promise<void> {
     for (let i = from; i < to; i += 1) {
       const site = await create(t, 'sites', { name: `site-${String(i).padStart(3, '0')}` });
-      const zone = await create(t, 'zones', { siteId: site.id, name: 'lan', cidrs: [`10.${i >> 8}.${i & 255}.0/24`] });
-      const master = await create(t, 'nodes', { siteId: site.id, name: 'probe', role: 'probe', addresses: [`10.${i >> 8}.${i & 255}.2`] });
+      const zone = await create(t, 'zones', {
+        siteId: site.id,
+        name: 'lan',
+        cidrs: [`10.${i >> 8}.${i & 255}.0/24`],
+      });
+      const master = await create(t, 'nodes', {
+        siteId: site.id,
+        name: 'probe',
+        role: 'probe',
+        addresses: [`10.${i >> 8}.${i & 255}.2`],
+      });
       await create(t, 'nodes', {
         siteId: site.id,
         name: 'agents',

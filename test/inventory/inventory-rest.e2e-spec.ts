@@ -28,7 +28,10 @@ describe('Inventory over REST', () => {
     field?: string,
   ): Promise<Problem> {
     const before = await snapshotCounts(t);
-    const res = await t.http()[method](`/api/v1/${path}`).send(body as object);
+    const res = await t
+      .http()
+      [method](`/api/v1/${path}`)
+      .send(body as object);
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     const problem = res.body as Problem;
@@ -41,7 +44,12 @@ describe('Inventory over REST', () => {
   describe('sites', () => {
     it('creates with defaults and reads back', async () => {
       const res = await t.http().get(`/api/v1/sites/${d.hq.id}`).expect(200);
-      expect(res.body).toMatchObject({ id: d.hq.id, name: 'HQ', description: 'Head office', catalogVersion: 'utmstack-v9' });
+      expect(res.body).toMatchObject({
+        id: d.hq.id,
+        name: 'HQ',
+        description: 'Head office',
+        catalogVersion: 'utmstack-v9',
+      });
     });
 
     it('lists with total, limit, offset and a name filter', async () => {
@@ -58,7 +66,13 @@ describe('Inventory over REST', () => {
     it('refuses bad input with field-level problems and changes nothing', async () => {
       await expectRefused('post', 'sites', { description: 'no name' }, 400, 'name');
       await expectRefused('post', 'sites', { name: 'X', color: 'red' }, 400, 'color');
-      await expectRefused('post', 'sites', { name: 'X', catalogVersion: 'utmstack-v1' }, 400, 'catalogVersion');
+      await expectRefused(
+        'post',
+        'sites',
+        { name: 'X', catalogVersion: 'utmstack-v1' },
+        400,
+        'catalogVersion',
+      );
       await expectRefused('post', 'sites', { name: '' }, 400, 'name');
       await expectRefused('post', 'sites', { name: 42 }, 400, 'name');
       await expectRefused('post', 'sites', { name: 'HQ' }, 409, 'name');
@@ -74,7 +88,11 @@ describe('Inventory over REST', () => {
     });
 
     it('rejects malformed JSON with 400', async () => {
-      const res = await t.http().post('/api/v1/sites').set('content-type', 'application/json').send('{"name":');
+      const res = await t
+        .http()
+        .post('/api/v1/sites')
+        .set('content-type', 'application/json')
+        .send('{"name":');
       expect(res.status).toBe(400);
     });
 
@@ -89,7 +107,11 @@ describe('Inventory over REST', () => {
 
   describe('zones', () => {
     it('canonicalises CIDRs and filters by site', async () => {
-      const zone = await create(t, 'zones', { siteId: d.branch.id, name: 'v6', cidrs: ['FD00:0002:0000::/48'] });
+      const zone = await create(t, 'zones', {
+        siteId: d.branch.id,
+        name: 'v6',
+        cidrs: ['FD00:0002:0000::/48'],
+      });
       expect(zone.cidrs).toEqual(['fd00:2::/48']);
       const list = await t.http().get(`/api/v1/zones?siteId=${d.branch.id}`).expect(200);
       expect(list.body.items.map((z: { name: string }) => z.name).sort()).toEqual(['lan', 'v6']);
@@ -97,8 +119,20 @@ describe('Inventory over REST', () => {
     });
 
     it('refuses invalid CIDRs naming the element', async () => {
-      for (const bad of ['10.0.0.256/24', '10.0.0.0/33', '10.0.0.1/24', 'banana', 'fd00::/129', '10.0.0.0/8/8']) {
-        const problem = await expectRefused('post', 'zones', { siteId: d.hq.id, name: 'bad', cidrs: ['10.9.0.0/16', bad] }, 400);
+      for (const bad of [
+        '10.0.0.256/24',
+        '10.0.0.0/33',
+        '10.0.0.1/24',
+        'banana',
+        'fd00::/129',
+        '10.0.0.0/8/8',
+      ]) {
+        const problem = await expectRefused(
+          'post',
+          'zones',
+          { siteId: d.hq.id, name: 'bad', cidrs: ['10.9.0.0/16', bad] },
+          400,
+        );
         expect(problem.errors?.[0]?.field).toBe('cidrs');
         expect(problem.errors?.[0]?.message).toContain('cidrs.1');
       }
@@ -106,8 +140,18 @@ describe('Inventory over REST', () => {
     });
 
     it('allows nested zones but refuses repeated CIDRs and partial overlaps', async () => {
-      const nested = await create(t, 'zones', { siteId: d.hq.id, name: 'servers-mgmt', cidrs: ['10.1.10.128/25'] });
-      await expectRefused('post', 'zones', { siteId: d.hq.id, name: 'dup', cidrs: ['10.1.10.0/24'] }, 409, 'cidrs.0');
+      const nested = await create(t, 'zones', {
+        siteId: d.hq.id,
+        name: 'servers-mgmt',
+        cidrs: ['10.1.10.128/25'],
+      });
+      await expectRefused(
+        'post',
+        'zones',
+        { siteId: d.hq.id, name: 'dup', cidrs: ['10.1.10.0/24'] },
+        409,
+        'cidrs.0',
+      );
       await expectRefused(
         'post',
         'zones',
@@ -119,8 +163,20 @@ describe('Inventory over REST', () => {
     });
 
     it('refuses an unknown site and a duplicate name in the same site', async () => {
-      await expectRefused('post', 'zones', { siteId: '00000000-0000-4000-8000-000000000000', name: 'x', cidrs: ['10.9.0.0/16'] }, 400, 'siteId');
-      await expectRefused('post', 'zones', { siteId: d.hq.id, name: 'lan', cidrs: ['10.9.0.0/16'] }, 409, 'name');
+      await expectRefused(
+        'post',
+        'zones',
+        { siteId: '00000000-0000-4000-8000-000000000000', name: 'x', cidrs: ['10.9.0.0/16'] },
+        400,
+        'siteId',
+      );
+      await expectRefused(
+        'post',
+        'zones',
+        { siteId: d.hq.id, name: 'lan', cidrs: ['10.9.0.0/16'] },
+        409,
+        'name',
+      );
     });
 
     it('refuses deleting a zone behind an interface; cascade takes it off the interface', async () => {
@@ -138,7 +194,9 @@ describe('Inventory over REST', () => {
         })
         .expect(200);
       const problem = await expectRefused('delete', `zones/${extra.id}`, undefined, 409);
-      expect(problem.referencedBy?.interfaces).toEqual([expect.objectContaining({ device: 'hq-fw', interface: 'opt2' })]);
+      expect(problem.referencedBy?.interfaces).toEqual([
+        expect.objectContaining({ device: 'hq-fw', interface: 'opt2' }),
+      ]);
       await t.http().delete(`/api/v1/zones/${extra.id}?cascade=true`).expect(204);
       const device = await t.http().get(`/api/v1/devices/${d.hqFw.id}`).expect(200);
       expect(device.body.interfaces.map((i: { name: string }) => i.name)).toEqual(['opt1', 'lan', 'wan']);
@@ -174,11 +232,29 @@ describe('Inventory over REST', () => {
       await expectRefused('post', 'nodes', { ...base, role: 'wizard' }, 400, 'role');
       await expectRefused('post', 'nodes', { ...base, addresses: ['10.1.20.300'] }, 400, 'addresses');
       await expectRefused('post', 'nodes', { ...base, addresses: [] }, 400, 'addresses');
-      await expectRefused('post', 'nodes', { ...base, addresses: ['10.1.20.9', '10.1.20.9'] }, 400, 'addresses.1');
+      await expectRefused(
+        'post',
+        'nodes',
+        { ...base, addresses: ['10.1.20.9', '10.1.20.9'] },
+        400,
+        'addresses.1',
+      );
       await expectRefused('post', 'nodes', { ...base, name: 'hq-master' }, 409, 'name');
       await expectRefused('post', 'nodes', { ...base, collectorId: d.agents.id }, 400, 'collectorId');
-      await expectRefused('post', 'nodes', { ...base, collectorId: '00000000-0000-4000-8000-000000000000' }, 400, 'collectorId');
-      await expectRefused('post', 'nodes', { ...base, role: 'console', collectorId: d.master.id }, 400, 'collectorId');
+      await expectRefused(
+        'post',
+        'nodes',
+        { ...base, collectorId: '00000000-0000-4000-8000-000000000000' },
+        400,
+        'collectorId',
+      );
+      await expectRefused(
+        'post',
+        'nodes',
+        { ...base, role: 'console', collectorId: d.master.id },
+        400,
+        'collectorId',
+      );
       await expectRefused('post', 'nodes', { ...base, selectors: ['Not Valid'] }, 400, 'selectors');
       await expectRefused('post', 'nodes', { ...base, zone: 'lan' }, 400, 'zone');
     });
@@ -198,7 +274,12 @@ describe('Inventory over REST', () => {
     it('refuses deleting a collector unless cascade, which detaches its nodes', async () => {
       const problem = await expectRefused('delete', `nodes/${d.master.id}`, undefined, 409);
       expect(problem.referencedBy?.nodes).toEqual([expect.objectContaining({ name: 'hq-agents' })]);
-      const probe2 = await create(t, 'nodes', { siteId: d.branch.id, name: 'probe2', role: 'probe', addresses: ['10.2.20.3'] });
+      const probe2 = await create(t, 'nodes', {
+        siteId: d.branch.id,
+        name: 'probe2',
+        role: 'probe',
+        addresses: ['10.2.20.3'],
+      });
       const sensor = await create(t, 'nodes', {
         siteId: d.branch.id,
         name: 'switch',
@@ -243,7 +324,9 @@ describe('Inventory over REST', () => {
       const row = await prisma.device.findUniqueOrThrow({ where: { id: d.hqFw.id } });
       expect(row.credentialsEncrypted).toMatch(/^v1:[0-9a-f]{8}:/);
       expect(row.credentialsEncrypted).not.toContain('pfsense-secret-key-123');
-      expect(row.credentialsEncrypted).not.toContain(Buffer.from('pfsense-secret-key-123').toString('base64'));
+      expect(row.credentialsEncrypted).not.toContain(
+        Buffer.from('pfsense-secret-key-123').toString('base64'),
+      );
     });
 
     it('reads back interfaces, TLS defaults and vendor-specific fields', async () => {
@@ -274,7 +357,11 @@ describe('Inventory over REST', () => {
           { name: 'port1', external: true },
         ],
       });
-      expect(forti).toMatchObject({ vdom: 'root', schedule: '*/15 * * * *', credentials: { set: true, kind: 'token' } });
+      expect(forti).toMatchObject({
+        vdom: 'root',
+        schedule: '*/15 * * * *',
+        credentials: { set: true, kind: 'token' },
+      });
       expect((forti.tls as { fingerprintSha256: string }).fingerprintSha256).toBe('ab'.repeat(32));
       const list = await t.http().get('/api/v1/devices?vendor=fortios').expect(200);
       expect(list.body.items.map((x: { name: string }) => x.name)).toEqual(['branch-fw']);
@@ -295,12 +382,24 @@ describe('Inventory over REST', () => {
       };
       await expectRefused('post', 'devices', { ...base, vendor: 'cisco' }, 400, 'vendor');
       await expectRefused('post', 'devices', { ...base, managementUrl: 'ftp://x' }, 400, 'managementUrl');
-      await expectRefused('post', 'devices', { ...base, credentials: { token: 't' } }, 400, 'credentials.token');
+      await expectRefused(
+        'post',
+        'devices',
+        { ...base, credentials: { token: 't' } },
+        400,
+        'credentials.token',
+      );
       await expectRefused('post', 'devices', { ...base, credentials: { key: 'k' } }, 400, 'credentials');
       await expectRefused('post', 'devices', { ...base, vdom: 'root' }, 400, 'vdom');
       await expectRefused('post', 'devices', { ...base, schedule: '61 * * * *' }, 400, 'schedule');
       await expectRefused('post', 'devices', { ...base, name: 'hq-fw' }, 409, 'name');
-      await expectRefused('post', 'devices', { ...base, tls: { fingerprintSha256: 'abc' } }, 400, 'tls.fingerprintSha256');
+      await expectRefused(
+        'post',
+        'devices',
+        { ...base, tls: { fingerprintSha256: 'abc' } },
+        400,
+        'tls.fingerprintSha256',
+      );
       await expectRefused(
         'post',
         'devices',
@@ -311,18 +410,36 @@ describe('Inventory over REST', () => {
       await expectRefused(
         'post',
         'devices',
-        { ...base, interfaces: [{ name: 'lan', zoneIds: [d.branchLan.id] }, { name: 'LAN', external: true }] },
+        {
+          ...base,
+          interfaces: [
+            { name: 'lan', zoneIds: [d.branchLan.id] },
+            { name: 'LAN', external: true },
+          ],
+        },
         400,
         'interfaces.1.name',
       );
       await expectRefused(
         'post',
         'devices',
-        { ...base, interfaces: [{ name: 'wan', external: true }, { name: 'wan2', external: true }] },
+        {
+          ...base,
+          interfaces: [
+            { name: 'wan', external: true },
+            { name: 'wan2', external: true },
+          ],
+        },
         400,
         'interfaces.1.external',
       );
-      await expectRefused('post', 'devices', { ...base, interfaces: [{ name: 'lan' }] }, 400, 'interfaces.0.zoneIds');
+      await expectRefused(
+        'post',
+        'devices',
+        { ...base, interfaces: [{ name: 'lan' }] },
+        400,
+        'interfaces.0.zoneIds',
+      );
       await expectRefused(
         'post',
         'devices',
@@ -330,22 +447,39 @@ describe('Inventory over REST', () => {
         400,
         'interfaces.0.zoneIds',
       );
-      await expectRefused('post', 'devices', { ...base, interfaces: [{ name: 'lan', zones: [] }] }, 400, 'interfaces.0.zones');
+      await expectRefused(
+        'post',
+        'devices',
+        { ...base, interfaces: [{ name: 'lan', zones: [] }] },
+        400,
+        'interfaces.0.zones',
+      );
     });
 
     it('replaces credentials on update without revealing them, and clears them with null', async () => {
       const res = await t
         .http()
         .patch(`/api/v1/devices/${d.hqFw.id}`)
-        .send({ credentials: { username: 'admin', password: 'pfsense-password-456' }, tls: { insecure: true } })
+        .send({
+          credentials: { username: 'admin', password: 'pfsense-password-456' },
+          tls: { insecure: true },
+        })
         .expect(200);
       expect(res.body.credentials).toEqual({ set: true, kind: 'basic' });
       expect(res.body.tls).toMatchObject({ insecure: true, verify: false });
       expect(JSON.stringify(res.body)).not.toContain('pfsense-password-456');
       await t.http().patch(`/api/v1/devices/${d.hqFw.id}`).send({ vendor: 'fortios' }).expect(400);
-      const cleared = await t.http().patch(`/api/v1/devices/${d.hqFw.id}`).send({ credentials: null, tls: { insecure: false } }).expect(200);
+      const cleared = await t
+        .http()
+        .patch(`/api/v1/devices/${d.hqFw.id}`)
+        .send({ credentials: null, tls: { insecure: false } })
+        .expect(200);
       expect(cleared.body.credentials).toEqual({ set: false, kind: null });
-      await t.http().patch(`/api/v1/devices/${d.hqFw.id}`).send({ credentials: { apiKey: 'pfsense-secret-key-123' } }).expect(200);
+      await t
+        .http()
+        .patch(`/api/v1/devices/${d.hqFw.id}`)
+        .send({ credentials: { apiKey: 'pfsense-secret-key-123' } })
+        .expect(200);
     });
   });
 
@@ -353,7 +487,13 @@ describe('Inventory over REST', () => {
     const doc = await t.http().get('/api/openapi.json').expect(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/sites', '/api/v1/sites/{id}', '/api/v1/zones', '/api/v1/nodes', '/api/v1/devices/{id}']),
+      expect.arrayContaining([
+        '/api/v1/sites',
+        '/api/v1/sites/{id}',
+        '/api/v1/zones',
+        '/api/v1/nodes',
+        '/api/v1/devices/{id}',
+      ]),
     );
     const ui = await t.http().get('/api/docs').expect(200);
     expect(ui.text).toContain('swagger');

@@ -13,7 +13,12 @@ describe('migrations applied at start', () => {
     try {
       const files = readMigrations(migrationsDir);
       expect(db.migrations.applied).toEqual(files.map((f) => f.name));
-      const rows = await db.sql.query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+      const rows = await db.sql.query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        applied_steps_count: number;
+      }>(
         'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
       );
       expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(files.map((f) => [f.name, f.checksum]));
@@ -34,7 +39,7 @@ describe('migrations applied at start', () => {
     const db = await openDatabase({ url: target.url, migrationsDir: dir });
     try {
       const [first] = readMigrations(dir);
-      appendFileSync(join(dir, first!.name, 'migration.sql'), '\n-- edited\n');
+      appendFileSync(join(dir, first.name, 'migration.sql'), '\n-- edited\n');
       await expect(applyMigrations(db.sql, dir)).rejects.toThrow(/modified after it was applied/);
     } finally {
       await db.close();
@@ -46,7 +51,9 @@ describe('migrations applied at start', () => {
   it('rolls back a failing migration entirely and records nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'utm-migrations-'));
     cpSync(migrationsDir, dir, { recursive: true });
-    cpSync(join(migrationsDir, readMigrations(migrationsDir)[0]!.name), join(dir, '29991231000000_broken'), { recursive: true });
+    cpSync(join(migrationsDir, readMigrations(migrationsDir)[0].name), join(dir, '29991231000000_broken'), {
+      recursive: true,
+    });
     appendFileSync(join(dir, '29991231000000_broken', 'migration.sql'), '\nSELECT 1/0;\n');
     const target = await provisionDatabase();
     try {
@@ -63,18 +70,21 @@ describe('migrations applied at start', () => {
     }
   });
 
-  it.skipIf(Boolean(process.env.DATABASE_URL))('keeps embedded data across a restart on the same data directory', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'utm-pglite-'));
-    try {
-      const first = await openDatabase({ dataDir, migrationsDir });
-      await first.prisma.site.create({ data: { name: 'persisted' } });
-      await first.close();
-      const second = await openDatabase({ dataDir, migrationsDir });
-      expect(second.migrations.applied).toEqual([]);
-      expect((await second.prisma.site.findMany()).map((s) => s.name)).toEqual(['persisted']);
-      await second.close();
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(Boolean(process.env.DATABASE_URL))(
+    'keeps embedded data across a restart on the same data directory',
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'utm-pglite-'));
+      try {
+        const first = await openDatabase({ dataDir, migrationsDir });
+        await first.prisma.site.create({ data: { name: 'persisted' } });
+        await first.close();
+        const second = await openDatabase({ dataDir, migrationsDir });
+        expect(second.migrations.applied).toEqual([]);
+        expect((await second.prisma.site.findMany()).map((s) => s.name)).toEqual(['persisted']);
+        await second.close();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

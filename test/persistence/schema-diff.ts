@@ -34,7 +34,10 @@ interface DmmfModel {
 }
 
 interface Dmmf {
-  datamodel: { models: DmmfModel[]; enums: { name: string; dbName?: string | null; values: { name: string; dbName?: string | null }[] }[] };
+  datamodel: {
+    models: DmmfModel[];
+    enums: { name: string; dbName?: string | null; values: { name: string; dbName?: string | null }[] }[];
+  };
 }
 
 /** What `schema.prisma` says the database should look like. */
@@ -57,7 +60,11 @@ export function factsFromPrismaSchema(schemaText: string): SchemaFacts {
             const f = target.fields.find((x) => x.name === name)!;
             return f.dbName ?? f.name;
           };
-          const onDelete = (field.relationOnDelete ?? (field.isRequired ? 'Restrict' : 'SetNull')).toUpperCase().replace('SETNULL', 'SET NULL').replace('NOACTION', 'NO ACTION').replace('SETDEFAULT', 'SET DEFAULT');
+          const onDelete = (field.relationOnDelete ?? (field.isRequired ? 'Restrict' : 'SetNull'))
+            .toUpperCase()
+            .replace('SETNULL', 'SET NULL')
+            .replace('NOACTION', 'NO ACTION')
+            .replace('SETDEFAULT', 'SET DEFAULT');
           facts.foreignKeys.push(
             `${table}(${field.relationFromFields.map(column).join(',')}) -> ${tableOf.get(field.type)}(${(field.relationToFields ?? []).map(targetColumn).join(',')}) on delete ${onDelete}`,
           );
@@ -70,9 +77,11 @@ export function factsFromPrismaSchema(schemaText: string): SchemaFacts {
       if (field.isId) facts.uniques.push(`${table}(${field.dbName ?? field.name}) primary`);
     }
     for (const fields of model.uniqueFields) facts.uniques.push(`${table}(${fields.map(column).join(',')})`);
-    if (model.primaryKey) facts.uniques.push(`${table}(${model.primaryKey.fields.map(column).join(',')}) primary`);
+    if (model.primaryKey)
+      facts.uniques.push(`${table}(${model.primaryKey.fields.map(column).join(',')}) primary`);
   }
-  for (const e of dmmf.datamodel.enums) facts.enums.push(`${e.dbName ?? e.name}: ${e.values.map((v) => v.dbName ?? v.name).join(',')}`);
+  for (const e of dmmf.datamodel.enums)
+    facts.enums.push(`${e.dbName ?? e.name}: ${e.values.map((v) => v.dbName ?? v.name).join(',')}`);
   return sortFacts(facts);
 }
 
@@ -92,7 +101,9 @@ export async function factsFromDatabase(sql: SqlExecutor): Promise<SchemaFacts> 
     `SELECT table_name, column_name, is_nullable FROM information_schema.columns
      WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
   );
-  facts.columns = columns.map((c) => `${c.table_name}.${c.column_name} ${c.is_nullable === 'YES' ? 'NULL' : 'NOT NULL'}`);
+  facts.columns = columns.map(
+    (c) => `${c.table_name}.${c.column_name} ${c.is_nullable === 'YES' ? 'NULL' : 'NOT NULL'}`,
+  );
   const uniques = await sql.query<{ table_name: string; columns: string; is_primary: boolean }>(
     `SELECT t.relname AS table_name, i.indisprimary AS is_primary,
             string_agg(a.attname, ',' ORDER BY k.ord) AS columns
@@ -105,7 +116,13 @@ export async function factsFromDatabase(sql: SqlExecutor): Promise<SchemaFacts> 
      GROUP BY t.relname, i.indexrelid, i.indisprimary`,
   );
   facts.uniques = uniques.map((u) => `${u.table_name}(${u.columns})${u.is_primary ? ' primary' : ''}`);
-  const fks = await sql.query<{ table_name: string; columns: string; ref_table: string; ref_columns: string; on_delete: string }>(
+  const fks = await sql.query<{
+    table_name: string;
+    columns: string;
+    ref_table: string;
+    ref_columns: string;
+    on_delete: string;
+  }>(
     `SELECT c.conrelid::regclass::text AS table_name, c.confrelid::regclass::text AS ref_table,
             (SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum) AS columns,
@@ -117,7 +134,8 @@ export async function factsFromDatabase(sql: SqlExecutor): Promise<SchemaFacts> 
      WHERE c.contype = 'f'`,
   );
   facts.foreignKeys = fks.map(
-    (f) => `${f.table_name.replace(/"/g, '')}(${f.columns}) -> ${f.ref_table.replace(/"/g, '')}(${f.ref_columns}) on delete ${f.on_delete}`,
+    (f) =>
+      `${f.table_name.replace(/"/g, '')}(${f.columns}) -> ${f.ref_table.replace(/"/g, '')}(${f.ref_columns}) on delete ${f.on_delete}`,
   );
   const enums = await sql.query<{ name: string; labels: string }>(
     `SELECT t.typname AS name, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) AS labels

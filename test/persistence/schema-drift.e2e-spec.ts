@@ -30,10 +30,38 @@ describe('schema.prisma versus the SQL migrations', () => {
   });
 
   it.each([
-    ['a column missing from the migrations', (s: string) => s.replace('  enabled              Boolean', '  paused Boolean @default(false)\n  enabled              Boolean'), 'columns'],
-    ['a nullability change', (s: string) => s.replace('vdom                 String?', 'vdom                 String'), 'columns'],
-    ['a unique constraint', (s: string) => s.replace('managementUrl        String   @map("management_url")', 'managementUrl        String   @unique @map("management_url")'), 'uniques'],
-    ['a foreign key action', (s: string) => s.replace('onDelete: Restrict)\n  interfaces InterfaceZone[]', 'onDelete: Cascade)\n  interfaces InterfaceZone[]'), 'foreignKeys'],
+    [
+      'a column missing from the migrations',
+      (s: string) =>
+        s.replace(
+          '  enabled              Boolean',
+          '  paused Boolean @default(false)\n  enabled              Boolean',
+        ),
+      'columns',
+    ],
+    [
+      'a nullability change',
+      (s: string) => s.replace('vdom                 String?', 'vdom                 String'),
+      'columns',
+    ],
+    [
+      'a unique constraint',
+      (s: string) =>
+        s.replace(
+          'managementUrl        String   @map("management_url")',
+          'managementUrl        String   @unique @map("management_url")',
+        ),
+      'uniques',
+    ],
+    [
+      'a foreign key action',
+      (s: string) =>
+        s.replace(
+          'onDelete: Restrict)\n  interfaces InterfaceZone[]',
+          'onDelete: Cascade)\n  interfaces InterfaceZone[]',
+        ),
+      'foreignKeys',
+    ],
     ['a model', (s: string) => `${s}\nmodel Extra {\n  id Int @id\n}\n`, 'tables'],
   ] as const)('detects %s', (_name, mutate, key) => {
     const mutated = mutate(schemaText);

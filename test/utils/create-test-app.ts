@@ -10,7 +10,10 @@ import { provisionDatabase, type TestDatabase } from './test-database';
 export interface TestApp {
   app: INestApplication<App>;
   http: () => ReturnType<typeof request>;
-  gql: <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) => Promise<GqlResult<T>>;
+  gql: <T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ) => Promise<GqlResult<T>>;
   close(): Promise<void>;
   database: TestDatabase;
 }
@@ -18,14 +21,19 @@ export interface TestApp {
 export interface GqlResult<T> {
   status: number;
   data: T | null;
-  errors?: { message: string; extensions?: { code?: string; errors?: { field: string; message: string }[] } & Record<string, unknown> }[];
+  errors?: {
+    message: string;
+    extensions?: { code?: string; errors?: { field: string; message: string }[] } & Record<string, unknown>;
+  }[];
 }
 
 /** The production module with an isolated database: in-memory PGlite, or a fresh PostgreSQL database. */
 export async function createTestApp(overrides: ConfigOverrides = {}): Promise<TestApp> {
   const database = await provisionDatabase();
   const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.forRoot({ databaseUrl: database.url, dataDir: null, logLevel: 'silent', ...overrides })],
+    imports: [
+      AppModule.forRoot({ databaseUrl: database.url, dataDir: null, logLevel: 'silent', ...overrides }),
+    ],
   }).compile();
   const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: false });
   configureApp(app);

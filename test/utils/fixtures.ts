@@ -40,9 +40,18 @@ export async function smallDeployment(t: TestApp): Promise<SmallDeployment> {
   const hq = await create(t, 'sites', { name: 'HQ', description: 'Head office' });
   const branch = await create(t, 'sites', { name: 'Branch-1' });
   const servers = await create(t, 'zones', { siteId: hq.id, name: 'servers', cidrs: ['10.1.10.0/24'] });
-  const lan = await create(t, 'zones', { siteId: hq.id, name: 'lan', cidrs: ['10.1.20.0/24', 'fd00:1:20::/64'] });
+  const lan = await create(t, 'zones', {
+    siteId: hq.id,
+    name: 'lan',
+    cidrs: ['10.1.20.0/24', 'fd00:1:20::/64'],
+  });
   const branchLan = await create(t, 'zones', { siteId: branch.id, name: 'lan', cidrs: ['10.2.20.0/24'] });
-  const master = await create(t, 'nodes', { siteId: hq.id, name: 'hq-master', role: 'master', addresses: ['10.1.10.5'] });
+  const master = await create(t, 'nodes', {
+    siteId: hq.id,
+    name: 'hq-master',
+    role: 'master',
+    addresses: ['10.1.10.5'],
+  });
   const agents = await create(t, 'nodes', {
     siteId: hq.id,
     name: 'hq-agents',
@@ -50,7 +59,12 @@ export async function smallDeployment(t: TestApp): Promise<SmallDeployment> {
     addresses: ['10.1.20.0/24'],
     collectorId: master.id,
   });
-  const probe = await create(t, 'nodes', { siteId: branch.id, name: 'branch-probe', role: 'probe', addresses: ['10.2.20.2'] });
+  const probe = await create(t, 'nodes', {
+    siteId: branch.id,
+    name: 'branch-probe',
+    role: 'probe',
+    addresses: ['10.2.20.2'],
+  });
   const hqFw = await create(t, 'devices', {
     siteId: hq.id,
     name: 'hq-fw',

@@ -13,14 +13,17 @@ export interface TestDatabase {
  */
 export async function provisionDatabase(): Promise<TestDatabase> {
   const base = process.env.DATABASE_URL;
-  if (!base) return { url: undefined, drop: async () => undefined };
+  if (!base) return { url: undefined, drop: () => Promise.resolve() };
   const name = `utm_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withAdmin(base, (admin) => admin.query(`CREATE DATABASE "${name}"`));
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => withAdmin(base, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin(base, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 

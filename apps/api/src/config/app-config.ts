@@ -34,11 +34,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const databasePoolSize = parseIntIn(env.DATABASE_POOL_SIZE, 10, 1, 200, 'DATABASE_POOL_SIZE', problems);
   const databaseUrl = blankToUndefined(env.DATABASE_URL);
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded database)');
+    problems.push(
+      'DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded database)',
+    );
   }
   const secretKey = blankToUndefined(env.SECRET_KEY);
   if (secretKey !== undefined && !isValidKey(secretKey)) {
-    problems.push('SECRET_KEY must be 64 hex characters or base64 of 32 random bytes (e.g. `openssl rand -hex 32`)');
+    problems.push(
+      'SECRET_KEY must be 64 hex characters or base64 of 32 random bytes (e.g. `openssl rand -hex 32`)',
+    );
   }
   const logLevel = (blankToUndefined(env.LOG_LEVEL) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);

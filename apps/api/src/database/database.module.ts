@@ -20,7 +20,7 @@ export const DATABASE = Symbol('DATABASE');
         const logger = new Logger('Database');
         const db = await openDatabase({
           url: config.databaseUrl,
-          dataDir: config.databaseUrl ? undefined : (config.dataDir ?? undefined),
+          dataDir: config.databaseUrl || !config.dataDir ? undefined : join(config.dataDir, 'pglite'),
           migrationsDir: config.migrationsDir,
           poolSize: config.databasePoolSize,
           onQuery: () => counter.increment(),

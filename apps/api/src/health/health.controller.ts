@@ -11,7 +11,9 @@ export class HealthController {
 
   /** 200 when the database answers, 503 otherwise; for load balancers and orchestrators. */
   @Get()
-  async health(@Res({ passthrough: true }) res: Response): Promise<{ status: string; database: string; backend: string }> {
+  async health(
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ status: string; database: string; backend: string }> {
     try {
       await this.db.sql.query('SELECT 1');
       return { status: 'ok', database: 'up', backend: this.db.kind };

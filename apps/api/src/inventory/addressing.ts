@@ -15,10 +15,11 @@ function parse(text: string): Parsed | string {
   const bits = family === 4 ? 32 : 128;
   let prefix = bits;
   if (prefixText !== undefined) {
-    if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) return `has an invalid prefix length (0-${bits})`;
+    if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits)
+      return `has an invalid prefix length (0-${bits})`;
     prefix = Number(prefixText);
   }
-  const value = family === 4 ? v4(addr!) : v6(addr!);
+  const value = family === 4 ? v4(addr) : v6(addr);
   const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - prefix)) - 1n);
   if ((value & mask) !== value) return 'has host bits set beyond its prefix length';
   return { family, network: value, prefix };
@@ -62,7 +63,7 @@ export function canonicalCidr(text: string): string {
   const groups: string[] = [];
   for (let i = 7; i >= 0; i -= 1) groups.push(((p.network >> BigInt(i * 16)) & 0xffffn).toString(16));
   let best = { start: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i += 1;
       continue;

@@ -52,9 +52,13 @@ export class NodeFieldsResolver {
     return collector ? toNodeModel(collector) : null;
   }
 
-  @ResolveField(() => [ZoneModel], { description: 'Zones the node’s addresses fall in (most specific, distinct)' })
+  @ResolveField(() => [ZoneModel], {
+    description: 'Zones the node’s addresses fall in (most specific, distinct)',
+  })
   async zones(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<ZoneModel[]> {
-    const ids = [...new Set(node.addressZones.map((a) => a.zoneId).filter((id): id is string => id !== null))];
+    const ids = [
+      ...new Set(node.addressZones.map((a) => a.zoneId).filter((id): id is string => id !== null)),
+    ];
     const zones = await ctx.loaders.zoneById.loadMany(ids);
     return zones.flatMap((z) => (z && !(z instanceof Error) ? [toZoneModel(z)] : []));
   }

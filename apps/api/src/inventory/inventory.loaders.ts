@@ -24,7 +24,10 @@ export class InventoryLoaderFactory {
 
   create(): InventoryLoaders {
     const zonesBySite = new DataLoader<string, Zone[]>(async (siteIds) => {
-      const zones = await this.prisma.zone.findMany({ where: { siteId: { in: [...siteIds] } }, orderBy: [{ name: 'asc' }, { id: 'asc' }] });
+      const zones = await this.prisma.zone.findMany({
+        where: { siteId: { in: [...siteIds] } },
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      });
       return siteIds.map((id) => zones.filter((z) => z.siteId === id));
     });
     // Nodes need their site's zones for `addressZones`; going through the zone loader keeps that batched.
@@ -49,7 +52,10 @@ export class InventoryLoaderFactory {
       }),
       nodesBySite: new DataLoader(async (siteIds) => {
         const rows = await withZones(
-          await this.prisma.node.findMany({ where: { siteId: { in: [...siteIds] } }, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+          await this.prisma.node.findMany({
+            where: { siteId: { in: [...siteIds] } },
+            orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          }),
         );
         return siteIds.map((id) => rows.filter((n) => n.siteId === id));
       }),

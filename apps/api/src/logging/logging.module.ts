@@ -9,7 +9,13 @@ export const PINO_LOGGER = Symbol('PINO_LOGGER');
 /** JSON logs with a request id per request (taken from X-Request-Id when valid, echoed back). */
 @Global()
 @Module({
-  providers: [{ provide: PINO_LOGGER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createLogger(config.logLevel) }],
+  providers: [
+    {
+      provide: PINO_LOGGER,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => createLogger(config.logLevel),
+    },
+  ],
   exports: [PINO_LOGGER],
 })
 export class LoggingModule implements NestModule {

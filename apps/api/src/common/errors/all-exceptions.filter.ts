@@ -15,7 +15,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): GraphQLError | void {
     const problem = normaliseError(exception);
     if (problem.unexpected) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
     }
     if (host.getType<GqlContextType>() === 'graphql') {
       return new GraphQLError(problem.detail, {
@@ -41,7 +43,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         code: problem.code,
         detail: problem.detail,
         instance: request.originalUrl,
-        ...(request.id !== undefined ? { requestId: String(request.id) } : {}),
+        ...(typeof request.id === 'string' ? { requestId: request.id } : {}),
         ...(problem.errors.length ? { errors: problem.errors } : {}),
         ...problem.details,
       });

@@ -36,7 +36,8 @@ export function normaliseError(error: unknown): NormalisedError {
   if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrisma(error);
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const code = CODE_BY_HTTP_STATUS.get(status) ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
+    const code =
+      CODE_BY_HTTP_STATUS.get(status) ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
     const response = error.getResponse();
     const message =
       typeof response === 'string'

@@ -10,7 +10,11 @@ export class IdArgs {
 
 @ArgsType()
 export class DeleteArgs extends IdArgs {
-  @Field({ nullable: true, defaultValue: false, description: 'Also remove (or detach) what still references it' })
+  @Field({
+    nullable: true,
+    defaultValue: false,
+    description: 'Also remove (or detach) what still references it',
+  })
   @IsOptional()
   @IsBoolean()
   cascade?: boolean;

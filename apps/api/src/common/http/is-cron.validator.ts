@@ -2,7 +2,8 @@ import { CronExpressionParser } from 'cron-parser';
 import { registerDecorator, type ValidationArguments } from 'class-validator';
 
 export function cronProblem(expression: string): string | null {
-  if (expression.trim().split(/\s+/).length !== 5) return 'must be a 5-field cron expression (minute hour day month weekday)';
+  if (expression.trim().split(/\s+/).length !== 5)
+    return 'must be a 5-field cron expression (minute hour day month weekday)';
   try {
     CronExpressionParser.parse(expression);
     return null;

@@ -7,7 +7,9 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     for (const message of Object.values(error.constraints ?? {})) {
-      const text = message.startsWith(`${error.property} `) ? field + message.slice(error.property.length) : message;
+      const text = message.startsWith(`${error.property} `)
+        ? field + message.slice(error.property.length)
+        : message;
       out.push({ field, message: text });
     }
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
@@ -24,7 +26,10 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
       const fields = flattenValidationErrors(errors);
-      return new ValidationFailed(fields, fields.map((f) => f.message).join('; ') || 'The request is invalid');
+      return new ValidationFailed(
+        fields,
+        fields.map((f) => f.message).join('; ') || 'The request is invalid',
+      );
     },
   });
 }

@@ -24,7 +24,9 @@ export function credentialsFor(vendor: Vendor, input: CredentialsInput): DeviceC
   const given = FIELDS.filter((f) => input[f] !== undefined && input[f] !== null);
   const shapes = SHAPES[vendor];
   const expected = shapes.map((s) => s.fields.join(' + ')).join(', or ');
-  const shape = shapes.find((s) => s.fields.length === given.length && s.fields.every((f) => given.includes(f)));
+  const shape = shapes.find(
+    (s) => s.fields.length === given.length && s.fields.every((f) => given.includes(f)),
+  );
   if (!shape) {
     const foreign = given.find((f) => !shapes.some((s) => s.fields.includes(f)));
     const field = foreign ? `credentials.${foreign}` : 'credentials';

@@ -76,7 +76,10 @@ export class CredentialsInput {
 
 @InputType('DeviceTlsInput')
 export class TlsInput {
-  @ApiPropertyOptional({ default: false, description: 'Skip certificate verification (explicit and visible)' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Skip certificate verification (explicit and visible)',
+  })
   @Field({ nullable: true })
   @OptionalNotNull()
   @IsBoolean()
@@ -92,7 +95,11 @@ export class TlsInput {
   })
   caBundle?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: 'AB:CD:…', description: 'SHA-256 fingerprint of the certificate to pin' })
+  @ApiPropertyOptional({
+    nullable: true,
+    example: 'AB:CD:…',
+    description: 'SHA-256 fingerprint of the certificate to pin',
+  })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsString()
@@ -112,13 +119,20 @@ export class InterfaceInput {
   })
   name!: string;
 
-  @ApiPropertyOptional({ default: false, description: 'WAN / internet / other sites; an external interface has no zones' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'WAN / internet / other sites; an external interface has no zones',
+  })
   @Field({ nullable: true })
   @OptionalNotNull()
   @IsBoolean()
   external?: boolean;
 
-  @ApiPropertyOptional({ type: [String], format: 'uuid', description: "Zones of the device's site behind it" })
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description: "Zones of the device's site behind it",
+  })
   @Field(() => [ID], { nullable: true })
   @OptionalNotNull()
   @IsArray()
@@ -148,7 +162,10 @@ export class CreateDeviceInput {
   @ApiProperty({ example: 'https://10.1.0.1' })
   @Field()
   @IsString()
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'managementUrl must be an http(s) URL' })
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'managementUrl must be an http(s) URL' },
+  )
   @MaxLength(2048)
   managementUrl!: string;
 
@@ -220,11 +237,18 @@ export class UpdateDeviceInput {
   @Field({ nullable: true })
   @OptionalNotNull()
   @IsString()
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'managementUrl must be an http(s) URL' })
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'managementUrl must be an http(s) URL' },
+  )
   @MaxLength(2048)
   managementUrl?: string;
 
-  @ApiPropertyOptional({ type: CredentialsInput, nullable: true, description: 'Replaces the stored credentials; null removes them' })
+  @ApiPropertyOptional({
+    type: CredentialsInput,
+    nullable: true,
+    description: 'Replaces the stored credentials; null removes them',
+  })
   @Field(() => CredentialsInput, { nullable: true })
   @OptionalNullable()
   @ValidateNested()

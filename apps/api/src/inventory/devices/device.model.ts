@@ -7,7 +7,9 @@ import { ConnectionType } from '../../common/pagination/pagination';
 export const VendorEnum = Object.fromEntries(VENDORS.map((v) => [v, v])) as { [K in Vendor]: K };
 registerEnumType(VendorEnum, { name: 'Vendor', description: 'Firewall vendor API' });
 
-@ObjectType('DeviceCredentialsStatus', { description: 'Credentials are write-only: only whether they are set is shown' })
+@ObjectType('DeviceCredentialsStatus', {
+  description: 'Credentials are write-only: only whether they are set is shown',
+})
 export class CredentialsStatusModel {
   @ApiProperty()
   @Field()
@@ -118,7 +120,12 @@ export type InterfaceRow = DeviceInterface & { zones: Pick<InterfaceZone, 'zoneI
 export type DeviceView = DeviceRow & { interfaces: InterfaceRow[] };
 
 export function toInterfaceModel(row: InterfaceRow): InterfaceModel {
-  return { id: row.id, name: row.name, external: row.external, zoneIds: row.zones.map((z) => z.zoneId).sort() };
+  return {
+    id: row.id,
+    name: row.name,
+    external: row.external,
+    zoneIds: row.zones.map((z) => z.zoneId).sort(),
+  };
 }
 
 /** The only way a device leaves the service: credentials are reduced to whether they are set. */

@@ -16,7 +16,10 @@ export class DevicesController {
   @Get()
   @ApiOkResponse({ type: DeviceList })
   async list(@Query() query: DeviceListQuery): Promise<PageResult<DeviceModel>> {
-    const result = await this.service.list({ q: query.q, siteId: query.siteId, vendor: query.vendor }, pageOf(query));
+    const result = await this.service.list(
+      { q: query.q, siteId: query.siteId, vendor: query.vendor },
+      pageOf(query),
+    );
     return { ...result, items: result.items.map(toDeviceModel) };
   }
 
@@ -40,7 +43,7 @@ export class DevicesController {
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', idParam()) id: string, ): Promise<void> {
+  async remove(@Param('id', idParam()) id: string): Promise<void> {
     await this.service.delete(id);
   }
 }

@@ -12,7 +12,10 @@ export class DevicesResolver {
 
   @Query(() => DeviceConnection)
   async devices(@Args() args: DeviceConnectionArgs): Promise<DeviceConnection> {
-    return toConnection(await this.service.list({ q: args.q, siteId: args.siteId, vendor: args.vendor }, connectionPage(args)), toDeviceModel);
+    return toConnection(
+      await this.service.list({ q: args.q, siteId: args.siteId, vendor: args.vendor }, connectionPage(args)),
+      toDeviceModel,
+    );
   }
 
   @Query(() => DeviceModel)

@@ -5,7 +5,13 @@ import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../com
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { credentialKindFits, credentialsFor, type DeviceCredentials } from './device-credentials';
-import type { CreateDeviceInput, DeviceFilter, InterfaceInput, TlsInput, UpdateDeviceInput } from './device.input';
+import type {
+  CreateDeviceInput,
+  DeviceFilter,
+  InterfaceInput,
+  TlsInput,
+  UpdateDeviceInput,
+} from './device.input';
 import type { DeviceView } from './device.model';
 
 const WITH_INTERFACES = { interfaces: { include: { zones: { select: { zoneId: true } } } } } as const;
@@ -44,9 +50,14 @@ export class DevicesService {
 
   /** Decrypted credentials for connectors; never returned through the API. */
   async credentials(id: string): Promise<DeviceCredentials | null> {
-    const device = await this.prisma.device.findUnique({ where: { id }, select: { credentialsEncrypted: true } });
+    const device = await this.prisma.device.findUnique({
+      where: { id },
+      select: { credentialsEncrypted: true },
+    });
     if (!device) throw new NotFound('device', id);
-    return device.credentialsEncrypted ? (JSON.parse(this.cipher.decrypt(device.credentialsEncrypted)) as DeviceCredentials) : null;
+    return device.credentialsEncrypted
+      ? (JSON.parse(this.cipher.decrypt(device.credentialsEncrypted)) as DeviceCredentials)
+      : null;
   }
 
   async create(input: CreateDeviceInput): Promise<DeviceView> {
@@ -95,15 +106,30 @@ export class DevicesService {
         const sealed = this.seal(vendor, input.credentials);
         credentials = { credentialsEncrypted: sealed.envelope, credentialKind: sealed.kind };
       } else if (!credentialKindFits(vendor, device.credentialKind)) {
-        throw ValidationFailed.field('credentials', `stored ${device.credentialKind} credentials do not fit ${vendor}; supply new ones`);
+        throw ValidationFailed.field(
+          'credentials',
+          `stored ${device.credentialKind} credentials do not fit ${vendor}; supply new ones`,
+        );
       }
 
-      const vdom = vdomFor(vendor, input.vdom === undefined ? (vendor === device.vendor ? device.vdom : undefined) : input.vdom);
+      const vdom = vdomFor(
+        vendor,
+        input.vdom === undefined ? (vendor === device.vendor ? device.vdom : undefined) : input.vdom,
+      );
       const interfaces =
         input.interfaces !== undefined
           ? await checkInterfaces(tx, siteId, input.interfaces)
           : siteId !== device.siteId
-            ? await checkInterfaces(tx, siteId, device.interfaces.map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })), 'interfaces (kept from before the site change)')
+            ? await checkInterfaces(
+                tx,
+                siteId,
+                device.interfaces.map((i) => ({
+                  name: i.name,
+                  external: i.external,
+                  zoneIds: i.zones.map((z) => z.zoneId),
+                })),
+                'interfaces (kept from before the site change)',
+              )
             : undefined;
 
       await tx.device.update({
@@ -134,7 +160,10 @@ export class DevicesService {
     return device;
   }
 
-  private seal(vendor: Vendor, input: NonNullable<CreateDeviceInput['credentials']>): { kind: string; envelope: string } {
+  private seal(
+    vendor: Vendor,
+    input: NonNullable<CreateDeviceInput['credentials']>,
+  ): { kind: string; envelope: string } {
     const credentials = credentialsFor(vendor, input);
     return { kind: credentials.kind, envelope: this.cipher.encrypt(JSON.stringify(credentials)) };
   }
@@ -158,38 +187,75 @@ async function checkInterfaces(
   const zoneOwner = new Map<string, number>();
   const zoneIds = [...new Set(interfaces.flatMap((i) => i.zoneIds ?? []))];
   const zones = zoneIds.length
-    ? await tx.zone.findMany({ where: { id: { in: zoneIds } }, select: { id: true, siteId: true, name: true } })
+    ? await tx.zone.findMany({
+        where: { id: { in: zoneIds } },
+        select: { id: true, siteId: true, name: true },
+      })
     : [];
   const zoneById = new Map(zones.map((z) => [z.id, z]));
   let externalAt: number | undefined;
   interfaces.forEach((iface, index) => {
     const at = `${field}.${index}`;
     const key = iface.name.toLowerCase();
-    if (names.has(key)) errors.push({ field: `${at}.name`, message: `${at}.name duplicates ${field}.${names.get(key)}.name (${iface.name})` });
+    if (names.has(key))
+      errors.push({
+        field: `${at}.name`,
+        message: `${at}.name duplicates ${field}.${names.get(key)}.name (${iface.name})`,
+      });
     names.set(key, index);
     const external = iface.external ?? false;
     const ids = iface.zoneIds ?? [];
-    if (external && ids.length) errors.push({ field: `${at}.zoneIds`, message: `${at}.zoneIds must be empty on an external interface` });
-    if (!external && !ids.length) errors.push({ field: `${at}.zoneIds`, message: `${at}.zoneIds must list at least one zone, or set external: true` });
+    if (external && ids.length)
+      errors.push({
+        field: `${at}.zoneIds`,
+        message: `${at}.zoneIds must be empty on an external interface`,
+      });
+    if (!external && !ids.length)
+      errors.push({
+        field: `${at}.zoneIds`,
+        message: `${at}.zoneIds must list at least one zone, or set external: true`,
+      });
     if (external) {
-      if (externalAt !== undefined) errors.push({ field: `${at}.external`, message: `${at}.external: ${field}.${externalAt} is already the external interface` });
+      if (externalAt !== undefined)
+        errors.push({
+          field: `${at}.external`,
+          message: `${at}.external: ${field}.${externalAt} is already the external interface`,
+        });
       externalAt ??= index;
     }
     ids.forEach((zoneId, zi) => {
       const zone = zoneById.get(zoneId);
-      if (!zone) errors.push({ field: `${at}.zoneIds.${zi}`, message: `${at}.zoneIds.${zi}: zone ${zoneId} does not exist` });
+      if (!zone)
+        errors.push({
+          field: `${at}.zoneIds.${zi}`,
+          message: `${at}.zoneIds.${zi}: zone ${zoneId} does not exist`,
+        });
       else if (zone.siteId !== siteId) {
-        errors.push({ field: `${at}.zoneIds.${zi}`, message: `${at}.zoneIds.${zi}: zone ${zone.name} belongs to another site than the device` });
+        errors.push({
+          field: `${at}.zoneIds.${zi}`,
+          message: `${at}.zoneIds.${zi}: zone ${zone.name} belongs to another site than the device`,
+        });
       } else if (zoneOwner.has(zoneId) && zoneOwner.get(zoneId) !== index) {
-        errors.push({ field: `${at}.zoneIds.${zi}`, message: `${at}.zoneIds.${zi}: zone ${zone.name} is already behind ${field}.${zoneOwner.get(zoneId)}` });
+        errors.push({
+          field: `${at}.zoneIds.${zi}`,
+          message: `${at}.zoneIds.${zi}: zone ${zone.name} is already behind ${field}.${zoneOwner.get(zoneId)}`,
+        });
       } else zoneOwner.set(zoneId, index);
     });
   });
   if (errors.length) throw new ValidationFailed(errors, errors.map((e) => e.message).join('; '));
-  return interfaces.map((i) => ({ name: i.name, external: i.external ?? false, zoneIds: [...new Set(i.zoneIds ?? [])] }));
+  return interfaces.map((i) => ({
+    name: i.name,
+    external: i.external ?? false,
+    zoneIds: [...new Set(i.zoneIds ?? [])],
+  }));
 }
 
-async function createInterfaces(tx: Prisma.TransactionClient, deviceId: string, interfaces: CheckedInterface[]): Promise<void> {
+async function createInterfaces(
+  tx: Prisma.TransactionClient,
+  deviceId: string,
+  interfaces: CheckedInterface[],
+): Promise<void> {
   for (const [position, iface] of interfaces.entries()) {
     await tx.deviceInterface.create({
       data: {
@@ -206,9 +272,13 @@ async function createInterfaces(tx: Prisma.TransactionClient, deviceId: string, 
 async function assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
   const existing = await tx.device.findUnique({ where: { name }, select: { id: true } });
   if (existing) {
-    throw new Conflict(`a device named "${name}" already exists`, [{ field: 'name', message: 'name is already taken' }], {
-      existingId: existing.id,
-    });
+    throw new Conflict(
+      `a device named "${name}" already exists`,
+      [{ field: 'name', message: 'name is already taken' }],
+      {
+        existingId: existing.id,
+      },
+    );
   }
 }
 

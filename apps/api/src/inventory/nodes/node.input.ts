@@ -17,7 +17,8 @@ import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
 import { NodeRoleEnum } from './node.model';
 
 const SELECTOR = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const SELECTOR_MESSAGE = 'each selector must be lowercase letters, digits, "_" or "-" (e.g. syslog, netflow, http)';
+const SELECTOR_MESSAGE =
+  'each selector must be lowercase letters, digits, "_" or "-" (e.g. syslog, netflow, http)';
 
 @InputType('CreateNodeInput')
 export class CreateNodeInput {
@@ -37,7 +38,11 @@ export class CreateNodeInput {
   @IsIn(ROLES)
   role!: Role;
 
-  @ApiProperty({ type: [String], example: ['10.1.10.5'], description: 'IPs or CIDRs (a CIDR stands for a group of hosts)' })
+  @ApiProperty({
+    type: [String],
+    example: ['10.1.10.5'],
+    description: 'IPs or CIDRs (a CIDR stands for a group of hosts)',
+  })
   @Field(() => [String])
   @IsArray()
   @ArrayMinSize(1)
@@ -45,7 +50,11 @@ export class CreateNodeInput {
   @IsCidrList()
   addresses!: string[];
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'Collector: a master or probe (v9), a collector agent (v11)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: 'Collector: a master or probe (v9), a collector agent (v11)',
+  })
   @Field(() => ID, { nullable: true })
   @OptionalNullable()
   @IsUUID()
@@ -91,7 +100,11 @@ export class UpdateNodeInput {
   @IsCidrList()
   addresses?: string[];
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'null clears it (back to the default collector)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: 'null clears it (back to the default collector)',
+  })
   @Field(() => ID, { nullable: true })
   @OptionalNullable()
   @IsUUID()
@@ -137,4 +150,3 @@ export interface NodeFilter {
   siteId?: string;
   role?: Role;
 }
-

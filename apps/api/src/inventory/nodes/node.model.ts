@@ -22,7 +22,9 @@ export class NodeAddressModel {
   zoneName!: string | null;
 }
 
-@ObjectType('Node', { description: 'A UTMStack participant: master, probe, agent(s), agentless source(s) or console users' })
+@ObjectType('Node', {
+  description: 'A UTMStack participant: master, probe, agent(s), agentless source(s) or console users',
+})
 export class NodeModel {
   @ApiProperty({ format: 'uuid' })
   @Field(() => ID)
@@ -52,7 +54,10 @@ export class NodeModel {
   @Field(() => [String])
   selectors!: string[];
 
-  @ApiProperty({ type: [NodeAddressModel], description: 'Zone of each address (null when outside every zone)' })
+  @ApiProperty({
+    type: [NodeAddressModel],
+    description: 'Zone of each address (null when outside every zone)',
+  })
   @Field(() => [NodeAddressModel], { description: 'Zone of each address (null when outside every zone)' })
   addressZones!: NodeAddressModel[];
 

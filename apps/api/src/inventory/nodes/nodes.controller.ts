@@ -17,7 +17,10 @@ export class NodesController {
   @Get()
   @ApiOkResponse({ type: NodeList })
   async list(@Query() query: NodeListQuery): Promise<PageResult<NodeModel>> {
-    const result = await this.service.list({ q: query.q, siteId: query.siteId, role: query.role }, pageOf(query));
+    const result = await this.service.list(
+      { q: query.q, siteId: query.siteId, role: query.role },
+      pageOf(query),
+    );
     return { ...result, items: result.items.map(toNodeModel) };
   }
 

@@ -27,7 +27,12 @@ export class NodesService {
       ...(filter.role ? { role: filter.role } : {}),
     };
     const [items, total] = await Promise.all([
-      this.prisma.node.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.node.findMany({
+        where,
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
       this.prisma.node.count({ where }),
     ]);
     return { items: await this.withZones(items), total, ...page };
@@ -37,7 +42,7 @@ export class NodesService {
     const node = await this.prisma.node.findUnique({ where: { id } });
     if (!node) throw new NotFound('node', id);
     const [view] = await this.withZones([node]);
-    return view!;
+    return view;
   }
 
   async create(input: CreateNodeInput): Promise<NodeView> {
@@ -47,7 +52,11 @@ export class NodesService {
       if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
       await assertNameFree(tx, input.siteId, input.name);
       if (input.collectorId) {
-        await assertCollector(tx, { role: input.role, catalogVersion: site.catalogVersion, collectorId: input.collectorId });
+        await assertCollector(tx, {
+          role: input.role,
+          catalogVersion: site.catalogVersion,
+          collectorId: input.collectorId,
+        });
       }
       return tx.node.create({
         data: {
@@ -76,7 +85,8 @@ export class NodesService {
       const role = input.role ?? node.role;
       const collectorId = input.collectorId === undefined ? node.collectorId : input.collectorId;
       if (collectorId) {
-        if (collectorId === id) throw ValidationFailed.field('collectorId', 'a node cannot be its own collector');
+        if (collectorId === id)
+          throw ValidationFailed.field('collectorId', 'a node cannot be its own collector');
         await assertCollector(tx, { role, catalogVersion: site.catalogVersion, collectorId });
       }
       if (role !== node.role) await assertStillValidCollector(tx, node, role);
@@ -121,7 +131,9 @@ export class NodesService {
   /** Adds, for each address, the most specific zone of the node's site that contains it. */
   async withZones(nodes: Node[]): Promise<NodeView[]> {
     const siteIds = [...new Set(nodes.map((n) => n.siteId))];
-    const zones = siteIds.length ? await this.prisma.zone.findMany({ where: { siteId: { in: siteIds } } }) : [];
+    const zones = siteIds.length
+      ? await this.prisma.zone.findMany({ where: { siteId: { in: siteIds } } })
+      : [];
     return nodes.map((node) => ({ ...node, addressZones: addressZones(node, zones) }));
   }
 }
@@ -140,10 +152,13 @@ function normaliseAddresses(addresses: string[]): string[] {
   canonical.forEach((address, index) => {
     const first = canonical.indexOf(address);
     if (first !== index) {
-      errors.push({ field: `addresses.${index}`, message: `addresses.${index} duplicates addresses.${first} (${address})` });
+      errors.push({
+        field: `addresses.${index}`,
+        message: `addresses.${index} duplicates addresses.${first} (${address})`,
+      });
     }
   });
-  if (errors.length) throw new ValidationFailed(errors, errors[0]!.message);
+  if (errors.length) throw new ValidationFailed(errors, errors[0].message);
   return canonical;
 }
 
@@ -152,11 +167,18 @@ function normaliseSelectors(selectors: string[]): string[] {
 }
 
 async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name: string): Promise<void> {
-  const existing = await tx.node.findUnique({ where: { siteId_name: { siteId, name } }, select: { id: true } });
+  const existing = await tx.node.findUnique({
+    where: { siteId_name: { siteId, name } },
+    select: { id: true },
+  });
   if (existing) {
-    throw new Conflict(`site already has a node named "${name}"`, [{ field: 'name', message: 'name is already taken in this site' }], {
-      existingId: existing.id,
-    });
+    throw new Conflict(
+      `site already has a node named "${name}"`,
+      [{ field: 'name', message: 'name is already taken in this site' }],
+      {
+        existingId: existing.id,
+      },
+    );
   }
 }
 
@@ -165,9 +187,15 @@ async function assertCollector(
   { role, catalogVersion, collectorId }: { role: Role; catalogVersion: string; collectorId: string },
 ): Promise<void> {
   if (!COLLECTED_ROLES.includes(role)) {
-    throw ValidationFailed.field('collectorId', `a ${role} node has no collector (only agents and agentless sources report to one)`);
+    throw ValidationFailed.field(
+      'collectorId',
+      `a ${role} node has no collector (only agents and agentless sources report to one)`,
+    );
   }
-  const collector = await tx.node.findUnique({ where: { id: collectorId }, select: { role: true, name: true } });
+  const collector = await tx.node.findUnique({
+    where: { id: collectorId },
+    select: { role: true, name: true },
+  });
   if (!collector) throw ValidationFailed.field('collectorId', `node ${collectorId} does not exist`);
   const allowed = collectorRolesFor(catalogVersion);
   if (!allowed.includes(collector.role)) {
@@ -178,7 +206,11 @@ async function assertCollector(
   }
 }
 
-async function assertStillValidCollector(tx: Prisma.TransactionClient, node: Node, newRole: Role): Promise<void> {
+async function assertStillValidCollector(
+  tx: Prisma.TransactionClient,
+  node: Node,
+  newRole: Role,
+): Promise<void> {
   const dependents = await tx.node.findMany({
     where: { collectorId: node.id },
     select: { id: true, name: true, site: { select: { catalogVersion: true } } },

@@ -17,7 +17,10 @@ export class SitesController {
   @Get()
   @ApiOkResponse({ type: SiteList })
   async list(@Query() query: SiteListQuery): Promise<PageResult<SiteModel>> {
-    const result = await this.service.list({ q: query.q, catalogVersion: query.catalogVersion }, pageOf(query));
+    const result = await this.service.list(
+      { q: query.q, catalogVersion: query.catalogVersion },
+      pageOf(query),
+    );
     return { ...result, items: result.items.map(toSiteModel) };
   }
 

@@ -29,7 +29,10 @@ export class SitesResolver {
   }
 
   @Mutation(() => SiteModel)
-  async updateSite(@Args('id', { type: () => ID }, idParam()) id: string, @Args('input') input: UpdateSiteInput): Promise<SiteModel> {
+  async updateSite(
+    @Args('id', { type: () => ID }, idParam()) id: string,
+    @Args('input') input: UpdateSiteInput,
+  ): Promise<SiteModel> {
     return toSiteModel(await this.service.update(id, input));
   }
 

@@ -16,7 +16,12 @@ export class SitesService {
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
     };
     const [items, total] = await Promise.all([
-      this.prisma.site.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.site.findMany({
+        where,
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
       this.prisma.site.count({ where }),
     ]);
     return { items, total, ...page };
@@ -65,9 +70,21 @@ export class SitesService {
       const site = await tx.site.findUnique({ where: { id } });
       if (!site) throw new NotFound('site', id);
       const [zones, nodes, devices] = await Promise.all([
-        tx.zone.findMany({ where: { siteId: id }, select: { id: true, name: true }, orderBy: { name: 'asc' } }),
-        tx.node.findMany({ where: { siteId: id }, select: { id: true, name: true }, orderBy: { name: 'asc' } }),
-        tx.device.findMany({ where: { siteId: id }, select: { id: true, name: true }, orderBy: { name: 'asc' } }),
+        tx.zone.findMany({
+          where: { siteId: id },
+          select: { id: true, name: true },
+          orderBy: { name: 'asc' },
+        }),
+        tx.node.findMany({
+          where: { siteId: id },
+          select: { id: true, name: true },
+          orderBy: { name: 'asc' },
+        }),
+        tx.device.findMany({
+          where: { siteId: id },
+          select: { id: true, name: true },
+          orderBy: { name: 'asc' },
+        }),
       ]);
       if (!cascade && zones.length + nodes.length + devices.length > 0) {
         throw new Conflict(
@@ -90,9 +107,13 @@ export class SitesService {
   private async assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
     const existing = await tx.site.findUnique({ where: { name }, select: { id: true } });
     if (existing) {
-      throw new Conflict(`a site named "${name}" already exists`, [{ field: 'name', message: 'name is already taken' }], {
-        existingId: existing.id,
-      });
+      throw new Conflict(
+        `a site named "${name}" already exists`,
+        [{ field: 'name', message: 'name is already taken' }],
+        {
+          existingId: existing.id,
+        },
+      );
     }
   }
 }

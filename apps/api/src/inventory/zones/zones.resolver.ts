@@ -12,7 +12,10 @@ export class ZonesResolver {
 
   @Query(() => ZoneConnection)
   async zones(@Args() args: ZoneConnectionArgs): Promise<ZoneConnection> {
-    return toConnection(await this.service.list({ q: args.q, siteId: args.siteId }, connectionPage(args)), toZoneModel);
+    return toConnection(
+      await this.service.list({ q: args.q, siteId: args.siteId }, connectionPage(args)),
+      toZoneModel,
+    );
   }
 
   @Query(() => ZoneModel)

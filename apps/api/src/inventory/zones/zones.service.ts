@@ -16,7 +16,12 @@ export class ZonesService {
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
     };
     const [items, total] = await Promise.all([
-      this.prisma.zone.findMany({ where, orderBy: [{ name: 'asc' }, { id: 'asc' }], take: page.limit, skip: page.offset }),
+      this.prisma.zone.findMany({
+        where,
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
       this.prisma.zone.count({ where }),
     ]);
     return { items, total, ...page };
@@ -44,7 +49,8 @@ export class ZonesService {
     return this.prisma.$transaction(async (tx) => {
       const zone = await tx.zone.findUnique({ where: { id } });
       if (!zone) throw new NotFound('zone', id);
-      if (input.name !== undefined && input.name !== zone.name) await assertNameFree(tx, zone.siteId, input.name);
+      if (input.name !== undefined && input.name !== zone.name)
+        await assertNameFree(tx, zone.siteId, input.name);
       if (cidrs) await assertNoPartialOverlap(tx, zone.siteId, cidrs, zone.id);
       return tx.zone.update({ where: { id }, data: { name: input.name, cidrs } });
     });
@@ -60,7 +66,9 @@ export class ZonesService {
       if (!zone) throw new NotFound('zone', id);
       const uses = await tx.interfaceZone.findMany({
         where: { zoneId: id },
-        include: { interface: { select: { id: true, name: true, device: { select: { id: true, name: true } } } } },
+        include: {
+          interface: { select: { id: true, name: true, device: { select: { id: true, name: true } } } },
+        },
       });
       if (uses.length && !cascade) {
         const interfaces = uses.map((u) => ({
@@ -78,7 +86,9 @@ export class ZonesService {
       await tx.interfaceZone.deleteMany({ where: { zoneId: id } });
       const touched = [...new Set(uses.map((u) => u.interface.id))];
       if (touched.length) {
-        await tx.deviceInterface.deleteMany({ where: { id: { in: touched }, external: false, zones: { none: {} } } });
+        await tx.deviceInterface.deleteMany({
+          where: { id: { in: touched }, external: false, zones: { none: {} } },
+        });
       }
       await tx.zone.delete({ where: { id } });
       return zone;
@@ -91,18 +101,26 @@ function normaliseCidrs(cidrs: string[]): string[] {
   const errors: FieldError[] = [];
   canonical.forEach((cidr, index) => {
     const first = canonical.indexOf(cidr);
-    if (first !== index) errors.push({ field: `cidrs.${index}`, message: `cidrs.${index} duplicates cidrs.${first} (${cidr})` });
+    if (first !== index)
+      errors.push({ field: `cidrs.${index}`, message: `cidrs.${index} duplicates cidrs.${first} (${cidr})` });
   });
-  if (errors.length) throw new ValidationFailed(errors, errors[0]!.message);
+  if (errors.length) throw new ValidationFailed(errors, errors[0].message);
   return canonical;
 }
 
 async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name: string): Promise<void> {
-  const existing = await tx.zone.findUnique({ where: { siteId_name: { siteId, name } }, select: { id: true } });
+  const existing = await tx.zone.findUnique({
+    where: { siteId_name: { siteId, name } },
+    select: { id: true },
+  });
   if (existing) {
-    throw new Conflict(`site already has a zone named "${name}"`, [{ field: 'name', message: 'name is already taken in this site' }], {
-      existingId: existing.id,
-    });
+    throw new Conflict(
+      `site already has a zone named "${name}"`,
+      [{ field: 'name', message: 'name is already taken in this site' }],
+      {
+        existingId: existing.id,
+      },
+    );
   }
 }
 
@@ -126,15 +144,22 @@ async function assertNoPartialOverlap(
     inner.every((i) => outer.some((o) => ['contains', 'equal'].includes(cidrRelation(o, i))));
   for (const other of others) {
     const overlapping = cidrs
-      .map((cidr, index) => ({ cidr, index, with: other.cidrs.find((o) => cidrRelation(cidr, o) !== 'disjoint') }))
+      .map((cidr, index) => ({
+        cidr,
+        index,
+        with: other.cidrs.find((o) => cidrRelation(cidr, o) !== 'disjoint'),
+      }))
       .filter((hit) => hit.with !== undefined);
     if (!overlapping.length) continue;
     const equal = overlapping.filter((hit) => cidrRelation(hit.cidr, hit.with!) === 'equal');
     for (const hit of equal) {
-      errors.push({ field: `cidrs.${hit.index}`, message: `cidrs.${hit.index} ${hit.cidr} is already a CIDR of zone ${other.name}` });
+      errors.push({
+        field: `cidrs.${hit.index}`,
+        message: `cidrs.${hit.index} ${hit.cidr} is already a CIDR of zone ${other.name}`,
+      });
     }
     if (!equal.length && !within(cidrs, other.cidrs) && !within(other.cidrs, cidrs)) {
-      const hit = overlapping[0]!;
+      const hit = overlapping[0];
       errors.push({
         field: `cidrs.${hit.index}`,
         message: `cidrs.${hit.index} ${hit.cidr} overlaps zone ${other.name} (${hit.with}) but neither zone contains the other`,
