@@ -1,0 +1,34 @@
+/**
+ * `npm run bench [section ...]`: runs the named sections (all when none is named) one after the other.
+ * Add a section by writing `bench/<name>.bench.ts` exporting a {@link BenchSection} and listing it below.
+ * Exits with code 1 when a section reports a missed target.
+ */
+import { BenchContext, BenchSection, loadGc } from './bench-util';
+import { engineBench } from './engine.bench';
+
+const SECTIONS: Record<string, BenchSection> = {
+  engine: engineBench,
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown bench section(s): ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`,
+    );
+  }
+  const ctx: BenchContext = { gc: loadGc(), print: (text) => console.log(text) };
+  let ok = true;
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    console.log(`\n== ${name}`);
+    ok = (await section(ctx)) && ok;
+  }
+  if (!ok) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
