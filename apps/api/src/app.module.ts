@@ -3,6 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
+import { CatalogModule } from './catalog/catalog.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import type { GraphQLContext } from './common/graphql/graphql-context';
 import { createValidationPipe } from './common/http/validation.pipe';
@@ -13,6 +14,7 @@ import { HealthModule } from './health/health.module';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
 import { InventoryModule } from './inventory/inventory.module';
 import { LoggingModule } from './logging/logging.module';
+import { RulesModule } from './rules/rules.module';
 
 @Module({})
 export class AppModule {
@@ -26,6 +28,8 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         InventoryModule,
+        CatalogModule,
+        RulesModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [InventoryModule],

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_PREFIX, describeInvalidPrefix } from '@app/engine';
 import { isValidKey } from '@app/persistence';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -17,6 +18,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   migrationsDir: string;
   databasePoolSize: number;
+  /** Prefix of every name the service creates on a firewall. */
+  rulePrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +50,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const logLevel = (blankToUndefined(env.LOG_LEVEL) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const host = blankToUndefined(env.HOST) ?? '0.0.0.0';
+  const rulePrefix = blankToUndefined(env.RULE_PREFIX) ?? DEFAULT_PREFIX;
+  const prefixProblem = describeInvalidPrefix(rulePrefix);
+  if (prefixProblem) problems.push(`RULE_PREFIX ${prefixProblem}`);
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -58,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     logLevel,
     migrationsDir: absolute(blankToUndefined(env.MIGRATIONS_DIR) ?? 'prisma/migrations'),
     databasePoolSize,
+    rulePrefix,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);

@@ -10,7 +10,8 @@ export function IsCidrList(): PropertyDecorator {
       propertyName: String(propertyName),
       validator: {
         validate: (value: unknown) =>
-          Array.isArray(value) && value.every((v) => typeof v === 'string' && describeInvalidCidr(v) === null),
+          Array.isArray(value) &&
+          value.every((v) => typeof v === 'string' && describeInvalidCidr(v) === null),
         defaultMessage: (args: ValidationArguments) => {
           const list = Array.isArray(args.value) ? (args.value as unknown[]) : [];
           const index = list.findIndex((v) => typeof v !== 'string' || describeInvalidCidr(v) !== null);

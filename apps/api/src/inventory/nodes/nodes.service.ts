@@ -10,10 +10,13 @@ import type { NodeAddressModel } from './node.model';
 
 export type NodeView = Node & { addressZones: NodeAddressModel[] };
 
-/** Roles that may have a collector, and which roles may be one, per catalog version. */
+/**
+ * Roles that may have a collector, and which roles may be one, per catalog version: v9 collects on the
+ * master or a probe; v11 on a collector agent, or on the master itself (the default when none is set).
+ */
 const COLLECTED_ROLES: readonly Role[] = ['agent', 'agentless'];
 function collectorRolesFor(catalogVersion: string): readonly Role[] {
-  return catalogVersion === 'utmstack-v11' ? ['agent'] : ['master', 'probe'];
+  return catalogVersion === 'utmstack-v11' ? ['agent', 'master'] : ['master', 'probe'];
 }
 
 @Injectable()
@@ -201,7 +204,7 @@ async function assertCollector(
   if (!allowed.includes(collector.role)) {
     throw ValidationFailed.field(
       'collectorId',
-      `collector ${collector.name} is a ${collector.role}; with ${catalogVersion} a collector must be a ${allowed.join(' or ')}`,
+      `collector ${collector.name} is a ${collector.role}; with ${catalogVersion} a collector must be one of: ${allowed.join(', ')}`,
     );
   }
 }

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { builtinFlows, NEVER_EXPOSED_PORTS, type NeverExposedPort } from '@app/catalog';
+import { formatPorts, parsePorts } from '@app/engine';
+import type { CatalogFlow, FlowTarget } from '@app/engine/model';
+import type { CustomFlow } from '@app/persistence';
+import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
+import { PrismaService } from '../database/prisma.service';
+import type { CreateCustomFlowInput, UpdateCustomFlowInput } from './flow.input';
+
+@Injectable()
+export class CatalogService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Builtin and custom flows, of one version or all, builtin first then by id. */
+  async flows(version?: string): Promise<CatalogFlow[]> {
+    const custom = await this.prisma.customFlow.findMany({
+      where: version ? { version } : {},
+      orderBy: { id: 'asc' },
+    });
+    return [...builtinFlows(version), ...custom.map(toCatalogFlow)];
+  }
+
+  async flow(id: string): Promise<CatalogFlow> {
+    const builtin = builtinFlows().find((f) => f.id === id);
+    if (builtin) return builtin;
+    const custom = await this.prisma.customFlow.findUnique({ where: { id } });
+    if (!custom) throw new NotFound('flow', id);
+    return toCatalogFlow(custom);
+  }
+
+  neverExposed(): readonly NeverExposedPort[] {
+    return NEVER_EXPOSED_PORTS;
+  }
+
+  async createCustom(input: CreateCustomFlowInput): Promise<CatalogFlow> {
+    const id = input.id ?? `custom-${randomBytes(4).toString('hex')}`;
+    if (builtinFlows().some((f) => f.id === id)) {
+      throw new Conflict(`flow id ${id} is a builtin flow`, [
+        { field: 'id', message: 'id is taken by a builtin flow' },
+      ]);
+    }
+    return this.prisma.$transaction(async (tx) => {
+      if (await tx.customFlow.findUnique({ where: { id }, select: { id: true } })) {
+        throw new Conflict(`a custom flow ${id} already exists`, [
+          { field: 'id', message: 'id is already taken' },
+        ]);
+      }
+      const row = await tx.customFlow.create({
+        data: {
+          id,
+          version: input.version,
+          fromRole: input.from,
+          toTarget: input.to,
+          protocol: input.protocol,
+          ports: formatPorts(parsePorts(input.ports)),
+          purpose: input.purpose,
+          selector: input.selector ?? null,
+        },
+      });
+      return toCatalogFlow(row);
+    });
+  }
+
+  async updateCustom(id: string, input: UpdateCustomFlowInput): Promise<CatalogFlow> {
+    this.assertNotBuiltin(id);
+    return this.prisma.$transaction(async (tx) => {
+      if (!(await tx.customFlow.findUnique({ where: { id }, select: { id: true } })))
+        throw new NotFound('flow', id);
+      const row = await tx.customFlow.update({
+        where: { id },
+        data: {
+          fromRole: input.from,
+          toTarget: input.to,
+          protocol: input.protocol,
+          ports: input.ports === undefined ? undefined : formatPorts(parsePorts(input.ports)),
+          purpose: input.purpose,
+          selector: input.selector,
+        },
+      });
+      return toCatalogFlow(row);
+    });
+  }
+
+  async deleteCustom(id: string): Promise<CatalogFlow> {
+    this.assertNotBuiltin(id);
+    const flow = await this.flow(id);
+    await this.prisma.customFlow.delete({ where: { id } });
+    return flow;
+  }
+
+  private assertNotBuiltin(id: string): void {
+    if (builtinFlows().some((f) => f.id === id)) {
+      throw new ValidationFailed([
+        { field: 'id', message: `${id} is a builtin flow; builtin flows are read-only` },
+      ]);
+    }
+  }
+}
+
+function toCatalogFlow(row: CustomFlow): CatalogFlow {
+  return {
+    id: row.id,
+    version: row.version,
+    from: row.fromRole,
+    to: row.toTarget as FlowTarget,
+    protocol: row.protocol,
+    ports: parsePorts(row.ports),
+    purpose: row.purpose,
+    selector: row.selector,
+    custom: true,
+  };
+}

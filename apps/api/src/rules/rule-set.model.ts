@@ -1,0 +1,345 @@
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { ApiProperty } from '@nestjs/swagger';
+import { formatPorts } from '@app/engine';
+import {
+  PROTOCOLS,
+  VENDORS,
+  type PortRange,
+  type Protocol,
+  type ReachabilityResult,
+  type RuleSet,
+  type Vendor,
+} from '@app/engine/model';
+import { PortRangeModel, ProtocolEnum } from '../catalog/flow.model';
+import { VendorEnum } from '../inventory/devices/device.model';
+
+@ObjectType('AddressObject')
+export class AddressObjectModel {
+  @ApiProperty({ example: 'utm_agent_hq' })
+  @Field()
+  name!: string;
+
+  @ApiProperty({ enum: [4, 6] })
+  @Field(() => Int)
+  family!: number;
+
+  @ApiProperty({ type: [String], example: ['10.1.20.0/24'] })
+  @Field(() => [String])
+  entries!: string[];
+
+  @ApiProperty()
+  @Field()
+  description!: string;
+}
+
+@ObjectType('ServiceObject')
+export class ServiceObjectModel {
+  @ApiProperty({ example: 'utm_tcp_1514_1516' })
+  @Field()
+  name!: string;
+
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty({ example: '1514-1516,5044' })
+  @Field()
+  ports!: string;
+
+  @ApiProperty({ type: [PortRangeModel] })
+  @Field(() => [PortRangeModel])
+  portRanges!: PortRange[];
+
+  @ApiProperty()
+  @Field()
+  description!: string;
+}
+
+@ObjectType('RuleExplanation')
+export class RuleExplanationModel {
+  @ApiProperty()
+  @Field()
+  flowId!: string;
+
+  @ApiProperty()
+  @Field()
+  catalogVersion!: string;
+
+  @ApiProperty()
+  @Field()
+  purpose!: string;
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [ID])
+  sourceNodeIds!: string[];
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [ID])
+  destinationNodeIds!: string[];
+
+  @ApiProperty({
+    example: 'agents of Branch-1 → collector hq-master: HIDS agent communication, 1514-1516/tcp',
+  })
+  @Field()
+  text!: string;
+}
+
+@ObjectType('Rule')
+export class RuleModel {
+  @ApiProperty()
+  @Field()
+  name!: string;
+
+  @ApiProperty()
+  @Field(() => Int)
+  order!: number;
+
+  @ApiProperty({ example: 'lan' })
+  @Field()
+  ingress!: string;
+
+  @ApiProperty({ example: 'wan' })
+  @Field()
+  egress!: string;
+
+  @ApiProperty({ enum: [4, 6] })
+  @Field(() => Int)
+  family!: number;
+
+  @ApiProperty({ description: 'Address object name' })
+  @Field()
+  source!: string;
+
+  @ApiProperty({ description: 'Address object name' })
+  @Field()
+  destination!: string;
+
+  @ApiProperty({ description: 'Service object name' })
+  @Field()
+  service!: string;
+
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [String])
+  flowIds!: string[];
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [ID])
+  sourceNodeIds!: string[];
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [ID])
+  destinationNodeIds!: string[];
+
+  @ApiProperty({ type: [RuleExplanationModel] })
+  @Field(() => [RuleExplanationModel])
+  explanations!: RuleExplanationModel[];
+}
+
+@ObjectType('RuleSet', { description: 'The computed desired state of one device' })
+export class RuleSetModel {
+  @ApiProperty()
+  @Field(() => ID)
+  deviceId!: string;
+
+  @ApiProperty()
+  @Field()
+  deviceName!: string;
+
+  @ApiProperty({ enum: VENDORS })
+  @Field(() => VendorEnum)
+  vendor!: Vendor;
+
+  @ApiProperty({ example: 'utm_' })
+  @Field()
+  prefix!: string;
+
+  @ApiProperty({ description: 'Stable hash of the whole rule set; changes only when the rule set does' })
+  @Field()
+  hash!: string;
+
+  @ApiProperty({ type: [AddressObjectModel] })
+  @Field(() => [AddressObjectModel])
+  addresses!: AddressObjectModel[];
+
+  @ApiProperty({ type: [ServiceObjectModel] })
+  @Field(() => [ServiceObjectModel])
+  services!: ServiceObjectModel[];
+
+  @ApiProperty({ type: [RuleModel] })
+  @Field(() => [RuleModel])
+  rules!: RuleModel[];
+}
+
+export function toRuleSetModel(ruleSet: RuleSet): RuleSetModel {
+  return {
+    deviceId: ruleSet.deviceId,
+    deviceName: ruleSet.deviceName,
+    vendor: ruleSet.vendor,
+    prefix: ruleSet.prefix,
+    hash: ruleSet.hash,
+    addresses: ruleSet.addresses,
+    services: ruleSet.services.map((s) => ({ ...s, ports: formatPorts(s.ports), portRanges: s.ports })),
+    rules: ruleSet.rules,
+  };
+}
+
+@ObjectType('TrafficSpec')
+export class TrafficSpecModel {
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty()
+  @Field()
+  ports!: string;
+}
+
+@ObjectType('ReachabilityFlow')
+export class ReachabilityFlowModel {
+  @ApiProperty()
+  @Field()
+  flowId!: string;
+
+  @ApiProperty()
+  @Field()
+  catalogVersion!: string;
+
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty()
+  @Field()
+  ports!: string;
+
+  @ApiProperty()
+  @Field()
+  purpose!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  @Field(() => String, { nullable: true })
+  selector!: string | null;
+}
+
+@ObjectType('ReachabilityRuleMatch')
+export class ReachabilityRuleMatchModel {
+  @ApiProperty()
+  @Field(() => ID)
+  deviceId!: string;
+
+  @ApiProperty()
+  @Field()
+  ruleName!: string;
+
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty()
+  @Field()
+  ports!: string;
+
+  @ApiProperty({ description: 'The rule covers the hop’s whole source and destination' })
+  @Field()
+  complete!: boolean;
+}
+
+@ObjectType('ReachabilityHop', {
+  description: 'A device on the path, with the interfaces the traffic crosses',
+})
+export class ReachabilityHopModel {
+  @ApiProperty()
+  @Field(() => ID)
+  deviceId!: string;
+
+  @ApiProperty()
+  @Field()
+  deviceName!: string;
+
+  @ApiProperty({ enum: VENDORS })
+  @Field(() => VendorEnum)
+  vendor!: Vendor;
+
+  @ApiProperty({ enum: [4, 6] })
+  @Field(() => Int)
+  family!: number;
+
+  @ApiProperty()
+  @Field()
+  ingress!: string;
+
+  @ApiProperty()
+  @Field()
+  egress!: string;
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [String])
+  sourceCidrs!: string[];
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [String])
+  destinationCidrs!: string[];
+
+  @ApiProperty({ type: [ReachabilityRuleMatchModel] })
+  @Field(() => [ReachabilityRuleMatchModel])
+  rules!: ReachabilityRuleMatchModel[];
+
+  @ApiProperty({ type: [TrafficSpecModel], description: 'Checked traffic no rule fully allows on this hop' })
+  @Field(() => [TrafficSpecModel])
+  missing!: TrafficSpecModel[];
+}
+
+@ObjectType('Reachability')
+export class ReachabilityModel {
+  @ApiProperty()
+  @Field(() => ID)
+  fromNodeId!: string;
+
+  @ApiProperty()
+  @Field(() => ID)
+  toNodeId!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  @Field(() => String, { nullable: true })
+  catalogVersion!: string | null;
+
+  @ApiProperty({ type: [ReachabilityFlowModel], description: 'Catalog flows that require this traffic' })
+  @Field(() => [ReachabilityFlowModel])
+  flows!: ReachabilityFlowModel[];
+
+  @ApiProperty({ type: [TrafficSpecModel] })
+  @Field(() => [TrafficSpecModel])
+  checked!: TrafficSpecModel[];
+
+  @ApiProperty({ type: [ReachabilityHopModel] })
+  @Field(() => [ReachabilityHopModel])
+  hops!: ReachabilityHopModel[];
+
+  @ApiProperty({ description: 'Every hop allows everything checked' })
+  @Field()
+  allowed!: boolean;
+}
+
+export function toReachabilityModel(result: ReachabilityResult): ReachabilityModel {
+  const traffic = (t: { protocol: Protocol; ports: PortRange[] }): TrafficSpecModel => ({
+    protocol: t.protocol,
+    ports: formatPorts(t.ports),
+  });
+  return {
+    fromNodeId: result.fromNodeId,
+    toNodeId: result.toNodeId,
+    catalogVersion: result.catalogVersion,
+    flows: result.flows.map((f) => ({ ...f, ports: formatPorts(f.ports) })),
+    checked: result.checked.map(traffic),
+    hops: result.hops.map((h) => ({
+      ...h,
+      rules: h.rules.map((r) => ({ ...r, ports: formatPorts(r.ports) })),
+      missing: h.missing.map(traffic),
+    })),
+    allowed: result.allowed,
+  };
+}

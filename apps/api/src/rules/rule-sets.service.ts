@@ -1,0 +1,144 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { computeRuleSets, traceReachability } from '@app/engine';
+import type {
+  CatalogFlow,
+  Inventory,
+  ReachabilityFilter,
+  ReachabilityResult,
+  RuleSet,
+} from '@app/engine/model';
+import { CatalogService } from '../catalog/catalog.service';
+import { NotFound, ValidationFailed } from '../common/errors/domain-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PrismaService } from '../database/prisma.service';
+
+interface Snapshot {
+  revision: bigint;
+  inventory: Inventory;
+  flows: CatalogFlow[];
+  ruleSets: Map<string, RuleSet>;
+}
+
+/**
+ * Rule sets are derived state: computed for the whole inventory at once and kept until the inventory
+ * revision (bumped by database triggers on every inventory or custom-flow write, from any replica) moves.
+ * A read costs one revision lookup when nothing changed.
+ */
+@Injectable()
+export class RuleSetsService {
+  private snapshot: Snapshot | null = null;
+  private pending: Promise<Snapshot> | null = null;
+  private computationCount = 0;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly catalog: CatalogService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** How many times rule sets were computed by this instance (observability and tests). */
+  get computations(): number {
+    return this.computationCount;
+  }
+
+  async ruleSet(deviceId: string): Promise<RuleSet> {
+    const ruleSet = (await this.current()).ruleSets.get(deviceId);
+    if (!ruleSet) throw new NotFound('device', deviceId);
+    return ruleSet;
+  }
+
+  async ruleSets(deviceIds: readonly string[]): Promise<(RuleSet | null)[]> {
+    const { ruleSets } = await this.current();
+    return deviceIds.map((id) => ruleSets.get(id) ?? null);
+  }
+
+  async reachability(
+    fromNodeId: string,
+    toNodeId: string,
+    filter: ReachabilityFilter,
+  ): Promise<ReachabilityResult> {
+    const snapshot = await this.current();
+    const nodeIds = new Set(snapshot.inventory.nodes.map((n) => n.id));
+    if (!nodeIds.has(fromNodeId)) throw ValidationFailed.field('from', `node ${fromNodeId} does not exist`);
+    if (!nodeIds.has(toNodeId)) throw ValidationFailed.field('to', `node ${toNodeId} does not exist`);
+    return traceReachability(
+      snapshot.inventory,
+      snapshot.flows,
+      [...snapshot.ruleSets.values()],
+      fromNodeId,
+      toNodeId,
+      filter,
+    );
+  }
+
+  private async current(): Promise<Snapshot> {
+    const revision = await this.revision();
+    if (this.snapshot?.revision === revision) return this.snapshot;
+    // Concurrent readers of the same stale revision share one computation.
+    this.pending ??= this.compute(revision).finally(() => {
+      this.pending = null;
+    });
+    const snapshot = await this.pending;
+    return snapshot.revision >= revision ? snapshot : this.current();
+  }
+
+  private async revision(): Promise<bigint> {
+    const row = await this.prisma.inventoryRevision.findUnique({ where: { id: 1 } });
+    return row?.revision ?? 0n;
+  }
+
+  private async compute(revision: bigint): Promise<Snapshot> {
+    // Reading the revision before the data means a concurrent write can only make this snapshot newer
+    // than its label, which costs at most one extra computation later.
+    const [inventory, flows] = await Promise.all([this.loadInventory(), this.catalog.flows()]);
+    const ruleSets = computeRuleSets(inventory, flows, { prefix: this.config.rulePrefix });
+    this.computationCount += 1;
+    const snapshot = { revision, inventory, flows, ruleSets: new Map(ruleSets.map((r) => [r.deviceId, r])) };
+    if (!this.snapshot || this.snapshot.revision <= revision) this.snapshot = snapshot;
+    return snapshot;
+  }
+
+  private async loadInventory(): Promise<Inventory> {
+    const [sites, zones, nodes, devices] = await Promise.all([
+      this.prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
+      this.prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
+      this.prisma.node.findMany({
+        select: {
+          id: true,
+          siteId: true,
+          name: true,
+          role: true,
+          addresses: true,
+          collectorId: true,
+          selectors: true,
+        },
+      }),
+      this.prisma.device.findMany({
+        select: {
+          id: true,
+          siteId: true,
+          name: true,
+          vendor: true,
+          interfaces: {
+            select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
+          },
+        },
+      }),
+    ]);
+    return {
+      sites,
+      zones,
+      nodes,
+      devices: devices.map((d) => ({
+        id: d.id,
+        siteId: d.siteId,
+        name: d.name,
+        vendor: d.vendor,
+        interfaces: [...d.interfaces]
+          .sort((a, b) => a.position - b.position)
+          .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
+      })),
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import type { Inventory } from '@app/engine/model';
+import type { TestApp } from './create-test-app';
+import { create } from './fixtures';
+
+/** Creates an engine-shaped inventory through the REST API; returns fixture id → API id. */
+export async function seedInventory(t: TestApp, inventory: Inventory): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const id = (fixtureId: string): string => {
+    const mapped = ids.get(fixtureId);
+    if (!mapped) throw new Error(`fixture id ${fixtureId} has not been created yet`);
+    return mapped;
+  };
+  for (const site of inventory.sites) {
+    ids.set(site.id, (await create(t, 'sites', { name: site.name, catalogVersion: site.catalogVersion })).id);
+  }
+  for (const zone of inventory.zones) {
+    ids.set(
+      zone.id,
+      (await create(t, 'zones', { siteId: id(zone.siteId), name: zone.name, cidrs: zone.cidrs })).id,
+    );
+  }
+  // Collectors first, so every collectorId refers to a node that exists.
+  const ordered = [...inventory.nodes].sort(
+    (a, b) => Number(Boolean(a.collectorId)) - Number(Boolean(b.collectorId)),
+  );
+  for (const node of ordered) {
+    const created = await create(t, 'nodes', {
+      siteId: id(node.siteId),
+      name: node.name,
+      role: node.role,
+      addresses: node.addresses,
+      selectors: node.selectors,
+      ...(node.collectorId ? { collectorId: id(node.collectorId) } : {}),
+    });
+    ids.set(node.id, created.id);
+  }
+  for (const device of inventory.devices) {
+    const created = await create(t, 'devices', {
+      siteId: id(device.siteId),
+      name: device.name,
+      vendor: device.vendor,
+      managementUrl: `https://${device.name}.example.test`,
+      interfaces: device.interfaces.map((i) =>
+        i.external ? { name: i.name, external: true } : { name: i.name, zoneIds: i.zoneIds.map(id) },
+      ),
+    });
+    ids.set(device.id, created.id);
+  }
+  return ids;
+}
+
+const ID_LISTS = new Set(['sourceNodeIds', 'destinationNodeIds']);
+
+/**
+ * Replaces every API id in a JSON value by its fixture id, so API output compares with fixtures. Node id
+ * lists are re-sorted, since the engine orders them by id and API ids are random UUIDs.
+ */
+export function toFixtureIds<T>(value: T, ids: Map<string, string>): T {
+  const reverse = new Map([...ids].map(([fixture, api]) => [api, fixture]));
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) => {
+    if (typeof v === 'string' && reverse.has(v)) return reverse.get(v);
+    if (ID_LISTS.has(key) && Array.isArray(v)) return [...(v as string[])].sort();
+    return v;
+  }) as T;
+}
