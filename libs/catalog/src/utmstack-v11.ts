@@ -36,7 +36,8 @@
  * Left out on purpose: the Bitdefender GravityZone push (8000/tcp from fixed Bitdefender cloud addresses,
  * not a node role), outbound internet access of the master (§4) and the federation service (§2 rows 17-18).
  */
-import type { CatalogFlow, PortRange, Protocol } from '@app/engine/model';
+import type { CatalogFlow, PortRange } from '@app/engine/model';
+import { PROTOCOLS } from '@app/engine/model';
 
 export const UTMSTACK_V11 = 'utmstack-v11';
 
@@ -60,8 +61,6 @@ export const UTMSTACK_V11_INTEGRATIONS: ReadonlyArray<{ selector: string; port: 
   { selector: 'pfsense', port: 7017, name: 'pfSense' },
   { selector: 'fortiweb', port: 7018, name: 'FortiWeb' },
 ];
-
-const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
 
 const integrationFlows: CatalogFlow[] = UTMSTACK_V11_INTEGRATIONS.flatMap((integration) =>
   PROTOCOLS.map((protocol): CatalogFlow => ({

@@ -20,6 +20,7 @@
  *    protocol and names; each rule explained by its flows and nodes; a SHA-256 hash of the rule set.
  */
 import { canonicalJson } from './canonical-json';
+import { compareText } from './compare';
 import { describeNodes, describeTarget, objectLabel } from './describe';
 import {
   EngineInputError,
@@ -43,6 +44,7 @@ import type {
   RuleSet,
   ServiceObject,
 } from './model';
+import { PROTOCOLS } from './model';
 import {
   assignUniqueNames,
   DEFAULT_PREFIX,
@@ -105,12 +107,6 @@ interface PairTraffic {
   protocol: Protocol;
   ports: number;
   flows: IndexedFlow[];
-}
-
-const PROTOCOL_ORDER: readonly Protocol[] = ['tcp', 'udp'];
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Computes the rule set of every device (sorted by device id). */
@@ -182,7 +178,7 @@ export function computeRuleSets(
 }
 
 function pairTraffic(flows: readonly IndexedFlow[], ports: PortSetRegistry): PairTraffic[] {
-  return PROTOCOL_ORDER.map((protocol) => {
+  return PROTOCOLS.map((protocol) => {
     const ofProtocol = flows.filter((f) => f.flow.protocol === protocol);
     return { protocol, ports: ports.intern(ofProtocol.flatMap((f) => f.ports)), flows: ofProtocol };
   }).filter((t) => t.flows.length > 0);
@@ -321,17 +317,16 @@ function buildRuleSet(
   for (const o of objectList) {
     o.label = objectLabel(nodesOf(index, o.nodes), index.sets.sets[o.setId].family);
   }
-  const objectNames = assignUniqueNames(
-    objectList,
-    (o) => `${prefix}${o.label}`,
-    (o) => index.sets.sets[o.setId].key,
-    MAX_OBJECT_NAME_LENGTH,
-  );
   const serviceList = [...services.values()];
-  const serviceNames = assignUniqueNames(
-    serviceList,
-    (s) => `${prefix}${s.protocol}_${ports.keys[s.ports].replace(/-/g, 'to').replace(/,/g, '_')}`,
-    (s) => s.key,
+  // pfSense and OPNsense keep host, network and port aliases in one namespace: name them together
+  const named: Array<ObjectDraft | ServiceDraft> = [...objectList, ...serviceList];
+  const names = assignUniqueNames(
+    named,
+    (x) =>
+      'setId' in x
+        ? `${prefix}${x.label}`
+        : `${prefix}${x.protocol}_${ports.keys[x.ports].replace(/-/g, 'to').replace(/,/g, '_')}`,
+    (x) => ('setId' in x ? index.sets.sets[x.setId].key : x.key),
     MAX_OBJECT_NAME_LENGTH,
   );
   const ruleKey = (r: RuleDraft): string =>
@@ -354,7 +349,7 @@ function buildRuleSet(
     .map((o) => {
       const set = index.sets.sets[o.setId];
       return {
-        name: objectNames.get(o) as string,
+        name: names.get(o) as string,
         family: set.family,
         entries: [...set.entries],
         description: clip(describeNodes(nodesOf(index, o.nodes))),
@@ -363,7 +358,7 @@ function buildRuleSet(
     .sort((a, b) => compareText(a.name, b.name));
   const serviceObjects: ServiceObject[] = serviceList
     .map((s) => ({
-      name: serviceNames.get(s) as string,
+      name: names.get(s) as string,
       protocol: s.protocol,
       ports: ports.sets[s.ports].map((r) => ({ ...r })),
       description: clip([...s.purposes].sort(compareText).join(', ')),
@@ -371,7 +366,7 @@ function buildRuleSet(
     .sort((a, b) => compareText(a.name, b.name));
 
   const rules: Rule[] = drafts
-    .map((r) => toRule(index, table, r, ruleNames.get(r) as string, objectNames, serviceNames))
+    .map((r) => toRule(index, table, r, ruleNames.get(r) as string, names))
     .sort(
       (a, b) =>
         compareText(a.ingress, b.ingress) ||
@@ -401,8 +396,7 @@ function toRule(
   table: FlowTable,
   draft: RuleDraft,
   name: string,
-  objectNames: Map<ObjectDraft, string>,
-  serviceNames: Map<ServiceDraft, string>,
+  names: Map<ObjectDraft | ServiceDraft, string>,
 ): Rule {
   const byFlow = new Map<number, { sources: Set<number>; destinations: Set<number> }>();
   const c = draft.rect.contribs;
@@ -441,9 +435,9 @@ function toRule(
     ingress: draft.group.ingress,
     egress: draft.group.egress,
     family: draft.group.family,
-    source: objectNames.get(draft.src) as string,
-    destination: objectNames.get(draft.dst) as string,
-    service: serviceNames.get(draft.service) as string,
+    source: names.get(draft.src) as string,
+    destination: names.get(draft.dst) as string,
+    service: names.get(draft.service) as string,
     protocol: draft.group.protocol,
     flowIds: explanations.map((e) => e.flowId),
     sourceNodeIds: nodesOf(index, allSources).map((n) => n.node.id),

@@ -1,4 +1,5 @@
 /** Human-readable descriptions and name labels of node groups (used for objects, rules and explanations). */
+import { compareText } from './compare';
 import type { IndexedNode } from './inventory-index';
 import { AddressFamily, FlowTarget, ROLES, Role } from './model';
 import { sanitizeLabel } from './naming';
@@ -16,7 +17,7 @@ function siteName(node: IndexedNode): string {
 }
 
 function sortedUnique(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...new Set(values)].sort(compareText);
 }
 
 function listSites(names: readonly string[]): string {

@@ -246,22 +246,20 @@ function checkInvariants(ruleSet: RuleSet, prefix: string): void {
 
 const familyArb = fc.constantFrom<4 | 6>(4, 4, 6);
 
-const blockArb = fc
-  .record({ family: familyArb, extraBits: fc.integer({ min: 0, max: 5 }), offset: fc.nat(31) })
-  .map(({ family, extraBits, offset }) => {
-    const prefix = (family === 4 ? 27 : 123) + extraBits;
-    const size = 2 ** (5 - extraBits);
-    return blockText(family, offset - (offset % size), prefix);
-  });
+/** A block of the test spaces with `minExtraBits`..5 bits more than /27 (or /123): at most 2^(5-min) hosts. */
+const blockArb = (minExtraBits: number) =>
+  fc
+    .record({ family: familyArb, extraBits: fc.integer({ min: minExtraBits, max: 5 }), offset: fc.nat(31) })
+    .map(({ family, extraBits, offset }) => {
+      const prefix = (family === 4 ? 27 : 123) + extraBits;
+      const size = 2 ** (5 - extraBits);
+      return blockText(family, offset - (offset % size), prefix);
+    });
 
+/** Zones: any block of the space. */
+const zoneBlockArb = blockArb(0);
 /** Node addresses: at most 8 hosts each, so the enumeration stays small. */
-const nodeBlockArb = fc
-  .record({ family: familyArb, extraBits: fc.integer({ min: 2, max: 5 }), offset: fc.nat(31) })
-  .map(({ family, extraBits, offset }) => {
-    const prefix = (family === 4 ? 27 : 123) + extraBits;
-    const size = 2 ** (5 - extraBits);
-    return blockText(family, offset - (offset % size), prefix);
-  });
+const nodeBlockArb = blockArb(2);
 
 const VERSIONS = ['vA', 'vB'];
 const SELECTORS = ['s1', 's2'];
@@ -276,10 +274,13 @@ const rawArb = fc.record({
   ),
   /** Probability-ish knob: how many interface zone references may point at another site's zones. */
   foreignZones: fc.boolean(),
-  zones: fc.array(fc.record({ site: fc.nat(), cidrs: fc.array(blockArb, { minLength: 1, maxLength: 2 }) }), {
-    minLength: 1,
-    maxLength: 6,
-  }),
+  zones: fc.array(
+    fc.record({ site: fc.nat(), cidrs: fc.array(zoneBlockArb, { minLength: 1, maxLength: 2 }) }),
+    {
+      minLength: 1,
+      maxLength: 6,
+    },
+  ),
   nodes: fc.array(
     fc.record({
       site: fc.nat(),

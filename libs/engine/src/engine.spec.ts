@@ -393,6 +393,21 @@ describe('objects and names', () => {
     expect(new Set(fwA.addresses.map((a) => a.name)).size).toBe(2);
   });
 
+  it('keeps address and service names apart (pfSense/OPNsense aliases share one namespace)', () => {
+    const inv = twoSites();
+    inv.nodes = [
+      node('master', 'a', 'master', ['10.1.2.5'], { name: 'tcp-9000' }),
+      node('agent', 'a', 'agent', ['10.1.1.7']),
+    ];
+    const fwA = computeRuleSets(inv, [AGENT_FLOW]).find((r) => r.deviceId === 'fw-a') as RuleSet;
+    const names = [...fwA.addresses, ...fwA.services].map((o) => o.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(fwA.services.map((s) => s.name)).toEqual([expect.stringMatching(/^utm_tcp_9000_[0-9a-f]{6}$/)]);
+    expect(fwA.addresses.map((a) => a.name)).toContainEqual(
+      expect.stringMatching(/^utm_tcp_9000_[0-9a-f]{6}$/),
+    );
+  });
+
   it('returns one rule set per device sorted by id, also for devices with nothing to do', () => {
     const inv = twoSites();
     inv.devices.reverse();

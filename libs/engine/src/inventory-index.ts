@@ -3,6 +3,7 @@
  * where every node's addresses sit relative to every device that has a zone overlapping them, collector
  * resolution and the (source node, destination node, flows) demands of the catalog.
  */
+import { compareText } from './compare';
 import {
   cidrContains,
   cidrLast,
@@ -11,10 +12,10 @@ import {
   describeInvalidCidr,
   FAMILY_BITS,
   formatCidr,
-  parseCidr,
   prefixMask,
   splitCidr,
   summarizeCidrList,
+  tryParseCidr,
 } from './ip';
 import type {
   AddressFamily,
@@ -125,10 +126,6 @@ export interface IndexedFlow {
   readonly ports: PortRange[];
 }
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function byNameThenId(a: IndexedNode, b: IndexedNode): number {
   return compareText(a.node.name, b.node.name) || compareText(a.node.id, b.node.id);
 }
@@ -145,11 +142,11 @@ function uniqueById<T extends { id: string }>(items: readonly T[], kind: string)
 }
 
 function parseOrThrow(text: string, where: string): Cidr {
-  const invalid = describeInvalidCidr(text);
-  if (invalid) {
-    throw new EngineInputError(`${where}: ${invalid}`);
+  const cidr = tryParseCidr(text);
+  if (!cidr) {
+    throw new EngineInputError(`${where}: ${describeInvalidCidr(text)}`);
   }
-  return parseCidr(text);
+  return cidr;
 }
 
 function cidrKey(cidr: Cidr): string {
