@@ -26,12 +26,15 @@ export class CredentialCipher {
     const cipher = createCipheriv(ALGORITHM, this.key, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [FORMAT, this.keyId, iv.toString('base64'), tag.toString('base64'), data.toString('base64')].join(':');
+    return [FORMAT, this.keyId, iv.toString('base64'), tag.toString('base64'), data.toString('base64')].join(
+      ':',
+    );
   }
 
   decrypt(envelope: string): string {
     const [format, keyId, iv, tag, data] = envelope.split(':');
-    if (format !== FORMAT || !iv || !tag || data === undefined) throw new Error('unrecognised credential envelope');
+    if (format !== FORMAT || !iv || !tag || data === undefined)
+      throw new Error('unrecognised credential envelope');
     if (keyId !== this.keyId) throw new Error(`credential sealed with another key (${keyId})`);
     const decipher = createDecipheriv(ALGORITHM, this.key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));

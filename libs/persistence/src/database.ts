@@ -160,7 +160,8 @@ function withQueryHook<F extends HookableFactory>(factory: F, onQuery?: (sql: st
   factory.connect = async () => {
     const connection = (await connect()) as HookableConnection;
     const startTransaction = connection.startTransaction.bind(connection);
-    connection.startTransaction = async (...args: unknown[]) => hook(await startTransaction(...args), onQuery);
+    connection.startTransaction = async (...args: unknown[]) =>
+      hook(await startTransaction(...args), onQuery);
     return hook(connection, onQuery);
   };
   return factory;
