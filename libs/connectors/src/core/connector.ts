@@ -1,0 +1,41 @@
+import type { RuleSet, Vendor } from '@app/engine/model';
+import type { ApplyResult, ManagedState, Plan, ProbeResult, VerifyResult } from './model';
+import type { DeviceTarget, ResolvedSettings } from './target';
+
+/**
+ * One connector per vendor behind this interface. A connector instance talks to ONE device.
+ *
+ * Contract (all vendors):
+ * - It owns only objects whose name starts with the prefix AND whose description/comment contains the marker.
+ *   Anything else is never changed or deleted. An unmanaged object whose name collides with a desired one is never
+ *   adopted: `plan()` throws a `conflict` ConnectorError listing the collisions, and nothing is written.
+ * - `plan()` is pure and compares normalised values, so an unchanged device plans to nothing.
+ * - `apply()` runs the plan in dependency order, never retries a failed write, stops at the first failure (remaining
+ *   changes are `not_attempted`, nothing is committed) and commits once at the end. The next push re-reads and
+ *   re-plans, which converges (and commits writes left uncommitted by the failed push).
+ * - Writes to one device are serialised in-process (see `withDeviceLock`), keyed by `settings.deviceKey`.
+ * - Every failure is a classified `ConnectorError`.
+ */
+export interface FirewallConnector {
+  readonly vendor: Vendor;
+  readonly target: DeviceTarget;
+  readonly settings: ResolvedSettings;
+
+  /** Authenticated health/version check. Throws a classified ConnectorError when the device is not usable. */
+  probe(): Promise<ProbeResult>;
+
+  /** Reads the device's live managed state (plus the names needed for collision checks and ordering). */
+  readState(): Promise<ManagedState>;
+
+  /** Pure: the ordered changes turning `live` into `desired`. Throws `validation`/`conflict` ConnectorErrors. */
+  plan(desired: RuleSet, live: ManagedState): Plan;
+
+  /** Executes a plan under the device lock. Failures are reported in the result (never thrown) and classified. */
+  apply(plan: Plan): Promise<ApplyResult>;
+
+  /** Re-reads and re-plans: ok when there is nothing left to do. */
+  verify(desired: RuleSet): Promise<VerifyResult>;
+
+  /** Releases keep-alive sockets. The connector must not be used afterwards. */
+  close(): void;
+}

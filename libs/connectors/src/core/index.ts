@@ -1,0 +1,12 @@
+export * from './apply';
+export * from './connector';
+export * from './errors';
+export * from './http';
+export * from './lock';
+export * from './model';
+export * from './net';
+export * from './ownership';
+export * from './plan';
+export * from './push';
+export * from './target';
+export { createAgent, normalizeFingerprint } from './tls';

@@ -1,0 +1,40 @@
+import type { Vendor } from '@app/engine/model';
+import type { FirewallConnector } from './core/connector';
+import { ConnectorError } from './core/errors';
+import type { DeviceTarget, TargetFor } from './core/target';
+import { PfSenseConnector } from './pfsense/pfsense.connector';
+
+export type ConnectorFactory<V extends Vendor> = (target: TargetFor<V>) => FirewallConnector;
+
+/**
+ * One factory per vendor. To add a vendor: implement FirewallConnector (see PfSenseConnector) and add one line here,
+ * e.g. `fortios: (target) => new FortiOsConnector(target)`.
+ */
+const factories: { [V in Vendor]?: ConnectorFactory<V> } = {
+  pfsense: (target) => new PfSenseConnector(target),
+};
+
+/** Vendors with a connector in this build. */
+export function supportedVendors(): Vendor[] {
+  return (Object.keys(factories) as Vendor[]).sort();
+}
+
+/** Creates the connector for a device. Throws a `validation` ConnectorError for a vendor without a connector. */
+export function createConnector(target: DeviceTarget): FirewallConnector {
+  switch (target.vendor) {
+    case 'pfsense':
+      return build('pfsense', target);
+    case 'fortios':
+      return build('fortios', target);
+    case 'opnsense':
+      return build('opnsense', target);
+  }
+}
+
+function build<V extends Vendor>(vendor: V, target: TargetFor<V>): FirewallConnector {
+  const factory = factories[vendor];
+  if (!factory) {
+    throw new ConnectorError({ kind: 'validation', message: `No connector for vendor ${vendor} yet` });
+  }
+  return factory(target);
+}

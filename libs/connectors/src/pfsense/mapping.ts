@@ -1,0 +1,330 @@
+import type { RuleSet } from '@app/engine/model';
+import { ConnectorError } from '../core/errors';
+import type {
+  DesiredState,
+  ManagedAddress,
+  ManagedRule,
+  ManagedService,
+  ManagedState,
+  RuleSequence,
+} from '../core/model';
+import {
+  canonicalCidr,
+  cidrAddress,
+  formatPortRange,
+  isHostCidr,
+  normalizePorts,
+  parsePortRange,
+  sortCidrs,
+} from '../core/net';
+import { firstWord, isManaged, managedDescription, ruleDescription } from '../core/ownership';
+import type { ResolvedSettings } from '../core/target';
+import type { PfAlias, PfAliasBody, PfApplyStatus, PfRule, PfRuleBody } from './api';
+
+/** pfSense and OPNsense alias names: 1-31 chars of [A-Za-z0-9_]. */
+const ALIAS_NAME = /^[A-Za-z0-9_]{1,31}$/;
+/** Per-entry alias detail we write (one per address, so a PATCH never trips TOO_MANY_ALIAS_DETAILS). */
+export const ALIAS_DETAIL = 'utm-orchestrator';
+
+/** RuleSet → normalised desired state for pfSense: host/network/port aliases, rules on the ingress interface. */
+export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
+  const problems: string[] = [];
+  if (ruleSet.vendor !== 'pfsense') problems.push(`rule set is for vendor ${ruleSet.vendor}`);
+  if (ruleSet.prefix !== settings.prefix) {
+    problems.push(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
+  }
+  const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
+    if (!ALIAS_NAME.test(obj.name))
+      problems.push(`address object name ${obj.name} is not a valid pfSense alias name`);
+    if (obj.entries.length === 0) problems.push(`address object ${obj.name} has no entries`);
+    const entries = obj.entries.map((e) => {
+      const c = canonicalCidr(e);
+      if (c === null) problems.push(`address object ${obj.name}: ${e} is not an IP or CIDR`);
+      return c ?? e;
+    });
+    const sorted = sortCidrs(entries);
+    return {
+      name: obj.name,
+      entries: sorted,
+      description: managedDescription(obj.description, settings.marker),
+      attributes: { type: sorted.every(isHostCidr) ? 'host' : 'network' },
+    };
+  });
+  const services: ManagedService[] = ruleSet.services.map((svc) => {
+    if (!ALIAS_NAME.test(svc.name))
+      problems.push(`service object name ${svc.name} is not a valid pfSense alias name`);
+    if (svc.ports.length === 0) problems.push(`service object ${svc.name} has no ports`);
+    for (const p of svc.ports) {
+      if (!(
+        Number.isInteger(p.from) &&
+        Number.isInteger(p.to) &&
+        p.from >= 1 &&
+        p.to <= 65535 &&
+        p.from <= p.to
+      )) {
+        problems.push(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
+      }
+    }
+    return {
+      name: svc.name,
+      // A pfSense port alias has no protocol: the protocol is on the rule.
+      protocol: null,
+      ports: normalizePorts(svc.ports),
+      description: managedDescription(svc.description, settings.marker),
+      attributes: { type: 'port' },
+    };
+  });
+  const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
+    const description = ruleDescription(rule.name, settings.marker);
+    if (description.length > 1024)
+      problems.push(`rule ${rule.name}: description longer than 1024 characters`);
+    if (/\s/.test(rule.name) || rule.name === '') problems.push(`rule name "${rule.name}" must be one word`);
+    return {
+      name: rule.name,
+      scope: rule.ingress,
+      ingress: rule.ingress,
+      egress: null,
+      family: rule.family,
+      protocol: rule.protocol,
+      source: rule.source,
+      destination: rule.destination,
+      service: rule.service,
+      action: 'allow',
+      enabled: true,
+      description,
+      attributes: { source_port: null },
+    };
+  });
+  if (problems.length > 0) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `Rule set cannot be written to pfSense: ${problems.join('; ')}`,
+      details: { problems },
+    });
+  }
+  const order: Record<string, string[]> = {};
+  const byScope = new Map<string, RuleSet['rules']>();
+  for (const rule of ruleSet.rules) byScope.set(rule.ingress, [...(byScope.get(rule.ingress) ?? []), rule]);
+  for (const [scope, list] of byScope) {
+    order[scope] = [...list]
+      .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name))
+      .map((r) => r.name);
+  }
+  return { addresses, services, rules, order };
+}
+
+/** Managed rule name of a pfSense rule, or null when the rule is not ours (floating rules are never ours). */
+export function managedRuleName(rule: PfRule, settings: ResolvedSettings): string | null {
+  const name = firstWord(rule.descr);
+  if (rule.floating || rule.interface.length !== 1) return null;
+  return isManaged(name, rule.descr, settings.prefix, settings.marker) ? name : null;
+}
+
+export function isManagedAlias(alias: PfAlias, settings: ResolvedSettings): boolean {
+  return isManaged(alias.name, alias.descr, settings.prefix, settings.marker);
+}
+
+export interface LiveInput {
+  aliases: PfAlias[];
+  rules: PfRule[];
+  apply: PfApplyStatus;
+  locallyDirty: boolean;
+  readAt: string;
+}
+
+/** Live pfSense config → normalised managed state (+ foreign prefixed names, per-interface rule sequences). */
+export function liveFromPfSense(input: LiveInput, settings: ResolvedSettings): ManagedState {
+  const addresses: ManagedAddress[] = [];
+  const services: ManagedService[] = [];
+  const foreignObjects: string[] = [];
+  const warnings: string[] = [];
+  for (const alias of input.aliases) {
+    if (!alias.name.startsWith(settings.prefix)) continue;
+    if (!isManagedAlias(alias, settings)) {
+      foreignObjects.push(alias.name);
+      continue;
+    }
+    if (alias.type === 'port') services.push(aliasToService(alias));
+    else addresses.push(aliasToAddress(alias));
+  }
+
+  const rules: ManagedRule[] = [];
+  const foreignRules: string[] = [];
+  const sequences = new Map<string, RuleSequence>();
+  const ordered = [...input.rules].sort((a, b) => a.id - b.id);
+  for (const rule of ordered) {
+    const word = firstWord(rule.descr);
+    const name = managedRuleName(rule, settings);
+    if (name === null && word.startsWith(settings.prefix)) {
+      foreignRules.push(word);
+      if (rule.descr.includes(settings.marker)) {
+        warnings.push(
+          `rule "${rule.descr}" carries the marker but is floating or multi-interface: left alone`,
+        );
+      }
+    }
+    if (name !== null) rules.push(ruleToManaged(rule, name));
+    if (rule.floating) continue;
+    for (const iface of rule.interface) {
+      const seq = sequences.get(iface) ?? { scope: iface, entries: [] };
+      seq.entries.push(
+        name !== null ? { managed: true, name } : { managed: false, name: null, label: rule.descr },
+      );
+      sequences.set(iface, seq);
+    }
+  }
+  const pendingServer = input.apply.pending_subsystems.filter((s) => s === 'aliases' || s === 'filter');
+  return {
+    vendor: 'pfsense',
+    deviceKey: settings.deviceKey,
+    readAt: input.readAt,
+    addresses: addresses.sort(byName),
+    services: services.sort(byName),
+    rules,
+    sequences: [...sequences.values()].sort((a, b) => a.scope.localeCompare(b.scope)),
+    foreign: {
+      addresses: [...foreignObjects],
+      services: [...foreignObjects],
+      rules: [...new Set(foreignRules)],
+    },
+    pendingCommit: pendingServer.length > 0 || input.locallyDirty,
+    warnings,
+  };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function aliasToAddress(alias: PfAlias): ManagedAddress {
+  const entries: string[] = [];
+  const unparsed: string[] = [];
+  for (const entry of alias.address) {
+    const c = canonicalCidr(entry);
+    if (c === null) unparsed.push(entry);
+    else entries.push(c);
+  }
+  const attributes: ManagedAddress['attributes'] = { type: alias.type };
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name: alias.name,
+    entries: sortCidrs(entries),
+    description: alias.descr,
+    attributes,
+    ref: String(alias.id),
+  };
+}
+
+function aliasToService(alias: PfAlias): ManagedService {
+  const ports = [];
+  const unparsed: string[] = [];
+  for (const entry of alias.address) {
+    const p = parsePortRange(entry, ':');
+    if (p === null) unparsed.push(entry);
+    else ports.push(p);
+  }
+  const attributes: ManagedService['attributes'] = { type: 'port' };
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name: alias.name,
+    protocol: null,
+    ports: normalizePorts(ports),
+    description: alias.descr,
+    attributes,
+    ref: String(alias.id),
+  };
+}
+
+function ruleToManaged(rule: PfRule, name: string): ManagedRule {
+  return {
+    name,
+    scope: rule.interface[0],
+    ingress: rule.interface[0],
+    egress: null,
+    family: rule.ipprotocol === 'inet' ? 4 : rule.ipprotocol === 'inet6' ? 6 : null,
+    protocol: rule.protocol === 'tcp' || rule.protocol === 'udp' ? rule.protocol : null,
+    source: rule.source,
+    destination: rule.destination,
+    service: rule.destination_port ?? '',
+    action: rule.type === 'pass' ? 'allow' : 'deny',
+    enabled: !rule.disabled,
+    description: rule.descr,
+    attributes: { source_port: rule.source_port },
+    ref: rule.tracker === null ? undefined : String(rule.tracker),
+  };
+}
+
+/**
+ * Address and port aliases share one namespace. When a managed alias now has to become the other kind (a desired
+ * service with the name of a live address alias, or vice versa), move it to the other bucket with values that can
+ * never match, so the planner emits an in-place update (type change) instead of create + delete of one name.
+ */
+export function rebucket(live: ManagedState, desired: DesiredState): ManagedState {
+  const wantAddr = new Set(desired.addresses.map((a) => a.name));
+  const wantSvc = new Set(desired.services.map((s) => s.name));
+  const addresses: ManagedAddress[] = [];
+  const services: ManagedService[] = [];
+  for (const a of live.addresses) {
+    if (wantSvc.has(a.name) && !wantAddr.has(a.name)) {
+      services.push({
+        name: a.name,
+        protocol: null,
+        ports: [],
+        description: a.description,
+        attributes: { ...a.attributes, unparsed: a.entries.join(' ') },
+        ref: a.ref,
+      });
+    } else addresses.push(a);
+  }
+  for (const s of live.services) {
+    if (wantAddr.has(s.name) && !wantSvc.has(s.name)) {
+      addresses.push({
+        name: s.name,
+        entries: [],
+        description: s.description,
+        attributes: { ...s.attributes, unparsed: s.ports.map((p) => formatPortRange(p, ':')).join(' ') },
+        ref: s.ref,
+      });
+    } else services.push(s);
+  }
+  return { ...live, addresses, services };
+}
+
+export function aliasBodyForAddress(a: ManagedAddress): PfAliasBody {
+  const type = a.attributes.type === 'host' ? 'host' : 'network';
+  const address = type === 'host' ? a.entries.map(cidrAddress) : a.entries;
+  return { name: a.name, type, descr: a.description, address, detail: address.map(() => ALIAS_DETAIL) };
+}
+
+export function aliasBodyForService(s: ManagedService): PfAliasBody {
+  // Port alias entries use a COLON for ranges (`1514:1516`).
+  const address = s.ports.map((p) => formatPortRange(p, ':'));
+  return {
+    name: s.name,
+    type: 'port',
+    descr: s.description,
+    address,
+    detail: address.map(() => ALIAS_DETAIL),
+  };
+}
+
+export function ruleBody(r: ManagedRule): PfRuleBody {
+  if (r.family === null || r.protocol === null) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `rule ${r.name}: family and protocol are required`,
+    });
+  }
+  return {
+    type: 'pass',
+    interface: [r.ingress],
+    ipprotocol: r.family === 4 ? 'inet' : 'inet6',
+    protocol: r.protocol,
+    source: r.source,
+    source_port: null,
+    destination: r.destination,
+    destination_port: r.service,
+    descr: r.description,
+    disabled: !r.enabled,
+  };
+}

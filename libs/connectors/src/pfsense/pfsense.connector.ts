@@ -1,0 +1,321 @@
+import type { RuleSet } from '@app/engine/model';
+import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
+import type { FirewallConnector } from '../core/connector';
+import { ConnectorError } from '../core/errors';
+import { pendingCommits } from '../core/lock';
+import {
+  isPlanEmpty,
+  type AddressChange,
+  type ApplyResult,
+  type ManagedState,
+  type Plan,
+  type PlanChange,
+  type ProbeResult,
+  type ReorderChange,
+  type RuleChange,
+  type ServiceChange,
+  type VerifyResult,
+} from '../core/model';
+import { firstWord } from '../core/ownership';
+import { computePlan } from '../core/plan';
+import { resolveSettings, type PfSenseTarget, type ResolvedSettings } from '../core/target';
+import { PfSenseApi, type PfAlias, type PfAliasBody, type PfRule } from './api';
+import {
+  aliasBodyForAddress,
+  aliasBodyForService,
+  desiredFromRuleSet,
+  isManagedAlias,
+  liveFromPfSense,
+  managedRuleName,
+  rebucket,
+  ruleBody,
+} from './mapping';
+
+/**
+ * pfSense connector (pfSense-pkg-RESTAPI v2).
+ *
+ * - Objects: host/network aliases for address objects, port aliases (`a:b` ranges) for service objects.
+ * - Rules: one pass rule per managed rule on its ingress interface; the managed name is the first word of `descr`,
+ *   followed by the marker. Rule ids are array positions that shift, so every write re-resolves the rule (GET with a
+ *   `descr__startswith` filter) immediately before it and checks the returned object.
+ * - Ordering: the managed block of an interface is kept at the top (default) or bottom of that interface's rules,
+ *   using `placement` (a global array index) on create/PATCH.
+ * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end. Rule writes do not mark any subsystem dirty
+ *   on pfSense, so uncommitted writes are also tracked in-process (`pendingCommits`).
+ */
+export class PfSenseConnector implements FirewallConnector {
+  readonly vendor = 'pfsense' as const;
+  readonly settings: ResolvedSettings;
+  readonly api: PfSenseApi;
+
+  constructor(readonly target: PfSenseTarget) {
+    this.settings = resolveSettings(target);
+    this.api = new PfSenseApi(this.settings, target.credentials);
+  }
+
+  close(): void {
+    this.api.close();
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const t0 = Date.now();
+    const v = await this.api.version();
+    return {
+      vendor: 'pfsense',
+      version: v.version,
+      apiVersion: null,
+      tls: this.settings.tlsMode,
+      latencyMs: Date.now() - t0,
+    };
+  }
+
+  async readState(): Promise<ManagedState> {
+    const readAt = new Date().toISOString();
+    const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });
+    const rules = await this.api.listRules();
+    const apply = await this.api.applyStatus();
+    return liveFromPfSense(
+      { aliases, rules, apply, locallyDirty: pendingCommits.isDirty(this.settings.deviceKey), readAt },
+      this.settings,
+    );
+  }
+
+  plan(desired: RuleSet, live: ManagedState): Plan {
+    if (live.vendor !== 'pfsense' || live.deviceKey !== this.settings.deviceKey) {
+      throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
+    }
+    if (desired.deviceId !== this.target.id) {
+      throw new ConnectorError({
+        kind: 'validation',
+        message: `rule set is for device ${desired.deviceId}, this connector targets ${this.target.id}`,
+      });
+    }
+    const want = desiredFromRuleSet(desired, this.settings);
+    return computePlan(want, rebucket(live, want), {
+      vendor: 'pfsense',
+      deviceId: this.target.id,
+      deviceKey: this.settings.deviceKey,
+      ruleSetHash: desired.hash,
+      prefix: this.settings.prefix,
+      blockPosition: this.settings.blockPosition,
+      sharedObjectNamespace: true,
+    });
+  }
+
+  apply(plan: Plan): Promise<ApplyResult> {
+    return runApply(plan, new PfSenseExecutor(this.api, this.settings, plan), {
+      vendor: 'pfsense',
+      deviceKey: this.settings.deviceKey,
+    });
+  }
+
+  async verify(desired: RuleSet): Promise<VerifyResult> {
+    const live = await this.readState();
+    const plan = this.plan(desired, live);
+    return { ok: isPlanEmpty(plan), plan, live };
+  }
+}
+
+class PfSenseExecutor implements ApplyExecutor {
+  private readonly orders = new Map<string, string[]>();
+
+  constructor(
+    private readonly api: PfSenseApi,
+    private readonly settings: ResolvedSettings,
+    plan: Plan,
+  ) {
+    for (const change of plan.changes)
+      if (change.kind === 'order') this.orders.set(change.name, change.after);
+  }
+
+  execute(change: PlanChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    switch (change.kind) {
+      case 'address':
+      case 'service':
+        return this.alias(change, meter);
+      case 'rule':
+        return this.rule(change, meter);
+      case 'order':
+        return this.reorder(change, meter);
+    }
+  }
+
+  async commit(meter: WriteMeter): Promise<void> {
+    meter.beforeWrite();
+    const status = await this.api.apply(this.settings.timeouts.commitMs);
+    const stillPending = status.pending_subsystems.filter((s) => s === 'aliases' || s === 'filter');
+    if (stillPending.length > 0) {
+      throw new ConnectorError({
+        kind: 'unavailable',
+        message: `pfSense apply returned with subsystems still pending: ${stillPending.join(', ')}`,
+      });
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------------- aliases
+
+  private async alias(change: AddressChange | ServiceChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const body = this.aliasBody(change);
+    if (change.op === 'create') {
+      meter.beforeWrite();
+      const created = await this.api.createAlias(body!);
+      this.expectName(created.name, change.name, 'POST /api/v2/firewall/alias');
+      return { status: 'applied' };
+    }
+    const found = await this.findAlias(change.name);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      meter.beforeWrite();
+      const deleted = await this.api.deleteAlias(found.id);
+      this.expectName(deleted.name, change.name, 'DELETE /api/v2/firewall/alias');
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `alias ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    meter.beforeWrite();
+    const updated = await this.api.updateAlias(found.id, body!);
+    this.expectName(updated.name, change.name, 'PATCH /api/v2/firewall/alias');
+    return { status: 'applied' };
+  }
+
+  private aliasBody(change: AddressChange | ServiceChange): PfAliasBody | null {
+    if (change.kind === 'address') return change.after ? aliasBodyForAddress(change.after) : null;
+    return change.after ? aliasBodyForService(change.after) : null;
+  }
+
+  /** Re-resolves an alias by name right before a write; refuses to touch one that is not managed. */
+  private async findAlias(name: string): Promise<PfAlias | null> {
+    const rows = (await this.api.listAliases({ name })).filter((a) => a.name === name);
+    if (rows.length === 0) return null;
+    const alias = rows[0];
+    if (!isManagedAlias(alias, this.settings)) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `alias ${name} is no longer managed (marker missing); it is left untouched`,
+      });
+    }
+    return alias;
+  }
+
+  // ------------------------------------------------------------------------------------------------------- rules
+
+  private async rule(change: RuleChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    if (change.op === 'create') {
+      const after = change.after!;
+      const placement = await this.placementFor(after.scope, after.name);
+      meter.beforeWrite();
+      const created = await this.api.createRule(ruleBody(after), placement);
+      this.expectName(firstWord(created.descr), change.name, 'POST /api/v2/firewall/rule');
+      return { status: 'applied' };
+    }
+    const duplicate = change.id.includes('#dup');
+    const found = await this.findRule(change.name, change.before?.ref, duplicate);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      meter.beforeWrite();
+      const deleted = await this.api.deleteRule(found.id);
+      this.expectName(firstWord(deleted.descr), change.name, 'DELETE /api/v2/firewall/rule');
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `rule ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    meter.beforeWrite();
+    const updated = await this.api.updateRule(found.id, ruleBody(change.after!));
+    this.expectName(firstWord(updated.descr), change.name, 'PATCH /api/v2/firewall/rule');
+    return { status: 'applied' };
+  }
+
+  /**
+   * Looks the rule up again by its managed name (ids are positions and shift). With several copies, the kept one is
+   * the first; a duplicate delete takes the copy with the planned tracker, else the last.
+   */
+  private async findRule(name: string, ref: string | undefined, duplicate: boolean): Promise<PfRule | null> {
+    const rows = await this.api.listRules({ descr__startswith: name });
+    const mine = rows.filter((r) => managedRuleName(r, this.settings) === name).sort((a, b) => a.id - b.id);
+    if (mine.length === 0) return null;
+    if (!duplicate) return mine[0];
+    if (mine.length === 1) return null;
+    const copies = mine.slice(1);
+    return copies.find((r) => ref !== undefined && String(r.tracker) === ref) ?? copies[copies.length - 1];
+  }
+
+  /** Non-floating rules of one interface, in evaluation order, with their global ids. */
+  private async scopeRules(scope: string): Promise<PfRule[]> {
+    const rows = await this.api.listRules({ interface__contains: scope });
+    return rows
+      .filter((r) => !r.floating && r.interface.length === 1 && r.interface[0] === scope)
+      .sort((a, b) => a.id - b.id);
+  }
+
+  /** Global index where a new rule lands next to its desired neighbours (the reorder step fixes anything else). */
+  private async placementFor(scope: string, name: string): Promise<number | undefined> {
+    const order = this.orders.get(scope) ?? [name];
+    const list = await this.scopeRules(scope);
+    if (list.length === 0) return undefined;
+    const idOf = new Map<string, number>();
+    for (const r of list) {
+      const n = managedRuleName(r, this.settings);
+      if (n !== null && !idOf.has(n)) idOf.set(n, r.id);
+    }
+    const index = order.indexOf(name);
+    for (let i = index - 1; i >= 0; i--) {
+      const id = idOf.get(order[i]);
+      if (id !== undefined) return id + 1;
+    }
+    for (let i = index + 1; i < order.length; i++) {
+      const id = idOf.get(order[i]);
+      if (id !== undefined) return id;
+    }
+    return this.settings.blockPosition === 'top' ? list[0].id : list[list.length - 1].id + 1;
+  }
+
+  /**
+   * Puts the desired managed rules of one interface in order, as a contiguous block at the top (or bottom) of the
+   * interface's rules. Only managed rules are moved; the relative order of other rules is kept. Re-reads before
+   * every move; zero writes when everything is already in place.
+   */
+  private async reorder(change: ReorderChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const top = this.settings.blockPosition === 'top';
+    for (let guard = 0; guard < 1000; guard++) {
+      const list = await this.scopeRules(change.name);
+      const firstOf = new Map<string, PfRule>();
+      for (const r of list) {
+        const n = managedRuleName(r, this.settings);
+        if (n !== null && !firstOf.has(n)) firstOf.set(n, r);
+      }
+      const block = change.after.map((n) => firstOf.get(n)).filter((r): r is PfRule => r !== undefined);
+      const rest = list.filter((r) => !block.includes(r));
+      const target = top ? [...block, ...rest] : [...rest, ...block];
+      let i = -1;
+      if (top) i = list.findIndex((r, k) => r !== target[k]);
+      else for (let k = list.length - 1; k >= 0 && i === -1; k--) if (list[k] !== target[k]) i = k;
+      if (i === -1) return { status: 'unchanged' };
+      const moving = target[i];
+      meter.beforeWrite();
+      const moved = await this.api.moveRule(moving.id, list[i].id);
+      this.expectName(
+        firstWord(moved.descr),
+        firstWord(moving.descr),
+        'PATCH /api/v2/firewall/rule (placement)',
+      );
+    }
+    throw new ConnectorError({ kind: 'protocol', message: `could not order the rules of ${change.name}` });
+  }
+
+  private expectName(actual: string, expected: string, call: string): void {
+    if (actual !== expected) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `${call} affected ${actual || '(unnamed)'} instead of ${expected}: the device changed concurrently`,
+      });
+    }
+  }
+}
