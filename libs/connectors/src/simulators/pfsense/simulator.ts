@@ -15,6 +15,7 @@ import {
 } from './envelope';
 import {
   ALIAS_FIELDS,
+  CONTROL_PARAMS,
   buildAlias,
   buildRule,
   isPortOrRange,
@@ -685,8 +686,10 @@ export class PfSenseSimulator {
           return success(list.map((r, i) => model.render(r, i)));
         }
         // DELETE (plural): needs a query or all=true; reverse index order; non-atomic; ignores `apply`.
+        // Any non-control parameter counts as "a query", even an unknown field, which then matches everything.
         const terms = queryTerms(ctx.params, model.fields);
-        if (terms.length === 0 && !ctx.controls.all) {
+        const hasQuery = Object.keys(ctx.params).some((k) => !CONTROL_PARAMS.has(k) || k === 'id');
+        if (!hasQuery && !ctx.controls.all) {
           throw new PfApiError(
             400,
             'MODEL_DELETE_MANY_REQUIRES_QUERY_PARAMS',
