@@ -1,13 +1,19 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const alias = Object.fromEntries(
-  ['catalog', 'engine', 'connectors', 'persistence'].map((lib) => [
-    `@app/${lib}`,
-    resolve(__dirname, `libs/${lib}/src`),
-  ]),
-);
+const require = createRequire(import.meta.url);
+
+const alias = [
+  ...['catalog', 'engine', 'connectors', 'persistence'].map((lib) => ({
+    find: `@app/${lib}`,
+    replacement: resolve(import.meta.dirname, `libs/${lib}/src`),
+  })),
+  // graphql ships CommonJS and ESM builds; Nest loads the CommonJS one, so our code must too, or
+  // schema objects from one copy fail the other's instanceof checks.
+  { find: /^graphql$/, replacement: require.resolve('graphql') },
+];
 
 // SWC instead of esbuild: NestJS dependency injection needs emitted decorator metadata.
 const plugins = [

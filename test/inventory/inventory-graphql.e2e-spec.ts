@@ -2,11 +2,11 @@ import { QueryCounter } from '../../apps/api/src/database/query-counter';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, smallDeployment, type SmallDeployment } from '../utils/fixtures';
 
-const SITE_FIELDS = 'id name description catalogVersion createdAt updatedAt';
+const SITE_FIELDS = 'id name description catalogVersion version createdAt updatedAt';
 const NODE_FIELDS =
-  'id siteId name role addresses collectorId selectors addressZones { address zoneId zoneName } createdAt updatedAt';
+  'id siteId name role addresses collectorId selectors addressZones { address zoneId zoneName } version createdAt updatedAt';
 const DEVICE_FIELDS = `id siteId name vendor managementUrl credentials { set kind } tls { verify insecure caBundle fingerprintSha256 }
-  vdom schedule enabled interfaces { id name external zoneIds } createdAt updatedAt`;
+  vdom schedule enabled interfaces { id name external zoneIds } version createdAt updatedAt`;
 
 describe('Inventory over GraphQL', () => {
   let t: TestApp;
@@ -22,7 +22,7 @@ describe('Inventory over GraphQL', () => {
     const { data, errors } = await t.gql<{ site: unknown; zone: unknown; node: unknown; device: unknown }>(
       `query($s: ID!, $z: ID!, $n: ID!, $d: ID!) {
         site(id: $s) { ${SITE_FIELDS} }
-        zone(id: $z) { id siteId name cidrs createdAt updatedAt }
+        zone(id: $z) { id siteId name cidrs version createdAt updatedAt }
         node(id: $n) { ${NODE_FIELDS} }
         device(id: $d) { ${DEVICE_FIELDS} }
       }`,

@@ -1,14 +1,19 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import type { GraphQLContext } from './common/graphql/graphql-context';
+import { queryLimits } from './common/graphql/query-limits';
+import { EtagInterceptor } from './common/http/etag.interceptor';
+import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
 import { createValidationPipe } from './common/http/validation.pipe';
-import type { ConfigOverrides } from './config/app-config';
-import { ConfigModule } from './config/config.module';
+import type { AppConfig, ConfigOverrides } from './config/app-config';
+import { APP_CONFIG, ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
@@ -26,6 +31,8 @@ export class AppModule {
         ConfigModule.forRoot(overrides),
         LoggingModule,
         DatabaseModule,
+        AuditModule,
+        AuthModule,
         HealthModule,
         InventoryModule,
         CatalogModule,
@@ -33,14 +40,15 @@ export class AppModule {
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [InventoryModule],
-          inject: [InventoryLoaderFactory],
-          useFactory: (loaders: InventoryLoaderFactory): ApolloDriverConfig => ({
+          inject: [InventoryLoaderFactory, APP_CONFIG],
+          useFactory: (loaders: InventoryLoaderFactory, config: AppConfig): ApolloDriverConfig => ({
             autoSchemaFile: true,
             sortSchema: true,
             path: '/graphql',
             playground: false,
             introspection: true,
             includeStacktraceInErrorResponses: false,
+            validationRules: [queryLimits(config.graphqlMaxDepth, config.graphqlMaxComplexity)],
             context: ({ req }: { req: Request }): GraphQLContext => ({ req, loaders: loaders.create() }),
           }),
         }),
@@ -48,6 +56,8 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: EtagInterceptor },
       ],
     };
   }

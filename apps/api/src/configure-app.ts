@@ -1,5 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import type { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/config.module';
 
 export const API_PREFIX = 'api/v1';
 
@@ -7,7 +11,27 @@ export const API_PREFIX = 'api/v1';
  * App-level wiring that modules cannot express (URL prefix, OpenAPI document); shared by main.ts and
  * the e2e test app so both serve the same routes.
  */
-export function configureApp(app: INestApplication): INestApplication {
+export function configureApp<A extends INestApplication>(app: A): A {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const express = app as unknown as NestExpressApplication;
+  express.useBodyParser('json', { limit: config.bodyLimitBytes });
+  express.disable('x-powered-by');
+  app.use(
+    helmet({
+      // Swagger UI (/api/docs) needs its inline bootstrap script and styles; everything else is JSON.
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+        },
+      },
+    }),
+  );
+  if (config.corsOrigins.length) {
+    app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'] });
+  }
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
@@ -16,6 +40,12 @@ export function configureApp(app: INestApplication): INestApplication {
       .setTitle('utm-firewall-orchestrator')
       .setDescription('Computes, pushes and verifies the firewall rules UTMStack deployments need.')
       .setVersion('1')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description: 'API token (see README: tokens and scopes)',
+      })
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, {

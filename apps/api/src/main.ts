@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFile);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     logger: new PinoNestLogger(logger),
     bodyParser: true,

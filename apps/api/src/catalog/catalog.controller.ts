@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CATALOG_VERSIONS } from '@app/catalog';
+import { IfMatch } from '../common/http/if-match.decorator';
 import { CatalogService } from './catalog.service';
 import { CreateCustomFlowInput, FlowListQuery, UpdateCustomFlowInput } from './flow.input';
 import { FlowModel, NeverExposedPortModel, toFlowModel } from './flow.model';
@@ -36,14 +37,18 @@ export class CatalogController {
 
   @Patch('flows/:id')
   @ApiOkResponse({ type: FlowModel })
-  async update(@Param('id') id: string, @Body() input: UpdateCustomFlowInput): Promise<FlowModel> {
-    return toFlowModel(await this.service.updateCustom(id, input));
+  async update(
+    @Param('id') id: string,
+    @Body() input: UpdateCustomFlowInput,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<FlowModel> {
+    return toFlowModel(await this.service.updateCustom(id, input, expectedVersion));
   }
 
   @Delete('flows/:id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.service.deleteCustom(id);
+  async remove(@Param('id') id: string, @IfMatch() expectedVersion: number | undefined): Promise<void> {
+    await this.service.deleteCustom(id, expectedVersion);
   }
 
   @Get('never-exposed')

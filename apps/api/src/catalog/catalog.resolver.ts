@@ -1,4 +1,4 @@
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CatalogService } from './catalog.service';
 import { CreateCustomFlowInput, FlowListArgs, UpdateCustomFlowInput } from './flow.input';
 import { FlowModel, NeverExposedPortModel, toFlowModel } from './flow.model';
@@ -26,12 +26,16 @@ export class CatalogResolver {
   async updateCustomFlow(
     @Args('id') id: string,
     @Args('input') input: UpdateCustomFlowInput,
+    @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number,
   ): Promise<FlowModel> {
-    return toFlowModel(await this.service.updateCustom(id, input));
+    return toFlowModel(await this.service.updateCustom(id, input, expectedVersion));
   }
 
   @Mutation(() => FlowModel, { description: 'Returns the deleted flow' })
-  async deleteCustomFlow(@Args('id') id: string): Promise<FlowModel> {
-    return toFlowModel(await this.service.deleteCustom(id));
+  async deleteCustomFlow(
+    @Args('id') id: string,
+    @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number,
+  ): Promise<FlowModel> {
+    return toFlowModel(await this.service.deleteCustom(id, expectedVersion));
   }
 }

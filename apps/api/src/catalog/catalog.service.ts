@@ -4,13 +4,18 @@ import { builtinFlows, NEVER_EXPOSED_PORTS, type NeverExposedPort } from '@app/c
 import { formatPorts, parsePorts } from '@app/engine';
 import type { CatalogFlow, FlowTarget } from '@app/engine/model';
 import type { CustomFlow } from '@app/persistence';
+import { AuditService } from '../audit/audit.service';
+import { assertVersion, versionedWrite } from '../common/concurrency';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
 import { PrismaService } from '../database/prisma.service';
 import type { CreateCustomFlowInput, UpdateCustomFlowInput } from './flow.input';
 
 @Injectable()
 export class CatalogService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Builtin and custom flows, of one version or all, builtin first then by id. */
   async flows(version?: string): Promise<CatalogFlow[]> {
@@ -58,35 +63,68 @@ export class CatalogService {
           selector: input.selector ?? null,
         },
       });
-      return toCatalogFlow(row);
-    });
-  }
-
-  async updateCustom(id: string, input: UpdateCustomFlowInput): Promise<CatalogFlow> {
-    this.assertNotBuiltin(id);
-    return this.prisma.$transaction(async (tx) => {
-      if (!(await tx.customFlow.findUnique({ where: { id }, select: { id: true } })))
-        throw new NotFound('flow', id);
-      const row = await tx.customFlow.update({
-        where: { id },
-        data: {
-          fromRole: input.from,
-          toTarget: input.to,
-          protocol: input.protocol,
-          ports: input.ports === undefined ? undefined : formatPorts(parsePorts(input.ports)),
-          purpose: input.purpose,
-          selector: input.selector,
-        },
+      await this.audit.record(tx, {
+        action: 'flow.create',
+        targetType: 'flow',
+        targetId: id,
+        after: toCatalogFlow(row),
       });
       return toCatalogFlow(row);
     });
   }
 
-  async deleteCustom(id: string): Promise<CatalogFlow> {
+  async updateCustom(
+    id: string,
+    input: UpdateCustomFlowInput,
+    expectedVersion?: number,
+  ): Promise<CatalogFlow> {
     this.assertNotBuiltin(id);
-    const flow = await this.flow(id);
-    await this.prisma.customFlow.delete({ where: { id } });
-    return flow;
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.customFlow.findUnique({ where: { id } });
+      if (!current) throw new NotFound('flow', id);
+      assertVersion('flow', id, current.revision, expectedVersion);
+      const row = await versionedWrite('flow', id, () =>
+        tx.customFlow.update({
+          where: { id, revision: current.revision },
+          data: {
+            fromRole: input.from,
+            toTarget: input.to,
+            protocol: input.protocol,
+            ports: input.ports === undefined ? undefined : formatPorts(parsePorts(input.ports)),
+            purpose: input.purpose,
+            selector: input.selector,
+            revision: { increment: 1 },
+          },
+        }),
+      );
+      await this.audit.record(tx, {
+        action: 'flow.update',
+        targetType: 'flow',
+        targetId: id,
+        before: toCatalogFlow(current),
+        after: toCatalogFlow(row),
+      });
+      return toCatalogFlow(row);
+    });
+  }
+
+  async deleteCustom(id: string, expectedVersion?: number): Promise<CatalogFlow> {
+    this.assertNotBuiltin(id);
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.customFlow.findUnique({ where: { id } });
+      if (!current) throw new NotFound('flow', id);
+      assertVersion('flow', id, current.revision, expectedVersion);
+      await versionedWrite('flow', id, () =>
+        tx.customFlow.delete({ where: { id, revision: current.revision } }),
+      );
+      await this.audit.record(tx, {
+        action: 'flow.delete',
+        targetType: 'flow',
+        targetId: id,
+        before: toCatalogFlow(current),
+      });
+      return toCatalogFlow(current);
+    });
   }
 
   private assertNotBuiltin(id: string): void {
@@ -98,7 +136,7 @@ export class CatalogService {
   }
 }
 
-function toCatalogFlow(row: CustomFlow): CatalogFlow {
+function toCatalogFlow(row: CustomFlow): CatalogFlow & { revision: number } {
   return {
     id: row.id,
     version: row.version,
@@ -109,5 +147,6 @@ function toCatalogFlow(row: CustomFlow): CatalogFlow {
     purpose: row.purpose,
     selector: row.selector,
     custom: true,
+    revision: row.revision,
   };
 }

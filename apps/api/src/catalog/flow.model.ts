@@ -63,6 +63,12 @@ export class FlowModel {
   @ApiProperty({ description: 'True for operator-defined flows' })
   @Field()
   custom!: boolean;
+
+  @ApiProperty({
+    description: 'Increases on every change of a custom flow (ETag / If-Match); 1 for builtin flows',
+  })
+  @Field(() => Int)
+  revision!: number;
 }
 
 @ObjectType('NeverExposedPort', { description: 'A UTMStack port that must never be reachable from outside' })
@@ -88,7 +94,7 @@ export class NeverExposedPortModel {
   versions!: string[];
 }
 
-export function toFlowModel(flow: CatalogFlow): FlowModel {
+export function toFlowModel(flow: CatalogFlow & { revision?: number }): FlowModel {
   return {
     id: flow.id,
     version: flow.version,
@@ -100,5 +106,6 @@ export function toFlowModel(flow: CatalogFlow): FlowModel {
     purpose: flow.purpose,
     selector: flow.selector ?? null,
     custom: flow.custom ?? false,
+    revision: flow.revision ?? 1,
   };
 }

@@ -20,6 +20,18 @@ export interface AppConfig {
   databasePoolSize: number;
   /** Prefix of every name the service creates on a firewall. */
   rulePrefix: string;
+  /** Secret of the first admin token, used only when no token exists yet. */
+  adminToken?: string;
+  rateLimitPerMinute: number;
+  rateLimitBurst: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimitBytes: number;
+  /** Origins allowed by CORS; empty → CORS off. */
+  corsOrigins: string[];
+  graphqlMaxDepth: number;
+  graphqlMaxComplexity: number;
+  /** Also write logs to this file (JSON lines). */
+  logFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +65,45 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const rulePrefix = blankToUndefined(env.RULE_PREFIX) ?? DEFAULT_PREFIX;
   const prefixProblem = describeInvalidPrefix(rulePrefix);
   if (prefixProblem) problems.push(`RULE_PREFIX ${prefixProblem}`);
+  const adminToken = blankToUndefined(env.ADMIN_TOKEN);
+  if (adminToken !== undefined && (adminToken.length < 24 || /\s/.test(adminToken))) {
+    problems.push('ADMIN_TOKEN must be at least 24 characters without spaces');
+  }
+  const rateLimitPerMinute = parseIntIn(
+    env.RATE_LIMIT_PER_MINUTE,
+    600,
+    1,
+    1_000_000,
+    'RATE_LIMIT_PER_MINUTE',
+    problems,
+  );
+  const rateLimitBurst = parseIntIn(env.RATE_LIMIT_BURST, 120, 1, 1_000_000, 'RATE_LIMIT_BURST', problems);
+  const bodyLimitBytes = parseIntIn(
+    env.BODY_LIMIT_BYTES,
+    1_048_576,
+    1024,
+    104_857_600,
+    'BODY_LIMIT_BYTES',
+    problems,
+  );
+  const graphqlMaxDepth = parseIntIn(env.GRAPHQL_MAX_DEPTH, 12, 2, 100, 'GRAPHQL_MAX_DEPTH', problems);
+  const graphqlMaxComplexity = parseIntIn(
+    env.GRAPHQL_MAX_COMPLEXITY,
+    1_000_000,
+    10,
+    100_000_000,
+    'GRAPHQL_MAX_COMPLEXITY',
+    problems,
+  );
+  const corsOrigins = (blankToUndefined(env.CORS_ORIGINS) ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      problems.push(`CORS_ORIGINS entry "${origin}" must be an origin like https://dashboard.example.com`);
+  }
+  const logFile = blankToUndefined(env.LOG_FILE);
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -65,6 +116,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     migrationsDir: absolute(blankToUndefined(env.MIGRATIONS_DIR) ?? 'prisma/migrations'),
     databasePoolSize,
     rulePrefix,
+    adminToken,
+    rateLimitPerMinute,
+    rateLimitBurst,
+    bodyLimitBytes,
+    corsOrigins,
+    graphqlMaxDepth,
+    graphqlMaxComplexity,
+    logFile: logFile ? absolute(logFile) : undefined,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);

@@ -17,12 +17,18 @@ const REDACT = [
   '*.secret',
 ];
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+export function createLogger(level: LogLevel, file?: string): Logger {
+  const options = {
     level,
     base: { service: 'utm-firewall-orchestrator' },
     redact: { paths: REDACT, censor: '[redacted]' },
-  });
+  };
+  if (!file) return pino(options);
+  const streams = [
+    { level, stream: pino.destination(1) },
+    { level, stream: pino.destination({ dest: file, sync: true, mkdir: true }) },
+  ];
+  return pino(options, pino.multistream(streams));
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -39,6 +45,10 @@ export function createHttpLogger(logger: Logger): HttpLogger {
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+    customProps: (req) => {
+      const principal = (req as IncomingMessage & { principal?: { name: string } | null }).principal;
+      return principal ? { actor: principal.name } : {};
+    },
     serializers: {
       req: (req: { id: unknown; method: string; url: string }) => ({
         id: req.id,

@@ -1,5 +1,7 @@
 import { Global, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { requestContext } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { createHttpLogger, createLogger } from './logger';
@@ -22,6 +24,9 @@ export class LoggingModule implements NestModule {
   constructor(@Inject(PINO_LOGGER) private readonly logger: Logger) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(createHttpLogger(this.logger)).forRoutes('*path');
+    const bindContext = (req: Request & { id?: unknown }, _res: Response, next: () => void): void => {
+      requestContext.run({ requestId: typeof req.id === 'string' ? req.id : undefined }, next);
+    };
+    consumer.apply(createHttpLogger(this.logger), bindContext).forRoutes('*path');
   }
 }

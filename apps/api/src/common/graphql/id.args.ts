@@ -1,5 +1,5 @@
-import { ArgsType, Field, ID } from '@nestjs/graphql';
-import { IsBoolean, IsOptional, IsUUID } from 'class-validator';
+import { ArgsType, Field, ID, Int } from '@nestjs/graphql';
+import { IsBoolean, IsInt, IsOptional, IsUUID, Min } from 'class-validator';
 
 @ArgsType()
 export class IdArgs {
@@ -9,7 +9,19 @@ export class IdArgs {
 }
 
 @ArgsType()
-export class DeleteArgs extends IdArgs {
+export class VersionedIdArgs extends IdArgs {
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Refuse (PRECONDITION_FAILED) unless the resource is at this version',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  expectedVersion?: number;
+}
+
+@ArgsType()
+export class DeleteArgs extends VersionedIdArgs {
   @Field({
     nullable: true,
     defaultValue: false,

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import { VENDORS, type Vendor } from '@app/engine/model';
 import type { Device as DeviceRow, DeviceInterface, InterfaceZone } from '@app/persistence';
@@ -104,6 +104,10 @@ export class DeviceModel {
   @Field(() => [InterfaceModel])
   interfaces!: InterfaceModel[];
 
+  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
+  @Field(() => Int)
+  version!: number;
+
   @ApiProperty()
   @Field()
   createdAt!: Date;
@@ -147,6 +151,7 @@ export function toDeviceModel(row: DeviceView): DeviceModel {
     schedule: row.schedule,
     enabled: row.enabled,
     interfaces: [...row.interfaces].sort((a, b) => a.position - b.position).map(toInterfaceModel),
+    version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

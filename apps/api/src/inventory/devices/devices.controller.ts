@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { idParam } from '../../common/http/id.pipe';
+import { IfMatch } from '../../common/http/if-match.decorator';
 import { ListResponse, type PageResult, pageOf } from '../../common/pagination/pagination';
 import { CreateDeviceInput, DeviceListQuery, UpdateDeviceInput } from './device.input';
 import { DeviceModel, toDeviceModel } from './device.model';
@@ -37,13 +38,20 @@ export class DevicesController {
 
   @Patch(':id')
   @ApiOkResponse({ type: DeviceModel })
-  async update(@Param('id', idParam()) id: string, @Body() input: UpdateDeviceInput): Promise<DeviceModel> {
-    return toDeviceModel(await this.service.update(id, input));
+  async update(
+    @Param('id', idParam()) id: string,
+    @Body() input: UpdateDeviceInput,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<DeviceModel> {
+    return toDeviceModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', idParam()) id: string): Promise<void> {
-    await this.service.delete(id);
+  async remove(
+    @Param('id', idParam()) id: string,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<void> {
+    await this.service.delete(id, expectedVersion);
   }
 }

@@ -1,5 +1,5 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { IdArgs } from '../../common/graphql/id.args';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { IdArgs, VersionedIdArgs } from '../../common/graphql/id.args';
 import { idParam } from '../../common/http/id.pipe';
 import { connectionPage, toConnection } from '../../common/pagination/pagination';
 import { CreateDeviceInput, DeviceConnectionArgs, UpdateDeviceInput } from './device.input';
@@ -32,12 +32,13 @@ export class DevicesResolver {
   async updateDevice(
     @Args('id', { type: () => ID }, idParam()) id: string,
     @Args('input') input: UpdateDeviceInput,
+    @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number,
   ): Promise<DeviceModel> {
-    return toDeviceModel(await this.service.update(id, input));
+    return toDeviceModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Mutation(() => DeviceModel, { description: 'Returns the deleted device' })
-  async deleteDevice(@Args() { id }: IdArgs): Promise<DeviceModel> {
-    return toDeviceModel(await this.service.delete(id));
+  async deleteDevice(@Args() { id, expectedVersion }: VersionedIdArgs): Promise<DeviceModel> {
+    return toDeviceModel(await this.service.delete(id, expectedVersion));
   }
 }

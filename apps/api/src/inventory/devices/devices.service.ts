@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CredentialCipher, type Prisma } from '@app/persistence';
 import type { Vendor } from '@app/engine/model';
+import { AuditService } from '../../audit/audit.service';
+import { assertVersion, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -12,7 +14,7 @@ import type {
   TlsInput,
   UpdateDeviceInput,
 } from './device.input';
-import type { DeviceView } from './device.model';
+import { toDeviceModel, type DeviceView } from './device.model';
 
 const WITH_INTERFACES = { interfaces: { include: { zones: { select: { zoneId: true } } } } } as const;
 
@@ -21,6 +23,7 @@ export class DevicesService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly cipher: CredentialCipher,
+    private readonly audit: AuditService,
   ) {}
 
   async list(filter: DeviceFilter, page: Page): Promise<PageResult<DeviceView>> {
@@ -83,15 +86,23 @@ export class DevicesService {
         },
       });
       await createInterfaces(tx, device.id, interfaces);
+      const after = await tx.device.findUniqueOrThrow({ where: { id: device.id }, include: WITH_INTERFACES });
+      await this.audit.record(tx, {
+        action: 'device.create',
+        targetType: 'device',
+        targetId: device.id,
+        after: toDeviceModel(after),
+      });
       return device.id;
     });
     return this.get(id);
   }
 
-  async update(id: string, input: UpdateDeviceInput): Promise<DeviceView> {
+  async update(id: string, input: UpdateDeviceInput, expectedVersion?: number): Promise<DeviceView> {
     await this.prisma.$transaction(async (tx) => {
       const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
       if (!device) throw new NotFound('device', id);
+      assertVersion('device', id, device.version, expectedVersion);
       const vendor = input.vendor ?? device.vendor;
       const siteId = input.siteId ?? device.siteId;
       if (siteId !== device.siteId) {
@@ -132,32 +143,53 @@ export class DevicesService {
               )
             : undefined;
 
-      await tx.device.update({
-        where: { id },
-        data: {
-          siteId,
-          name: input.name,
-          vendor,
-          managementUrl: input.managementUrl,
-          ...credentials,
-          ...(input.tls ? tlsData(input.tls, device) : {}),
-          vdom,
-          schedule: input.schedule,
-          enabled: input.enabled,
-        },
-      });
+      await versionedWrite('device', id, () =>
+        tx.device.update({
+          where: { id, version: device.version },
+          data: {
+            siteId,
+            name: input.name,
+            vendor,
+            managementUrl: input.managementUrl,
+            ...credentials,
+            ...(input.tls ? tlsData(input.tls, device) : {}),
+            vdom,
+            schedule: input.schedule,
+            enabled: input.enabled,
+            version: { increment: 1 },
+          },
+        }),
+      );
       if (interfaces) {
         await tx.deviceInterface.deleteMany({ where: { deviceId: id } });
         await createInterfaces(tx, id, interfaces);
       }
+      const after = await tx.device.findUniqueOrThrow({ where: { id }, include: WITH_INTERFACES });
+      await this.audit.record(tx, {
+        action: credentials ? 'device.update.credentials' : 'device.update',
+        targetType: 'device',
+        targetId: id,
+        before: toDeviceModel(device),
+        after: toDeviceModel(after),
+      });
     });
     return this.get(id);
   }
 
-  async delete(id: string): Promise<DeviceView> {
-    const device = await this.get(id);
-    await this.prisma.device.delete({ where: { id } });
-    return device;
+  async delete(id: string, expectedVersion?: number): Promise<DeviceView> {
+    return this.prisma.$transaction(async (tx) => {
+      const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
+      if (!device) throw new NotFound('device', id);
+      assertVersion('device', id, device.version, expectedVersion);
+      await versionedWrite('device', id, () => tx.device.delete({ where: { id, version: device.version } }));
+      await this.audit.record(tx, {
+        action: 'device.delete',
+        targetType: 'device',
+        targetId: id,
+        before: toDeviceModel(device),
+      });
+      return device;
+    });
   }
 
   private seal(

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import { ROLES, type Role } from '@app/engine/model';
 import type { Node as NodeRow } from '@app/persistence';
@@ -61,6 +61,10 @@ export class NodeModel {
   @Field(() => [NodeAddressModel], { description: 'Zone of each address (null when outside every zone)' })
   addressZones!: NodeAddressModel[];
 
+  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
+  @Field(() => Int)
+  version!: number;
+
   @ApiProperty()
   @Field()
   createdAt!: Date;
@@ -83,6 +87,7 @@ export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] })
     collectorId: row.collectorId,
     selectors: row.selectors,
     addressZones: row.addressZones,
+    version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

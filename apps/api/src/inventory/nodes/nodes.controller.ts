@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DeleteQuery } from '../../common/http/delete-query';
 import { idParam } from '../../common/http/id.pipe';
+import { IfMatch } from '../../common/http/if-match.decorator';
 import { ListResponse, type PageResult, pageOf } from '../../common/pagination/pagination';
 import { CreateNodeInput, NodeListQuery, UpdateNodeInput } from './node.input';
 import { NodeModel, toNodeModel } from './node.model';
@@ -38,13 +39,21 @@ export class NodesController {
 
   @Patch(':id')
   @ApiOkResponse({ type: NodeModel })
-  async update(@Param('id', idParam()) id: string, @Body() input: UpdateNodeInput): Promise<NodeModel> {
-    return toNodeModel(await this.service.update(id, input));
+  async update(
+    @Param('id', idParam()) id: string,
+    @Body() input: UpdateNodeInput,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<NodeModel> {
+    return toNodeModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', idParam()) id: string, @Query() query: DeleteQuery): Promise<void> {
-    await this.service.delete(id, query.cascade ?? false);
+  async remove(
+    @Param('id', idParam()) id: string,
+    @Query() query: DeleteQuery,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<void> {
+    await this.service.delete(id, query.cascade ?? false, expectedVersion);
   }
 }

@@ -1,4 +1,4 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { DeleteArgs, IdArgs } from '../../common/graphql/id.args';
 import { idParam } from '../../common/http/id.pipe';
 import { connectionPage, toConnection } from '../../common/pagination/pagination';
@@ -32,12 +32,13 @@ export class NodesResolver {
   async updateNode(
     @Args('id', { type: () => ID }, idParam()) id: string,
     @Args('input') input: UpdateNodeInput,
+    @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number,
   ): Promise<NodeModel> {
-    return toNodeModel(await this.service.update(id, input));
+    return toNodeModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Mutation(() => NodeModel, { description: 'Returns the deleted node' })
-  async deleteNode(@Args() { id, cascade }: DeleteArgs): Promise<NodeModel> {
-    return toNodeModel(await this.service.delete(id, cascade ?? false));
+  async deleteNode(@Args() { id, cascade, expectedVersion }: DeleteArgs): Promise<NodeModel> {
+    return toNodeModel(await this.service.delete(id, cascade ?? false, expectedVersion));
   }
 }

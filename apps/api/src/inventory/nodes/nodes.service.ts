@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Node, Prisma, Zone } from '@app/persistence';
 import type { Role } from '@app/engine/model';
+import { AuditService } from '../../audit/audit.service';
+import { assertVersion, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -21,7 +23,10 @@ function collectorRolesFor(catalogVersion: string): readonly Role[] {
 
 @Injectable()
 export class NodesService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+  ) {}
 
   async list(filter: NodeFilter, page: Page): Promise<PageResult<NodeView>> {
     const where: Prisma.NodeWhereInput = {
@@ -61,7 +66,7 @@ export class NodesService {
           collectorId: input.collectorId,
         });
       }
-      return tx.node.create({
+      const created = await tx.node.create({
         data: {
           siteId: input.siteId,
           name: input.name,
@@ -71,15 +76,23 @@ export class NodesService {
           selectors: normaliseSelectors(input.selectors ?? []),
         },
       });
+      await this.audit.record(tx, {
+        action: 'node.create',
+        targetType: 'node',
+        targetId: created.id,
+        after: created,
+      });
+      return created;
     });
     return this.get(node.id);
   }
 
-  async update(id: string, input: UpdateNodeInput): Promise<NodeView> {
+  async update(id: string, input: UpdateNodeInput, expectedVersion?: number): Promise<NodeView> {
     const addresses = input.addresses ? normaliseAddresses(input.addresses) : undefined;
     await this.prisma.$transaction(async (tx) => {
       const node = await tx.node.findUnique({ where: { id } });
       if (!node) throw new NotFound('node', id);
+      assertVersion('node', id, node.version, expectedVersion);
       const siteId = input.siteId ?? node.siteId;
       const site = await tx.site.findUnique({ where: { id: siteId } });
       if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
@@ -93,25 +106,38 @@ export class NodesService {
         await assertCollector(tx, { role, catalogVersion: site.catalogVersion, collectorId });
       }
       if (role !== node.role) await assertStillValidCollector(tx, node, role);
-      await tx.node.update({
-        where: { id },
-        data: {
-          siteId,
-          name,
-          role,
-          addresses,
-          collectorId,
-          selectors: input.selectors ? normaliseSelectors(input.selectors) : undefined,
-        },
+      const updated = await versionedWrite('node', id, () =>
+        tx.node.update({
+          where: { id, version: node.version },
+          data: {
+            siteId,
+            name,
+            role,
+            addresses,
+            collectorId,
+            selectors: input.selectors ? normaliseSelectors(input.selectors) : undefined,
+            version: { increment: 1 },
+          },
+        }),
+      );
+      await this.audit.record(tx, {
+        action: 'node.update',
+        targetType: 'node',
+        targetId: id,
+        before: node,
+        after: updated,
       });
     });
     return this.get(id);
   }
 
   /** A node that is another node's collector is refused unless `cascade`, which detaches those nodes. */
-  async delete(id: string, cascade: boolean): Promise<NodeView> {
+  async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<NodeView> {
     const view = await this.get(id);
     await this.prisma.$transaction(async (tx) => {
+      const node = await tx.node.findUnique({ where: { id } });
+      if (!node) throw new NotFound('node', id);
+      assertVersion('node', id, node.version, expectedVersion);
       const dependents = await tx.node.findMany({
         where: { collectorId: id },
         select: { id: true, name: true, siteId: true },
@@ -119,14 +145,20 @@ export class NodesService {
       });
       if (dependents.length && !cascade) {
         throw new Conflict(
-          `node ${view.name} is the collector of ${dependents.map((d) => d.name).join(', ')}; ` +
+          `node ${node.name} is the collector of ${dependents.map((d) => d.name).join(', ')}; ` +
             'point them elsewhere first or pass cascade=true to fall back to their default collector',
           [],
           { referencedBy: { nodes: dependents } },
         );
       }
       await tx.node.updateMany({ where: { collectorId: id }, data: { collectorId: null } });
-      await tx.node.delete({ where: { id } });
+      await versionedWrite('node', id, () => tx.node.delete({ where: { id, version: node.version } }));
+      await this.audit.record(tx, {
+        action: dependents.length ? 'node.delete.cascade' : 'node.delete',
+        targetType: 'node',
+        targetId: id,
+        before: { ...node, detached: dependents },
+      });
     });
     return view;
   }

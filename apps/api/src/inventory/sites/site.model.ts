@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Site as SiteRow } from '@app/persistence';
 import { ConnectionType } from '../../common/pagination/pagination';
@@ -21,6 +21,10 @@ export class SiteModel {
   @Field()
   catalogVersion!: string;
 
+  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
+  @Field(() => Int)
+  version!: number;
+
   @ApiProperty()
   @Field()
   createdAt!: Date;
@@ -39,6 +43,7 @@ export function toSiteModel(row: SiteRow): SiteModel {
     name: row.name,
     description: row.description,
     catalogVersion: row.catalogVersion,
+    version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DeleteQuery } from '../../common/http/delete-query';
 import { idParam } from '../../common/http/id.pipe';
+import { IfMatch } from '../../common/http/if-match.decorator';
 import { ListResponse, type PageResult, pageOf } from '../../common/pagination/pagination';
 import { CreateSiteInput, SiteListQuery, UpdateSiteInput } from './site.input';
 import { SiteModel, toSiteModel } from './site.model';
@@ -38,13 +39,21 @@ export class SitesController {
 
   @Patch(':id')
   @ApiOkResponse({ type: SiteModel })
-  async update(@Param('id', idParam()) id: string, @Body() input: UpdateSiteInput): Promise<SiteModel> {
-    return toSiteModel(await this.service.update(id, input));
+  async update(
+    @Param('id', idParam()) id: string,
+    @Body() input: UpdateSiteInput,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<SiteModel> {
+    return toSiteModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', idParam()) id: string, @Query() query: DeleteQuery): Promise<void> {
-    await this.service.delete(id, query.cascade ?? false);
+  async remove(
+    @Param('id', idParam()) id: string,
+    @Query() query: DeleteQuery,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<void> {
+    await this.service.delete(id, query.cascade ?? false, expectedVersion);
   }
 }

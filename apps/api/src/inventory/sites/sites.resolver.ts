@@ -1,4 +1,4 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { idParam } from '../../common/http/id.pipe';
 import { DeleteArgs, IdArgs } from '../../common/graphql/id.args';
 import { connectionPage, toConnection } from '../../common/pagination/pagination';
@@ -32,12 +32,13 @@ export class SitesResolver {
   async updateSite(
     @Args('id', { type: () => ID }, idParam()) id: string,
     @Args('input') input: UpdateSiteInput,
+    @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number,
   ): Promise<SiteModel> {
-    return toSiteModel(await this.service.update(id, input));
+    return toSiteModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Mutation(() => SiteModel, { description: 'Returns the deleted site' })
-  async deleteSite(@Args() { id, cascade }: DeleteArgs): Promise<SiteModel> {
-    return toSiteModel(await this.service.delete(id, cascade ?? false));
+  async deleteSite(@Args() { id, cascade, expectedVersion }: DeleteArgs): Promise<SiteModel> {
+    return toSiteModel(await this.service.delete(id, cascade ?? false, expectedVersion));
   }
 }

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Site } from '@app/persistence';
 import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
+import { AuditService } from '../../audit/audit.service';
+import { assertVersion, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
+import { toSiteModel } from './site.model';
 
 @Injectable()
 export class SitesService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+  ) {}
 
   async list(filter: SiteFilter, page: Page): Promise<PageResult<Site>> {
     const where: Prisma.SiteWhereInput = {
@@ -43,18 +49,39 @@ export class SitesService {
           catalogVersion: input.catalogVersion ?? DEFAULT_CATALOG_VERSION,
         },
       });
+      await this.audit.record(tx, {
+        action: 'site.create',
+        targetType: 'site',
+        targetId: site.id,
+        after: toSiteModel(site),
+      });
       return site;
     });
   }
 
-  async update(id: string, input: UpdateSiteInput): Promise<Site> {
+  async update(id: string, input: UpdateSiteInput, expectedVersion?: number): Promise<Site> {
     return this.prisma.$transaction(async (tx) => {
       const current = await tx.site.findUnique({ where: { id } });
       if (!current) throw new NotFound('site', id);
+      assertVersion('site', id, current.version, expectedVersion);
       if (input.name !== undefined && input.name !== current.name) await this.assertNameFree(tx, input.name);
-      const site = await tx.site.update({
-        where: { id },
-        data: { name: input.name, description: input.description, catalogVersion: input.catalogVersion },
+      const site = await versionedWrite('site', id, () =>
+        tx.site.update({
+          where: { id, version: current.version },
+          data: {
+            name: input.name,
+            description: input.description,
+            catalogVersion: input.catalogVersion,
+            version: { increment: 1 },
+          },
+        }),
+      );
+      await this.audit.record(tx, {
+        action: 'site.update',
+        targetType: 'site',
+        targetId: id,
+        before: toSiteModel(current),
+        after: toSiteModel(site),
       });
       return site;
     });
@@ -65,10 +92,11 @@ export class SitesService {
    * With `cascade`, its devices, nodes and zones go too, and nodes elsewhere that used one of its nodes
    * as their collector fall back to their default collector.
    */
-  async delete(id: string, cascade: boolean): Promise<Site> {
+  async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<Site> {
     return this.prisma.$transaction(async (tx) => {
       const site = await tx.site.findUnique({ where: { id } });
       if (!site) throw new NotFound('site', id);
+      assertVersion('site', id, site.version, expectedVersion);
       const [zones, nodes, devices] = await Promise.all([
         tx.zone.findMany({
           where: { siteId: id },
@@ -99,7 +127,13 @@ export class SitesService {
       await tx.node.updateMany({ where: { collectorId: { in: nodeIds } }, data: { collectorId: null } });
       await tx.node.deleteMany({ where: { siteId: id } });
       await tx.zone.deleteMany({ where: { siteId: id } });
-      await tx.site.delete({ where: { id } });
+      await versionedWrite('site', id, () => tx.site.delete({ where: { id, version: site.version } }));
+      await this.audit.record(tx, {
+        action: cascade ? 'site.delete.cascade' : 'site.delete',
+        targetType: 'site',
+        targetId: id,
+        before: { ...toSiteModel(site), removed: { zones, nodes, devices } },
+      });
       return site;
     });
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DeleteQuery } from '../../common/http/delete-query';
 import { idParam } from '../../common/http/id.pipe';
+import { IfMatch } from '../../common/http/if-match.decorator';
 import { ListResponse, type PageResult, pageOf } from '../../common/pagination/pagination';
 import { CreateZoneInput, UpdateZoneInput, ZoneListQuery } from './zone.input';
 import { ZoneModel, toZoneModel } from './zone.model';
@@ -35,13 +36,21 @@ export class ZonesController {
 
   @Patch(':id')
   @ApiOkResponse({ type: ZoneModel })
-  async update(@Param('id', idParam()) id: string, @Body() input: UpdateZoneInput): Promise<ZoneModel> {
-    return toZoneModel(await this.service.update(id, input));
+  async update(
+    @Param('id', idParam()) id: string,
+    @Body() input: UpdateZoneInput,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<ZoneModel> {
+    return toZoneModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id', idParam()) id: string, @Query() query: DeleteQuery): Promise<void> {
-    await this.service.delete(id, query.cascade ?? false);
+  async remove(
+    @Param('id', idParam()) id: string,
+    @Query() query: DeleteQuery,
+    @IfMatch() expectedVersion: number | undefined,
+  ): Promise<void> {
+    await this.service.delete(id, query.cascade ?? false, expectedVersion);
   }
 }

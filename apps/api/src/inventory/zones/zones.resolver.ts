@@ -1,4 +1,4 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { DeleteArgs, IdArgs } from '../../common/graphql/id.args';
 import { idParam } from '../../common/http/id.pipe';
 import { connectionPage, toConnection } from '../../common/pagination/pagination';
@@ -32,12 +32,13 @@ export class ZonesResolver {
   async updateZone(
     @Args('id', { type: () => ID }, idParam()) id: string,
     @Args('input') input: UpdateZoneInput,
+    @Args('expectedVersion', { type: () => Int, nullable: true }) expectedVersion?: number,
   ): Promise<ZoneModel> {
-    return toZoneModel(await this.service.update(id, input));
+    return toZoneModel(await this.service.update(id, input, expectedVersion));
   }
 
   @Mutation(() => ZoneModel, { description: 'Returns the deleted zone' })
-  async deleteZone(@Args() { id, cascade }: DeleteArgs): Promise<ZoneModel> {
-    return toZoneModel(await this.service.delete(id, cascade ?? false));
+  async deleteZone(@Args() { id, cascade, expectedVersion }: DeleteArgs): Promise<ZoneModel> {
+    return toZoneModel(await this.service.delete(id, cascade ?? false, expectedVersion));
   }
 }

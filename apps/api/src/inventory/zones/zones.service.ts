@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Zone } from '@app/persistence';
+import { AuditService } from '../../audit/audit.service';
+import { assertVersion, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalCidr, cidrRelation } from '../addressing';
 import type { CreateZoneInput, UpdateZoneInput, ZoneFilter } from './zone.input';
+import { toZoneModel } from './zone.model';
 
 @Injectable()
 export class ZonesService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly audit: AuditService,
+  ) {}
 
   async list(filter: ZoneFilter, page: Page): Promise<PageResult<Zone>> {
     const where: Prisma.ZoneWhereInput = {
@@ -40,19 +46,40 @@ export class ZonesService {
       if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
       await assertNameFree(tx, input.siteId, input.name);
       await assertNoPartialOverlap(tx, input.siteId, cidrs);
-      return tx.zone.create({ data: { siteId: input.siteId, name: input.name, cidrs } });
+      const zone = await tx.zone.create({ data: { siteId: input.siteId, name: input.name, cidrs } });
+      await this.audit.record(tx, {
+        action: 'zone.create',
+        targetType: 'zone',
+        targetId: zone.id,
+        after: toZoneModel(zone),
+      });
+      return zone;
     });
   }
 
-  async update(id: string, input: UpdateZoneInput): Promise<Zone> {
+  async update(id: string, input: UpdateZoneInput, expectedVersion?: number): Promise<Zone> {
     const cidrs = input.cidrs ? normaliseCidrs(input.cidrs) : undefined;
     return this.prisma.$transaction(async (tx) => {
       const zone = await tx.zone.findUnique({ where: { id } });
       if (!zone) throw new NotFound('zone', id);
+      assertVersion('zone', id, zone.version, expectedVersion);
       if (input.name !== undefined && input.name !== zone.name)
         await assertNameFree(tx, zone.siteId, input.name);
       if (cidrs) await assertNoPartialOverlap(tx, zone.siteId, cidrs, zone.id);
-      return tx.zone.update({ where: { id }, data: { name: input.name, cidrs } });
+      const updated = await versionedWrite('zone', id, () =>
+        tx.zone.update({
+          where: { id, version: zone.version },
+          data: { name: input.name, cidrs, version: { increment: 1 } },
+        }),
+      );
+      await this.audit.record(tx, {
+        action: 'zone.update',
+        targetType: 'zone',
+        targetId: id,
+        before: toZoneModel(zone),
+        after: toZoneModel(updated),
+      });
+      return updated;
     });
   }
 
@@ -60,10 +87,11 @@ export class ZonesService {
    * A zone behind a device interface is refused unless `cascade`, which takes it off those interfaces
    * (an interface left with no zone is removed, since it would describe nothing).
    */
-  async delete(id: string, cascade: boolean): Promise<Zone> {
+  async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<Zone> {
     return this.prisma.$transaction(async (tx) => {
       const zone = await tx.zone.findUnique({ where: { id } });
       if (!zone) throw new NotFound('zone', id);
+      assertVersion('zone', id, zone.version, expectedVersion);
       const uses = await tx.interfaceZone.findMany({
         where: { zoneId: id },
         include: {
@@ -90,7 +118,13 @@ export class ZonesService {
           where: { id: { in: touched }, external: false, zones: { none: {} } },
         });
       }
-      await tx.zone.delete({ where: { id } });
+      await versionedWrite('zone', id, () => tx.zone.delete({ where: { id, version: zone.version } }));
+      await this.audit.record(tx, {
+        action: cascade && uses.length ? 'zone.delete.cascade' : 'zone.delete',
+        targetType: 'zone',
+        targetId: id,
+        before: toZoneModel(zone),
+      });
       return zone;
     });
   }

@@ -1,0 +1,90 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
+import type { Request, Response } from 'express';
+import { DomainError } from '../common/errors/domain-error';
+import { requestContext, type Principal } from '../common/request-context';
+import { PUBLIC_KEY, SCOPE_KEY } from './auth.decorators';
+import { RateLimiter } from './rate-limiter';
+import { grants, type Scope } from './scopes';
+import { TokensService } from './tokens.service';
+
+type AuthedRequest = Request & { principal?: Principal | null };
+
+/**
+ * Registered as APP_GUARD: every REST route and GraphQL operation needs a valid bearer token with the
+ * route's scope, unless marked @Public(). 401 without a valid token, 403 without the scope, 429 over
+ * the token's rate limit.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokensService,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const { req, res, defaultScope } = this.transport(context);
+    const required = this.reflector.getAllAndOverride<Scope>(SCOPE_KEY, targets) ?? defaultScope;
+
+    // GraphQL runs this once per root field; authenticate and rate-limit once per HTTP request.
+    if (req.principal === undefined) {
+      req.principal = await this.authenticate(req);
+      if (req.principal) {
+        const verdict = this.limiter.take(req.principal.tokenId);
+        if (!verdict.allowed) {
+          res?.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+          throw new DomainError(
+            'RATE_LIMITED',
+            `rate limit exceeded for token ${req.principal.name}; retry in ${verdict.retryAfterSeconds}s`,
+            [],
+            {
+              retryAfterSeconds: verdict.retryAfterSeconds,
+            },
+          );
+        }
+      }
+    }
+    const principal = req.principal;
+    if (!principal) {
+      res?.setHeader('WWW-Authenticate', 'Bearer realm="utm-firewall-orchestrator"');
+      throw new DomainError(
+        'UNAUTHENTICATED',
+        'a valid bearer token is required (Authorization: Bearer <token>)',
+      );
+    }
+    const state = requestContext.getStore();
+    if (state) state.principal = principal;
+    if (!grants(principal.scopes, required)) {
+      throw new DomainError('FORBIDDEN', `token ${principal.name} lacks the "${required}" scope`, [], {
+        requiredScope: required,
+      });
+    }
+    return true;
+  }
+
+  private async authenticate(req: Request): Promise<Principal | null> {
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    return match ? this.tokens.authenticate(match[1]) : null;
+  }
+
+  private transport(context: ExecutionContext): {
+    req: AuthedRequest;
+    res: Response | undefined;
+    defaultScope: Scope;
+  } {
+    if (context.getType<GqlContextType>() === 'graphql') {
+      const gql = GqlExecutionContext.create(context);
+      const { req } = gql.getContext<{ req: AuthedRequest }>();
+      const operation = gql.getInfo<{ operation: { operation: string } }>().operation.operation;
+      return { req, res: req.res, defaultScope: operation === 'query' ? 'read' : 'write' };
+    }
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const res = context.switchToHttp().getResponse<Response>();
+    return { req, res, defaultScope: req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write' };
+  }
+}

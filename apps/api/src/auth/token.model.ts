@@ -1,0 +1,67 @@
+import { Field, ID, ObjectType } from '@nestjs/graphql';
+import { ApiProperty } from '@nestjs/swagger';
+import { ConnectionType } from '../common/pagination/pagination';
+import type { TokenView } from './tokens.service';
+
+@ObjectType('ApiToken', { description: 'An API token; its secret is shown only once, at creation' })
+export class TokenModel {
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  id!: string;
+
+  @ApiProperty()
+  @Field()
+  name!: string;
+
+  @ApiProperty({ example: 'uto_AbCd…', description: 'First characters, to recognise the token' })
+  @Field()
+  hint!: string;
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [String])
+  scopes!: string[];
+
+  @ApiProperty({ nullable: true, type: Date })
+  @Field(() => Date, { nullable: true })
+  expiresAt!: Date | null;
+
+  @ApiProperty({ nullable: true, type: Date })
+  @Field(() => Date, { nullable: true })
+  revokedAt!: Date | null;
+
+  @ApiProperty({ nullable: true, type: Date })
+  @Field(() => Date, { nullable: true })
+  lastUsedAt!: Date | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  @Field(() => String, { nullable: true })
+  createdBy!: string | null;
+
+  @ApiProperty()
+  @Field()
+  createdAt!: Date;
+}
+
+@ObjectType('CreatedApiToken')
+export class CreatedTokenModel extends TokenModel {
+  @ApiProperty({ description: 'The secret: send it as `Authorization: Bearer <token>`. Not shown again.' })
+  @Field()
+  token!: string;
+}
+
+@ObjectType('ApiTokenConnection')
+export class TokenConnection extends ConnectionType(TokenModel) {}
+
+export function toTokenModel(view: TokenView): TokenModel {
+  return {
+    id: view.id,
+    name: view.name,
+    hint: view.hint,
+    scopes: view.scopes,
+    expiresAt: view.expiresAt,
+    revokedAt: view.revokedAt,
+    lastUsedAt: view.lastUsedAt,
+    createdBy: view.createdBy,
+    createdAt: view.createdAt,
+  };
+}

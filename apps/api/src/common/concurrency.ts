@@ -1,0 +1,37 @@
+import { Prisma } from '@app/persistence';
+import { DomainError } from './errors/domain-error';
+
+/** `If-Match` / `expectedVersion`: refuse when the client's copy is stale. */
+export function assertVersion(
+  entity: string,
+  id: string,
+  current: number,
+  expected: number | undefined,
+): void {
+  if (expected !== undefined && expected !== current) {
+    throw new DomainError(
+      'PRECONDITION_FAILED',
+      `${entity} ${id} is at version ${current}, not ${expected}; re-read it and retry`,
+      [],
+      { currentVersion: current },
+    );
+  }
+}
+
+/**
+ * Runs an update whose `where` pins the version read earlier. If another writer got there first the
+ * row no longer matches (Prisma P2025), which is a lost race, not a missing row.
+ */
+export async function versionedWrite<T>(entity: string, id: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+      throw new DomainError(
+        'PRECONDITION_FAILED',
+        `${entity} ${id} was changed concurrently; re-read it and retry`,
+      );
+    }
+    throw error;
+  }
+}
