@@ -436,12 +436,17 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
 
   describe('faults during apply', () => {
     const before = hqRuleSet();
+    // Touches every kind of step: alias update/create/delete, rule create/update/delete, a reorder move, apply.
     const after = ((): RuleSet => {
-      const rs = hqRuleSet({ agents: ['10.20.0.0/24', '10.20.9.9'], syslog: false, ipv6: true });
-      rs.services.push(service('utm_svc_https_alt', 'tcp', [8443]));
-      rs.services = rs.services.filter((s) => s.name !== 'utm_svc_https');
+      const rs = hqRuleSet({ agents: ['10.20.0.0/24', '10.20.9.9'], consoles: false, ipv6: true });
+      rs.services.push(service('utm_svc_syslog_alt', 'udp', [1514]));
+      rs.services = rs.services.filter((s) => s.name !== 'utm_svc_syslog_udp');
       rs.rules = rs.rules.map((r) =>
-        r.name === 'utm_r_opt2_consoles_master' ? { ...r, service: 'utm_svc_https_alt' } : r,
+        r.name === 'utm_r_lan_agentless_master'
+          ? { ...r, service: 'utm_svc_syslog_alt', order: 0 }
+          : r.name === 'utm_r_lan_agents_master'
+            ? { ...r, order: 1 }
+            : r,
       );
       return ruleSet(rs);
     })();
@@ -469,21 +474,42 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
       expect(clean.ok).toBe(true);
       const writes = sim.calls.list().filter((c) => c.method !== 'GET');
       const steps = writes.map((c) => `${c.method} ${c.path}`);
-      expect(steps.length).toBeGreaterThanOrEqual(10);
+      expect(new Set(steps)).toEqual(
+        new Set([
+          'POST /api/v2/firewall/alias',
+          'PATCH /api/v2/firewall/alias',
+          'DELETE /api/v2/firewall/alias',
+          'POST /api/v2/firewall/rule',
+          'PATCH /api/v2/firewall/rule',
+          'DELETE /api/v2/firewall/rule',
+          'POST /api/v2/firewall/apply',
+        ]),
+      );
+      expect(clean.plan!.summary).toEqual({ create: 4, update: 2, delete: 4, reorder: 1 });
+      expect(steps).toHaveLength(12);
       expect(steps[steps.length - 1]).toBe('POST /api/v2/firewall/apply');
 
-      for (let k = 0; k < steps.length; k++) {
-        const { fault, kind } = faults[k % faults.length];
+      // Every fault kind at every step, except hangs (each costs a client timeout): every third step, incl. apply.
+      const cases = faults.flatMap((f) =>
+        steps.map((_, k) => ({ ...f, k })).filter((c) => c.fault.type !== 'hang' || c.k % 3 === 2),
+      );
+      expect(cases.length).toBe(64);
+      for (const { fault, kind, k } of cases) {
         const s = await startPfSenseSimulator();
-        const c = new PfSenseConnector(
-          target(s.url, { timeouts: { connectMs: 500, requestMs: 300, commitMs: 300 } }),
+        // Setup and recovery use normal timeouts; only the faulted push uses a short one when the fault hangs.
+        const c = new PfSenseConnector(target(s.url));
+        const requestMs = fault.type === 'hang' ? 250 : 2_000;
+        const faulted = new PfSenseConnector(
+          target(s.url, { timeouts: { connectMs: 1_000, requestMs, commitMs: requestMs } }),
         );
         try {
           expect((await push(before, c)).ok).toBe(true);
           s.faults.add({ method: 'WRITE', fault, skip: k, times: 1 });
-          const failed = await push(after, c);
+          const failed = await push(after, faulted);
           expect({ step: k, call: steps[k], ok: failed.ok }).toEqual({ step: k, call: steps[k], ok: false });
           expect({ step: k, kind: failed.error?.kind }).toEqual({ step: k, kind });
+          const hit = s.calls.list().find((r) => r.fault !== undefined);
+          expect(`${hit?.method} ${hit?.path}`).toBe(steps[k]);
           expect(failed.error!.message).toMatch(/pfSense (POST|PATCH|DELETE) \/api\/v2\//);
           // Exactly one change (or the commit) failed; nothing after it was attempted or committed.
           const failedChanges = failed.apply!.results.filter((r) => r.status === 'failed').length;
@@ -502,6 +528,7 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
           expect(isPlanEmpty(third.plan!)).toBe(true);
         } finally {
           c.close();
+          faulted.close();
           await s.stop();
         }
       }
