@@ -1,20 +1,17 @@
 import { pushRuleSet } from '../core/push';
 import { PfSenseConnector } from '../pfsense/pfsense.connector';
 import { hqRuleSet } from '../testing/rule-sets';
-import { PFSENSE_SIM_API_KEY, startSimulator, TEST_CERT_FINGERPRINT_SHA256 } from './index';
+import type { PfSenseTarget } from '../core/target';
+import { startSimulator, TEST_CERT_FINGERPRINT_SHA256 } from './index';
 
 describe('startSimulator', () => {
   it('starts a pfSense simulator that a connector can dry-run and push to, then resets and stops', async () => {
     const sim = await startSimulator('pfsense', { https: true });
-    const connector = new PfSenseConnector({
-      id: 'fw-hq',
-      vendor: 'pfsense',
-      url: sim.url,
-      credentials: { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY },
-      tls: { fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 },
-    });
+    const connector = new PfSenseConnector(sim.deviceTarget('fw-hq') as PfSenseTarget);
     try {
       expect(sim.vendor).toBe('pfsense');
+      expect(sim.tls).toEqual({ fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 });
+      expect(sim.simulator.state.rules).toHaveLength(2);
       const dry = await pushRuleSet(connector, hqRuleSet(), { dryRun: true });
       expect(dry.ok).toBe(true);
       expect(dry.plan!.summary.create).toBe(10);
