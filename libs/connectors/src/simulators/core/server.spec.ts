@@ -35,8 +35,10 @@ describe('SimulatorServer', () => {
     expect(server.calls.count({ method: 'GET', path: '/a' })).toBe(2);
     expect(server.calls.writes()).toBe(1);
     expect(server.calls.lines()).toEqual(['GET /a?x=1', 'GET /a', 'POST /b']);
-    server.calls.reset();
+    server.faults.add({ fault: { type: 'status', status: 500 } });
+    server.reset();
     expect(server.calls.count()).toBe(0);
+    expect((await rawRequest(server.url, { path: '/a' })).status).toBe(200);
   });
 
   it('injects latency', async () => {

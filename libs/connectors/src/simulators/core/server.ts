@@ -128,6 +128,12 @@ export class SimulatorServer {
     return Boolean(this.options.https);
   }
 
+  /** Clears every fault rule and the call log (vendor simulators also reset their state). */
+  reset(): void {
+    this.faults.clear();
+    this.calls.reset();
+  }
+
   /** Latency added to every request from now on. */
   setLatency(ms: number): void {
     this.options.latencyMs = ms;

@@ -269,8 +269,7 @@ export class PfSenseSimulator {
     this.appliedConfig = clone(this.config);
     this.pending.clear();
     this.filterErrorLog.length = 0;
-    this.server.faults.clear();
-    this.server.calls.reset();
+    this.server.reset();
   }
 
   /** Deep copy of the stored (config.xml) state. */
