@@ -6,7 +6,9 @@ const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const main = path.join(root, 'dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
+// `node scripts/start.js [entry]`: the service by default, or another compiled entry (e.g. cli/rotate-secret-key).
+const entry = process.argv[2] ?? 'main';
+const main = path.join(root, 'dist', 'apps', 'api', 'apps', 'api', 'src', `${entry}.js`);
 
 function newestMtime(dir) {
   let newest = 0;

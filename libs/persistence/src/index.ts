@@ -3,3 +3,4 @@ export * from './database';
 export * from './migrations';
 export * from './sql-executor';
 export * from './generated/prisma/client';
+export * from './rotate-credentials';

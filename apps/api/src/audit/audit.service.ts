@@ -31,10 +31,7 @@ function redact(value: unknown): Prisma.InputJsonValue | undefined {
   if (value === undefined || value === null) return undefined;
   return JSON.parse(
     JSON.stringify(value, (key, v: unknown) =>
-      SECRET_KEYS.test(key) &&
-      v !== null &&
-      typeof v !== 'boolean' &&
-      !(typeof v === 'object' && 'set' in (v))
+      SECRET_KEYS.test(key) && v !== null && typeof v !== 'boolean' && !(typeof v === 'object' && 'set' in v)
         ? '[redacted]'
         : v,
     ),

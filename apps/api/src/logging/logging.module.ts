@@ -15,7 +15,7 @@ export const PINO_LOGGER = Symbol('PINO_LOGGER');
     {
       provide: PINO_LOGGER,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createLogger(config.logLevel),
+      useFactory: (config: AppConfig) => createLogger(config.logLevel, config.logFile),
     },
   ],
   exports: [PINO_LOGGER],

@@ -1,0 +1,174 @@
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import {
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputType,
+} from 'graphql';
+import { createTestApp, type TestApp } from '../utils/create-test-app';
+
+const PUBLIC_ROUTES = new Set(['GET /health']);
+// The OpenAPI document and Swagger UI describe the API and expose no data.
+const DOCS = /^GET \/api\/(docs|openapi)/;
+const SAMPLE_ID = '00000000-0000-4000-8000-000000000000';
+
+interface Route {
+  method: string;
+  path: string;
+}
+
+/** Every route Express actually serves, read from the router: a new endpoint shows up here by itself. */
+function registeredRoutes(t: TestApp): Route[] {
+  const instance = t.app.getHttpAdapter().getInstance() as {
+    router?: { stack: unknown[] };
+    _router?: { stack: unknown[] };
+  };
+  const stack = (instance.router ?? instance._router)!.stack as {
+    route?: { path: string; methods: Record<string, boolean> };
+  }[];
+  const routes: Route[] = [];
+  for (const layer of stack) {
+    if (!layer.route) continue;
+    const methods = Object.entries(layer.route.methods).filter(
+      ([method, enabled]) => enabled && method !== '_all',
+    );
+    // A layer answering every HTTP verb is middleware mounted for all routes, not an endpoint.
+    if (methods.length > 10) continue;
+    for (const [method] of methods) routes.push({ method: method.toUpperCase(), path: layer.route.path });
+  }
+  return routes;
+}
+
+function concrete(path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, SAMPLE_ID);
+}
+
+/** A syntactically valid literal for any input type, so the call reaches the guard rather than failing validation. */
+function literal(type: GraphQLInputType): string {
+  const inner = getNullableType(type);
+  if (isListType(inner)) return `[${literal(inner.ofType)}]`;
+  if (isEnumType(inner)) return inner.getValues()[0].name;
+  if (isInputObjectType(inner)) {
+    const fields = Object.values(inner.getFields()).filter(
+      (f) => isNonNullType(f.type) && f.defaultValue === undefined,
+    );
+    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
+  }
+  if (isScalarType(inner)) {
+    switch (inner.name) {
+      case 'Int':
+        return '1';
+      case 'Float':
+        return '1.5';
+      case 'Boolean':
+        return 'false';
+      default:
+        return `"${SAMPLE_ID}"`;
+    }
+  }
+  throw new Error(`no literal for ${String(inner)}`);
+}
+
+function operation(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
+  const args = field.args
+    .filter((a: GraphQLArgument) => isNonNullType(a.type) && a.defaultValue === undefined)
+    .map((a) => `${a.name}: ${literal(a.type)}`);
+  const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
+  return `${kind} { ${field.name}${args.length ? `(${args.join(', ')})` : ''}${selection} }`;
+}
+
+describe('every endpoint is guarded', () => {
+  let t: TestApp;
+  let noScope: string;
+  let readOnly: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    // A token whose only scope is unknown to the service: authenticated, allowed nothing.
+    const prisma = t.app.get((await import('../../apps/api/src/database/prisma.service')).PrismaService);
+    const { hashToken } = await import('../../apps/api/src/auth/tokens.service');
+    noScope = 'uto_no-scope-token-for-guard-coverage';
+    await prisma.apiToken.create({
+      data: { name: 'no-scope', tokenHash: hashToken(noScope), hint: 'uto_no…', scopes: ['none'] },
+    });
+    readOnly = await t.token(['read']);
+  });
+  afterAll(() => t.close());
+
+  it('finds the routes (the enumeration itself works)', () => {
+    const routes = registeredRoutes(t).map((r) => `${r.method} ${r.path}`);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'GET /health',
+        'GET /api/v1/sites',
+        'POST /api/v1/tokens',
+        'GET /api/v1/audit',
+      ]),
+    );
+    expect(routes.length).toBeGreaterThan(30);
+  });
+
+  it('refuses every REST route to anonymous callers (401) and to a token without the scope (403)', async () => {
+    const failures: string[] = [];
+    for (const route of registeredRoutes(t)) {
+      const name = `${route.method} ${route.path}`;
+      if (PUBLIC_ROUTES.has(name) || DOCS.test(name)) continue;
+      const path = concrete(route.path);
+      const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
+      const anon = await t.anon()[method](path).send({});
+      if (anon.status !== 401 || anon.body.code !== 'UNAUTHENTICATED')
+        failures.push(`${name} anonymous → ${anon.status}`);
+      const bad = await t.anon()[method](path).set('Authorization', 'Bearer uto_not-a-real-token').send({});
+      if (bad.status !== 401) failures.push(`${name} unknown token → ${bad.status}`);
+      const none = await t.as(noScope)[method](path).send({});
+      if (none.status !== 403 || none.body.code !== 'FORBIDDEN')
+        failures.push(`${name} no scope → ${none.status}`);
+      if (route.method !== 'GET') {
+        const read = await t.as(readOnly)[method](path).send({});
+        if (read.status !== 403) failures.push(`${name} read-only token → ${read.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses every GraphQL query and mutation to anonymous callers and to a token without the scope', async () => {
+    const schema = t.app.get(GraphQLSchemaHost).schema;
+    const operations = [
+      ...Object.values(schema.getQueryType()!.getFields()).map(
+        (f) => ['query', operation('query', f)] as const,
+      ),
+      ...Object.values(schema.getMutationType()!.getFields()).map(
+        (f) => ['mutation', operation('mutation', f)] as const,
+      ),
+    ];
+    expect(operations.length).toBeGreaterThan(25);
+    const failures: string[] = [];
+    for (const [kind, query] of operations) {
+      const anon = await t.gql(query, undefined, null);
+      if (anon.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED')
+        failures.push(`${query} anonymous → ${JSON.stringify(anon.errors)}`);
+      if (anon.data !== null && Object.values(anon.data).some((v) => v !== null))
+        failures.push(`${query} anonymous returned data`);
+      const none = await t.gql(query, undefined, noScope);
+      if (none.errors?.[0]?.extensions?.code !== 'FORBIDDEN')
+        failures.push(`${query} no scope → ${JSON.stringify(none.errors)}`);
+      if (kind === 'mutation') {
+        const read = await t.gql(query, undefined, readOnly);
+        if (read.errors?.[0]?.extensions?.code !== 'FORBIDDEN')
+          failures.push(`${query} read-only → ${JSON.stringify(read.errors)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps /health public', async () => {
+    await t.anon().get('/health').expect(200);
+  });
+});
