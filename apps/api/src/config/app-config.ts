@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_PREFIX, describeInvalidPrefix } from '@app/engine';
 import { isValidKey } from '@app/persistence';
+import { cronProblem } from '../common/http/is-cron.validator';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -32,6 +33,18 @@ export interface AppConfig {
   graphqlMaxComplexity: number;
   /** Also write logs to this file (JSON lines). */
   logFile?: string;
+  /** Pushes one instance runs at the same time (the queue spreads the rest over other replicas). */
+  pushConcurrency: number;
+  /** Attempts of one push before a transient failure (device unreachable, timeout) is final. */
+  pushMaxAttempts: number;
+  /** First retry delay of a transient push failure; doubled on every further attempt. */
+  pushRetryDelaySeconds: number;
+  /** How often every instance looks for due scheduled pushes and interrupted pushes. */
+  schedulerIntervalMs: number;
+  /** A schedule slot missed (all replicas down) is still fired this long after it passed. */
+  scheduleCatchUpSeconds: number;
+  /** Cron of the devices that have no schedule of their own; unset → only devices with a schedule. */
+  defaultPushSchedule?: string;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +117,35 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
       problems.push(`CORS_ORIGINS entry "${origin}" must be an origin like https://dashboard.example.com`);
   }
   const logFile = blankToUndefined(env.LOG_FILE);
+  const pushConcurrency = parseIntIn(env.PUSH_CONCURRENCY, 10, 1, 500, 'PUSH_CONCURRENCY', problems);
+  const pushMaxAttempts = parseIntIn(env.PUSH_MAX_ATTEMPTS, 3, 1, 20, 'PUSH_MAX_ATTEMPTS', problems);
+  const pushRetryDelaySeconds = parseIntIn(
+    env.PUSH_RETRY_DELAY_SECONDS,
+    10,
+    0,
+    3600,
+    'PUSH_RETRY_DELAY_SECONDS',
+    problems,
+  );
+  const schedulerIntervalMs = parseIntIn(
+    env.SCHEDULER_INTERVAL_MS,
+    15_000,
+    100,
+    3_600_000,
+    'SCHEDULER_INTERVAL_MS',
+    problems,
+  );
+  const scheduleCatchUpSeconds = parseIntIn(
+    env.SCHEDULE_CATCH_UP_SECONDS,
+    300,
+    0,
+    86_400,
+    'SCHEDULE_CATCH_UP_SECONDS',
+    problems,
+  );
+  const defaultPushSchedule = blankToUndefined(env.DEFAULT_PUSH_SCHEDULE);
+  const scheduleProblem = defaultPushSchedule === undefined ? null : cronProblem(defaultPushSchedule);
+  if (scheduleProblem) problems.push(`DEFAULT_PUSH_SCHEDULE ${scheduleProblem}`);
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -124,6 +166,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     graphqlMaxDepth,
     graphqlMaxComplexity,
     logFile: logFile ? absolute(logFile) : undefined,
+    pushConcurrency,
+    pushMaxAttempts,
+    pushRetryDelaySeconds,
+    schedulerIntervalMs,
+    scheduleCatchUpSeconds,
+    defaultPushSchedule,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);

@@ -1,7 +1,8 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import { VENDORS, type Vendor } from '@app/engine/model';
 import type { Device as DeviceRow, DeviceInterface, InterfaceZone } from '@app/persistence';
+import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
 
 export const VendorEnum = Object.fromEntries(VENDORS.map((v) => [v, v])) as { [K in Vendor]: K };
@@ -59,11 +60,7 @@ export class InterfaceModel {
 }
 
 @ObjectType('Device', { description: 'A managed pfSense, FortiGate (FortiOS) or OPNsense firewall' })
-export class DeviceModel {
-  @ApiProperty({ format: 'uuid' })
-  @Field(() => ID)
-  id!: string;
-
+export class DeviceModel extends ResourceModel {
   @ApiProperty({ format: 'uuid' })
   @Field(() => ID)
   siteId!: string;
@@ -103,18 +100,6 @@ export class DeviceModel {
   @ApiProperty({ type: [InterfaceModel] })
   @Field(() => [InterfaceModel])
   interfaces!: InterfaceModel[];
-
-  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
-  @Field(() => Int)
-  version!: number;
-
-  @ApiProperty()
-  @Field()
-  createdAt!: Date;
-
-  @ApiProperty()
-  @Field()
-  updatedAt!: Date;
 }
 
 @ObjectType('DeviceConnection')
@@ -135,6 +120,7 @@ export function toInterfaceModel(row: InterfaceRow): InterfaceModel {
 /** The only way a device leaves the service: credentials are reduced to whether they are set. */
 export function toDeviceModel(row: DeviceView): DeviceModel {
   return {
+    ...resourceFields(row),
     id: row.id,
     siteId: row.siteId,
     name: row.name,
@@ -151,8 +137,5 @@ export function toDeviceModel(row: DeviceView): DeviceModel {
     schedule: row.schedule,
     enabled: row.enabled,
     interfaces: [...row.interfaces].sort((a, b) => a.position - b.position).map(toInterfaceModel),
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
   };
 }

@@ -1,7 +1,8 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import { ROLES, type Role } from '@app/engine/model';
 import type { Node as NodeRow } from '@app/persistence';
+import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
 
 export const NodeRoleEnum = Object.fromEntries(ROLES.map((r) => [r, r])) as { [K in Role]: K };
@@ -25,11 +26,7 @@ export class NodeAddressModel {
 @ObjectType('Node', {
   description: 'A UTMStack participant: master, probe, agent(s), agentless source(s) or console users',
 })
-export class NodeModel {
-  @ApiProperty({ format: 'uuid' })
-  @Field(() => ID)
-  id!: string;
-
+export class NodeModel extends ResourceModel {
   @ApiProperty({ format: 'uuid' })
   @Field(() => ID)
   siteId!: string;
@@ -60,18 +57,6 @@ export class NodeModel {
   })
   @Field(() => [NodeAddressModel], { description: 'Zone of each address (null when outside every zone)' })
   addressZones!: NodeAddressModel[];
-
-  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
-  @Field(() => Int)
-  version!: number;
-
-  @ApiProperty()
-  @Field()
-  createdAt!: Date;
-
-  @ApiProperty()
-  @Field()
-  updatedAt!: Date;
 }
 
 @ObjectType('NodeConnection')
@@ -79,7 +64,7 @@ export class NodeConnection extends ConnectionType(NodeModel) {}
 
 export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] }): NodeModel {
   return {
-    id: row.id,
+    ...resourceFields(row),
     siteId: row.siteId,
     name: row.name,
     role: row.role,
@@ -87,8 +72,5 @@ export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] })
     collectorId: row.collectorId,
     selectors: row.selectors,
     addressZones: row.addressZones,
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
   };
 }

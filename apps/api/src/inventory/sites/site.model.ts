@@ -1,14 +1,11 @@
-import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { Field, ObjectType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Site as SiteRow } from '@app/persistence';
+import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
 
 @ObjectType('Site', { description: 'A location or network domain (HQ, Branch-1, DMZ datacenter)' })
-export class SiteModel {
-  @ApiProperty({ format: 'uuid' })
-  @Field(() => ID)
-  id!: string;
-
+export class SiteModel extends ResourceModel {
   @ApiProperty()
   @Field()
   name!: string;
@@ -20,18 +17,6 @@ export class SiteModel {
   @ApiProperty({ example: 'utmstack-v9' })
   @Field()
   catalogVersion!: string;
-
-  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
-  @Field(() => Int)
-  version!: number;
-
-  @ApiProperty()
-  @Field()
-  createdAt!: Date;
-
-  @ApiProperty()
-  @Field()
-  updatedAt!: Date;
 }
 
 @ObjectType('SiteConnection')
@@ -39,12 +24,9 @@ export class SiteConnection extends ConnectionType(SiteModel) {}
 
 export function toSiteModel(row: SiteRow): SiteModel {
   return {
-    id: row.id,
+    ...resourceFields(row),
     name: row.name,
     description: row.description,
     catalogVersion: row.catalogVersion,
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
   };
 }

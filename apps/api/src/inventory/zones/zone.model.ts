@@ -1,14 +1,11 @@
-import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Zone as ZoneRow } from '@app/persistence';
+import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
 
 @ObjectType('Zone', { description: 'A named network segment of a site' })
-export class ZoneModel {
-  @ApiProperty({ format: 'uuid' })
-  @Field(() => ID)
-  id!: string;
-
+export class ZoneModel extends ResourceModel {
   @ApiProperty({ format: 'uuid' })
   @Field(() => ID)
   siteId!: string;
@@ -20,18 +17,6 @@ export class ZoneModel {
   @ApiProperty({ type: [String], example: ['10.1.10.0/24', 'fd00:1::/64'] })
   @Field(() => [String])
   cidrs!: string[];
-
-  @ApiProperty({ description: 'Increases on every change; sent as the ETag, expected back in If-Match' })
-  @Field(() => Int)
-  version!: number;
-
-  @ApiProperty()
-  @Field()
-  createdAt!: Date;
-
-  @ApiProperty()
-  @Field()
-  updatedAt!: Date;
 }
 
 @ObjectType('ZoneConnection')
@@ -39,12 +24,9 @@ export class ZoneConnection extends ConnectionType(ZoneModel) {}
 
 export function toZoneModel(row: ZoneRow): ZoneModel {
   return {
-    id: row.id,
+    ...resourceFields(row),
     siteId: row.siteId,
     name: row.name,
     cidrs: row.cidrs,
-    version: row.version,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
   };
 }
