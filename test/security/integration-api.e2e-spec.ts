@@ -257,6 +257,23 @@ describe('idempotency keys, ETag / If-Match and the audit log', () => {
     await t.http().delete(`/api/v1/sites/${site.id}`).set('If-Match', '"3"').expect(204);
   });
 
+  it('serialises concurrent updates without If-Match instead of losing or refusing any', async () => {
+    const site = await create(t, 'sites', { name: 'busy-site' });
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        t
+          .http()
+          .patch(`/api/v1/sites/${site.id}`)
+          .send({ description: `writer ${i}` }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(results.map((r) => r.body.version).sort()).toEqual([2, 3, 4, 5, 6]);
+    const audit = await t.http().get(`/api/v1/audit?targetId=${site.id}&action=site.update`).expect(200);
+    const versions = audit.body.items.map((e: { before: { version: number } }) => e.before.version).sort();
+    expect(versions).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('records who changed what in a full scenario, with credentials redacted', async () => {
     const hq = await t
       .as(writer)

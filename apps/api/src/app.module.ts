@@ -19,6 +19,7 @@ import { HealthModule } from './health/health.module';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
 import { InventoryModule } from './inventory/inventory.module';
 import { LoggingModule } from './logging/logging.module';
+import { PushesModule } from './pushes/pushes.module';
 import { RulesModule } from './rules/rules.module';
 
 @Module({})
@@ -37,6 +38,7 @@ export class AppModule {
         InventoryModule,
         CatalogModule,
         RulesModule,
+        PushesModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [InventoryModule],

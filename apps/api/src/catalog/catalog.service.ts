@@ -5,7 +5,7 @@ import { formatPorts, parsePorts } from '@app/engine';
 import type { CatalogFlow, FlowTarget } from '@app/engine/model';
 import type { CustomFlow } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
-import { assertVersion, versionedWrite } from '../common/concurrency';
+import { assertVersion, lockRow, versionedWrite } from '../common/concurrency';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
 import { PrismaService } from '../database/prisma.service';
 import type { CreateCustomFlowInput, UpdateCustomFlowInput } from './flow.input';
@@ -80,6 +80,7 @@ export class CatalogService {
   ): Promise<CatalogFlow> {
     this.assertNotBuiltin(id);
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'custom_flows', id);
       const current = await tx.customFlow.findUnique({ where: { id } });
       if (!current) throw new NotFound('flow', id);
       assertVersion('flow', id, current.revision, expectedVersion);
@@ -111,6 +112,7 @@ export class CatalogService {
   async deleteCustom(id: string, expectedVersion?: number): Promise<CatalogFlow> {
     this.assertNotBuiltin(id);
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'custom_flows', id);
       const current = await tx.customFlow.findUnique({ where: { id } });
       if (!current) throw new NotFound('flow', id);
       assertVersion('flow', id, current.revision, expectedVersion);

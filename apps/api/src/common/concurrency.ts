@@ -35,3 +35,23 @@ export async function versionedWrite<T>(entity: string, id: string, write: () =>
     throw error;
   }
 }
+
+const LOCKABLE = {
+  sites: 'uuid',
+  zones: 'uuid',
+  nodes: 'uuid',
+  devices: 'uuid',
+  custom_flows: 'text',
+} as const;
+
+/**
+ * Locks one row until the transaction ends, so concurrent updates of the same resource run one after
+ * the other: each sees the other's result (and its version) instead of failing on a lost race.
+ */
+export async function lockRow(
+  tx: { $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number> },
+  table: keyof typeof LOCKABLE,
+  id: string,
+): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT 1 FROM "${table}" WHERE "id" = $1::${LOCKABLE[table]} FOR UPDATE`, id);
+}

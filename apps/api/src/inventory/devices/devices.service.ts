@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CredentialCipher, type Prisma } from '@app/persistence';
 import type { Vendor } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
-import { assertVersion, versionedWrite } from '../../common/concurrency';
+import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -100,6 +100,7 @@ export class DevicesService {
 
   async update(id: string, input: UpdateDeviceInput, expectedVersion?: number): Promise<DeviceView> {
     await this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'devices', id);
       const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
       if (!device) throw new NotFound('device', id);
       assertVersion('device', id, device.version, expectedVersion);
@@ -178,6 +179,7 @@ export class DevicesService {
 
   async delete(id: string, expectedVersion?: number): Promise<DeviceView> {
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'devices', id);
       const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
       if (!device) throw new NotFound('device', id);
       assertVersion('device', id, device.version, expectedVersion);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Node, Prisma, Zone } from '@app/persistence';
 import type { Role } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
-import { assertVersion, versionedWrite } from '../../common/concurrency';
+import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -90,6 +90,7 @@ export class NodesService {
   async update(id: string, input: UpdateNodeInput, expectedVersion?: number): Promise<NodeView> {
     const addresses = input.addresses ? normaliseAddresses(input.addresses) : undefined;
     await this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'nodes', id);
       const node = await tx.node.findUnique({ where: { id } });
       if (!node) throw new NotFound('node', id);
       assertVersion('node', id, node.version, expectedVersion);
@@ -135,6 +136,7 @@ export class NodesService {
   async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<NodeView> {
     const view = await this.get(id);
     await this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'nodes', id);
       const node = await tx.node.findUnique({ where: { id } });
       if (!node) throw new NotFound('node', id);
       assertVersion('node', id, node.version, expectedVersion);

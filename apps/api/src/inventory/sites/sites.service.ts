@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Site } from '@app/persistence';
 import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { AuditService } from '../../audit/audit.service';
-import { assertVersion, versionedWrite } from '../../common/concurrency';
+import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -61,6 +61,7 @@ export class SitesService {
 
   async update(id: string, input: UpdateSiteInput, expectedVersion?: number): Promise<Site> {
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'sites', id);
       const current = await tx.site.findUnique({ where: { id } });
       if (!current) throw new NotFound('site', id);
       assertVersion('site', id, current.version, expectedVersion);
@@ -94,6 +95,7 @@ export class SitesService {
    */
   async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<Site> {
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'sites', id);
       const site = await tx.site.findUnique({ where: { id } });
       if (!site) throw new NotFound('site', id);
       assertVersion('site', id, site.version, expectedVersion);

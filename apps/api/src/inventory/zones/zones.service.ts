@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Zone } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
-import { assertVersion, versionedWrite } from '../../common/concurrency';
+import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import type { Page, PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -60,6 +60,7 @@ export class ZonesService {
   async update(id: string, input: UpdateZoneInput, expectedVersion?: number): Promise<Zone> {
     const cidrs = input.cidrs ? normaliseCidrs(input.cidrs) : undefined;
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'zones', id);
       const zone = await tx.zone.findUnique({ where: { id } });
       if (!zone) throw new NotFound('zone', id);
       assertVersion('zone', id, zone.version, expectedVersion);
@@ -89,6 +90,7 @@ export class ZonesService {
    */
   async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<Zone> {
     return this.prisma.$transaction(async (tx) => {
+      await lockRow(tx, 'zones', id);
       const zone = await tx.zone.findUnique({ where: { id } });
       if (!zone) throw new NotFound('zone', id);
       assertVersion('zone', id, zone.version, expectedVersion);

@@ -1,0 +1,176 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type { Database } from '@app/persistence';
+import { DATABASE } from '../database/database.module';
+
+export interface QueuedJob<T> {
+  id: string;
+  data: T;
+}
+
+export interface QueueOptions {
+  /** Attempts after the first when a handler throws; pg-boss waits `retryDelaySeconds`, doubled each time. */
+  retryLimit: number;
+  retryDelaySeconds: number;
+  /** A job still active after this long is failed (and retried) by pg-boss's supervisor. */
+  expireInSeconds: number;
+}
+
+/** Resolves normally → the job is completed; throws → pg-boss fails it and retries it with backoff. */
+export type JobHandler<T> = (job: QueuedJob<T>) => Promise<void>;
+
+const POLL_INTERVAL_MS = 1_000;
+
+/**
+ * pg-boss on the service's own database (PostgreSQL, or the embedded PGlite through a driver adapter), in its
+ * own `pgboss` schema. Jobs are fetched with SKIP LOCKED, so each job runs on exactly one replica.
+ *
+ * Workers are bounded pools built on fetch/complete/fail rather than `boss.work()`: pg-boss 10 runs one batch at
+ * a time per worker, so a slow device would hold back the whole batch; here each finished job frees its slot
+ * at once.
+ */
+@Injectable()
+export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger('JobQueue');
+  private readonly boss: PgBoss;
+  private readonly pools = new Map<string, WorkerPool<unknown>>();
+
+  constructor(@Inject(DATABASE) db: Database) {
+    this.boss = new PgBoss({
+      db: { executeSql: (text, values) => db.executeSql(text, values) },
+      schema: 'pgboss',
+      // Schedules are fired by the service's own DB-guarded tick (sub-minute, per-device cron).
+      schedule: false,
+      supervise: true,
+      migrate: true,
+    });
+    this.boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.boss.start();
+  }
+
+  async createQueue(name: string, options: QueueOptions): Promise<void> {
+    await this.boss.createQueue(name, {
+      name,
+      policy: 'standard',
+      retryLimit: options.retryLimit,
+      retryDelay: options.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: options.expireInSeconds,
+    });
+  }
+
+  async send<T extends object>(name: string, data: T, options: PgBoss.SendOptions = {}): Promise<string> {
+    const id = await this.boss.send(name, data, options);
+    if (!id) throw new Error(`pg-boss refused a job for queue ${name}`);
+    this.pools.get(name)?.wake();
+    return id;
+  }
+
+  /** Cancels a job that has not started (created or waiting for a retry). */
+  async cancel(name: string, id: string): Promise<void> {
+    await this.boss.cancel(name, id);
+  }
+
+  /** Runs `handler` for the queue's jobs, at most `concurrency` at a time in this instance. */
+  work<T>(name: string, concurrency: number, handler: JobHandler<T>): void {
+    if (this.pools.has(name)) throw new Error(`queue ${name} already has a worker`);
+    const pool = new WorkerPool<T>(this.boss, name, concurrency, handler, this.logger);
+    this.pools.set(name, pool as WorkerPool<unknown>);
+    pool.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.stop()));
+    await this.boss.stop({ graceful: false, wait: true });
+  }
+}
+
+class WorkerPool<T> {
+  private readonly running = new Set<Promise<void>>();
+  private stopped = false;
+  private wakeUp: (() => void) | null = null;
+  /** A wake-up that arrived while fetching: look again before sleeping. */
+  private woken = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly name: string,
+    private readonly concurrency: number,
+    private readonly handler: JobHandler<T>,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops fetching and waits for the jobs in flight (a push interrupted here is recovered after restart). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.woken = false;
+      const free = this.concurrency - this.running.size;
+      if (free > 0) {
+        let jobs: PgBoss.Job<T>[] = [];
+        try {
+          jobs = await this.boss.fetch<T>(this.name, { batchSize: free });
+        } catch (error) {
+          this.logger.error(`fetching ${this.name} jobs failed: ${describe(error)}`);
+        }
+        for (const job of jobs) this.execute(job);
+        if (jobs.length === free) continue;
+      }
+      if (this.woken) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_INTERVAL_MS);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  private execute(job: PgBoss.Job<T>): void {
+    const done = this.handler({ id: job.id, data: job.data })
+      .then(
+        () => this.boss.complete(this.name, job.id),
+        (error: unknown) => this.boss.fail(this.name, job.id, { message: describe(error) }),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.error(`recording ${this.name} job ${job.id} failed: ${describe(error)}`),
+      )
+      .finally(() => {
+        this.running.delete(done);
+        this.wake();
+      });
+    this.running.add(done);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  createConnector,
+  type DeviceCredentials as TargetCredentials,
+  type DeviceTarget,
+  type FirewallConnector,
+} from '@app/connectors';
+import type { Vendor } from '@app/engine/model';
+import { DomainError } from '../common/errors/domain-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import type { DeviceCredentials } from '../inventory/devices/device-credentials';
+import type { DeviceView } from '../inventory/devices/device.model';
+import { DevicesService } from '../inventory/devices/devices.service';
+
+/** Builds connectors for inventory devices: the one place that knows how stored devices map to targets. */
+@Injectable()
+export class DeviceConnectors {
+  constructor(
+    private readonly devices: DevicesService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async open(deviceId: string): Promise<{ device: DeviceView; connector: FirewallConnector }> {
+    const device = await this.devices.get(deviceId);
+    const credentials = await this.devices.credentials(deviceId);
+    if (!credentials) {
+      throw new DomainError(
+        'UNPROCESSABLE',
+        `device ${device.name} has no credentials; set them before planning or pushing`,
+        [{ field: 'credentials', message: 'credentials are not set' }],
+      );
+    }
+    return { device, connector: createConnector(this.target(device, credentials)) };
+  }
+
+  target(device: DeviceView, credentials: DeviceCredentials): DeviceTarget {
+    const base = {
+      id: device.id,
+      url: device.managementUrl,
+      prefix: this.config.rulePrefix,
+      tls: {
+        ...(device.tlsCaBundle ? { caBundle: device.tlsCaBundle } : {}),
+        ...(device.tlsFingerprint ? { fingerprintSha256: device.tlsFingerprint } : {}),
+        ...(device.tlsInsecure ? { insecure: true } : {}),
+      },
+    };
+    const vendorCredentials = toTargetCredentials(device.vendor, credentials);
+    switch (vendorCredentials.kind) {
+      case 'pfsense-api-key':
+      case 'pfsense-basic':
+        return { ...base, vendor: 'pfsense', credentials: vendorCredentials };
+      case 'fortios-token':
+        return { ...base, vendor: 'fortios', credentials: vendorCredentials, vdom: device.vdom ?? 'root' };
+      case 'opnsense-api-key':
+        return { ...base, vendor: 'opnsense', credentials: vendorCredentials };
+    }
+  }
+}
+
+function toTargetCredentials(vendor: Vendor, credentials: DeviceCredentials): TargetCredentials {
+  switch (credentials.kind) {
+    case 'apiKey':
+      if (vendor === 'pfsense') return { kind: 'pfsense-api-key', apiKey: credentials.apiKey };
+      break;
+    case 'basic':
+      if (vendor === 'pfsense') {
+        return { kind: 'pfsense-basic', username: credentials.username, password: credentials.password };
+      }
+      break;
+    case 'token':
+      if (vendor === 'fortios') return { kind: 'fortios-token', token: credentials.token };
+      break;
+    case 'keySecret':
+      if (vendor === 'opnsense') {
+        return { kind: 'opnsense-api-key', key: credentials.key, secret: credentials.secret };
+      }
+      break;
+  }
+  // The inventory refuses such combinations; reaching this means the stored row was edited by hand.
+  throw new DomainError('UNPROCESSABLE', `stored ${credentials.kind} credentials do not fit ${vendor}`);
+}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { withDeviceLock, type Plan } from '@app/connectors';
+import { RuleSetsService } from '../rules/rule-sets.service';
+import { connectorFailure } from './connector-errors';
+import { DeviceConnectors } from './device-connectors.service';
+
+@Injectable()
+export class PlansService {
+  constructor(
+    private readonly connectors: DeviceConnectors,
+    private readonly ruleSets: RuleSetsService,
+  ) {}
+
+  /** Reads the live device and plans against its current rule set; writes nothing anywhere. */
+  async plan(deviceId: string): Promise<Plan> {
+    const ruleSet = await this.ruleSets.ruleSet(deviceId);
+    const { device, connector } = await this.connectors.open(deviceId);
+    try {
+      // Under the device lock so a plan never observes a push half-way through its writes (in this process).
+      return await withDeviceLock(connector.settings.deviceKey, async () =>
+        connector.plan(ruleSet, await connector.readState()),
+      );
+    } catch (error) {
+      throw connectorFailure(error, device.name);
+    } finally {
+      connector.close();
+    }
+  }
+}
