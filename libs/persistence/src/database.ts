@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { Pool } from 'pg';
+import { Pool, type QueryResult } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { applyMigrations, type MigrationReport } from './migrations';
 import type { SqlExecutor } from './sql-executor';
@@ -26,8 +26,23 @@ export interface Database {
   /** Raw SQL outside Prisma: migrations, health checks, advisory locks. */
   sql: SqlExecutor;
   migrations: MigrationReport;
+  /**
+   * Driver-level SQL for libraries that bring their own statements (the job queue): text without values may
+   * hold several statements; the result is the last statement's rows.
+   */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /**
+   * Runs `work` while holding a PostgreSQL session advisory lock on `key`, waiting for it if another session
+   * holds it. The lock lives on a dedicated connection, so it is released when the process dies. On PGlite
+   * (one process owns the database) it runs `work` directly: callers serialise in-process.
+   */
+  withAdvisoryLock<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Like `withAdvisoryLock`, but gives up at once when another session holds the lock. */
+  tryAdvisoryLock<T>(key: string, work: () => Promise<T>): Promise<LockAttempt<T>>;
   close(): Promise<void>;
 }
+
+export type LockAttempt<T> = { acquired: true; value: T } | { acquired: false };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options, options.url) : openPglite(options);
@@ -69,13 +84,65 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
   try {
     const migrations = await applyMigrations(sql, options.migrationsDir);
     const prisma = new PrismaClient({ adapter: withQueryHook(new PrismaPg(pool), options.onQuery) });
+    // Lock holders keep a connection for the whole critical section; a pool of their own keeps them from
+    // starving the queries the critical section itself runs.
+    let lockPool: Pool | null = null;
+    async function advisoryLock<T>(
+      key: string,
+      wait: boolean,
+      work: () => Promise<T>,
+    ): Promise<LockAttempt<T>> {
+      if (!lockPool) {
+        lockPool = new Pool({ connectionString: url, max: 100, idleTimeoutMillis: 10_000 });
+        lockPool.on('error', () => undefined);
+      }
+      const client = await lockPool.connect();
+      let reusable = false;
+      try {
+        if (wait) await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+        else {
+          const { rows } = await client.query<{ locked: boolean }>(
+            'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+            [key],
+          );
+          if (!rows[0]?.locked) {
+            reusable = true;
+            return { acquired: false };
+          }
+        }
+        try {
+          return { acquired: true, value: await work() };
+        } finally {
+          reusable = await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).then(
+            () => true,
+            () => false,
+          );
+        }
+      } finally {
+        // A connection that may still hold the lock is destroyed rather than reused.
+        client.release(!reusable);
+      }
+    }
     return {
       kind: 'postgres',
       prisma,
       sql,
       migrations,
+      async executeSql(text, values) {
+        // pg answers a multi-statement text with one result per statement.
+        const result = (await pool.query(text, values)) as unknown as QueryResult | QueryResult[];
+        const last = Array.isArray(result) ? result[result.length - 1] : result;
+        return { rows: last?.rows ?? [] };
+      },
+      async withAdvisoryLock(key, work) {
+        const attempt = await advisoryLock(key, true, work);
+        if (!attempt.acquired) throw new Error(`advisory lock ${key} was not acquired`);
+        return attempt.value;
+      },
+      tryAdvisoryLock: (key, work) => advisoryLock(key, false, work),
       async close() {
         await prisma.$disconnect();
+        await lockPool?.end();
         await pool.end();
       },
     };
@@ -114,6 +181,14 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       prisma,
       sql,
       migrations,
+      async executeSql(text, values) {
+        if (values && values.length > 0) return { rows: (await pglite.query(text, values)).rows };
+        // Parameterless text may be a whole script (e.g. BEGIN; ...; COMMIT;), which only exec accepts.
+        const results = await pglite.exec(text);
+        return { rows: results[results.length - 1]?.rows ?? [] };
+      },
+      withAdvisoryLock: (_key, work) => work(),
+      tryAdvisoryLock: async (_key, work) => ({ acquired: true, value: await work() }),
       async close() {
         await prisma.$disconnect();
         await pglite.close();

@@ -161,7 +161,8 @@ class WorkerPool<T> {
       )
       .then(
         () => undefined,
-        (error: unknown) => this.logger.error(`recording ${this.name} job ${job.id} failed: ${describe(error)}`),
+        (error: unknown) =>
+          this.logger.error(`recording ${this.name} job ${job.id} failed: ${describe(error)}`),
       )
       .finally(() => {
         this.running.delete(done);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DeviceLocks } from './device-locks.service';
 import { JobQueue } from './job-queue.service';
 
-@Module({ providers: [JobQueue], exports: [JobQueue] })
+@Module({ providers: [JobQueue, DeviceLocks], exports: [JobQueue, DeviceLocks] })
 export class JobsModule {}

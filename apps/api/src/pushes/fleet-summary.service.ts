@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import type { PushState } from '@app/persistence';
+import { PrismaService } from '../database/prisma.service';
+import type { DevicePushStatusModel, FleetSummaryModel } from './fleet-summary.model';
+import { PUSH_STATES } from './push.model';
+
+interface StatusRow {
+  device_id: string;
+  device_name: string;
+  last_state: PushState | null;
+  last_push_at: Date | null;
+  last_success_at: Date | null;
+  last_success_id: string | null;
+}
+
+@Injectable()
+export class FleetSummaryService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** One query over all devices; dry runs never count, since they leave the device as it was. */
+  async summary(): Promise<FleetSummaryModel> {
+    const rows = await this.prisma.$queryRaw<StatusRow[]>`
+      SELECT d."id"::text AS device_id, d."name" AS device_name,
+             lp."state"::text AS last_state, lp."created_at" AS last_push_at,
+             ls."finished_at" AS last_success_at, ls."id"::text AS last_success_id
+      FROM "devices" d
+      LEFT JOIN LATERAL (
+        SELECT p."state", p."created_at" FROM "pushes" p
+        WHERE p."device_id" = d."id" AND NOT p."dry_run"
+        ORDER BY p."created_at" DESC, p."id" DESC LIMIT 1
+      ) lp ON true
+      LEFT JOIN LATERAL (
+        SELECT p."id", p."finished_at" FROM "pushes" p
+        WHERE p."device_id" = d."id" AND NOT p."dry_run" AND p."state" IN ('succeeded', 'noop')
+        ORDER BY p."finished_at" DESC, p."id" DESC LIMIT 1
+      ) ls ON true
+      ORDER BY d."name", d."id"`;
+    const devices: DevicePushStatusModel[] = rows.map((r) => ({
+      deviceId: r.device_id,
+      deviceName: r.device_name,
+      lastState: r.last_state,
+      lastPushAt: r.last_push_at ? new Date(r.last_push_at) : null,
+      lastSuccessAt: r.last_success_at ? new Date(r.last_success_at) : null,
+      lastSuccessPushId: r.last_success_id,
+    }));
+    return {
+      totalDevices: devices.length,
+      byState: PUSH_STATES.map((state) => ({
+        state,
+        devices: devices.filter((d) => d.lastState === state).length,
+      })),
+      devices,
+      neverPushed: devices.filter((d) => d.lastSuccessAt === null),
+    };
+  }
+}

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Prisma, Push, PushTrigger } from '@app/persistence';
+import { AuditService } from '../audit/audit.service';
+import { Conflict, DomainError, NotFound, ValidationFailed } from '../common/errors/domain-error';
+import type { Page, PageResult } from '../common/pagination/pagination';
+import { currentRequest } from '../common/request-context';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PrismaService } from '../database/prisma.service';
+import { JobQueue } from '../jobs/job-queue.service';
+import type { FleetPushInput, PushFilter, PushInput } from './push.input';
+import { appendPushEvent, firstEvent } from './push-events';
+
+export const PUSH_QUEUE = 'device-push';
+
+export interface PushJob {
+  pushId: string;
+}
+
+export interface FleetPushResult {
+  fleetId: string;
+  pushes: Push[];
+  skipped: { deviceId: string; deviceName: string; reason: string }[];
+}
+
+interface Pushable {
+  id: string;
+  name: string;
+  enabled: boolean;
+  credentialKind: string | null;
+}
+
+/** Requests, history and cancellation of pushes; the work itself is done by PushRunner from the queue. */
+@Injectable()
+export class PushesService {
+  private readonly logger = new Logger('Pushes');
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly jobs: JobQueue,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async request(deviceId: string, input: PushInput, trigger: PushTrigger): Promise<Push> {
+    const actor = actorName();
+    const push = await this.prisma.$transaction(async (tx) => {
+      const device = await tx.device.findUnique({
+        where: { id: deviceId },
+        select: { id: true, name: true, enabled: true, credentialKind: true },
+      });
+      if (!device) throw new NotFound('device', deviceId);
+      const unpushable = whyUnpushable(device);
+      if (unpushable) throw new DomainError('UNPROCESSABLE', `device ${device.name} ${unpushable}`);
+      const created = await tx.push.create({
+        data: {
+          deviceId,
+          trigger,
+          actor,
+          reason: input.reason ?? null,
+          ticket: input.ticket ?? null,
+          dryRun: input.dryRun ?? false,
+          jobId: randomUUID(),
+          events: firstEvent(`${input.dryRun ? 'dry run' : 'push'} requested by ${actor} (${trigger})`),
+        },
+      });
+      await this.audit.record(tx, {
+        action: 'push.request',
+        targetType: 'push',
+        targetId: created.id,
+        after: auditView(created, device.name),
+      });
+      return created;
+    });
+    await this.enqueue([push]);
+    return this.get(push.id);
+  }
+
+  async requestFleet(input: FleetPushInput, trigger: PushTrigger): Promise<FleetPushResult> {
+    const where = fleetSelection(input);
+    const actor = actorName();
+    const fleetId = randomUUID();
+    const result = await this.prisma.$transaction(async (tx) => {
+      const devices = await tx.device.findMany({
+        where,
+        select: { id: true, name: true, enabled: true, credentialKind: true },
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+      });
+      if (input.deviceIds) {
+        const found = new Set(devices.map((d) => d.id));
+        const missing = input.deviceIds.filter((id) => !found.has(id));
+        if (missing.length)
+          throw ValidationFailed.field('deviceIds', `unknown device(s): ${missing.join(', ')}`);
+      }
+      const skipped: FleetPushResult['skipped'] = [];
+      const rows: Prisma.PushCreateManyInput[] = [];
+      for (const device of devices) {
+        const reason = whyUnpushable(device);
+        if (reason) skipped.push({ deviceId: device.id, deviceName: device.name, reason });
+        else {
+          rows.push({
+            id: randomUUID(),
+            deviceId: device.id,
+            fleetId,
+            trigger,
+            actor,
+            reason: input.reason ?? null,
+            ticket: input.ticket ?? null,
+            dryRun: input.dryRun ?? false,
+            jobId: randomUUID(),
+            events: firstEvent(
+              `${input.dryRun ? 'dry run' : 'push'} requested by ${actor} (${trigger}, fleet ${fleetId})`,
+            ),
+          });
+        }
+      }
+      if (rows.length) await tx.push.createMany({ data: rows });
+      await this.audit.record(tx, {
+        action: 'push.fleet',
+        targetType: 'fleet',
+        targetId: fleetId,
+        after: {
+          selection: {
+            all: input.all,
+            siteId: input.siteId,
+            vendor: input.vendor,
+            deviceIds: input.deviceIds,
+          },
+          dryRun: input.dryRun ?? false,
+          reason: input.reason ?? null,
+          ticket: input.ticket ?? null,
+          trigger,
+          pushes: rows.map((r) => ({ pushId: r.id, deviceId: r.deviceId })),
+          skipped,
+        },
+      });
+      return { skipped, ids: rows.map((r) => r.id!) };
+    });
+    const pushes = await this.prisma.push.findMany({
+      where: { id: { in: result.ids } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    await this.enqueue(pushes);
+    return { fleetId, pushes: await this.refresh(pushes), skipped: result.skipped };
+  }
+
+  /** Hands pushes to the queue under their pre-assigned job ids (re-sending an existing id is a no-op). */
+  async enqueue(pushes: Pick<Push, 'id' | 'jobId'>[]): Promise<void> {
+    await Promise.all(
+      pushes.map(async (push) => {
+        try {
+          await this.jobs.send<PushJob>(
+            PUSH_QUEUE,
+            { pushId: push.id },
+            {
+              id: push.jobId ?? undefined,
+              retryLimit: this.config.pushMaxAttempts,
+              retryDelay: this.config.pushRetryDelaySeconds,
+              retryBackoff: true,
+              expireInSeconds: 3600,
+            },
+          );
+        } catch (error) {
+          this.logger.error(
+            `queueing push ${push.id} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          await this.prisma.$transaction(async (tx) => {
+            const { count } = await tx.push.updateMany({
+              where: { id: push.id, state: 'queued' },
+              data: {
+                state: 'failed',
+                finishedAt: new Date(),
+                errorClass: 'queue',
+                errorMessage: 'the job queue refused the push',
+              },
+            });
+            if (count) await appendPushEvent(tx, push.id, 'failed: the job queue refused the push');
+          });
+        }
+      }),
+    );
+  }
+
+  async get(id: string): Promise<Push> {
+    const push = await this.prisma.push.findUnique({ where: { id } });
+    if (!push) throw new NotFound('push', id);
+    return push;
+  }
+
+  async list(filter: PushFilter, page: Page): Promise<PageResult<Push>> {
+    const where = pushWhere(filter);
+    const [items, total] = await Promise.all([
+      this.prisma.push.findMany({
+        where,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.push.count({ where }),
+    ]);
+    return { items, total, ...page };
+  }
+
+  /** Only a queued push (not started, or waiting for a retry) can be cancelled; a running one finishes. */
+  async cancel(id: string): Promise<Push> {
+    const actor = actorName();
+    const push = await this.prisma.$transaction(async (tx) => {
+      const before = await tx.push.findUnique({ where: { id } });
+      if (!before) throw new NotFound('push', id);
+      const { count } = await tx.push.updateMany({
+        where: { id, state: 'queued' },
+        data: { state: 'cancelled', finishedAt: new Date() },
+      });
+      if (!count) {
+        throw new Conflict(`push ${id} is ${before.state}; only a queued push can be cancelled`, [], {
+          state: before.state,
+        });
+      }
+      await appendPushEvent(tx, id, `cancelled by ${actor}`);
+      await this.audit.record(tx, {
+        action: 'push.cancel',
+        targetType: 'push',
+        targetId: id,
+        before: { state: before.state },
+        after: { state: 'cancelled' },
+      });
+      return before;
+    });
+    // The worker also re-checks the state, so a job that slips through does nothing.
+    if (push.jobId) {
+      await this.jobs.cancel(PUSH_QUEUE, push.jobId).catch((error: unknown) => {
+        this.logger.warn(
+          `cancelling job ${push.jobId} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    }
+    return this.get(id);
+  }
+
+  private async refresh(pushes: Push[]): Promise<Push[]> {
+    const rows = await this.prisma.push.findMany({ where: { id: { in: pushes.map((p) => p.id) } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return pushes.map((p) => byId.get(p.id) ?? p);
+  }
+}
+
+export function pushWhere(filter: PushFilter): Prisma.PushWhereInput {
+  return {
+    ...(filter.deviceId ? { deviceId: filter.deviceId } : {}),
+    ...(filter.siteId ? { device: { siteId: filter.siteId } } : {}),
+    ...(filter.fleetId ? { fleetId: filter.fleetId } : {}),
+    ...(filter.state ? { state: filter.state } : {}),
+    ...(filter.trigger ? { trigger: filter.trigger } : {}),
+    ...(filter.since || filter.until
+      ? {
+          createdAt: {
+            ...(filter.since ? { gte: filter.since } : {}),
+            ...(filter.until ? { lte: filter.until } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function fleetSelection(input: FleetPushInput): Prisma.DeviceWhereInput {
+  const narrowed = input.siteId !== undefined || input.vendor !== undefined || input.deviceIds !== undefined;
+  if (input.all && narrowed) {
+    throw ValidationFailed.field('all', 'all cannot be combined with siteId, vendor or deviceIds');
+  }
+  if (!input.all && !narrowed) {
+    throw ValidationFailed.field('all', 'choose the devices: all: true, siteId, vendor or deviceIds');
+  }
+  return {
+    ...(input.siteId ? { siteId: input.siteId } : {}),
+    ...(input.vendor ? { vendor: input.vendor } : {}),
+    ...(input.deviceIds ? { id: { in: input.deviceIds } } : {}),
+  };
+}
+
+function whyUnpushable(device: Pushable): string | null {
+  if (!device.enabled) return 'is disabled';
+  if (!device.credentialKind) return 'has no credentials';
+  return null;
+}
+
+function actorName(): string {
+  return currentRequest().principal?.name ?? 'system';
+}
+
+function auditView(push: Push, deviceName: string): Record<string, unknown> {
+  return {
+    deviceId: push.deviceId,
+    deviceName,
+    trigger: push.trigger,
+    dryRun: push.dryRun,
+    reason: push.reason,
+    ticket: push.ticket,
+  };
+}

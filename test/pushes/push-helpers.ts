@@ -1,0 +1,77 @@
+import type { TestApp } from '../utils/create-test-app';
+
+export interface PushBody {
+  id: string;
+  deviceId: string;
+  fleetId: string | null;
+  trigger: string;
+  actor: string;
+  reason: string | null;
+  ticket: string | null;
+  dryRun: boolean;
+  state: string;
+  scheduledFor: string | null;
+  ruleSetHash: string | null;
+  plan: { changes: { op: string; name: string }[] } | null;
+  result: {
+    apply: { writes: number; results: { status: string; name: string }[] } | null;
+    verified: boolean | null;
+  } | null;
+  writes: number | null;
+  attempts: number;
+  errorClass: string | null;
+  errorMessage: string | null;
+  events: { at: string; message: string }[];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'noop']);
+
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function getPush(t: TestApp, id: string): Promise<PushBody> {
+  const res = await t.http().get(`/api/v1/pushes/${id}`);
+  if (res.status !== 200) throw new Error(`GET /pushes/${id} → ${res.status}`);
+  return res.body as PushBody;
+}
+
+export function waitForPush(
+  t: TestApp,
+  id: string,
+  states: string[] = [...FINAL],
+  timeoutMs = 30_000,
+): Promise<PushBody> {
+  return waitFor(
+    () => getPush(t, id),
+    (p) => states.includes(p.state),
+    timeoutMs,
+    `push ${id} to reach ${states.join('/')}`,
+  );
+}
+
+export async function requestPush(
+  t: TestApp,
+  deviceId: string,
+  body: Record<string, unknown> = {},
+): Promise<PushBody> {
+  const res = await t.http().post(`/api/v1/devices/${deviceId}/pushes`).send(body);
+  if (res.status !== 202) throw new Error(`POST push → ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body as PushBody;
+}
