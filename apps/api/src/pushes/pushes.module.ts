@@ -9,6 +9,7 @@ import { PlansResolver } from './plans.resolver';
 import { PlansService } from './plans.service';
 import { PushLoaderFactory } from './push.loaders';
 import { PushRunner } from './push-runner.service';
+import { PushScheduler } from './push-scheduler.service';
 import { PushesController } from './pushes.controller';
 import { DevicePushesResolver, PushesResolver } from './pushes.resolver';
 import { PushesService } from './pushes.service';
@@ -22,6 +23,7 @@ import { PushesService } from './pushes.service';
     PlansResolver,
     PushesService,
     PushRunner,
+    PushScheduler,
     FleetSummaryService,
     PushLoaderFactory,
     PushesResolver,
