@@ -1,0 +1,560 @@
+import type { AddressFamily, RuleSet } from '@app/engine/model';
+import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
+import type { FirewallConnector } from '../core/connector';
+import { ConnectorError } from '../core/errors';
+import { pendingCommits, withDeviceLock } from '../core/lock';
+import {
+  isPlanEmpty,
+  type AddressChange,
+  type ApplyResult,
+  type ManagedAddress,
+  type ManagedState,
+  type Plan,
+  type PlanChange,
+  type ProbeResult,
+  type ReorderChange,
+  type RuleChange,
+  type ServiceChange,
+  type VerifyResult,
+} from '../core/model';
+import { isManaged } from '../core/ownership';
+import { computePlan } from '../core/plan';
+import { resolveSettings, type FortiOsTarget, type ResolvedSettings } from '../core/target';
+import { FortiOsApi, filterValue, names, str, type FortiRow, type FortiStatus } from './api';
+import {
+  addressBody,
+  addressTables,
+  adoptMembers,
+  desiredFromRuleSet,
+  liveFromFortiOs,
+  memberName,
+  policyBody,
+  serviceBody,
+} from './mapping';
+
+export interface FortiOsConnectorOptions {
+  /**
+   * `auto` (default): wrap every apply in a batch transaction when the firmware has them (6.4.0+), so a failed
+   * push leaves the device untouched. `never`: write directly (each write is live at once).
+   */
+  transactions?: 'auto' | 'never';
+  /** Transaction timeout sent to the device (seconds, default 300): it discards the transaction by itself then. */
+  transactionTimeoutSeconds?: number;
+}
+
+/** Transactions this process opened and could not close (abort failed): aborted before the next apply. */
+const strandedTransactions = new Map<string, number>();
+
+const POLICY_FIELDS =
+  'policyid|name|comments|srcintf|dstintf|srcaddr|dstaddr|srcaddr6|dstaddr6|service|action|status|schedule|logtraffic|nat|srcaddr-negate|dstaddr-negate|service-negate';
+
+export function supportsTransactions(status: FortiStatus): boolean {
+  const v = status.semver;
+  return v !== null && (v[0] > 6 || (v[0] === 6 && v[1] >= 4));
+}
+
+/** `TCP/UDP/SCTP` up to 7.4.x, `TCP/UDP/UDP-Lite/SCTP` from 7.6.0 (reference pitfall 3). */
+export function serviceProtocolLiteral(status: FortiStatus): string {
+  const v = status.semver;
+  return v !== null && (v[0] > 7 || (v[0] === 7 && v[1] >= 6)) ? 'TCP/UDP/UDP-Lite/SCTP' : 'TCP/UDP/SCTP';
+}
+
+/**
+ * FortiOS connector (FortiGate REST API, CMDB).
+ *
+ * - Address objects: one `firewall/address` (ipmask, or iprange when the entries form one range) or, for several
+ *   entries, a `firewall/addrgrp` of ipmask members named `<group>-<cidr>`; IPv6 objects use address6/addrgrp6.
+ * - Service objects: `firewall.service/custom` with `a-b` port ranges; policies: `firewall/policy` accept rules
+ *   with srcintf/dstintf, ownership marker in `comments`, ids from the create response `mkey`.
+ * - Ordering: one policy list per VDOM; the managed block is kept at the top (default) or bottom with `move`.
+ * - Apply runs in a batch transaction on 6.4.0+ (commit at the end, abort on failure); every call carries `vdom`.
+ */
+export class FortiOsConnector implements FirewallConnector {
+  readonly vendor = 'fortios' as const;
+  readonly settings: ResolvedSettings;
+  readonly api: FortiOsApi;
+  readonly vdom: string;
+  private firmware: FortiStatus | null = null;
+
+  constructor(
+    readonly target: FortiOsTarget,
+    private readonly options: FortiOsConnectorOptions = {},
+  ) {
+    this.settings = resolveSettings(target);
+    this.vdom = target.vdom ?? 'root';
+    this.api = new FortiOsApi(this.settings, target.credentials, this.vdom);
+  }
+
+  close(): void {
+    this.api.close();
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const t0 = Date.now();
+    const status = await this.api.status();
+    this.firmware = status;
+    return {
+      vendor: 'fortios',
+      version: status.version,
+      apiVersion: null,
+      tls: this.settings.tlsMode,
+      latencyMs: Date.now() - t0,
+    };
+  }
+
+  /** Firmware status, read once per connector (it decides transactions and the service protocol literal). */
+  async firmwareStatus(): Promise<FortiStatus> {
+    if (!this.firmware) this.firmware = await this.api.status();
+    return this.firmware;
+  }
+
+  async readState(): Promise<ManagedState> {
+    await this.firmwareStatus();
+    const readAt = new Date().toISOString();
+    const prefixFilter = { filter: `name=@${filterValue(this.settings.prefix)}` };
+    const address = await this.api.list('firewall/address', prefixFilter);
+    const address6 = await this.api.list('firewall/address6', prefixFilter);
+    const addrgrp = await this.api.list('firewall/addrgrp', prefixFilter);
+    const addrgrp6 = await this.api.list('firewall/addrgrp6', prefixFilter);
+    const services = await this.api.list('firewall.service/custom', prefixFilter);
+    // Every policy (not only ours): their order decides where the managed block sits.
+    const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
+    return liveFromFortiOs(
+      { address, address6, addrgrp, addrgrp6, services, policies, readAt },
+      this.settings,
+    );
+  }
+
+  plan(desired: RuleSet, live: ManagedState): Plan {
+    if (live.vendor !== 'fortios' || live.deviceKey !== this.settings.deviceKey) {
+      throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
+    }
+    if (desired.deviceId !== this.target.id) {
+      throw new ConnectorError({
+        kind: 'validation',
+        message: `rule set is for device ${desired.deviceId}, this connector targets ${this.target.id}`,
+      });
+    }
+    const want = desiredFromRuleSet(desired, this.settings);
+    return computePlan(want, adoptMembers(live, want), {
+      vendor: 'fortios',
+      deviceId: this.target.id,
+      deviceKey: this.settings.deviceKey,
+      ruleSetHash: desired.hash,
+      prefix: this.settings.prefix,
+      blockPosition: this.settings.blockPosition,
+    });
+  }
+
+  apply(plan: Plan): Promise<ApplyResult> {
+    const key = this.settings.deviceKey;
+    return withDeviceLock(key, async () => {
+      const stranded = strandedTransactions.get(key);
+      if (stranded !== undefined) {
+        // A transaction left open by a failed abort would keep its tables locked until it times out.
+        await this.api.abortTransaction(stranded).catch(() => undefined);
+        strandedTransactions.delete(key);
+      }
+      const status = await this.firmwareStatus();
+      const useTx = (this.options.transactions ?? 'auto') === 'auto' && supportsTransactions(status);
+      const executor = new FortiOsExecutor(this.api, this.settings, {
+        transactions: useTx,
+        timeoutSeconds: this.options.transactionTimeoutSeconds ?? 300,
+        protocolLiteral: serviceProtocolLiteral(status),
+      });
+      const result = await runApply(plan, executor, { vendor: 'fortios', deviceKey: key });
+      if (!result.ok) await executor.rollback(key);
+      // FortiOS writes are live at once or discarded with the transaction: nothing is ever left to commit.
+      pendingCommits.clear(key);
+      return result;
+    });
+  }
+
+  async verify(desired: RuleSet): Promise<VerifyResult> {
+    const live = await this.readState();
+    const plan = this.plan(desired, live);
+    return { ok: isPlanEmpty(plan), plan, live };
+  }
+}
+
+interface ExecutorOptions {
+  transactions: boolean;
+  timeoutSeconds: number;
+  protocolLiteral: string;
+}
+
+class FortiOsExecutor implements ApplyExecutor {
+  /** Id of the transaction whose commit was attempted (aborted by rollback() if that commit failed). */
+  private committing: number | null = null;
+
+  constructor(
+    private readonly api: FortiOsApi,
+    private readonly settings: ResolvedSettings,
+    private readonly options: ExecutorOptions,
+  ) {}
+
+  execute(change: PlanChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    switch (change.kind) {
+      case 'address':
+        return this.address(change, meter);
+      case 'service':
+        return this.service(change, meter);
+      case 'rule':
+        return this.rule(change, meter);
+      case 'order':
+        return this.reorder(change, meter);
+    }
+  }
+
+  async commit(meter: WriteMeter): Promise<void> {
+    const id = this.api.transactionId;
+    if (id === null) return;
+    meter.beforeWrite();
+    try {
+      await this.api.commitTransaction(id, this.settings.timeouts.commitMs);
+    } finally {
+      // Committed, or failed: either way the id is not reused; a failed commit is aborted by rollback().
+      this.committing = id;
+      this.api.transactionId = null;
+    }
+  }
+
+  /** After a failed apply: abort the open (or failed-to-commit) transaction so nothing of it is applied. */
+  async rollback(deviceKey: string): Promise<void> {
+    const id = this.api.transactionId ?? this.committing;
+    this.api.transactionId = null;
+    this.committing = null;
+    if (id === null) return;
+    try {
+      await this.api.abortTransaction(id);
+    } catch (err) {
+      // -3: the device no longer knows it (committed after all, or expired): nothing to abort.
+      if (!(err instanceof ConnectorError && err.vendorCode === '-3'))
+        strandedTransactions.set(deviceKey, id);
+    }
+  }
+
+  /** Every write goes through here: opens the transaction lazily, right before the first write. */
+  private async beforeWrite(meter: WriteMeter): Promise<void> {
+    if (this.options.transactions && this.api.transactionId === null && this.committing === null) {
+      meter.beforeWrite();
+      this.api.transactionId = await this.api.startTransaction(this.options.timeoutSeconds);
+    }
+    meter.beforeWrite();
+  }
+
+  // ----------------------------------------------------------------------------------------------------- helpers
+
+  private managed(row: FortiRow, commentField = 'comment'): boolean {
+    return isManaged(str(row.name), str(row[commentField]), this.settings.prefix, this.settings.marker);
+  }
+
+  private notManaged(what: string): ConnectorError {
+    return new ConnectorError({
+      kind: 'conflict',
+      message: `${what} is not managed (prefix or marker missing); it is left untouched`,
+    });
+  }
+
+  // --------------------------------------------------------------------------------------------------- addresses
+
+  private async address(change: AddressChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const before = change.before;
+    const after = change.after;
+    if (change.op === 'create') {
+      await this.createAddress(after!, meter);
+      return { status: 'applied' };
+    }
+    const family = (before!.attributes.family as AddressFamily) ?? 4;
+    const tables = addressTables(family);
+    const wasGroup = before!.attributes.kind === 'group';
+    const current = await this.api.get(wasGroup ? tables.group : tables.address, change.name);
+    if (change.op === 'delete') {
+      if (!current) return { status: 'unchanged' };
+      if (!this.managed(current)) throw this.notManaged(`address ${change.name}`);
+      await this.beforeWrite(meter);
+      await this.api.remove(wasGroup ? tables.group : tables.address, change.name);
+      if (wasGroup) await this.deleteMembers(family, change.name, names(current.member), [], meter);
+      return { status: 'applied' };
+    }
+    if (!current) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `address ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    if (!this.managed(current)) throw this.notManaged(`address ${change.name}`);
+    const isGroup = after!.attributes.kind === 'group';
+    if (after!.attributes.family !== before!.attributes.family || isGroup !== wasGroup) {
+      await this.swapKind(before!, after!, current, meter);
+      return { status: 'applied' };
+    }
+    if (isGroup) {
+      const members = await this.ensureMembers(after!, meter);
+      await this.beforeWrite(meter);
+      await this.api.update(tables.group, change.name, {
+        member: members.map((name) => ({ name })),
+        comment: after!.description,
+        exclude: 'disable',
+      });
+      await this.deleteMembers(family, change.name, names(current.member), members, meter);
+    } else {
+      await this.beforeWrite(meter);
+      await this.api.update(
+        tables.address,
+        change.name,
+        addressBody(change.name, family, after!.entries, after!.description),
+      );
+    }
+    return { status: 'applied' };
+  }
+
+  private async createAddress(a: ManagedAddress, meter: WriteMeter): Promise<void> {
+    const family = a.attributes.family as AddressFamily;
+    const tables = addressTables(family);
+    if (a.attributes.kind === 'group') {
+      const members = await this.ensureMembers(a, meter);
+      await this.beforeWrite(meter);
+      await this.api.create(tables.group, {
+        name: a.name,
+        member: members.map((name) => ({ name })),
+        comment: a.description,
+      });
+    } else {
+      await this.beforeWrite(meter);
+      await this.api.create(tables.address, addressBody(a.name, family, a.entries, a.description));
+    }
+  }
+
+  /** Makes one ipmask member per entry exist with the right value (reusing members left by an earlier push). */
+  private async ensureMembers(group: ManagedAddress, meter: WriteMeter): Promise<string[]> {
+    const family = group.attributes.family as AddressFamily;
+    const table = addressTables(family).address;
+    const out: string[] = [];
+    for (const entry of group.entries) {
+      const name = memberName(group.name, entry);
+      const comment = `member of ${group.name} ${this.settings.marker}`;
+      const body = addressBody(name, family, [entry], comment);
+      const existing = await this.api.get(table, name);
+      if (!existing) {
+        await this.beforeWrite(meter);
+        await this.api.create(table, body);
+      } else {
+        if (!this.managed(existing)) throw this.notManaged(`address ${name}`);
+        const same =
+          family === 4
+            ? existing.type === 'ipmask' && str(existing.subnet) === body.subnet
+            : existing.type === 'ipprefix' && str(existing.ip6) === body.ip6;
+        if (!same || str(existing.comment) !== comment) {
+          await this.beforeWrite(meter);
+          await this.api.update(table, name, body);
+        }
+      }
+      out.push(name);
+    }
+    return out;
+  }
+
+  /** Deletes former members of a group that are ours and no longer listed. */
+  private async deleteMembers(
+    family: AddressFamily,
+    group: string,
+    old: string[],
+    keep: string[],
+    meter: WriteMeter,
+  ): Promise<void> {
+    const table = addressTables(family).address;
+    for (const name of old) {
+      if (keep.includes(name) || !name.startsWith(`${group}-`)) continue;
+      const row = await this.api.get(table, name);
+      if (!row || !this.managed(row)) continue;
+      await this.beforeWrite(meter);
+      await this.api.remove(table, name);
+    }
+  }
+
+  /**
+   * An address that becomes a group (or the reverse) keeps its name, but address and addrgrp share one namespace
+   * (-163) and a referenced object cannot be deleted (-23). So the managed policies that use it are pointed at the
+   * member addresses meanwhile, the object is replaced, and the policies are pointed back.
+   */
+  private async swapKind(
+    before: ManagedAddress,
+    after: ManagedAddress,
+    current: FortiRow,
+    meter: WriteMeter,
+  ): Promise<void> {
+    const oldFamily = before.attributes.family as AddressFamily;
+    const oldTables = addressTables(oldFamily);
+    const wasGroup = before.attributes.kind === 'group';
+    const users = await this.policiesUsing(before.name, oldFamily);
+    let stand: string[];
+    if (after.attributes.kind === 'group' && after.attributes.family === before.attributes.family) {
+      stand = await this.ensureMembers(after, meter);
+    } else if (wasGroup) {
+      stand = names(current.member);
+    } else {
+      stand = [];
+    }
+    if (users.length > 0 && stand.length === 0) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `address ${before.name} changes family while policies use it; push again after they were updated`,
+      });
+    }
+    const fields = oldFamily === 4 ? ['srcaddr', 'dstaddr'] : ['srcaddr6', 'dstaddr6'];
+    for (const p of users) {
+      const body: FortiRow = {};
+      for (const f of fields) {
+        const list = names(p[f]);
+        if (list.includes(before.name))
+          body[f] = [...list.filter((n) => n !== before.name), ...stand].map((name) => ({ name }));
+      }
+      await this.beforeWrite(meter);
+      await this.api.update('firewall/policy', Number(p.policyid), body);
+    }
+    await this.beforeWrite(meter);
+    await this.api.remove(wasGroup ? oldTables.group : oldTables.address, before.name);
+    await this.createAddress(after, meter);
+    for (const p of users) {
+      const body: FortiRow = {};
+      for (const f of fields)
+        if (names(p[f]).includes(before.name)) body[f] = names(p[f]).map((name) => ({ name }));
+      await this.beforeWrite(meter);
+      await this.api.update('firewall/policy', Number(p.policyid), body);
+    }
+    if (wasGroup) {
+      const keep =
+        after.attributes.kind === 'group' ? after.entries.map((e) => memberName(after.name, e)) : [];
+      await this.deleteMembers(oldFamily, before.name, names(current.member), keep, meter);
+    }
+  }
+
+  /** Policies that reference an address by name; refuses when one of them is not ours. */
+  private async policiesUsing(name: string, family: AddressFamily): Promise<FortiRow[]> {
+    const [src, dst] = family === 4 ? ['srcaddr', 'dstaddr'] : ['srcaddr6', 'dstaddr6'];
+    const rows = await this.api.list('firewall/policy', {
+      format: `policyid|name|comments|${src}|${dst}`,
+      filter: `${src}==${filterValue(name)},${dst}==${filterValue(name)}`,
+    });
+    const users = rows.filter((r) => names(r[src]).includes(name) || names(r[dst]).includes(name));
+    const foreign = users.find((r) => !this.managed(r, 'comments'));
+    if (foreign) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `address ${name} is used by policy ${str(foreign.policyid)} (${str(foreign.name) || 'unnamed'}) that is not managed; it cannot be replaced`,
+      });
+    }
+    return users;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- services
+
+  private async service(change: ServiceChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const table = 'firewall.service/custom';
+    if (change.op === 'create') {
+      await this.beforeWrite(meter);
+      await this.api.create(table, serviceBody(change.after!, this.options.protocolLiteral));
+      return { status: 'applied' };
+    }
+    const current = await this.api.get(table, change.name);
+    if (change.op === 'delete') {
+      if (!current) return { status: 'unchanged' };
+      if (!this.managed(current)) throw this.notManaged(`service ${change.name}`);
+      await this.beforeWrite(meter);
+      await this.api.remove(table, change.name);
+      return { status: 'applied' };
+    }
+    if (!current) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `service ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    if (!this.managed(current)) throw this.notManaged(`service ${change.name}`);
+    await this.beforeWrite(meter);
+    await this.api.update(table, change.name, serviceBody(change.after!, this.options.protocolLiteral));
+    return { status: 'applied' };
+  }
+
+  // ------------------------------------------------------------------------------------------------------ policies
+
+  private async rule(change: RuleChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    if (change.op === 'create') {
+      await this.beforeWrite(meter);
+      const id = await this.api.create('firewall/policy', { policyid: 0, ...policyBody(change.after!) });
+      if (typeof id !== 'number') {
+        throw new ConnectorError({
+          kind: 'protocol',
+          message: `policy ${change.name}: mkey ${String(id)} is not a number`,
+        });
+      }
+      return { status: 'applied' };
+    }
+    const found = await this.findPolicy(change.name, change.before?.ref, change.id.includes('#dup'));
+    if (change.op === 'delete') {
+      if (found === null) return { status: 'unchanged' };
+      await this.beforeWrite(meter);
+      await this.api.remove('firewall/policy', found);
+      return { status: 'applied' };
+    }
+    if (found === null) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `policy ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    await this.beforeWrite(meter);
+    await this.api.update('firewall/policy', found, policyBody(change.after!));
+    return { status: 'applied' };
+  }
+
+  /** Policy id of the managed policy with this name (the kept first copy, or for a duplicate the planned copy). */
+  private async findPolicy(
+    name: string,
+    ref: string | undefined,
+    duplicate: boolean,
+  ): Promise<number | null> {
+    const rows = await this.api.list('firewall/policy', {
+      filter: `name==${filterValue(name)}`,
+      format: 'policyid|name|comments',
+    });
+    const mine = rows
+      .filter((r) => str(r.name) === name && this.managed(r, 'comments'))
+      .map((r) => Number(r.policyid));
+    if (!duplicate) return mine[0] ?? null;
+    if (mine.length < 2) return null;
+    const copies = mine.slice(1);
+    return copies.find((id) => ref !== undefined && String(id) === ref) ?? copies[copies.length - 1];
+  }
+
+  /**
+   * Puts the managed policies in the desired order as one block at the top (or bottom) of the VDOM's policy list.
+   * Only managed policies move; others keep their relative order. The list is read once and the moves are
+   * replayed locally; zero writes when everything is already in place.
+   */
+  private async reorder(change: ReorderChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const rows = await this.api.list('firewall/policy', { format: 'policyid|name|comments' });
+    const list = rows.map((r) => Number(r.policyid));
+    const idOf = new Map<string, number>();
+    for (const r of rows) {
+      const name = str(r.name);
+      if (this.managed(r, 'comments') && !idOf.has(name)) idOf.set(name, Number(r.policyid));
+    }
+    const block = change.after.map((n) => idOf.get(n)).filter((id): id is number => id !== undefined);
+    const rest = list.filter((id) => !block.includes(id));
+    const target = this.settings.blockPosition === 'top' ? [...block, ...rest] : [...rest, ...block];
+    let moved = 0;
+    for (let guard = 0; guard <= list.length; guard++) {
+      const i = list.findIndex((id, k) => id !== target[k]);
+      if (i === -1) return { status: moved > 0 ? 'applied' : 'unchanged' };
+      const id = target[i];
+      await this.beforeWrite(meter);
+      await this.api.movePolicy(id, 'before', list[i]);
+      list.splice(list.indexOf(id), 1);
+      list.splice(i, 0, id);
+      moved += 1;
+    }
+    throw new ConnectorError({ kind: 'protocol', message: 'could not order the policy list' });
+  }
+}

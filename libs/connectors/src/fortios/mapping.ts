@@ -1,0 +1,487 @@
+import { createHash } from 'node:crypto';
+import type { AddressFamily, RuleSet } from '@app/engine/model';
+import { cidrLast, formatAddress, rangeToCidrs, tryParseCidr, formatCidr } from '@app/engine/ip';
+import { ConnectorError } from '../core/errors';
+import type {
+  DesiredState,
+  ManagedAddress,
+  ManagedRule,
+  ManagedService,
+  ManagedState,
+  RuleSequence,
+} from '../core/model';
+import { canonicalCidr, formatPortRange, normalizePorts, parsePortRange, sortCidrs } from '../core/net';
+import { isManaged, managedDescription } from '../core/ownership';
+import type { ResolvedSettings } from '../core/target';
+import { names, str, type FortiRow, type FortiTable } from './api';
+
+/** FortiOS limits (reference §4, pitfall 1). */
+export const MAX_OBJECT_NAME = 79;
+export const MAX_POLICY_NAME = 35;
+export const MAX_OBJECT_COMMENT = 255;
+export const MAX_POLICY_COMMENTS = 1023;
+/** FortiOS has one policy list per VDOM: the only ordering scope. */
+export const POLICY_SCOPE = 'policy';
+
+export type AddressKind = 'ipmask' | 'iprange' | 'group';
+
+export function addressTables(family: AddressFamily): { address: FortiTable; group: FortiTable } {
+  return family === 4
+    ? { address: 'firewall/address', group: 'firewall/addrgrp' }
+    : { address: 'firewall/address6', group: 'firewall/addrgrp6' };
+}
+
+/**
+ * Name of the address object holding one entry of a managed group: `<group>-<cidr>` with `/` and `:` replaced,
+ * so it needs no URL escaping and can never equal an engine name (those have no `-`). Hashed when too long.
+ */
+export function memberName(group: string, cidr: string): string {
+  const label = cidr.replace('/', '_').replace(/:/g, '.');
+  const full = `${group}-${label}`;
+  if (full.length <= MAX_OBJECT_NAME) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 8);
+  return `${group.slice(0, MAX_OBJECT_NAME - 9)}-${hash}`;
+}
+
+/** Keeps the marker when a comment must be cut to the device limit. */
+export function fitComment(text: string, marker: string, limit: number): string {
+  const full = managedDescription(text, marker);
+  if (full.length <= limit) return full;
+  return managedDescription(text.slice(0, Math.max(0, limit - marker.length - 2)).trimEnd(), marker);
+}
+
+/** One contiguous range covered exactly by the CIDRs, or null. */
+function contiguousRange(cidrs: string[]): { family: AddressFamily; first: bigint; last: bigint } | null {
+  const parsed = cidrs.map((c) => tryParseCidr(c));
+  if (parsed.some((p) => p === null)) return null;
+  const list = parsed.filter((p): p is NonNullable<typeof p> => p !== null);
+  list.sort((a, b) => (a.network < b.network ? -1 : a.network > b.network ? 1 : 0));
+  for (let i = 1; i < list.length; i++) {
+    if (list[i].network !== cidrLast(list[i - 1]) + 1n) return null;
+  }
+  return { family: list[0].family, first: list[0].network, last: cidrLast(list[list.length - 1]) };
+}
+
+/** `a.b.c.d/nn` → `a.b.c.d m.m.m.m` (what FortiOS stores and returns for `subnet`). */
+export function subnetOf(cidr: string): string {
+  const [ip, len] = cidr.split('/');
+  const bits = Number(len);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return `${ip} ${[24, 16, 8, 0].map((s) => (mask >>> s) & 255).join('.')}`;
+}
+
+function cidrFromSubnet(subnet: string): string | null {
+  const [ip, mask] = subnet.trim().split(/\s+/);
+  if (!ip || !mask) return canonicalCidr(subnet);
+  const n = mask.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  let len = 0;
+  for (let bit = 31; bit >= 0 && Math.floor(n / 2 ** bit) % 2 === 1; bit--) len++;
+  return canonicalCidr(`${ip}/${len}`);
+}
+
+export function rangeOf(entries: string[]): { start: string; end: string } {
+  const r = contiguousRange(entries);
+  if (!r)
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `entries ${entries.join(' ')} are not one range`,
+    });
+  return { start: formatAddress(r.family, r.first), end: formatAddress(r.family, r.last) };
+}
+
+function cidrsOfRange(family: AddressFamily, start: string, end: string): string[] | null {
+  const a = tryParseCidr(start);
+  const b = tryParseCidr(end);
+  if (!a || !b || a.family !== family || b.family !== family || a.network > b.network) return null;
+  return rangeToCidrs(family, a.network, b.network).map(formatCidr);
+}
+
+/** RuleSet → normalised desired state for FortiOS. */
+export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
+  const problems: string[] = [];
+  if (ruleSet.vendor !== 'fortios') problems.push(`rule set is for vendor ${ruleSet.vendor}`);
+  if (ruleSet.prefix !== settings.prefix) {
+    problems.push(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
+  }
+  const familyOf = new Map<string, AddressFamily>();
+  const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
+    if (obj.name.length > MAX_OBJECT_NAME)
+      problems.push(`address object ${obj.name} is longer than 79 characters`);
+    if (obj.entries.length === 0) problems.push(`address object ${obj.name} has no entries`);
+    familyOf.set(obj.name, obj.family);
+    let entries = sortCidrs(
+      obj.entries.map((e) => {
+        const c = canonicalCidr(e);
+        if (c === null) problems.push(`address object ${obj.name}: ${e} is not an IP or CIDR`);
+        else if (c.includes(':') !== (obj.family === 6)) {
+          problems.push(
+            `address object ${obj.name}: ${e} is not IPv${obj.family} (objects are single-family)`,
+          );
+        }
+        return c ?? e;
+      }),
+    );
+    let kind: AddressKind = 'group';
+    if (entries.length === 1) kind = 'ipmask';
+    else if (entries.length > 1 && contiguousRange(entries) !== null) {
+      // Several CIDRs forming one range are one iprange object instead of a group of ipmask members.
+      kind = 'iprange';
+      const r = contiguousRange(entries)!;
+      entries = rangeToCidrs(r.family, r.first, r.last).map(formatCidr);
+    }
+    return {
+      name: obj.name,
+      entries,
+      description: fitComment(obj.description, settings.marker, MAX_OBJECT_COMMENT),
+      attributes: { kind, family: obj.family },
+    };
+  });
+  const services: ManagedService[] = ruleSet.services.map((svc) => {
+    if (svc.name.length > MAX_OBJECT_NAME)
+      problems.push(`service object ${svc.name} is longer than 79 characters`);
+    if (svc.ports.length === 0) problems.push(`service object ${svc.name} has no ports`);
+    for (const p of svc.ports) {
+      if (!(
+        Number.isInteger(p.from) &&
+        Number.isInteger(p.to) &&
+        p.from >= 1 &&
+        p.to <= 65535 &&
+        p.from <= p.to
+      )) {
+        problems.push(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
+      }
+    }
+    return {
+      name: svc.name,
+      protocol: svc.protocol,
+      ports: normalizePorts(svc.ports),
+      description: fitComment(svc.description, settings.marker, MAX_OBJECT_COMMENT),
+      attributes: {},
+    };
+  });
+  const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
+    if (rule.name.length > MAX_POLICY_NAME) problems.push(`rule ${rule.name} is longer than 35 characters`);
+    if (!rule.ingress || !rule.egress) problems.push(`rule ${rule.name} needs ingress and egress interfaces`);
+    for (const ref of [rule.source, rule.destination]) {
+      const fam = familyOf.get(ref);
+      if (fam !== undefined && fam !== rule.family) {
+        problems.push(`rule ${rule.name} (IPv${rule.family}) uses IPv${fam} object ${ref}`);
+      }
+    }
+    return {
+      name: rule.name,
+      scope: POLICY_SCOPE,
+      ingress: rule.ingress,
+      egress: rule.egress,
+      family: rule.family,
+      // A FortiOS policy has no protocol of its own: it comes from the service object.
+      protocol: null,
+      source: rule.source,
+      destination: rule.destination,
+      service: rule.service,
+      action: 'allow',
+      enabled: true,
+      description: fitComment(`flows ${rule.flowIds.join(' ')}`, settings.marker, MAX_POLICY_COMMENTS),
+      attributes: POLICY_ATTRIBUTES,
+    };
+  });
+  if (problems.length > 0) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `Rule set cannot be written to FortiOS: ${problems.join('; ')}`,
+      details: { problems },
+    });
+  }
+  const order = [...ruleSet.rules].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  return {
+    addresses,
+    services,
+    rules,
+    order: rules.length > 0 ? { [POLICY_SCOPE]: order.map((r) => r.name) } : {},
+  };
+}
+
+/** Owned policy attributes (compared, and written on every create/update). */
+export const POLICY_ATTRIBUTES = { schedule: 'always', logtraffic: 'all', nat: 'disable', negate: 'disable' };
+
+export interface LiveInput {
+  address: FortiRow[];
+  address6: FortiRow[];
+  addrgrp: FortiRow[];
+  addrgrp6: FortiRow[];
+  services: FortiRow[];
+  /** Every policy of the VDOM, in evaluation order. */
+  policies: FortiRow[];
+  readAt: string;
+}
+
+function managedRow(row: FortiRow, settings: ResolvedSettings, commentField = 'comment'): boolean {
+  return isManaged(str(row.name), str(row[commentField]), settings.prefix, settings.marker);
+}
+
+/** Entries of one address row, or null when it is not an ipmask/iprange object we can read. */
+function addressEntries(
+  row: FortiRow,
+  family: AddressFamily,
+): { kind: AddressKind; entries: string[] } | null {
+  const type = str(row.type);
+  if (family === 4 && type === 'ipmask') {
+    const c = cidrFromSubnet(str(row.subnet));
+    return c ? { kind: 'ipmask', entries: [c] } : null;
+  }
+  if (family === 6 && type === 'ipprefix') {
+    const c = canonicalCidr(str(row.ip6));
+    return c ? { kind: 'ipmask', entries: [c] } : null;
+  }
+  if (type === 'iprange') {
+    const list = cidrsOfRange(family, str(row['start-ip']), str(row['end-ip']));
+    if (!list) return null;
+    return { kind: list.length === 1 ? 'ipmask' : 'iprange', entries: list };
+  }
+  return null;
+}
+
+/** Live FortiOS tables → normalised managed state (+ foreign prefixed names, the policy sequence). */
+export function liveFromFortiOs(input: LiveInput, settings: ResolvedSettings): ManagedState {
+  const addresses: ManagedAddress[] = [];
+  const foreignAddresses: string[] = [];
+  const warnings: string[] = [];
+  for (const family of [4, 6] as const) {
+    const rows = family === 4 ? input.address : input.address6;
+    const groups = family === 4 ? input.addrgrp : input.addrgrp6;
+    const byName = new Map(rows.map((r) => [str(r.name), r]));
+    const memberOfManaged = new Set<string>();
+    for (const g of groups) {
+      const name = str(g.name);
+      if (!name.startsWith(settings.prefix)) continue;
+      if (!managedRow(g, settings)) {
+        foreignAddresses.push(name);
+        continue;
+      }
+      const entries: string[] = [];
+      const unparsed: string[] = [];
+      for (const m of names(g.member)) {
+        memberOfManaged.add(m);
+        const row = byName.get(m);
+        const parsed = row && managedRow(row, settings) ? addressEntries(row, family) : null;
+        // A member counts only when it is ours, one CIDR, and named after that CIDR; anything else is rewritten.
+        if (parsed && parsed.entries.length === 1 && memberName(name, parsed.entries[0]) === m) {
+          entries.push(parsed.entries[0]);
+        } else unparsed.push(m);
+      }
+      const attributes: ManagedAddress['attributes'] = { kind: 'group', family };
+      if (unparsed.length > 0 || str(g.exclude) === 'enable')
+        attributes.unparsed = unparsed.join(' ') || 'exclude';
+      addresses.push({
+        name,
+        entries: sortCidrs(entries),
+        description: str(g.comment),
+        attributes,
+        ref: name,
+      });
+    }
+    for (const row of rows) {
+      const name = str(row.name);
+      if (!name.startsWith(settings.prefix)) continue;
+      if (!managedRow(row, settings)) {
+        foreignAddresses.push(name);
+        continue;
+      }
+      if (memberOfManaged.has(name)) continue;
+      const parsed = addressEntries(row, family);
+      const attributes: ManagedAddress['attributes'] = { kind: parsed?.kind ?? 'ipmask', family };
+      if (!parsed) attributes.unparsed = str(row.type) || 'unknown';
+      addresses.push({
+        name,
+        entries: sortCidrs(parsed?.entries ?? []),
+        description: str(row.comment),
+        attributes,
+        ref: name,
+      });
+    }
+  }
+
+  const services: ManagedService[] = [];
+  const foreignServices: string[] = [];
+  for (const row of input.services) {
+    const name = str(row.name);
+    if (!name.startsWith(settings.prefix)) continue;
+    if (!managedRow(row, settings)) {
+      foreignServices.push(name);
+      continue;
+    }
+    services.push(serviceFromRow(row));
+  }
+
+  const rules: ManagedRule[] = [];
+  const foreignRules: string[] = [];
+  const entries: RuleSequence['entries'] = [];
+  for (const row of input.policies) {
+    const name = str(row.name);
+    const managed = managedRow(row, settings, 'comments');
+    if (!managed) {
+      if (name.startsWith(settings.prefix)) foreignRules.push(name);
+      entries.push({ managed: false, name: null, label: name || `policy ${str(row.policyid)}` });
+      continue;
+    }
+    entries.push({ managed: true, name });
+    rules.push(ruleFromRow(row));
+  }
+  return {
+    vendor: 'fortios',
+    deviceKey: settings.deviceKey,
+    readAt: input.readAt,
+    addresses: addresses.sort(byName),
+    services: services.sort(byName),
+    rules,
+    sequences: entries.length > 0 ? [{ scope: POLICY_SCOPE, entries }] : [],
+    foreign: {
+      addresses: [...new Set(foreignAddresses)],
+      services: foreignServices,
+      rules: [...new Set(foreignRules)],
+    },
+    // Writes are live at once (no transaction) or committed/aborted within one apply: nothing stays pending.
+    pendingCommit: false,
+    warnings,
+  };
+}
+
+function serviceFromRow(row: FortiRow): ManagedService {
+  const unparsed: string[] = [];
+  const parse = (text: string): ManagedService['ports'] => {
+    const out: ManagedService['ports'] = [];
+    for (const entry of text
+      .trim()
+      .split(/\s+/)
+      .filter((e) => e !== '')) {
+      const p = entry.includes(':') ? null : parsePortRange(entry, '-');
+      if (p === null) unparsed.push(entry);
+      else out.push(p);
+    }
+    return out;
+  };
+  const tcp = parse(str(row['tcp-portrange']));
+  const udp = parse(str(row['udp-portrange']));
+  const sctp = str(row['sctp-portrange']).trim();
+  if (sctp !== '') unparsed.push(`sctp ${sctp}`);
+  const protocolLiteral = str(row.protocol);
+  if (!protocolLiteral.startsWith('TCP/UDP')) unparsed.push(protocolLiteral);
+  let protocol: ManagedService['protocol'] = null;
+  if (tcp.length > 0 && udp.length === 0) protocol = 'tcp';
+  else if (udp.length > 0 && tcp.length === 0) protocol = 'udp';
+  else unparsed.push('mixed');
+  const attributes: ManagedService['attributes'] = {};
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name: str(row.name),
+    protocol,
+    ports: normalizePorts(protocol === 'udp' ? udp : tcp),
+    description: str(row.comment),
+    attributes,
+    ref: str(row.name),
+  };
+}
+
+function ruleFromRow(row: FortiRow): ManagedRule {
+  const v6 = names(row.srcaddr6).length > 0 || names(row.dstaddr6).length > 0;
+  const v4 = names(row.srcaddr).length > 0 || names(row.dstaddr).length > 0;
+  const negate = ['srcaddr-negate', 'dstaddr-negate', 'service-negate'].some((f) => str(row[f]) === 'enable');
+  const attributes: ManagedRule['attributes'] = {
+    schedule: str(row.schedule),
+    logtraffic: str(row.logtraffic),
+    nat: str(row.nat),
+    negate: negate ? 'enable' : 'disable',
+  };
+  if (v4 && v6) attributes.unparsed = 'mixed address families';
+  return {
+    name: str(row.name),
+    scope: POLICY_SCOPE,
+    ingress: names(row.srcintf).join(' '),
+    egress: names(row.dstintf).join(' '),
+    family: v6 && !v4 ? 6 : 4,
+    protocol: null,
+    source: names(v6 && !v4 ? row.srcaddr6 : row.srcaddr).join(' '),
+    destination: names(v6 && !v4 ? row.dstaddr6 : row.dstaddr).join(' '),
+    service: names(row.service).join(' '),
+    action: str(row.action) === 'accept' ? 'allow' : 'deny',
+    enabled: str(row.status) !== 'disable',
+    description: str(row.comments),
+    attributes,
+    ref: str(row.policyid),
+  };
+}
+
+/**
+ * Members of desired groups that exist on their own (left by an interrupted push) are adopted by the group's
+ * change instead of being planned for deletion (which the group would then block with -23).
+ */
+export function adoptMembers(live: ManagedState, desired: DesiredState): ManagedState {
+  const members = new Set<string>();
+  for (const a of desired.addresses) {
+    if (a.attributes.kind === 'group') for (const e of a.entries) members.add(memberName(a.name, e));
+  }
+  return { ...live, addresses: live.addresses.filter((a) => !members.has(a.name)) };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+// ------------------------------------------------------------------------------------------------- request bodies
+
+export function addressBody(
+  name: string,
+  family: AddressFamily,
+  entries: string[],
+  comment: string,
+): FortiRow {
+  if (entries.length === 1) {
+    return family === 4
+      ? { name, type: 'ipmask', subnet: subnetOf(entries[0]), comment }
+      : { name, type: 'ipprefix', ip6: entries[0], comment };
+  }
+  const { start, end } = rangeOf(entries);
+  return { name, type: 'iprange', 'start-ip': start, 'end-ip': end, comment };
+}
+
+export function serviceBody(s: ManagedService, protocolLiteral: string): FortiRow {
+  const ranges = s.ports.map((p) => formatPortRange(p, '-')).join(' ');
+  return {
+    name: s.name,
+    protocol: protocolLiteral,
+    'tcp-portrange': s.protocol === 'tcp' ? ranges : '',
+    'udp-portrange': s.protocol === 'udp' ? ranges : '',
+    'sctp-portrange': '',
+    comment: s.description,
+  };
+}
+
+export function policyBody(r: ManagedRule): FortiRow {
+  if (r.egress === null) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `policy ${r.name}: an egress interface is required`,
+    });
+  }
+  const v6 = r.family === 6;
+  const ref = (n: string): Array<{ name: string }> => [{ name: n }];
+  return {
+    name: r.name,
+    srcintf: ref(r.ingress),
+    dstintf: ref(r.egress),
+    srcaddr: v6 ? [] : ref(r.source),
+    dstaddr: v6 ? [] : ref(r.destination),
+    srcaddr6: v6 ? ref(r.source) : [],
+    dstaddr6: v6 ? ref(r.destination) : [],
+    service: ref(r.service),
+    action: r.action === 'allow' ? 'accept' : 'deny',
+    schedule: POLICY_ATTRIBUTES.schedule,
+    status: r.enabled ? 'enable' : 'disable',
+    logtraffic: POLICY_ATTRIBUTES.logtraffic,
+    nat: POLICY_ATTRIBUTES.nat,
+    'srcaddr-negate': 'disable',
+    'dstaddr-negate': 'disable',
+    'service-negate': 'disable',
+    comments: r.description,
+  };
+}
