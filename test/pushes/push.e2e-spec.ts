@@ -286,7 +286,8 @@ describe('pushes through the job queue', () => {
       expect(hq.lastSuccessAt).not.toBeNull();
       const gql = await t.gql<{ fleetSummary: unknown }>(
         `{ fleetSummary { totalDevices byState { state devices } neverPushed { deviceId deviceName lastState lastPushAt lastSuccessAt lastSuccessPushId }
-          devices { deviceId deviceName lastState lastPushAt lastSuccessAt lastSuccessPushId } } }`,
+          devices { deviceId deviceName lastState lastPushAt lastSuccessAt lastSuccessPushId }
+          drifted { deviceId deviceName checkId checkedAt missing changed extra exposures } } }`,
       );
       expect(gql.errors).toBeUndefined();
       expect(JSON.parse(JSON.stringify(gql.data!.fleetSummary))).toEqual(summary.body);

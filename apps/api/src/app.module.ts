@@ -15,6 +15,7 @@ import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig, ConfigOverrides } from './config/app-config';
 import { APP_CONFIG, ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
 import { InventoryModule } from './inventory/inventory.module';
@@ -39,6 +40,7 @@ export class AppModule {
         CatalogModule,
         RulesModule,
         PushesModule,
+        DriftModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [InventoryModule],

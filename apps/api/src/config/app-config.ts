@@ -45,6 +45,8 @@ export interface AppConfig {
   scheduleCatchUpSeconds: number;
   /** Cron of the devices that have no schedule of their own; unset → only devices with a schedule. */
   defaultPushSchedule?: string;
+  /** Cron of the scheduled drift check of every enabled device; unset → drift is checked on demand only. */
+  driftCheckSchedule?: string;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const defaultPushSchedule = blankToUndefined(env.DEFAULT_PUSH_SCHEDULE);
   const scheduleProblem = defaultPushSchedule === undefined ? null : cronProblem(defaultPushSchedule);
   if (scheduleProblem) problems.push(`DEFAULT_PUSH_SCHEDULE ${scheduleProblem}`);
+  const driftCheckSchedule = blankToUndefined(env.DRIFT_CHECK_SCHEDULE);
+  const driftProblem = driftCheckSchedule === undefined ? null : cronProblem(driftCheckSchedule);
+  if (driftProblem) problems.push(`DRIFT_CHECK_SCHEDULE ${driftProblem}`);
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -172,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     schedulerIntervalMs,
     scheduleCatchUpSeconds,
     defaultPushSchedule,
+    driftCheckSchedule,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);

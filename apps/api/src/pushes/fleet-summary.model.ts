@@ -45,6 +45,41 @@ export class DevicePushStatusModel {
   lastSuccessPushId!: string | null;
 }
 
+@ObjectType('DriftedDevice')
+export class DriftedDeviceModel {
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  deviceId!: string;
+
+  @ApiProperty()
+  @Field()
+  deviceName!: string;
+
+  @ApiProperty({ format: 'uuid', description: 'The drift check that found it' })
+  @Field(() => ID)
+  checkId!: string;
+
+  @ApiProperty()
+  @Field()
+  checkedAt!: Date;
+
+  @ApiProperty()
+  @Field(() => Int)
+  missing!: number;
+
+  @ApiProperty()
+  @Field(() => Int)
+  changed!: number;
+
+  @ApiProperty()
+  @Field(() => Int)
+  extra!: number;
+
+  @ApiProperty({ description: 'Unmanaged rules opening never-exposed ports' })
+  @Field(() => Int)
+  exposures!: number;
+}
+
 @ObjectType('FleetSummary', { description: 'Push status of every device, for dashboards' })
 export class FleetSummaryModel {
   @ApiProperty()
@@ -62,4 +97,8 @@ export class FleetSummaryModel {
   @ApiProperty({ type: [DevicePushStatusModel], description: 'Devices without any succeeded or noop push' })
   @Field(() => [DevicePushStatusModel])
   neverPushed!: DevicePushStatusModel[];
+
+  @ApiProperty({ type: [DriftedDeviceModel], description: 'Devices whose latest drift check found drift' })
+  @Field(() => [DriftedDeviceModel])
+  drifted!: DriftedDeviceModel[];
 }

@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { PushState } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
-import type { DevicePushStatusModel, FleetSummaryModel } from './fleet-summary.model';
+import type { DevicePushStatusModel, DriftedDeviceModel, FleetSummaryModel } from './fleet-summary.model';
 import { PUSH_STATES } from './push.model';
+
+interface DriftRow {
+  device_id: string;
+  device_name: string;
+  check_id: string;
+  checked_at: Date;
+  report: { missing?: unknown[]; changed?: unknown[]; extra?: unknown[]; exposures?: unknown[] } | null;
+}
 
 interface StatusRow {
   device_id: string;
@@ -43,6 +51,26 @@ export class FleetSummaryService {
       lastSuccessAt: r.last_success_at ? new Date(r.last_success_at) : null,
       lastSuccessPushId: r.last_success_id,
     }));
+    const driftRows = await this.prisma.$queryRaw<DriftRow[]>`
+      SELECT d."id"::text AS device_id, d."name" AS device_name, c."id"::text AS check_id,
+             c."checked_at" AS checked_at, c."report" AS report
+      FROM "devices" d
+      JOIN LATERAL (
+        SELECT dc."id", dc."checked_at", dc."drifted", dc."report" FROM "drift_checks" dc
+        WHERE dc."device_id" = d."id" AND dc."checked_at" IS NOT NULL AND dc."drifted" IS NOT NULL
+        ORDER BY dc."checked_at" DESC, dc."id" DESC LIMIT 1
+      ) c ON c."drifted"
+      ORDER BY d."name", d."id"`;
+    const drifted: DriftedDeviceModel[] = driftRows.map((r) => ({
+      deviceId: r.device_id,
+      deviceName: r.device_name,
+      checkId: r.check_id,
+      checkedAt: new Date(r.checked_at),
+      missing: r.report?.missing?.length ?? 0,
+      changed: r.report?.changed?.length ?? 0,
+      extra: r.report?.extra?.length ?? 0,
+      exposures: r.report?.exposures?.length ?? 0,
+    }));
     return {
       totalDevices: devices.length,
       byState: PUSH_STATES.map((state) => ({
@@ -51,6 +79,7 @@ export class FleetSummaryService {
       })),
       devices,
       neverPushed: devices.filter((d) => d.lastSuccessAt === null),
+      drifted,
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { RuleSet, Vendor } from '@app/engine/model';
-import type { ApplyResult, ManagedState, Plan, ProbeResult, VerifyResult } from './model';
+import type { ApplyResult, ManagedState, Plan, ProbeResult, UnmanagedRule, VerifyResult } from './model';
 import type { DeviceTarget, ResolvedSettings } from './target';
 
 /**
@@ -35,6 +35,12 @@ export interface FirewallConnector {
 
   /** Re-reads and re-plans: ok when there is nothing left to do. */
   verify(desired: RuleSet): Promise<VerifyResult>;
+
+  /**
+   * Optional: the rules people made, with what they let through (drift checks warn about exposed ports that
+   * must stay closed). Vendors without it are checked for managed drift only.
+   */
+  readUnmanagedRules?(): Promise<UnmanagedRule[]>;
 
   /** Releases keep-alive sockets. The connector must not be used afterwards. */
   close(): void;

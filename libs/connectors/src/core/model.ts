@@ -228,3 +228,25 @@ export interface VerifyResult {
   plan: Plan;
   live: ManagedState;
 }
+
+/**
+ * A rule people made (not managed), reduced to what it lets through: used to warn when a device exposes ports
+ * that must never be reachable. Read-only; connectors never change such rules.
+ */
+export interface UnmanagedRule {
+  scope: string;
+  /** Ingress interface(s) the rule applies to. */
+  interfaces: string[];
+  /** Description/comment as shown on the device. */
+  label: string;
+  action: 'allow' | 'deny';
+  enabled: boolean;
+  /** `null`: any protocol. Only tcp/udp are listed (other protocols carry no ports). */
+  protocols: Protocol[] | null;
+  /** `null`: any port. */
+  ports: PortRange[] | null;
+  source: string;
+  destination: string;
+  /** Set when the port field could not be resolved (e.g. an alias that does not exist); `ports` is then empty. */
+  unresolvedPorts?: string;
+}

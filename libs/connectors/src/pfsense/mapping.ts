@@ -7,6 +7,7 @@ import type {
   ManagedService,
   ManagedState,
   RuleSequence,
+  UnmanagedRule,
 } from '../core/model';
 import {
   canonicalCidr,
@@ -327,4 +328,67 @@ export function ruleBody(r: ManagedRule): PfRuleBody {
     descr: r.description,
     disabled: !r.enabled,
   };
+}
+
+/** Unmanaged pfSense rules with their protocols and destination ports resolved (port aliases expanded). */
+export function unmanagedRulesFromPfSense(
+  rules: PfRule[],
+  aliases: PfAlias[],
+  settings: ResolvedSettings,
+): UnmanagedRule[] {
+  const portAliases = new Map(aliases.filter((a) => a.type === 'port').map((a) => [a.name, a]));
+  const out: UnmanagedRule[] = [];
+  for (const rule of [...rules].sort((a, b) => a.id - b.id)) {
+    if (managedRuleName(rule, settings) !== null) continue;
+    const protocols = pfProtocols(rule.protocol);
+    let ports: UnmanagedRule['ports'] = null;
+    let unresolvedPorts: string | undefined;
+    const field = rule.destination_port;
+    if (field !== null && field !== '' && field !== 'any') {
+      const resolved = resolvePfPorts(field, portAliases, new Set());
+      if (resolved === null) {
+        ports = [];
+        unresolvedPorts = field;
+      } else ports = normalizePorts(resolved);
+    }
+    out.push({
+      scope: rule.floating ? 'floating' : (rule.interface[0] ?? ''),
+      interfaces: rule.interface,
+      label: rule.descr,
+      action: rule.type === 'pass' ? 'allow' : 'deny',
+      enabled: !rule.disabled,
+      protocols,
+      ports,
+      source: rule.source,
+      destination: rule.destination,
+      ...(unresolvedPorts !== undefined ? { unresolvedPorts } : {}),
+    });
+  }
+  return out;
+}
+
+function pfProtocols(protocol: string | null): UnmanagedRule['protocols'] {
+  if (protocol === null || protocol === '' || protocol === 'any') return null;
+  if (protocol === 'tcp/udp') return ['tcp', 'udp'];
+  if (protocol === 'tcp' || protocol === 'udp') return [protocol];
+  return [];
+}
+
+function resolvePfPorts(
+  field: string,
+  portAliases: Map<string, PfAlias>,
+  seen: Set<string>,
+): { from: number; to: number }[] | null {
+  const direct = parsePortRange(field, ':');
+  if (direct) return [direct];
+  const alias = portAliases.get(field);
+  if (!alias || seen.has(field)) return null;
+  seen.add(field);
+  const ranges: { from: number; to: number }[] = [];
+  for (const entry of alias.address) {
+    const nested = resolvePfPorts(entry, portAliases, seen);
+    if (nested === null) return null;
+    ranges.push(...nested);
+  }
+  return ranges;
 }

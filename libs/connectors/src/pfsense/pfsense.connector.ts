@@ -14,6 +14,7 @@ import {
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
 import { firstWord } from '../core/ownership';
@@ -29,6 +30,7 @@ import {
   managedRuleName,
   rebucket,
   ruleBody,
+  unmanagedRulesFromPfSense,
 } from './mapping';
 
 /**
@@ -78,6 +80,12 @@ export class PfSenseConnector implements FirewallConnector {
       { aliases, rules, apply, locallyDirty: pendingCommits.isDirty(this.settings.deviceKey), readAt },
       this.settings,
     );
+  }
+
+  async readUnmanagedRules(): Promise<UnmanagedRule[]> {
+    const aliases = await this.api.listAliases();
+    const rules = await this.api.listRules();
+    return unmanagedRulesFromPfSense(rules, aliases, this.settings);
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {

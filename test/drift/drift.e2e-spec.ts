@@ -1,0 +1,162 @@
+import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { DriftService } from '../../apps/api/src/drift/drift.service';
+import { createTestApp, type TestApp } from '../utils/create-test-app';
+import { simulatedDeployment, type SimulatedDeployment } from '../pushes/push-fixtures';
+import { requestPush, waitFor, waitForPush } from '../pushes/push-helpers';
+
+interface DriftBody {
+  id: string;
+  state: string;
+  trigger: string;
+  missing: { kind: string; name: string }[];
+  changed: { kind: string; name: string; live: unknown; desired: unknown }[];
+  extra: { kind: string; name: string }[];
+  exposures: { rule: string; port: number; protocol: string; service: string; external: boolean }[];
+  exposuresChecked: boolean;
+  pendingCommit: boolean;
+}
+
+const MARKER = '[managed by utm-orchestrator]';
+
+describe('drift', () => {
+  let t: TestApp;
+  let sim: StartedSimulator<'pfsense'>;
+  let d: SimulatedDeployment;
+
+  beforeAll(async () => {
+    sim = await startSimulator('pfsense');
+    t = await createTestApp({ driftCheckSchedule: '*/10 * * * *', schedulerIntervalMs: 3_600_000 });
+    d = await simulatedDeployment(t, sim);
+    expect((await waitForPush(t, (await requestPush(t, d.device.id)).id)).state).toBe('succeeded');
+  });
+  afterAll(async () => {
+    await t.close();
+    await sim.stop();
+  });
+
+  it('finds a freshly pushed device clean, and records the check', async () => {
+    const res = await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    expect(res.body).toMatchObject({
+      state: 'clean',
+      trigger: 'api',
+      missing: [],
+      changed: [],
+      extra: [],
+      exposures: [],
+      exposuresChecked: true,
+      pendingCommit: false,
+    });
+    const cached = await t.http().get(`/api/v1/devices/${d.device.id}/drift?cached=true`).expect(200);
+    expect(cached.body.id).toBe(res.body.id);
+    const summary = await t.http().get('/api/v1/pushes/summary').expect(200);
+    expect(summary.body.drifted).toEqual([]);
+  });
+
+  it('detects changes made directly on the simulator: changed, missing, extra and an exposed port', async () => {
+    const state = sim.simulator.state;
+    const address = state.aliases.find((a) => a.type !== 'port')!;
+    const removedRule = state.rules.find((r) => r.descr.includes(MARKER))!;
+    sim.simulator.guiReplace({
+      aliases: state.aliases.map((a) =>
+        a.name === address.name
+          ? { ...a, address: [...a.address, '192.0.2.99'], detail: [...a.detail, 'x'] }
+          : a,
+      ),
+      rules: state.rules.filter((r) => r !== removedRule),
+    });
+    sim.simulator.guiAddAlias({
+      name: 'utm_leftover',
+      type: 'host',
+      descr: `left behind ${MARKER}`,
+      address: ['192.0.2.50'],
+    });
+    // Someone opened PostgreSQL on the WAN while debugging.
+    sim.simulator.guiAddRule({
+      type: 'pass',
+      interface: ['wan'],
+      ipprotocol: 'inet',
+      protocol: 'tcp',
+      source: 'any',
+      destination: 'any',
+      destination_port: '5432',
+      descr: 'debug db access',
+    });
+
+    const res = await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    const body = res.body as DriftBody;
+    expect(body.state).toBe('drifted');
+    expect(body.changed.map((c) => c.name)).toContain(address.name);
+    expect(body.missing.map((c) => c.name)).toContain(removedRule.descr.split(' ')[0]);
+    expect(body.extra.map((c) => c.name)).toEqual(['utm_leftover']);
+    expect(body.exposures).toEqual([
+      expect.objectContaining({
+        rule: 'debug db access',
+        protocol: 'tcp',
+        port: 5432,
+        service: 'PostgreSQL',
+        external: true,
+      }),
+    ]);
+
+    const summary = await t.http().get('/api/v1/pushes/summary').expect(200);
+    expect(summary.body.drifted).toEqual([
+      expect.objectContaining({
+        deviceId: d.device.id,
+        checkId: body.id,
+        missing: 1,
+        extra: 1,
+        exposures: 1,
+      }),
+    ]);
+
+    const gql = await t.gql<{ device: { drift: DriftBody } }>(
+      `query($id: ID!) { device(id: $id) { drift { id state exposures { port service } extra { name } } } }`,
+      { id: d.device.id },
+    );
+    expect(gql.errors).toBeUndefined();
+    expect(gql.data!.device.drift).toMatchObject({
+      id: body.id,
+      state: 'drifted',
+      extra: [{ name: 'utm_leftover' }],
+    });
+  });
+
+  it('is clean again after a push, except for the unmanaged rule, which is never touched', async () => {
+    expect((await waitForPush(t, (await requestPush(t, d.device.id)).id)).state).toBe('succeeded');
+    const pusher = await t.token(['push']);
+    const res = await t.gql<{ checkDrift: DriftBody }>(
+      `mutation($id: ID!) { checkDrift(id: $id) { id state trigger missing { name } changed { name } extra { name } exposures { port rule } } }`,
+      { id: d.device.id },
+      pusher,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.checkDrift).toMatchObject({
+      state: 'drifted',
+      trigger: 'manual',
+      missing: [],
+      changed: [],
+      extra: [],
+      exposures: [{ port: 5432, rule: 'debug db access' }],
+    });
+    expect(sim.simulator.state.rules.some((r) => r.descr === 'debug db access')).toBe(true);
+  });
+
+  it('runs scheduled checks once per slot through the queue', async () => {
+    const drift = t.app.get(DriftService);
+    const now = new Date('2027-05-05T10:01:00Z');
+    const fired = await drift.fireDue(now);
+    expect(fired[0].scheduledFor!.toISOString()).toBe('2027-05-05T10:00:00.000Z');
+    expect(fired.map((c) => c.deviceId)).toEqual([d.device.id]);
+    expect(await drift.fireDue(now)).toEqual([]);
+    const done = await waitFor(
+      () =>
+        t
+          .http()
+          .get(`/api/v1/devices/${d.device.id}/drift?cached=true`)
+          .then((r) => r.body as DriftBody),
+      (b) => b.id === fired[0].id,
+    );
+    expect(done).toMatchObject({ state: 'drifted', trigger: 'schedule' });
+    await t.http().get('/api/v1/devices/00000000-0000-4000-8000-000000000000/drift').expect(404);
+  });
+});
