@@ -2,6 +2,7 @@ import type { Vendor } from '@app/engine/model';
 import type { FirewallConnector } from './core/connector';
 import { ConnectorError } from './core/errors';
 import type { DeviceTarget, TargetFor } from './core/target';
+import { FortiOsConnector } from './fortios/fortios.connector';
 import { PfSenseConnector } from './pfsense/pfsense.connector';
 
 export type ConnectorFactory<V extends Vendor> = (target: TargetFor<V>) => FirewallConnector;
@@ -12,6 +13,7 @@ export type ConnectorFactory<V extends Vendor> = (target: TargetFor<V>) => Firew
  */
 const factories: { [V in Vendor]?: ConnectorFactory<V> } = {
   pfsense: (target) => new PfSenseConnector(target),
+  fortios: (target) => new FortiOsConnector(target),
 };
 
 /** Vendors with a connector in this build. */

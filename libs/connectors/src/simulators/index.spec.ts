@@ -1,4 +1,8 @@
+import { builtinFlows } from '@app/catalog';
+import { computeRuleSets } from '@app/engine';
+import { handCheckedInventory } from '@app/engine/testing/hand-checked.fixture';
 import { pushRuleSet } from '../core/push';
+import { createConnector } from '../factory';
 import { PfSenseConnector } from '../pfsense/pfsense.connector';
 import { hqRuleSet } from '../testing/rule-sets';
 import type { PfSenseTarget } from '../core/target';
@@ -28,7 +32,21 @@ describe('startSimulator', () => {
     }
   });
 
-  it('refuses vendors without a simulator yet', async () => {
-    await expect(startSimulator('fortios')).rejects.toThrow(/No fortios simulator/);
+  it('starts a FortiOS simulator whose target a connector can push to', async () => {
+    const sim = await startSimulator('fortios');
+    const connector = createConnector(sim.deviceTarget('br1-fw'));
+    try {
+      expect(sim.deviceTarget('x')).toMatchObject({ vendor: 'fortios', vdom: 'root' });
+      const branch = computeRuleSets(handCheckedInventory('utmstack-v9'), builtinFlows()).find(
+        (r) => r.deviceId === 'br1-fw',
+      )!;
+      const result = await pushRuleSet(connector, branch);
+      expect(result.error ?? null).toBeNull();
+      expect(result.ok).toBe(true);
+      expect(sim.calls.writes()).toBeGreaterThan(0);
+    } finally {
+      connector.close();
+      await sim.stop();
+    }
   });
 });

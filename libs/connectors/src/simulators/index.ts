@@ -2,11 +2,19 @@ import type { Vendor } from '@app/engine/model';
 import type { DeviceCredentials, DeviceTarget, TlsOptions } from '../core/target';
 import type { FaultController } from './core/faults';
 import type { CallLog, SimulatorServer } from './core/server';
+import { FORTIOS_SIM_TOKEN, FortiOsSimulator, type FortiOsSimulatorOptions } from './fortios/simulator';
 import { PFSENSE_SIM_API_KEY, PfSenseSimulator, type PfSenseSimulatorOptions } from './pfsense/simulator';
 import { TEST_CERT_FINGERPRINT_SHA256 } from './testing/certs';
 
 export * from './core';
 export * from './pfsense';
+export {
+  FORTIOS_SIM_READONLY_TOKEN,
+  FORTIOS_SIM_TOKEN,
+  FortiOsSimulator,
+  startFortiOsSimulator,
+  type FortiOsSimulatorOptions,
+} from './fortios';
 export {
   OTHER_CA_CERT_PEM,
   TEST_CERT_FINGERPRINT_SHA256,
@@ -34,15 +42,14 @@ export interface RunningSimulator {
 
 export interface SimulatorOptionsByVendor {
   pfsense: PfSenseSimulatorOptions;
-  /** Replaced by the FortiOS simulator's options type. */
-  fortios: Record<string, unknown>;
+  fortios: FortiOsSimulatorOptions;
   /** Replaced by the OPNsense simulator's options type. */
   opnsense: Record<string, unknown>;
 }
 
 export interface SimulatorByVendor {
   pfsense: PfSenseSimulator;
-  fortios: never;
+  fortios: FortiOsSimulator;
   opnsense: never;
 }
 
@@ -52,36 +59,73 @@ export type StartedSimulator<V extends Vendor> = RunningSimulator & {
   simulator: SimulatorByVendor[V];
 };
 
+/** The parts every vendor simulator class has in common. */
+interface VendorSimulator {
+  readonly url: string;
+  readonly server: SimulatorServer;
+  readonly faults: FaultController;
+  readonly calls: CallLog;
+  start(): Promise<unknown>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+interface Registration<V extends Vendor> {
+  create(options: SimulatorOptionsByVendor[V]): SimulatorByVendor[V] & VendorSimulator;
+  credentials: DeviceCredentials;
+  /** Vendor-specific target fields (e.g. the FortiOS VDOM). */
+  targetExtras?: Partial<DeviceTarget>;
+}
+
+const REGISTRY: { [V in Vendor]?: Registration<V> } = {
+  pfsense: {
+    create: (options) => new PfSenseSimulator(options),
+    credentials: { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY },
+  },
+  fortios: {
+    create: (options) => new FortiOsSimulator(options),
+    credentials: { kind: 'fortios-token', token: FORTIOS_SIM_TOKEN },
+    targetExtras: { vdom: 'root' } as Partial<DeviceTarget>,
+  },
+};
+
 /**
- * Starts a simulator for `vendor` on 127.0.0.1 (ephemeral port unless `options.port`). Used by tests, the demo and
- * a future `npm run simulators`. FortiOS and OPNsense simulators are added here by their engineers.
+ * Starts a simulator for `vendor` on 127.0.0.1 (ephemeral port unless `options.port`), with the credentials
+ * and TLS settings that reach it. Used by tests, `npm run simulators` and the demo.
  */
 export async function startSimulator<V extends Vendor>(
   vendor: V,
   options: SimulatorOptionsByVendor[V] = {},
 ): Promise<StartedSimulator<V>> {
-  if (vendor === 'pfsense') {
-    const sim = new PfSenseSimulator(options);
-    await sim.start();
-    const tls: TlsOptions = sim.server.isHttps ? { fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 } : {};
-    const credentials: DeviceCredentials = { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY };
-    const started: RunningSimulator & { vendor: 'pfsense'; simulator: PfSenseSimulator } = {
-      vendor: 'pfsense',
-      get url() {
-        return sim.url;
-      },
-      server: sim.server,
-      faults: sim.faults,
-      calls: sim.calls,
-      credentials,
-      tls,
-      simulator: sim,
-      deviceTarget: (id, extra = {}) =>
-        ({ id, vendor: 'pfsense', url: sim.url, credentials, tls, ...extra }) as DeviceTarget,
-      reset: () => sim.reset(),
-      stop: () => sim.stop(),
-    };
-    return started as unknown as StartedSimulator<V>;
-  }
-  throw new Error(`No ${vendor} simulator yet`);
+  const registration = REGISTRY[vendor];
+  if (!registration) throw new Error(`No ${vendor} simulator yet`);
+  const sim = registration.create(options);
+  await sim.start();
+  const tls: TlsOptions = sim.server.isHttps ? { fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 } : {};
+  const { credentials } = registration;
+  const started: RunningSimulator & { vendor: V; simulator: SimulatorByVendor[V] } = {
+    vendor,
+    get url() {
+      return sim.url;
+    },
+    server: sim.server,
+    faults: sim.faults,
+    calls: sim.calls,
+    credentials,
+    tls,
+    simulator: sim,
+    deviceTarget: (id, extra = {}) =>
+      ({
+        id,
+        vendor,
+        url: sim.url,
+        credentials,
+        tls,
+        ...registration.targetExtras,
+        ...extra,
+      }) as DeviceTarget,
+    reset: () => sim.reset(),
+    stop: () => sim.stop(),
+  };
+  return started;
 }
