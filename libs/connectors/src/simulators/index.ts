@@ -89,6 +89,11 @@ const REGISTRY: { [V in Vendor]?: Registration<V> } = {
   },
 };
 
+/** Vendors with a simulator in this build. */
+export function simulatorVendors(): Vendor[] {
+  return (Object.keys(REGISTRY) as Vendor[]).sort();
+}
+
 /**
  * Starts a simulator for `vendor` on 127.0.0.1 (ephemeral port unless `options.port`), with the credentials
  * and TLS settings that reach it. Used by tests, `npm run simulators` and the demo.
