@@ -1,0 +1,396 @@
+import type { RuleSet } from '@app/engine/model';
+import { ConnectorError } from '../core/errors';
+import type {
+  Attributes,
+  DesiredState,
+  ManagedAddress,
+  ManagedRule,
+  ManagedService,
+  ManagedState,
+  RuleSequence,
+} from '../core/model';
+import {
+  canonicalCidr,
+  cidrAddress,
+  formatPortRange,
+  isHostCidr,
+  normalizePorts,
+  parsePortRange,
+  sortCidrs,
+} from '../core/net';
+import { firstWord, isManaged, managedDescription, ruleDescription } from '../core/ownership';
+import type { ResolvedSettings } from '../core/target';
+import type { OpnAlias, OpnAliasBody, OpnRule, OpnRuleBody } from './api';
+
+/** AliasNameField: 1-31 chars, a letter or ONE leading underscore, then alphanumerics/underscores. */
+export const ALIAS_NAME = /^([a-zA-Z]|(([_a-zA-Z][a-zA-Z0-9]|[a-zA-Z][_a-zA-Z0-9])[_a-zA-Z0-9]{0,29}))$/;
+
+/**
+ * Rule fields the connector owns besides the compared core fields. Written on every create/update, so a person
+ * who flips one of them on a managed rule sees it restored on the next push.
+ */
+export const RULE_ATTRIBUTES = {
+  direction: 'in',
+  quick: '1',
+  source_port: '',
+  source_not: '0',
+  destination_not: '0',
+  gateway: '',
+  log: '0',
+} as const satisfies Attributes;
+
+const DESCRIPTION_MAX_BYTES = 255;
+
+/** RuleSet → normalised desired state for OPNsense: host/network/port aliases, automation rules per ingress. */
+export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
+  const problems: string[] = [];
+  if (ruleSet.vendor !== 'opnsense') problems.push(`rule set is for vendor ${ruleSet.vendor}`);
+  if (ruleSet.prefix !== settings.prefix) {
+    problems.push(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
+  }
+  const checkDescription = (what: string, description: string): void => {
+    if (Buffer.byteLength(description) > DESCRIPTION_MAX_BYTES) {
+      problems.push(`${what}: description longer than ${DESCRIPTION_MAX_BYTES} bytes`);
+    }
+  };
+  const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
+    if (!ALIAS_NAME.test(obj.name))
+      problems.push(`address object name ${obj.name} is not a valid OPNsense alias name`);
+    if (obj.entries.length === 0) problems.push(`address object ${obj.name} has no entries`);
+    const entries = obj.entries.map((e) => {
+      const c = canonicalCidr(e);
+      if (c === null) problems.push(`address object ${obj.name}: ${e} is not an IP or CIDR`);
+      return c ?? e;
+    });
+    const sorted = sortCidrs(entries);
+    const description = managedDescription(obj.description, settings.marker);
+    checkDescription(`address object ${obj.name}`, description);
+    return {
+      name: obj.name,
+      entries: sorted,
+      description,
+      attributes: { type: sorted.every(isHostCidr) ? 'host' : 'network', enabled: '1' },
+    };
+  });
+  const services: ManagedService[] = ruleSet.services.map((svc) => {
+    if (!ALIAS_NAME.test(svc.name))
+      problems.push(`service object name ${svc.name} is not a valid OPNsense alias name`);
+    if (svc.ports.length === 0) problems.push(`service object ${svc.name} has no ports`);
+    for (const p of svc.ports) {
+      if (!(
+        Number.isInteger(p.from) &&
+        Number.isInteger(p.to) &&
+        p.from >= 1 &&
+        p.to <= 65535 &&
+        p.from <= p.to
+      )) {
+        problems.push(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
+      }
+    }
+    const description = managedDescription(svc.description, settings.marker);
+    checkDescription(`service object ${svc.name}`, description);
+    return {
+      name: svc.name,
+      // A port alias has no protocol: the protocol is on the rule.
+      protocol: null,
+      ports: normalizePorts(svc.ports),
+      description,
+      attributes: { type: 'port', enabled: '1' },
+    };
+  });
+  const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
+    const description = ruleDescription(rule.name, settings.marker);
+    checkDescription(`rule ${rule.name}`, description);
+    if (/\s/.test(rule.name) || rule.name === '') problems.push(`rule name "${rule.name}" must be one word`);
+    if (rule.ingress === '' || rule.ingress.includes(',')) {
+      problems.push(`rule ${rule.name}: ingress "${rule.ingress}" must be one interface id`);
+    }
+    return {
+      name: rule.name,
+      scope: rule.ingress,
+      ingress: rule.ingress,
+      egress: null,
+      family: rule.family,
+      protocol: rule.protocol,
+      source: rule.source,
+      destination: rule.destination,
+      service: rule.service,
+      action: 'allow',
+      enabled: true,
+      description,
+      attributes: { ...RULE_ATTRIBUTES },
+    };
+  });
+  if (problems.length > 0) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `Rule set cannot be written to OPNsense: ${problems.join('; ')}`,
+      details: { problems },
+    });
+  }
+  const order: Record<string, string[]> = {};
+  const byScope = new Map<string, RuleSet['rules']>();
+  for (const rule of ruleSet.rules) byScope.set(rule.ingress, [...(byScope.get(rule.ingress) ?? []), rule]);
+  for (const [scope, list] of byScope) {
+    order[scope] = [...list]
+      .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name))
+      .map((r) => r.name);
+  }
+  return { addresses, services, rules, order };
+}
+
+/** Managed rule name of an automation rule, or null: floating and multi-interface rules are never ours. */
+export function managedRuleName(rule: OpnRule, settings: ResolvedSettings): string | null {
+  if (rule.interface.length !== 1) return null;
+  const name = firstWord(rule.description);
+  return isManaged(name, rule.description, settings.prefix, settings.marker) ? name : null;
+}
+
+export function isManagedAlias(alias: OpnAlias, settings: ResolvedSettings): boolean {
+  return isManaged(alias.name, alias.description, settings.prefix, settings.marker);
+}
+
+/** Built-in aliases (bogons, `__lan_network`, …) are virtual children whose uuid is their name. */
+export function isBuiltinAlias(alias: OpnAlias): boolean {
+  return alias.uuid === alias.name || alias.type === 'internal' || alias.type === 'external';
+}
+
+/** Evaluation order inside one priority class: `(sequence, uuid)` (ArrayField::sortedBy). */
+export function byEvaluation(a: OpnRule, b: OpnRule): number {
+  return a.sequence - b.sequence || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+}
+
+export interface LiveInput {
+  aliases: OpnAlias[];
+  rules: OpnRule[];
+  locallyDirty: boolean;
+  readAt: string;
+  warnings?: string[];
+}
+
+/** Live OPNsense config → normalised managed state (+ foreign prefixed names, per-interface rule sequences). */
+export function liveFromOpnSense(input: LiveInput, settings: ResolvedSettings): ManagedState {
+  const addresses: ManagedAddress[] = [];
+  const services: ManagedService[] = [];
+  const foreignObjects: string[] = [];
+  const warnings = [...(input.warnings ?? [])];
+  for (const alias of input.aliases) {
+    if (isBuiltinAlias(alias) || !alias.name.startsWith(settings.prefix)) continue;
+    if (!isManagedAlias(alias, settings)) {
+      foreignObjects.push(alias.name);
+      continue;
+    }
+    if (alias.type === 'port') services.push(aliasToService(alias));
+    else addresses.push(aliasToAddress(alias));
+  }
+
+  const rules: ManagedRule[] = [];
+  const foreignRules: string[] = [];
+  const sequences = new Map<string, RuleSequence>();
+  for (const rule of [...input.rules].sort(byEvaluation)) {
+    const word = firstWord(rule.description);
+    const name = managedRuleName(rule, settings);
+    if (name === null && word.startsWith(settings.prefix)) {
+      foreignRules.push(word);
+      if (rule.description.includes(settings.marker)) {
+        warnings.push(
+          `rule "${rule.description}" carries the marker but is floating or multi-interface: left alone`,
+        );
+      }
+    }
+    if (name !== null) rules.push(ruleToManaged(rule, name));
+    // Floating and multi-interface rules live in another priority class, evaluated before every interface rule.
+    if (rule.interface.length !== 1) continue;
+    const scope = rule.interface[0];
+    const seq = sequences.get(scope) ?? { scope, entries: [] };
+    seq.entries.push(
+      name !== null ? { managed: true, name } : { managed: false, name: null, label: rule.description },
+    );
+    sequences.set(scope, seq);
+  }
+  return {
+    vendor: 'opnsense',
+    deviceKey: settings.deviceKey,
+    readAt: input.readAt,
+    addresses: addresses.sort(byName),
+    services: services.sort(byName),
+    rules,
+    sequences: [...sequences.values()].sort((a, b) => a.scope.localeCompare(b.scope)),
+    foreign: {
+      addresses: [...foreignObjects],
+      services: [...foreignObjects],
+      rules: [...new Set(foreignRules)],
+    },
+    // There is no API-visible "pending" flag on OPNsense: only what this process wrote and did not apply.
+    pendingCommit: input.locallyDirty,
+    warnings,
+  };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function aliasToAddress(alias: OpnAlias): ManagedAddress {
+  const entries: string[] = [];
+  const unparsed: string[] = [];
+  for (const entry of alias.content) {
+    const c = canonicalCidr(entry);
+    if (c === null) unparsed.push(entry);
+    else entries.push(c);
+  }
+  const attributes: Attributes = { type: alias.type, enabled: alias.enabled };
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name: alias.name,
+    entries: sortCidrs(entries),
+    description: alias.description,
+    attributes,
+    ref: alias.uuid,
+  };
+}
+
+function aliasToService(alias: OpnAlias): ManagedService {
+  const ports = [];
+  const unparsed: string[] = [];
+  for (const entry of alias.content) {
+    const p = parsePortRange(entry, ':');
+    if (p === null) unparsed.push(entry);
+    else ports.push(p);
+  }
+  const attributes: Attributes = { type: 'port', enabled: alias.enabled };
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name: alias.name,
+    protocol: null,
+    ports: normalizePorts(ports),
+    description: alias.description,
+    attributes,
+    ref: alias.uuid,
+  };
+}
+
+function ruleToManaged(rule: OpnRule, name: string): ManagedRule {
+  const attributes: Attributes = {};
+  for (const key of Object.keys(RULE_ATTRIBUTES) as Array<keyof typeof RULE_ATTRIBUTES>)
+    attributes[key] = rule[key];
+  return {
+    name,
+    scope: rule.interface[0],
+    ingress: rule.interface[0],
+    egress: null,
+    family: rule.ipprotocol === 'inet' ? 4 : rule.ipprotocol === 'inet6' ? 6 : null,
+    protocol: rule.protocol === 'TCP' ? 'tcp' : rule.protocol === 'UDP' ? 'udp' : null,
+    source: rule.source_net,
+    destination: rule.destination_net,
+    service: rule.destination_port,
+    action: rule.action === 'pass' ? 'allow' : 'deny',
+    enabled: rule.enabled === '1',
+    description: rule.description,
+    attributes,
+    ref: rule.uuid,
+  };
+}
+
+/**
+ * Address and port aliases share one namespace. When a managed alias has to become the other kind, move it to the
+ * other bucket with values that can never match, so the planner emits an in-place update (type change) instead of
+ * a create + delete of one name (which would fail: the name is still taken).
+ */
+export function rebucket(live: ManagedState, desired: DesiredState): ManagedState {
+  const wantAddr = new Set(desired.addresses.map((a) => a.name));
+  const wantSvc = new Set(desired.services.map((s) => s.name));
+  const addresses: ManagedAddress[] = [];
+  const services: ManagedService[] = [];
+  for (const a of live.addresses) {
+    if (wantSvc.has(a.name) && !wantAddr.has(a.name)) {
+      services.push({
+        name: a.name,
+        protocol: null,
+        ports: [],
+        description: a.description,
+        attributes: { ...a.attributes, unparsed: a.entries.join(' ') },
+        ref: a.ref,
+      });
+    } else addresses.push(a);
+  }
+  for (const s of live.services) {
+    if (wantAddr.has(s.name) && !wantSvc.has(s.name)) {
+      addresses.push({
+        name: s.name,
+        entries: [],
+        description: s.description,
+        attributes: { ...s.attributes, unparsed: s.ports.map((p) => formatPortRange(p, ':')).join(' ') },
+        ref: s.ref,
+      });
+    } else services.push(s);
+  }
+  return { ...live, addresses, services };
+}
+
+/** Host aliases hold bare IPs, network aliases CIDRs; content is NEWLINE-separated (a comma list is one entry). */
+export function aliasBodyForAddress(a: ManagedAddress): OpnAliasBody {
+  const type = a.attributes.type === 'host' ? 'host' : 'network';
+  const entries = type === 'host' ? a.entries.map(cidrAddress) : a.entries;
+  return { enabled: '1', name: a.name, type, content: entries.join('\n'), description: a.description };
+}
+
+/** Port aliases write ranges with a COLON (`1514:1516`); rules would use a dash. */
+export function aliasBodyForService(s: ManagedService): OpnAliasBody {
+  return {
+    enabled: '1',
+    name: s.name,
+    type: 'port',
+    content: s.ports.map((p) => formatPortRange(p, ':')).join('\n'),
+    description: s.description,
+  };
+}
+
+/** Every field as a string scalar; `sequence` only when placing the rule (updates keep the live position). */
+export function ruleBody(r: ManagedRule, sequence?: number): OpnRuleBody {
+  if (r.family === null || r.protocol === null) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `rule ${r.name}: family and protocol are required`,
+    });
+  }
+  const body: OpnRuleBody = {
+    enabled: r.enabled ? '1' : '0',
+    action: r.action === 'allow' ? 'pass' : 'block',
+    interface: r.ingress,
+    ipprotocol: r.family === 4 ? 'inet' : 'inet6',
+    // ProtocolField is case-sensitive: `tcp` is "Option not in list."
+    protocol: r.protocol.toUpperCase(),
+    source_net: r.source,
+    destination_net: r.destination,
+    destination_port: r.service,
+    description: r.description,
+  };
+  for (const [key, value] of Object.entries(RULE_ATTRIBUTES)) body[key] = value;
+  if (sequence !== undefined) body.sequence = String(sequence);
+  return body;
+}
+
+/** The rule as it will read back after writing `body` (keeps the connector's view current without a re-read). */
+export function ruleFromBody(uuid: string, body: OpnRuleBody, sequence: number): OpnRule {
+  return {
+    uuid,
+    enabled: body.enabled,
+    sequence,
+    action: body.action,
+    quick: body.quick,
+    interface: body.interface === '' ? [] : body.interface.split(','),
+    direction: body.direction,
+    ipprotocol: body.ipprotocol,
+    protocol: body.protocol,
+    source_net: body.source_net,
+    source_not: body.source_not,
+    source_port: body.source_port,
+    destination_net: body.destination_net,
+    destination_not: body.destination_not,
+    destination_port: body.destination_port,
+    gateway: body.gateway,
+    log: body.log,
+    description: body.description,
+  };
+}

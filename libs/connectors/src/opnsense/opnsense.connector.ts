@@ -1,0 +1,618 @@
+import type { RuleSet } from '@app/engine/model';
+import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
+import type { FirewallConnector } from '../core/connector';
+import { ConnectorError, type ConnectorErrorJson } from '../core/errors';
+import { pendingCommits } from '../core/lock';
+import {
+  isPlanEmpty,
+  type AddressChange,
+  type ApplyResult,
+  type DesiredState,
+  type ManagedState,
+  type Plan,
+  type PlanChange,
+  type ProbeResult,
+  type ReorderChange,
+  type RuleChange,
+  type ServiceChange,
+  type VerifyResult,
+} from '../core/model';
+import { computePlan, sameValue, type PlanOptions } from '../core/plan';
+import { resolveSettings, type OpnSenseTarget, type ResolvedSettings } from '../core/target';
+import { OpnSenseApi, type OpnAlias, type OpnAliasBody, type OpnRule, type OpnSavepoint } from './api';
+import {
+  aliasBodyForAddress,
+  aliasBodyForService,
+  byEvaluation,
+  desiredFromRuleSet,
+  isManagedAlias,
+  liveFromOpnSense,
+  managedRuleName,
+  rebucket,
+  ruleBody,
+  ruleFromBody,
+} from './mapping';
+import { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
+
+export interface OpnSenseConnectorOptions {
+  /** The device's rollback window after `apply/{revision}` (60 s on real OPNsense; the simulator's is configurable). */
+  rollbackWindowMs?: number;
+  /** Margin added to the window before this process assumes an un-cancelled rollback has fired (default 5 s). */
+  rollbackSlackMs?: number;
+  /**
+   * Extra check after apply and the configuration re-read, before the rollback is cancelled (e.g. "the management
+   * address still answers"). Returning false or throwing keeps the rollback armed: the device restores the previous
+   * rules when the window ends.
+   */
+  postApplyCheck?: () => Promise<boolean>;
+  /** Highest sequence used for managed rules (default 99999, the limit of 24.x..25.1.4). */
+  maxSequence?: number;
+}
+
+/** An `apply/{revision}` whose rollback was not cancelled: the device may restore that savepoint until `deadline`. */
+export interface PendingRollback {
+  revision: string;
+  deadline: number;
+  reason: string;
+}
+
+/**
+ * Per-device (deviceKey) memory of rollbacks left armed by this process. The device keeps one timer at a time and
+ * ignores a second `apply/{rev}` while one runs, so a push inside that window would be rolled back by the OLD timer:
+ * pushes wait until it has passed.
+ */
+export class RollbackRegistry {
+  private readonly pending = new Map<string, PendingRollback>();
+
+  get(deviceKey: string, now = Date.now()): PendingRollback | null {
+    const p = this.pending.get(deviceKey);
+    if (p && p.deadline <= now) {
+      this.pending.delete(deviceKey);
+      return null;
+    }
+    return p ?? null;
+  }
+
+  set(deviceKey: string, pending: PendingRollback): void {
+    this.pending.set(deviceKey, pending);
+  }
+
+  clear(deviceKey: string): void {
+    this.pending.delete(deviceKey);
+  }
+}
+
+export const opnSenseRollbacks = new RollbackRegistry();
+
+/**
+ * OPNsense connector (automation filter rules + aliases, `/api/firewall/{filter,alias}`).
+ *
+ * - Objects: host/network aliases for address objects, port aliases (`a:b` ranges) for service objects, content
+ *   newline-separated; `alias/reconfigure` after alias changes.
+ * - Rules: one `pass`/`in` automation rule per managed rule on its ingress interface, protocol `TCP`/`UDP`, source
+ *   and destination aliases, destination port = the port alias; description = `<name> <marker>`.
+ * - Reading: `GET filter/get` and `GET alias/get` (whole models): `searchRule` hides interface rules on 25.1.5..26.1
+ *   and pages, so it is never used.
+ * - Ordering: `(sequence, uuid)` per interface; only managed rules' sequences are rewritten, strictly below (top) or
+ *   above (bottom) people's rules.
+ * - Commit: `savepoint` before the first write, then `apply/{revision}`, alias reconfigure, re-read + verify the plan
+ *   landed (+ optional `postApplyCheck`), and only then `cancelRollback/{revision}`. Without savepoints (26.7+:
+ *   404) a plain `apply`. A failed verification leaves the rollback armed: the device restores the previous rules.
+ */
+export class OpnSenseConnector implements FirewallConnector {
+  readonly vendor = 'opnsense' as const;
+  readonly settings: ResolvedSettings;
+  readonly api: OpnSenseApi;
+  readonly options: Required<Omit<OpnSenseConnectorOptions, 'postApplyCheck'>> &
+    Pick<OpnSenseConnectorOptions, 'postApplyCheck'>;
+  /** undefined until known: probed firmware ≥ 26.7 or a `savepoint` 404 turn it off. */
+  savepointSupported: boolean | undefined;
+  firmwareVersion: string | null = null;
+  private readonly planned = new WeakMap<Plan, DesiredState>();
+
+  constructor(
+    readonly target: OpnSenseTarget,
+    options: OpnSenseConnectorOptions = {},
+    private readonly rollbacks: RollbackRegistry = opnSenseRollbacks,
+  ) {
+    this.settings = resolveSettings(target);
+    this.api = new OpnSenseApi(this.settings, target.credentials);
+    this.options = {
+      rollbackWindowMs: options.rollbackWindowMs ?? 60_000,
+      rollbackSlackMs: options.rollbackSlackMs ?? 5_000,
+      maxSequence: options.maxSequence ?? DEFAULT_MAX_SEQUENCE,
+      postApplyCheck: options.postApplyCheck,
+    };
+  }
+
+  close(): void {
+    this.api.close();
+  }
+
+  /** A rollback this process left armed on the device, if it may still fire. */
+  pendingRollback(): PendingRollback | null {
+    return this.rollbacks.get(this.settings.deviceKey);
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const t0 = Date.now();
+    let version: string | null;
+    try {
+      version = await this.api.firmwareVersion();
+    } catch (err) {
+      // A key limited to the firewall pages may not read the firmware page: prove access another way.
+      if (!(err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403)) throw err;
+      await this.api.listRules();
+      version = null;
+    }
+    this.firmwareVersion = version;
+    if (version !== null && compareVersion(version, [26, 7]) >= 0) this.savepointSupported = false;
+    return {
+      vendor: 'opnsense',
+      version,
+      apiVersion: null,
+      tls: this.settings.tlsMode,
+      latencyMs: Date.now() - t0,
+    };
+  }
+
+  async readState(): Promise<ManagedState> {
+    const readAt = new Date().toISOString();
+    const aliases = await this.api.listAliases();
+    const rules = await this.api.listRules();
+    const warnings: string[] = [];
+    const pending = this.pendingRollback();
+    if (pending) {
+      warnings.push(
+        `a rollback to savepoint ${pending.revision} may still fire until ${new Date(pending.deadline).toISOString()} (${pending.reason})`,
+      );
+    }
+    return liveFromOpnSense(
+      { aliases, rules, locallyDirty: pendingCommits.isDirty(this.settings.deviceKey), readAt, warnings },
+      this.settings,
+    );
+  }
+
+  plan(desired: RuleSet, live: ManagedState): Plan {
+    if (live.vendor !== 'opnsense' || live.deviceKey !== this.settings.deviceKey) {
+      throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
+    }
+    if (desired.deviceId !== this.target.id) {
+      throw new ConnectorError({
+        kind: 'validation',
+        message: `rule set is for device ${desired.deviceId}, this connector targets ${this.target.id}`,
+      });
+    }
+    const want = desiredFromRuleSet(desired, this.settings);
+    const plan = computePlan(want, rebucket(live, want), this.planOptions(desired.hash));
+    this.planned.set(plan, want);
+    return plan;
+  }
+
+  /** @internal */
+  planOptions(ruleSetHash: string): PlanOptions {
+    return {
+      vendor: 'opnsense',
+      deviceId: this.target.id,
+      deviceKey: this.settings.deviceKey,
+      ruleSetHash,
+      prefix: this.settings.prefix,
+      blockPosition: this.settings.blockPosition,
+      sharedObjectNamespace: true,
+    };
+  }
+
+  async apply(plan: Plan): Promise<ApplyResult> {
+    const pending = this.pendingRollback();
+    if (pending && plan.vendor === 'opnsense' && plan.deviceKey === this.settings.deviceKey) {
+      // The device holds one rollback timer: a new apply/{rev} would arm none, and the old timer would revert it.
+      return refused(
+        plan,
+        new ConnectorError({
+          kind: 'conflict',
+          message:
+            `a rollback to savepoint ${pending.revision} from an earlier push may still fire until ` +
+            `${new Date(pending.deadline).toISOString()} (${pending.reason}); nothing was written, push again after it`,
+          details: { pendingRollback: pending },
+        }).toJSON(),
+      );
+    }
+    return runApply(plan, new OpnSenseExecutor(this, plan), {
+      vendor: 'opnsense',
+      deviceKey: this.settings.deviceKey,
+    });
+  }
+
+  async verify(desired: RuleSet): Promise<VerifyResult> {
+    const live = await this.readState();
+    const plan = this.plan(desired, live);
+    return { ok: isPlanEmpty(plan), plan, live };
+  }
+
+  /** @internal The desired state a plan was computed from, for the full verification inside the commit. */
+  desiredOf(plan: Plan): DesiredState | undefined {
+    return this.planned.get(plan);
+  }
+
+  /** @internal Used by the executor. */
+  markRollback(revision: string, startedAt: number, reason: string): void {
+    this.rollbacks.set(this.settings.deviceKey, {
+      revision,
+      deadline: startedAt + this.options.rollbackWindowMs + this.options.rollbackSlackMs,
+      reason,
+    });
+  }
+
+  /** @internal */
+  clearRollback(): void {
+    this.rollbacks.clear(this.settings.deviceKey);
+  }
+}
+
+function compareVersion(version: string, wanted: [number, number]): number {
+  const [major, minor] = version.split(/[.-]/).map(Number);
+  return (major || 0) - wanted[0] || (minor || 0) - wanted[1];
+}
+
+function refused(plan: Plan, error: ConnectorErrorJson): ApplyResult {
+  return {
+    ok: false,
+    results: plan.changes.map((c) => ({
+      changeId: c.id,
+      kind: c.kind,
+      op: c.op,
+      name: c.name,
+      status: 'not_attempted',
+      writes: 0,
+      durationMs: 0,
+    })),
+    commit: { status: 'not_attempted', durationMs: 0 },
+    writes: 0,
+    durationMs: 0,
+    error,
+  };
+}
+
+class OpnSenseExecutor implements ApplyExecutor {
+  private readonly api: OpnSenseApi;
+  private readonly settings: ResolvedSettings;
+  private readonly orders = new Map<string, string[]>();
+  /** Rules as last read plus our own writes, to place creates without a full re-read per create. */
+  private view: Map<string, OpnRule> | null = null;
+  private savepoint: OpnSavepoint | null = null;
+  private savepointDecided = false;
+  private aliasesWritten = false;
+  private wrote = false;
+
+  constructor(
+    private readonly connector: OpnSenseConnector,
+    private readonly plan: Plan,
+  ) {
+    this.api = connector.api;
+    this.settings = connector.settings;
+    for (const change of plan.changes)
+      if (change.kind === 'order') this.orders.set(change.name, change.after);
+  }
+
+  execute(change: PlanChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    switch (change.kind) {
+      case 'address':
+      case 'service':
+        return this.alias(change, meter);
+      case 'rule':
+        return this.rule(change, meter);
+      case 'order':
+        return this.reorder(change, meter);
+    }
+  }
+
+  /** Takes the savepoint right before the first write, so a rollback restores the rules as they were before. */
+  private async beforeWrite(meter: WriteMeter): Promise<void> {
+    if (!this.savepointDecided && this.connector.savepointSupported !== false) {
+      meter.beforeWrite();
+      const sp = await this.api.savepoint();
+      this.connector.savepointSupported = sp !== null;
+      this.savepoint = sp;
+    }
+    this.savepointDecided = true;
+    this.wrote = true;
+    meter.beforeWrite();
+  }
+
+  async commit(meter: WriteMeter): Promise<void> {
+    const { commitMs } = this.settings.timeouts;
+    const revision = this.savepoint?.revision ?? null;
+    const started = Date.now();
+    meter.beforeWrite();
+    try {
+      await this.api.apply(revision, commitMs);
+    } catch (err) {
+      // The request may have reached the box (dropped answer, timeout): assume the timer is armed.
+      if (revision !== null)
+        this.connector.markRollback(revision, started, 'apply failed, the timer may be armed');
+      throw err;
+    }
+    if (revision !== null)
+      this.connector.markRollback(revision, started, 'apply done, rollback not yet cancelled');
+    // Alias tables are refreshed by reconfigure (26.7's apply skips them). Pending-only commits do not know what
+    // the failed push changed, so they reconfigure too.
+    if (this.aliasesWritten || !this.wrote) {
+      meter.beforeWrite();
+      await this.api.reconfigureAliases(commitMs);
+    }
+    const problems = await this.landed();
+    if (problems.length === 0 && this.connector.options.postApplyCheck) {
+      let passed = false;
+      try {
+        passed = await this.connector.options.postApplyCheck();
+      } catch (err) {
+        problems.push(`post-apply check failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!passed && problems.length === 0) problems.push('post-apply check failed');
+    }
+    if (problems.length > 0) {
+      if (revision !== null)
+        this.connector.markRollback(revision, started, 'verification after apply failed');
+      throw new ConnectorError({
+        kind: 'conflict',
+        message:
+          `verification after apply failed (${problems.join('; ')}); ` +
+          (revision !== null
+            ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules when its window ends (aliases are not reverted)`
+            : 'this firmware has no savepoints, nothing will be rolled back'),
+        details: { problems, revision },
+      });
+    }
+    if (revision === null) return;
+    meter.beforeWrite();
+    const cancelled = await this.api.cancelRollback(revision);
+    if (!cancelled) {
+      this.connector.markRollback(revision, Date.now(), 'cancelRollback found no timer');
+      throw new ConnectorError({
+        kind: 'conflict',
+        message:
+          `cancelRollback/${revision} found no pending rollback timer: another timer held the device's single slot ` +
+          `or the window had already ended, so the filter rules may be reverted; push again after the window`,
+        vendorMessage: 'status: null',
+        details: { revision },
+      });
+    }
+    this.connector.clearRollback();
+  }
+
+  /**
+   * Re-reads the device after apply. With the desired state this plan came from, anything still to do is a problem
+   * (a concurrent edit, an ignored write); for a plan from elsewhere (e.g. stored), every planned change must be there.
+   */
+  private async landed(): Promise<string[]> {
+    const aliases = await this.api.listAliases();
+    const rules = await this.api.listRules();
+    const live = liveFromOpnSense(
+      { aliases, rules, locallyDirty: false, readAt: new Date().toISOString() },
+      this.settings,
+    );
+    const desired = this.connector.desiredOf(this.plan);
+    if (desired) {
+      try {
+        const rest = computePlan(
+          desired,
+          rebucket(live, desired),
+          this.connector.planOptions(this.plan.ruleSetHash),
+        );
+        return rest.changes.map((c) => `${c.kind} ${c.name} still needs ${c.op}`);
+      } catch (err) {
+        return [err instanceof Error ? err.message : String(err)];
+      }
+    }
+    const problems: string[] = [];
+    for (const change of this.plan.changes) {
+      if (change.kind === 'order') {
+        const entries = live.sequences.find((s) => s.scope === change.name)?.entries ?? [];
+        const wanted = new Set(change.after);
+        const seen = new Set<string>();
+        const relevant = entries.filter((e) => {
+          if (!e.managed) return true;
+          if (e.name === null || !wanted.has(e.name) || seen.has(e.name)) return false;
+          seen.add(e.name);
+          return true;
+        });
+        const managed = relevant.filter((e) => e.managed).map((e) => e.name);
+        const firstForeign = relevant.findIndex((e) => !e.managed);
+        const lastManaged = relevant.map((e) => e.managed).lastIndexOf(true);
+        const firstManaged = relevant.findIndex((e) => e.managed);
+        const lastForeign = relevant.map((e) => e.managed).lastIndexOf(false);
+        const placed =
+          firstForeign === -1 ||
+          managed.length === 0 ||
+          (this.settings.blockPosition === 'top' ? lastManaged < firstForeign : firstManaged > lastForeign);
+        if (managed.join('\u0000') !== change.after.join('\u0000') || !placed) {
+          problems.push(`order of ${change.name} is not as planned`);
+        }
+        continue;
+      }
+      const list =
+        change.kind === 'address' ? live.addresses : change.kind === 'service' ? live.services : live.rules;
+      const found = list.filter((o) => o.name === change.name);
+      if (change.op === 'delete') {
+        const allowed = change.id.includes('#dup') ? 1 : 0;
+        if (found.length > allowed) problems.push(`${change.kind} ${change.name} still exists`);
+      } else if (found.length === 0 || !sameValue(found[0], change.after!)) {
+        problems.push(`${change.kind} ${change.name} is not as written`);
+      }
+    }
+    return problems;
+  }
+
+  // ----------------------------------------------------------------------------------------------------- aliases
+
+  private async alias(change: AddressChange | ServiceChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const body = this.aliasBody(change);
+    if (change.op === 'create') {
+      await this.beforeWrite(meter);
+      await this.api.addAlias(body!);
+      this.aliasesWritten = true;
+      return { status: 'applied' };
+    }
+    const found = await this.findAlias(change.name);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      await this.beforeWrite(meter);
+      this.aliasesWritten = true;
+      await this.api.delAlias(found.uuid);
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `alias ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    await this.beforeWrite(meter);
+    this.aliasesWritten = true;
+    await this.api.setAlias(found.uuid, body!);
+    return { status: 'applied' };
+  }
+
+  private aliasBody(change: AddressChange | ServiceChange): OpnAliasBody | null {
+    if (change.kind === 'address') return change.after ? aliasBodyForAddress(change.after) : null;
+    return change.after ? aliasBodyForService(change.after) : null;
+  }
+
+  /** Re-resolves an alias by name right before a write; refuses to touch one that is not managed. */
+  private async findAlias(name: string): Promise<OpnAlias | null> {
+    const alias = await this.api.findAlias(name);
+    if (alias && !isManagedAlias(alias, this.settings)) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `alias ${name} is no longer managed (marker missing); it is left untouched`,
+      });
+    }
+    return alias;
+  }
+
+  // ------------------------------------------------------------------------------------------------------- rules
+
+  private async rule(change: RuleChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    if (change.op === 'create') {
+      const after = change.after!;
+      const sequence = await this.sequenceForCreate(after.scope, after.name);
+      const body = ruleBody(after, sequence);
+      await this.beforeWrite(meter);
+      const uuid = await this.api.addRule(body);
+      this.view?.set(uuid, ruleFromBody(uuid, body, sequence));
+      return { status: 'applied' };
+    }
+    const found = await this.resolveRule(change);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      await this.beforeWrite(meter);
+      await this.api.delRule(found.uuid);
+      this.view?.delete(found.uuid);
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `rule ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    const body = ruleBody(change.after!);
+    await this.beforeWrite(meter);
+    await this.api.setRule(found.uuid, body);
+    this.view?.set(found.uuid, ruleFromBody(found.uuid, body, found.sequence));
+    return { status: 'applied' };
+  }
+
+  /**
+   * Reads the planned rule again by uuid right before writing it, and checks it is still this managed rule.
+   * Essential: `setRule` on a uuid that no longer exists would CREATE a rule (upsert), not fail.
+   */
+  private async resolveRule(change: RuleChange): Promise<OpnRule | null> {
+    const ref = change.before?.ref;
+    if (ref === undefined) return null;
+    const rule = await this.api.getRule(ref);
+    if (rule === null) return null;
+    const name = managedRuleName(rule, this.settings);
+    if (name !== change.name) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `rule ${ref} is no longer the managed rule ${change.name}; it is left untouched`,
+      });
+    }
+    return rule;
+  }
+
+  private async scopeRules(scope: string, fresh: boolean): Promise<OpnRule[]> {
+    if (fresh || this.view === null) {
+      this.view = new Map((await this.api.listRules()).map((r) => [r.uuid, r]));
+    }
+    return [...this.view.values()]
+      .filter((r) => r.interface.length === 1 && r.interface[0] === scope)
+      .sort(byEvaluation);
+  }
+
+  private boundsFor(list: OpnRule[]): SequenceBounds {
+    const unmanaged = list.filter((r) => managedRuleName(r, this.settings) === null).map((r) => r.sequence);
+    return blockBounds(unmanaged, this.settings.blockPosition, this.connector.options.maxSequence);
+  }
+
+  /** A sequence that places a new rule next to its desired neighbours (the reorder step fixes anything else). */
+  private async sequenceForCreate(scope: string, name: string): Promise<number> {
+    const list = await this.scopeRules(scope, false);
+    const current = new Map<string, number | undefined>();
+    for (const r of list) {
+      const n = managedRuleName(r, this.settings);
+      if (n !== null && !current.has(n)) current.set(n, r.sequence);
+    }
+    current.set(name, undefined);
+    const order = (this.orders.get(scope) ?? [name]).filter((n) => current.has(n));
+    const bounds = this.boundsFor(list);
+    const assigned = assignSequences(order, current, bounds);
+    // Refuse before writing: an unplaceable rule would still go live with the next reload anyone triggers.
+    if (assigned === null) throw this.noRoom(scope, order.length, bounds);
+    return assigned.get(name) ?? current.get(name) ?? bounds.lower + 1;
+  }
+
+  private noRoom(scope: string, count: number, bounds: SequenceBounds): ConnectorError {
+    return new ConnectorError({
+      kind: 'conflict',
+      message:
+        `cannot place ${count} managed rule(s) ${this.settings.blockPosition === 'top' ? 'before' : 'after'} ` +
+        `the rules people made on ${scope}: their sequences leave no room between ${bounds.lower} and ` +
+        `${bounds.upper} (rules made before 25.1.5 default to sequence 1); renumber them or change blockPosition`,
+      details: { scope, bounds },
+    });
+  }
+
+  /**
+   * Puts the desired managed rules of one interface in order, as a block before (or after) the rules people made,
+   * by rewriting the `sequence` of managed rules only. Zero writes when everything is already in place.
+   */
+  private async reorder(change: ReorderChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const list = await this.scopeRules(change.name, true);
+    const firstOf = new Map<string, OpnRule>();
+    for (const r of list) {
+      const n = managedRuleName(r, this.settings);
+      if (n !== null && !firstOf.has(n)) firstOf.set(n, r);
+    }
+    const order = change.after.filter((n) => firstOf.has(n));
+    const current = new Map(order.map((n) => [n, firstOf.get(n)!.sequence] as [string, number | undefined]));
+    const bounds = this.boundsFor(list);
+    const assigned = assignSequences(order, current, bounds);
+    if (assigned === null) throw this.noRoom(change.name, order.length, bounds);
+    for (const [name, sequence] of assigned) {
+      const rule = firstOf.get(name)!;
+      const fresh = await this.api.getRule(rule.uuid);
+      if (fresh === null || managedRuleName(fresh, this.settings) !== name) {
+        throw new ConnectorError({
+          kind: 'conflict',
+          message: `rule ${name} changed while it was being ordered; push again to re-plan`,
+        });
+      }
+      await this.beforeWrite(meter);
+      await this.api.setRule(rule.uuid, { sequence: String(sequence) });
+      this.view?.set(rule.uuid, { ...fresh, sequence });
+    }
+    return { status: assigned.size === 0 ? 'unchanged' : 'applied' };
+  }
+}

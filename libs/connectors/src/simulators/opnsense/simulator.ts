@@ -1,0 +1,1103 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FaultController } from '../core/faults';
+import { SimulatorServer, type CallLog, type SimRequest, type SimResponse } from '../core/server';
+import {
+  aliasDefaults,
+  aliasUses,
+  builtinAliases,
+  renderAliasItem,
+  renderAliasNode,
+  renderRuleNode,
+  ruleDefaults,
+  ruleLabel,
+  rulePriority,
+  ruleRefs,
+  sortedRuleUuids,
+  validateAlias,
+  validateRule,
+  WELL_KNOWN_PORTS,
+  type Fields,
+  type InterfaceDef,
+  type ModelContext,
+  type OpnConfig,
+  type Validations,
+} from './models';
+import { featuresOf, parseVersion, type OpnFeatures } from './version';
+
+/** ACL privileges the simulator knows (`page-all` grants everything). */
+export type OpnPrivilege =
+  | 'page-all'
+  | 'page-filter-api'
+  | 'page-firewall-alias-edit'
+  | 'page-firewall-aliases'
+  | 'page-system-firmware';
+
+export interface OpnSimKey {
+  key: string;
+  secret: string;
+  username?: string;
+  /** The key's user is disabled. */
+  disabled?: boolean;
+  /** The key's user expired at this time (epoch ms). */
+  expiresAt?: number;
+  /** Default `['page-all']`. */
+  privileges?: OpnPrivilege[];
+}
+
+export interface OpnSenseSeed {
+  aliases?: Fields[];
+  rules?: Fields[];
+}
+
+export interface OpnSenseSimulatorOptions {
+  https?: boolean | { key: string; cert: string };
+  host?: string;
+  port?: number;
+  latencyMs?: number;
+  maxHangMs?: number;
+  /** Firmware version; every version-dependent behaviour follows from it (default 25.7.5). */
+  version?: string;
+  keys?: OpnSimKey[];
+  /** Interface ids and descriptions (default wan/WAN, lan/LAN, opt1/OPT1, opt2/OPT2). */
+  interfaces?: InterfaceDef[];
+  /** Initial automation rules and aliases (made "in the GUI", already applied). Default: none. */
+  seed?: OpnSenseSeed;
+  /** Rollback window armed by `apply/{revision}` (real devices: 60 s). Tests use well under a second. */
+  rollbackTimerMs?: number;
+  /** `system/backupcount`: savepoint backups older than this many saves are gone (default 100). */
+  backupCount?: number;
+  /**
+   * core#10721: the revision returned by `savepoint` does not name a backup file, so the rollback silently never
+   * fires (25.7+ almost always, earlier versions sometimes). Off by default so rollbacks can be exercised.
+   */
+  revisionMismatchBug?: boolean;
+  /**
+   * Time a write spends between reading config.xml and saving it (default 0). Before 25.1.3 add/set/toggle take no
+   * lock, so concurrent writes then lose updates, as on the real box.
+   */
+  writeProcessingMs?: number;
+  now?: () => number;
+}
+
+const keyMaterial = (label: string): string =>
+  createHash('sha512').update(label).digest().subarray(0, 60).toString('base64');
+
+/** Test-only credentials (80-character base64 like real OPNsense keys). */
+export const OPNSENSE_SIM_KEY = keyMaterial('utm-orchestrator opnsense simulator key');
+export const OPNSENSE_SIM_SECRET = keyMaterial('utm-orchestrator opnsense simulator secret');
+
+export const DEFAULT_OPNSENSE_INTERFACES: InterfaceDef[] = [
+  { id: 'wan', descr: 'WAN' },
+  { id: 'lan', descr: 'LAN' },
+  { id: 'opt1', descr: 'OPT1' },
+  { id: 'opt2', descr: 'OPT2' },
+];
+
+const JSON_TYPE = 'application/json; charset=UTF-8';
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** PHP json_encode: slashes escaped (valid JSON, but clients must really parse it). */
+function json(body: unknown, status = 200): SimResponse {
+  return {
+    status,
+    headers: { 'content-type': JSON_TYPE },
+    body: JSON.stringify(body).replace(/\//g, '\\/'),
+  };
+}
+
+/** UserException → HTTP 500 `{"errorMessage","errorTitle"}`. */
+class UserException extends Error {
+  constructor(
+    message: string,
+    readonly title: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A PHP warning (e.g. "Array to string conversion") turned into an exception → 500 "Unexpected error". */
+class PhpWarning extends Error {}
+
+interface Ctx {
+  req: SimRequest;
+  isPost: boolean;
+  params: string[];
+  get: Record<string, unknown>;
+  post: Record<string, unknown>;
+  request: Record<string, unknown>;
+  username: string;
+}
+
+interface Action {
+  minParams: number;
+  privilege: OpnPrivilege;
+  available?: (f: OpnFeatures) => boolean;
+  handle: (ctx: Ctx) => SimResponse | Promise<SimResponse>;
+}
+
+interface RollbackTimer {
+  revision: string;
+  deadline: number;
+  handle: NodeJS.Timeout;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Router::parsePath: snake_case and camelCase reach the same (case-insensitive) PHP method. */
+function norm(segment: string): string {
+  return segment.replace(/_/g, '').toLowerCase();
+}
+
+/** PHP-style form decoding, including `rule[field]=value` nesting. */
+function parseForm(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [rawKey, value] of new URLSearchParams(text)) {
+    const m = /^([^[]+)((?:\[[^\]]*\])*)$/.exec(rawKey);
+    if (!m) continue;
+    const path = [m[1], ...[...m[2].matchAll(/\[([^\]]*)\]/g)].map((x) => x[1])];
+    let node: Record<string, unknown> = out;
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = node[path[i]];
+      node = isRecord(next) ? next : (node[path[i]] = {});
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return out;
+}
+
+function intParam(value: unknown, fallback: number): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value);
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+  return fallback;
+}
+
+function strParam(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
+}
+
+/** BaseField::setNodes: only known keys, null skipped, scalars cast to string, arrays are a PHP warning. */
+function setNodes(node: Fields, input: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(input)) {
+    if (!(key in node) || value === null || value === undefined) continue;
+    if (typeof value === 'boolean') node[key] = value ? '1' : '';
+    else if (typeof value === 'string' || typeof value === 'number') node[key] = String(value);
+    else throw new PhpWarning('Array to string conversion');
+  }
+}
+
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * Simulator of the OPNsense automation filter + alias API (reference/opnsense-api.md §8): routing with
+ * snake/camelCase, 404 dispatch errors before auth, key+secret Basic auth with the exact 401/403 bodies, JSON/form
+ * body decoding, HTTP-200 `{"result":"failed","validations"}` errors, uuids and upserts, the config (stored) versus
+ * the running filter (applied), savepoint + `apply/{rev}` + single-slot rollback timer + cancelRollback/revert,
+ * version-dependent features, and the traps (searchRule interface filter and POST-only paging, alias in use,
+ * `apply` answering OK while pf kept the old rules, lost updates before 25.1.3).
+ */
+export class OpnSenseSimulator {
+  readonly server: SimulatorServer;
+  readonly features: OpnFeatures;
+  readonly version: string;
+  /** Test hook: runs right after every filter `apply` was handled (e.g. a concurrent edit by an admin). */
+  afterApply: ((sim: OpnSenseSimulator) => void) | null = null;
+  private config: OpnConfig = { rules: {}, aliases: {} };
+  private appliedConfig: OpnConfig = { rules: {}, aliases: {} };
+  private readonly backups = new Map<string, Record<string, Fields>>();
+  private timer: RollbackTimer | null = null;
+  private lastRevision = 0;
+  private rejectNext = false;
+  private readonly syslogLines: string[] = [];
+  private inactive: string[] = [];
+  private readonly lock = new Mutex();
+  private readonly opts: {
+    keys: OpnSimKey[];
+    interfaces: InterfaceDef[];
+    seed: OpnSenseSeed;
+    rollbackTimerMs: number;
+    backupCount: number;
+    revisionMismatchBug: boolean;
+    writeProcessingMs: number;
+    now: () => number;
+  };
+  private readonly actions: Map<string, Action>;
+
+  constructor(options: OpnSenseSimulatorOptions = {}) {
+    this.version = options.version ?? '25.7.5';
+    parseVersion(this.version);
+    this.features = featuresOf(this.version);
+    this.opts = {
+      keys: options.keys ?? [{ key: OPNSENSE_SIM_KEY, secret: OPNSENSE_SIM_SECRET, username: 'automation' }],
+      interfaces: options.interfaces ?? DEFAULT_OPNSENSE_INTERFACES,
+      seed: options.seed ?? {},
+      rollbackTimerMs: options.rollbackTimerMs ?? 60_000,
+      backupCount: options.backupCount ?? 100,
+      revisionMismatchBug: options.revisionMismatchBug ?? false,
+      writeProcessingMs: options.writeProcessingMs ?? 0,
+      now: options.now ?? Date.now,
+    };
+    this.server = new SimulatorServer({
+      handler: (req) => this.handle(req),
+      https: options.https,
+      host: options.host,
+      port: options.port,
+      latencyMs: options.latencyMs,
+      maxHangMs: options.maxHangMs,
+      faultResponse: (status) => faultBody(status),
+    });
+    this.actions = this.buildActions();
+    this.reset();
+  }
+
+  // ------------------------------------------------------------------------------------------ lifecycle & test API
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get faults(): FaultController {
+    return this.server.faults;
+  }
+
+  get calls(): CallLog {
+    return this.server.calls;
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  async stop(): Promise<void> {
+    this.clearTimer();
+    await this.server.stop();
+  }
+
+  /** Back to the seed: nothing pending, no timer, no backups, no faults, counters cleared. */
+  reset(): void {
+    this.clearTimer();
+    this.config = { rules: {}, aliases: {} };
+    this.backups.clear();
+    this.syslogLines.length = 0;
+    this.rejectNext = false;
+    this.afterApply = null;
+    for (const a of this.opts.seed.aliases ?? []) this.guiAddAlias(a);
+    for (const r of this.opts.seed.rules ?? []) this.guiAddRule(r);
+    this.appliedConfig = clone(this.config);
+    this.inactive = [];
+    this.server.reset();
+  }
+
+  /** Deep copy of config.xml's automation rules and aliases (what the API reads and writes). */
+  get state(): OpnConfig {
+    return clone(this.config);
+  }
+
+  /** Deep copy of what the running filter uses (rules as of the last filter reload, aliases as of the last refresh). */
+  get applied(): OpnConfig {
+    return clone(this.appliedConfig);
+  }
+
+  hasUnappliedChanges(): boolean {
+    return JSON.stringify(this.config) !== JSON.stringify(this.appliedConfig);
+  }
+
+  /** The armed rollback timer, if any. */
+  get pendingRollback(): { revision: string; deadline: number } | null {
+    return this.timer ? { revision: this.timer.revision, deadline: this.timer.deadline } : null;
+  }
+
+  /** Revisions that still have a backup (savepoints and every save; rotated at `backupCount`). */
+  get backupRevisions(): string[] {
+    return [...this.backups.keys()];
+  }
+
+  /** What the box wrote to syslog (rollback results, rules disabled at reload, pf refusing a ruleset). */
+  get syslog(): string[] {
+    return [...this.syslogLines];
+  }
+
+  /** Rules the last reload generated as disabled because an alias they use is missing (a silent disable). */
+  get inactiveRules(): string[] {
+    return [...this.inactive];
+  }
+
+  /** Rules (with uuid) in evaluation order; optionally only the single-interface rules of `iface`. */
+  orderedRules(iface?: string): Array<Fields & { uuid: string }> {
+    return sortedRuleUuids(this.config, this.features)
+      .map((uuid): Fields & { uuid: string } => ({ ...this.config.rules[uuid], uuid }))
+      .filter((r) => iface === undefined || r.interface === iface);
+  }
+
+  /** The next filter reload is refused by pf: `apply` still answers OK and the old ruleset stays (trap #3). */
+  rejectNextReload(): void {
+    this.rejectNext = true;
+  }
+
+  /** Like an admin in the GUI: validated, saved and applied at once. Returns the uuid. */
+  guiAddRule(input: Fields): string {
+    const node = { ...ruleDefaults(this.features), sequence: this.defaultSequence(this.config) };
+    setNodes(node, input);
+    this.assertValid(validateRule(node, this.modelContext(this.config)));
+    const uuid = randomUUID();
+    this.config.rules[uuid] = node;
+    this.save();
+    this.filterReload(true);
+    return uuid;
+  }
+
+  guiEditRule(uuid: string, input: Fields): void {
+    const node = this.config.rules[uuid];
+    if (!node) throw new Error(`no rule ${uuid}`);
+    setNodes(node, input);
+    this.save();
+    this.filterReload(true);
+  }
+
+  guiDeleteRule(uuid: string): void {
+    delete this.config.rules[uuid];
+    this.save();
+    this.filterReload(true);
+  }
+
+  guiAddAlias(input: Fields): string {
+    const node = aliasDefaults();
+    setNodes(node, input);
+    const uuid = randomUUID();
+    this.assertValid(validateAlias(uuid, node, this.modelContext(this.config)));
+    this.config.aliases[uuid] = node;
+    this.save();
+    this.appliedConfig.aliases = clone(this.config.aliases);
+    return uuid;
+  }
+
+  guiEditAlias(name: string, input: Fields): void {
+    const entry = Object.entries(this.config.aliases).find(([, a]) => a.name === name);
+    if (!entry) throw new Error(`no alias ${name}`);
+    setNodes(entry[1], input);
+    this.save();
+    this.appliedConfig.aliases = clone(this.config.aliases);
+  }
+
+  private assertValid(v: Validations): void {
+    if (Object.keys(v).length > 0) throw new Error(`invalid GUI input: ${JSON.stringify(v)}`);
+  }
+
+  // --------------------------------------------------------------------------------------------------- pipeline
+
+  async handle(req: SimRequest): Promise<SimResponse> {
+    const m = /^\/api\/([^/]+)\/([^/]+)\/([^/]+)((?:\/[^/]*)*)$/.exec(req.path);
+    const action = m ? this.actions.get(`${norm(m[1])}/${norm(m[2])}/${norm(m[3])}`) : undefined;
+    // Dispatch errors are resolved before authentication.
+    if (!m || !action || (action.available && !action.available(this.features)))
+      return this.endpointNotFound();
+    const params = m[4] ? m[4].slice(1).split('/') : [];
+    if (params.length < action.minParams) {
+      if (this.features.unknownRouteStatus === 500) {
+        return json(
+          { message: `action ${m[3]} expects at least ${action.minParams} parameter(s)`, status: 400 },
+          400,
+        );
+      }
+      return this.endpointNotFound();
+    }
+
+    const header = req.headers.authorization;
+    if (header === undefined) {
+      // No Authorization header: the session (GUI) path, which answers an empty 401.
+      return { status: 401, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: '' };
+    }
+    const key = this.authenticate(header);
+    if (!key) return json({ status: 401, message: 'Authentication Failed' }, 401);
+    if (!this.allowed(key, action.privilege)) return json({ status: 403, message: 'Forbidden' }, 403);
+
+    const ctype = String(req.headers['content-type'] ?? '')
+      .replace(/\s+/g, '')
+      .toLowerCase();
+    let post: Record<string, unknown> = {};
+    if (ctype.startsWith('application/json')) {
+      if (req.text === '') return json({ status: 400, message: 'Invalid JSON syntax' }, 400);
+      try {
+        const parsed: unknown = JSON.parse(req.text);
+        post = isRecord(parsed) ? parsed : {};
+      } catch {
+        // Non-empty invalid JSON silently becomes an empty POST.
+        post = {};
+      }
+    } else if (ctype.startsWith('application/x-www-form-urlencoded')) {
+      post = parseForm(req.text);
+    }
+    const get = parseForm(req.rawQuery);
+    const ctx: Ctx = {
+      req,
+      isPost: req.method === 'POST',
+      params,
+      get,
+      post,
+      request: { ...get, ...post },
+      username: key.username ?? 'automation',
+    };
+    try {
+      return await action.handle(ctx);
+    } catch (err) {
+      if (err instanceof UserException)
+        return json({ errorMessage: err.message, errorTitle: err.title }, 500);
+      return json({ errorMessage: 'Unexpected error, check log for details' }, 500);
+    }
+  }
+
+  private endpointNotFound(): SimResponse {
+    if (this.features.unknownRouteStatus === 500) {
+      return json({ errorMessage: 'Endpoint not found', errorTrace: '#0 {main}' }, 500);
+    }
+    return json({ errorMessage: 'Endpoint not found' }, 404);
+  }
+
+  /** Only the second space-separated token is used; the scheme word is not checked. */
+  private authenticate(header: string): OpnSimKey | null {
+    const token = header.split(' ')[1] ?? '';
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const sep = decoded.indexOf(':');
+    if (sep === -1) return null;
+    const key = this.opts.keys.find((k) => k.key === decoded.slice(0, sep));
+    if (!key || key.secret !== decoded.slice(sep + 1) || key.disabled) return null;
+    if (key.expiresAt !== undefined && key.expiresAt <= this.opts.now()) return null;
+    return key;
+  }
+
+  private allowed(key: OpnSimKey, privilege: OpnPrivilege): boolean {
+    const privileges = key.privileges ?? ['page-all'];
+    if (privileges.includes('page-all') || privileges.includes(privilege)) return true;
+    return privilege === 'page-firewall-aliases' && privileges.includes('page-firewall-alias-edit');
+  }
+
+  private buildActions(): Map<string, Action> {
+    const filter = (
+      name: string,
+      handle: Action['handle'],
+      minParams = 0,
+      available?: Action['available'],
+    ): [string, Action] => [
+      `firewall/filter/${name}`,
+      { minParams, handle, available, privilege: 'page-filter-api' },
+    ];
+    const alias = (name: string, handle: Action['handle'], minParams = 0, read = false): [string, Action] => [
+      `firewall/alias/${name}`,
+      { minParams, handle, privilege: read ? 'page-firewall-aliases' : 'page-firewall-alias-edit' },
+    ];
+    const savepoints = (f: OpnFeatures): boolean => f.savepoint;
+    const moves = (f: OpnFeatures): boolean => f.moveRule;
+    return new Map<string, Action>([
+      filter('searchrule', (c) => this.searchRule(c)),
+      filter('getrule', (c) => this.getRule(c)),
+      filter('addrule', (c) => this.addRule(c)),
+      filter('setrule', (c) => this.setRule(c), 1),
+      filter('delrule', (c) => this.delRule(c), 1),
+      filter('togglerule', (c) => this.toggleRule(c), 1),
+      filter('get', (c) => this.getFilter(c)),
+      filter('apply', (c) => this.apply(c)),
+      filter('savepoint', (c) => this.savepoint(c), 0, savepoints),
+      filter('cancelrollback', (c) => this.cancelRollback(c), 1, savepoints),
+      filter('revert', (c) => this.revert(c), 1, savepoints),
+      filter('moverulebefore', (c) => this.moveRuleBefore(c), 2, moves),
+      filter('togglerulelog', (c) => this.toggleRuleLog(c), 2, moves),
+      alias('searchitem', (c) => this.searchItem(c), 0, true),
+      alias('getitem', (c) => this.getItem(c), 0, true),
+      alias('getaliasuuid', (c) => this.getAliasUuid(c), 1, true),
+      alias('get', (c) => this.getAliases(c), 0, true),
+      alias('additem', (c) => this.addItem(c)),
+      alias('setitem', (c) => this.setItem(c), 1),
+      alias('delitem', (c) => this.delItem(c), 1),
+      alias('toggleitem', (c) => this.toggleItem(c), 1),
+      alias('reconfigure', (c) => this.reconfigure(c)),
+      [
+        'core/firmware/info',
+        { minParams: 0, privilege: 'page-system-firmware', handle: () => this.firmwareInfo() },
+      ],
+    ]);
+  }
+
+  // ------------------------------------------------------------------------------------------------ config store
+
+  private modelContext(config: OpnConfig): ModelContext {
+    return { config, features: this.features, interfaces: this.opts.interfaces };
+  }
+
+  private renderContext(): { features: OpnFeatures; interfaces: InterfaceDef[] } {
+    return { features: this.features, interfaces: this.opts.interfaces };
+  }
+
+  /** 25.1.5+: max(existing)+100 (first rule 101); before: 1. */
+  private defaultSequence(config: OpnConfig): string {
+    if (!this.features.sequenceDefaultMaxPlus100) return '1';
+    const max = Math.max(1, ...Object.values(config.rules).map((r) => Number(r.sequence) || 0));
+    return String(Math.min(max + 100, this.features.sequenceMax));
+  }
+
+  /** `<epoch>.<4 digits>`, strictly increasing. */
+  private nextRevision(): string {
+    const tenThousandths = Math.max(Math.floor(this.opts.now() * 10), this.lastRevision + 1);
+    this.lastRevision = tenThousandths;
+    return (tenThousandths / 10_000).toFixed(4);
+  }
+
+  /** Config::save: writes config.xml with a new revision and keeps a backup (rotated at backupCount). */
+  private save(): string {
+    const revision = this.nextRevision();
+    this.backups.set(revision, clone(this.config.rules));
+    while (this.backups.size > this.opts.backupCount) {
+      const oldest = this.backups.keys().next().value;
+      if (oldest === undefined) break;
+      this.backups.delete(oldest);
+    }
+    return revision;
+  }
+
+  /**
+   * A config write as the real controllers do it: read config.xml, work, save. Before 25.1.3 only deletes took
+   * the lock, so with `writeProcessingMs` concurrent add/set/toggle calls overwrite each other's changes.
+   */
+  private async write(
+    kind: 'del' | 'other',
+    fn: (working: OpnConfig) => { response: SimResponse; save: boolean },
+  ) {
+    const run = async (): Promise<SimResponse> => {
+      const working = clone(this.config);
+      if (this.opts.writeProcessingMs > 0) await this.server.delay(this.opts.writeProcessingMs);
+      const { response, save } = fn(working);
+      if (save) {
+        this.config = working;
+        this.save();
+      }
+      return response;
+    };
+    return kind === 'del' || this.features.configLockAll ? this.lock.run(run) : run();
+  }
+
+  /** rc.filter_configure: regenerates pf from config; ≤26.1 also reloads alias tables. */
+  private filterReload(loadAliases: boolean): void {
+    if (loadAliases) this.appliedConfig.aliases = clone(this.config.aliases);
+    if (this.rejectNext) {
+      this.rejectNext = false;
+      // pf refused the new ruleset: /tmp/rules.debug.old stays loaded and the script still exits 0.
+      this.syslogLines.push('filter: There were error(s) loading the rules: /tmp/rules.debug: syntax error');
+      return;
+    }
+    this.appliedConfig.rules = clone(this.config.rules);
+    const known = new Set([
+      ...Object.values(this.config.aliases).map((a) => a.name),
+      ...builtinAliases(this.opts.interfaces).map((a) => a.name),
+    ]);
+    this.inactive = [];
+    for (const [uuid, rule] of Object.entries(this.config.rules)) {
+      const missing = ruleRefs(rule).filter((r) => this.looksLikeAlias(r.value) && !known.has(r.value));
+      if (missing.length > 0) {
+        // Rule.php: an address or port alias that resolves to nothing disables the generated rule (no error).
+        this.inactive.push(uuid);
+        this.syslogLines.push(`filter: rule ${uuid} disabled, unknown alias ${missing[0].value}`);
+      }
+    }
+  }
+
+  private looksLikeAlias(value: string): boolean {
+    if (value === 'any' || value === '(self)' || isIP(value.split('/')[0]) !== 0) return false;
+    if (/^\d+(-\d+)?$/.test(value) || value in WELL_KNOWN_PORTS) return false;
+    return !this.opts.interfaces.some((i) => i.id === value || `${i.id}ip` === value);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer.handle);
+    this.timer = null;
+  }
+
+  /** rollback_timer.php: `flock -n`, so only the first of overlapping timers runs. */
+  private armTimer(revision: string): void {
+    if (this.timer) return;
+    const ms = this.opts.rollbackTimerMs;
+    const handle = setTimeout(() => this.fireRollback(), ms);
+    handle.unref();
+    this.timer = { revision, deadline: this.opts.now() + ms, handle };
+  }
+
+  private fireRollback(): void {
+    const timer = this.timer;
+    this.timer = null;
+    if (!timer) return;
+    const backup = this.backups.get(timer.revision);
+    if (!backup) {
+      this.syslogLines.push(`filter: unable to revert to unexisting revision ${timer.revision}`);
+      return;
+    }
+    this.restore(backup);
+    this.syslogLines.push(`filter: rollback to revision ${timer.revision}`);
+  }
+
+  /** Filter::rollback: the whole Filter section comes back; aliases and everything else are NOT reverted. */
+  private restore(rules: Record<string, Fields>): void {
+    this.config.rules = clone(rules);
+    this.save();
+    this.filterReload(this.features.applyLoadsAliases);
+  }
+
+  // ---------------------------------------------------------------------------------------------- filter routes
+
+  private searchRule(ctx: Ctx): SimResponse {
+    const f = this.features;
+    const src = f.searchRulePostOnly ? ctx.post : ctx.request;
+    const rowCount = intParam(src.rowCount, f.searchRulePostOnly ? 9999 : -1);
+    const current = Math.max(1, intParam(src.current, 1));
+    const phrase = strParam(src.searchPhrase).trim().toLowerCase();
+    let uuids = sortedRuleUuids(this.config, f);
+    if (f.searchRulePostOnly) {
+      const iface = strParam(ctx.request.interface);
+      const ifaces = (r: Fields): string[] => (r.interface === '' ? [] : r.interface.split(','));
+      if (iface === '') {
+        if (f.searchRuleNoInterface === 'floating')
+          uuids = uuids.filter((u) => ifaces(this.config.rules[u]).length !== 1);
+      } else if (f.searchRuleRows === 'all-labels') {
+        // 25.1.5..25.1.x: also rules intersecting the interface and rules with an empty interface.
+        uuids = uuids.filter((u) => {
+          const list = ifaces(this.config.rules[u]);
+          return list.length === 0 || list.includes(iface);
+        });
+      } else {
+        uuids = uuids.filter((u) => this.config.rules[u].interface === iface);
+      }
+    }
+    let rows = uuids.map((uuid) => this.searchRow(uuid));
+    if (phrase !== '') {
+      const tokens = phrase.split(/\s+/);
+      rows = rows.filter((row) =>
+        tokens.every((t) =>
+          Object.values(row).some((v) => typeof v === 'string' && v.toLowerCase().includes(t)),
+        ),
+      );
+    }
+    const total = rows.length;
+    const page = rowCount < 0 ? rows : rows.slice((current - 1) * rowCount, current * rowCount);
+    return json({ total, rowCount: page.length, current, rows: page });
+  }
+
+  private searchRow(uuid: string): Record<string, unknown> {
+    const rule = this.config.rules[uuid];
+    const rctx = this.renderContext();
+    if (this.features.searchRuleRows === 'four-labels') {
+      return {
+        uuid,
+        enabled: rule.enabled,
+        sequence: rule.sequence,
+        action: ruleLabel('action', rule, rctx),
+        description: rule.description,
+      };
+    }
+    if (this.features.searchRuleRows === 'all-labels') {
+      return { uuid, ...Object.fromEntries(Object.keys(rule).map((k) => [k, ruleLabel(k, rule, rctx)])) };
+    }
+    const row: Record<string, unknown> = { uuid, ...rule };
+    for (const k of Object.keys(rule)) {
+      const label = ruleLabel(k, rule, rctx);
+      if (label !== rule[k]) row[`%${k}`] = label;
+    }
+    const prio = rulePriority(rule, this.features);
+    row.sort_order = `${prio}.0${rule.sequence.padStart(6, '0')}`;
+    row.prio_group = String(prio);
+    return row;
+  }
+
+  private getRule(ctx: Ctx): SimResponse {
+    const uuid = ctx.params[0];
+    if (uuid === undefined || uuid === '') {
+      const node = { ...ruleDefaults(this.features), sequence: this.defaultSequence(this.config) };
+      return json({ rule: renderRuleNode(node, this.renderContext()) });
+    }
+    const rule = this.config.rules[uuid];
+    return rule ? json({ rule: renderRuleNode(rule, this.renderContext()) }) : json([]);
+  }
+
+  private getFilter(ctx: Ctx): SimResponse {
+    if (ctx.req.method !== 'GET') return json([]);
+    const rules: Record<string, unknown> = {};
+    for (const [uuid, rule] of Object.entries(this.config.rules)) {
+      rules[uuid] = renderRuleNode(rule, this.renderContext());
+    }
+    // An empty PHP array serialises as `[]`, not `{}`.
+    const section = (value: Record<string, unknown>): unknown =>
+      Object.keys(value).length === 0 ? [] : value;
+    return json({
+      filter: {
+        rules: { rule: section(rules) },
+        snatrules: { rule: [] },
+        npt: { rule: [] },
+        onetoone: { rule: [] },
+      },
+    });
+  }
+
+  private mutatorInput(ctx: Ctx, root: 'rule' | 'alias'): Record<string, unknown> | null {
+    if (!ctx.isPost) return null;
+    const input = ctx.post[root];
+    return isRecord(input) ? input : null;
+  }
+
+  private addRule(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    const input = this.mutatorInput(ctx, 'rule');
+    if (!input) return json({ result: 'failed' });
+    return this.write('other', (working) => {
+      const node = { ...ruleDefaults(this.features), sequence: this.defaultSequence(working) };
+      setNodes(node, input);
+      const v = validateRule(node, this.modelContext(working));
+      if (Object.keys(v).length > 0)
+        return { response: json({ result: 'failed', validations: v }), save: false };
+      const uuid = randomUUID();
+      working.rules[uuid] = node;
+      return { response: json({ result: 'saved', uuid }), save: true };
+    });
+  }
+
+  private setRule(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    const input = this.mutatorInput(ctx, 'rule');
+    const uuid = ctx.params[0];
+    if (!input) return json({ result: 'failed' });
+    return this.write('other', (working) => {
+      let node = working.rules[uuid];
+      if (!node) {
+        // Upsert (24.7+): an unknown but valid v4 uuid CREATES a rule with that uuid (trap #13).
+        if (!UUID_V4.test(uuid) || this.features.legacyPriorities) {
+          return { response: json({ result: 'failed' }), save: false };
+        }
+        node = { ...ruleDefaults(this.features), sequence: this.defaultSequence(working) };
+      } else {
+        node = { ...node };
+      }
+      setNodes(node, input);
+      const v = validateRule(node, this.modelContext(working));
+      if (Object.keys(v).length > 0)
+        return { response: json({ result: 'failed', validations: v }), save: false };
+      working.rules[uuid] = node;
+      return { response: json({ result: 'saved' }), save: true };
+    });
+  }
+
+  private delRule(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ result: 'failed' });
+    const uuid = ctx.params[0];
+    return this.write('del', (working) => {
+      if (!working.rules[uuid]) return { response: json({ result: 'not found' }), save: false };
+      delete working.rules[uuid];
+      return { response: json({ result: 'deleted' }), save: true };
+    });
+  }
+
+  private toggleRule(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ result: 'failed' });
+    const [uuid, wanted] = ctx.params;
+    return this.write('other', (working) => {
+      const node = working.rules[uuid];
+      if (!node) return { response: json({ result: 'failed' }), save: false };
+      if (wanted !== undefined && wanted !== '0' && wanted !== '1') {
+        return { response: json({ result: 'failed', changed: false }), save: false };
+      }
+      const next = wanted ?? (node.enabled === '1' ? '0' : '1');
+      const changed = next !== node.enabled;
+      node.enabled = next;
+      return { response: json({ result: next === '1' ? 'Enabled' : 'Disabled', changed }), save: changed };
+    });
+  }
+
+  /** `apply[/{revision}]`: arms the rollback timer first (detached), then reloads the filter synchronously. */
+  private apply(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    const revision = ctx.params[0];
+    // 26.7: applyAction() takes no argument; an extra path segment is ignored and no timer is armed.
+    if (revision !== undefined && revision !== '' && this.features.savepoint) this.armTimer(revision);
+    this.filterReload(this.features.applyLoadsAliases);
+    this.afterApply?.(this);
+    return json({ status: 'OK\n\n' });
+  }
+
+  private savepoint(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    const revision = this.save();
+    // core#10721: the revision answered is rounded, the backup keeps 4 decimals, so they never match.
+    const answered = this.opts.revisionMismatchBug ? Number(revision).toFixed(2) : revision;
+    return json({ status: 'ok', retention: String(this.opts.backupCount), revision: answered });
+  }
+
+  private cancelRollback(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    if (this.timer && this.timer.revision === ctx.params[0]) {
+      this.clearTimer();
+      return json({ status: '\n\n' });
+    }
+    // rollback_cancel.php exits 1 when /tmp/filter_<rev>.lock does not exist: configd reports null.
+    return json({ status: null });
+  }
+
+  private revert(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    const backup = this.backups.get(ctx.params[0]);
+    if (!backup) return json({ status: 'unknown (or removed) savepoint' });
+    this.restore(backup);
+    return json({ status: 'ok' });
+  }
+
+  private moveRuleBefore(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    const [selected, target] = ctx.params;
+    return this.write('other', (working) => {
+      const sel = working.rules[selected];
+      const tgt = working.rules[target];
+      if (!sel || !tgt) {
+        throw new UserException(
+          'Either source or destination is not a rule managed with this component',
+          'Filter',
+        );
+      }
+      const kind = (r: Fields): string =>
+        rulePriority(r, this.features) === 400_000 ? 'Interface Rule' : 'Floating Rule';
+      if (rulePriority(sel, this.features) !== rulePriority(tgt, this.features)) {
+        throw new UserException(`Cannot move '${kind(sel)}' before '${kind(tgt)}'.`, 'Filter');
+      }
+      if (selected === target) throw new UserException('Cannot move to the same spot.', 'Filter');
+      const group = sortedRuleUuids(working, this.features).filter(
+        (u) =>
+          u !== selected &&
+          rulePriority(working.rules[u], this.features) === rulePriority(tgt, this.features),
+      );
+      const at = group.indexOf(target);
+      const prev = at > 0 ? Number(working.rules[group[at - 1]].sequence) : 1;
+      const gap = Number(tgt.sequence) - prev;
+      if (gap > 2) {
+        sel.sequence = String(prev + Math.floor(gap / 2));
+      } else {
+        sel.sequence = String(prev + 1);
+        let last = prev + 1;
+        for (const u of group.slice(at)) {
+          const r = working.rules[u];
+          if (Number(r.sequence) <= last) r.sequence = String(last + 50);
+          last = Number(r.sequence);
+        }
+      }
+      return { response: json({ status: 'ok' }), save: true };
+    });
+  }
+
+  private toggleRuleLog(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    const [uuid, value] = ctx.params;
+    const rule = this.config.rules[uuid];
+    if (!rule) throw new UserException('Rule not found', 'Filter');
+    // Takes no config lock (a known race on the real box).
+    rule.log = value === '1' ? '1' : '0';
+    this.save();
+    return json({ status: 'ok' });
+  }
+
+  // ----------------------------------------------------------------------------------------------- alias routes
+
+  private allAliases(): Array<[string, Fields]> {
+    return [
+      ...Object.entries(this.config.aliases),
+      ...builtinAliases(this.opts.interfaces).map((a): [string, Fields] => [a.name, a]),
+    ];
+  }
+
+  private searchItem(ctx: Ctx): SimResponse {
+    const rowCount = intParam(ctx.request.rowCount, -1);
+    const current = Math.max(1, intParam(ctx.request.current, 1));
+    const phrase = strParam(ctx.request.searchPhrase).trim().toLowerCase();
+    const raw = this.features.searchRuleRows === 'raw';
+    let rows = this.allAliases()
+      .sort(([, a], [, b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(([uuid, a]) => {
+        const typeLabel = renderAliasNode(a, this.renderContext()).type as Record<string, { value: string }>;
+        const label = typeLabel[a.type]?.value ?? a.type;
+        const base = {
+          uuid,
+          enabled: a.enabled,
+          name: a.name,
+          description: a.description,
+          content: a.content.split('\n').join(','),
+          current_items: '',
+          last_updated: '',
+        };
+        return raw ? { ...base, type: a.type, '%type': label } : { ...base, type: label };
+      });
+    if (phrase !== '') {
+      const tokens = phrase.split(/\s+/);
+      rows = rows.filter((row) =>
+        tokens.every((t) =>
+          Object.values(row).some((v) => typeof v === 'string' && v.toLowerCase().includes(t)),
+        ),
+      );
+    }
+    const total = rows.length;
+    const page = rowCount < 0 ? rows : rows.slice((current - 1) * rowCount, current * rowCount);
+    return json({ total, rowCount: page.length, current, rows: page });
+  }
+
+  private getItem(ctx: Ctx): SimResponse {
+    const uuid = ctx.params[0];
+    if (uuid === undefined || uuid === '')
+      return json({ alias: renderAliasNode(aliasDefaults(), this.renderContext()) });
+    const found = this.allAliases().find(([u]) => u === uuid);
+    // Unknown uuid: a PHP warning in the controller, so a generic 500.
+    if (!found) throw new PhpWarning('Trying to access array offset on value of type null');
+    const names = this.allAliases().map(([, a]) => a.name);
+    return json({ alias: renderAliasItem(found[1], names, this.renderContext()) });
+  }
+
+  private getAliasUuid(ctx: Ctx): SimResponse {
+    const found = this.allAliases().find(([, a]) => a.name === ctx.params[0]);
+    return found ? json({ uuid: found[0] }) : json([]);
+  }
+
+  private getAliases(ctx: Ctx): SimResponse {
+    if (ctx.req.method !== 'GET') return json([]);
+    const aliases: Record<string, unknown> = {};
+    for (const [uuid, a] of this.allAliases()) aliases[uuid] = renderAliasNode(a, this.renderContext());
+    return json({ alias: { geoip: { url: '' }, aliases: { alias: aliases } } });
+  }
+
+  private addItem(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    const input = this.mutatorInput(ctx, 'alias');
+    if (!input) return json({ result: 'failed' });
+    return this.write('other', (working) => {
+      const node = aliasDefaults();
+      setNodes(node, input);
+      const uuid = randomUUID();
+      const v = validateAlias(uuid, node, this.modelContext(working));
+      if (Object.keys(v).length > 0)
+        return { response: json({ result: 'failed', validations: v }), save: false };
+      working.aliases[uuid] = node;
+      return { response: json({ result: 'saved', uuid }), save: true };
+    });
+  }
+
+  private setItem(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    const input = this.mutatorInput(ctx, 'alias');
+    const uuid = ctx.params[0];
+    if (!input) return json({ result: 'failed' });
+    return this.write('other', (working) => {
+      const existing = working.aliases[uuid];
+      if (!existing && (!UUID_V4.test(uuid) || this.features.legacyPriorities)) {
+        return { response: json({ result: 'failed' }), save: false };
+      }
+      const node = existing ? { ...existing } : aliasDefaults();
+      setNodes(node, input);
+      const v = validateAlias(uuid, node, this.modelContext(working));
+      if (Object.keys(v).length > 0)
+        return { response: json({ result: 'failed', validations: v }), save: false };
+      if (existing && existing.name !== node.name) this.refactor(working, existing.name, node.name);
+      working.aliases[uuid] = node;
+      return { response: json({ result: 'saved' }), save: true };
+    });
+  }
+
+  /** Alias::refactor: a rename rewrites references in MVC rules and nested aliases. */
+  private refactor(working: OpnConfig, from: string, to: string): void {
+    for (const rule of Object.values(working.rules)) {
+      for (const field of ['source_net', 'source_port', 'destination_net', 'destination_port']) {
+        rule[field] = rule[field]
+          .split(',')
+          .map((v) => (v === from ? to : v))
+          .join(',');
+      }
+    }
+    for (const alias of Object.values(working.aliases)) {
+      alias.content = alias.content
+        .split('\n')
+        .map((v) => (v === from ? to : v))
+        .join('\n');
+    }
+  }
+
+  private delItem(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ result: 'failed' });
+    const uuid = ctx.params[0];
+    return this.write('del', (working) => {
+      const alias = working.aliases[uuid];
+      if (!alias) return { response: json({ result: 'not found' }), save: false };
+      const uses = aliasUses(working, alias.name);
+      if (uses.length > 0) {
+        throw new UserException(
+          `Cannot delete alias. Currently in use by \n${uses.join('\n')}`,
+          'Alias in use',
+        );
+      }
+      delete working.aliases[uuid];
+      return { response: json({ result: 'deleted' }), save: true };
+    });
+  }
+
+  private toggleItem(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ result: 'failed' });
+    const [uuid, wanted] = ctx.params;
+    return this.write('other', (working) => {
+      const node = working.aliases[uuid];
+      if (!node) return { response: json({ result: 'failed' }), save: false };
+      if (wanted !== undefined && wanted !== '0' && wanted !== '1') {
+        return { response: json({ result: 'failed', changed: false }), save: false };
+      }
+      const next = wanted ?? (node.enabled === '1' ? '0' : '1');
+      const changed = next !== node.enabled;
+      node.enabled = next;
+      return { response: json({ result: next === '1' ? 'Enabled' : 'Disabled', changed }), save: changed };
+    });
+  }
+
+  /** Reloads alias templates and tables, then `filter reload skip_alias`: staged rule edits go live too. */
+  private reconfigure(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'failed' });
+    this.appliedConfig.aliases = clone(this.config.aliases);
+    this.filterReload(false);
+    return json({ status: 'ok' });
+  }
+
+  private firmwareInfo(): SimResponse {
+    return json({
+      product_id: 'opnsense',
+      product_name: 'OPNsense',
+      product_version: this.version,
+      product_version_string: `${this.version}`,
+      product_abi: this.version.split('.').slice(0, 2).join('.'),
+      package: [],
+      plugin: [],
+      changelog: [],
+    });
+  }
+}
+
+/** Bodies of injected `status` faults, as the box (PHP) or its web server (lighttpd) would send them. */
+function faultBody(status: number): SimResponse {
+  if (status === 401) return json({ status: 401, message: 'Authentication Failed' }, 401);
+  if (status === 403) return json({ status: 403, message: 'Forbidden' }, 403);
+  if (status === 404) return json({ errorMessage: 'Endpoint not found' }, 404);
+  if (status === 500) return json({ errorMessage: 'Unexpected error, check log for details' }, 500);
+  return {
+    status,
+    headers: { 'content-type': 'text/html' },
+    body: `<?xml version="1.0" encoding="iso-8859-1"?>\n<html><head><title>${status}</title></head><body><h1>${status}</h1></body></html>\n`,
+  };
+}
+
+/** Starts an OPNsense simulator on 127.0.0.1 (ephemeral port unless given). */
+export async function startOpnSenseSimulator(
+  options: OpnSenseSimulatorOptions = {},
+): Promise<OpnSenseSimulator> {
+  const sim = new OpnSenseSimulator(options);
+  await sim.start();
+  return sim;
+}
