@@ -47,6 +47,12 @@ export interface AppConfig {
   defaultPushSchedule?: string;
   /** Cron of the scheduled drift check of every enabled device; unset → drift is checked on demand only. */
   driftCheckSchedule?: string;
+  /** Attempts of one webhook delivery before it is recorded as failed. */
+  webhookMaxAttempts: number;
+  /** First retry delay of a failed webhook delivery; doubled on every further attempt. */
+  webhookRetryDelaySeconds: number;
+  /** How long a webhook endpoint has to answer. */
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +157,23 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const driftCheckSchedule = blankToUndefined(env.DRIFT_CHECK_SCHEDULE);
   const driftProblem = driftCheckSchedule === undefined ? null : cronProblem(driftCheckSchedule);
   if (driftProblem) problems.push(`DRIFT_CHECK_SCHEDULE ${driftProblem}`);
+  const webhookMaxAttempts = parseIntIn(env.WEBHOOK_MAX_ATTEMPTS, 6, 1, 50, 'WEBHOOK_MAX_ATTEMPTS', problems);
+  const webhookRetryDelaySeconds = parseIntIn(
+    env.WEBHOOK_RETRY_DELAY_SECONDS,
+    5,
+    1,
+    3600,
+    'WEBHOOK_RETRY_DELAY_SECONDS',
+    problems,
+  );
+  const webhookTimeoutMs = parseIntIn(
+    env.WEBHOOK_TIMEOUT_MS,
+    10_000,
+    100,
+    120_000,
+    'WEBHOOK_TIMEOUT_MS',
+    problems,
+  );
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -178,6 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     scheduleCatchUpSeconds,
     defaultPushSchedule,
     driftCheckSchedule,
+    webhookMaxAttempts,
+    webhookRetryDelaySeconds,
+    webhookTimeoutMs,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);

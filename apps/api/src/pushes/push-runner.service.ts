@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import {
   ConnectorError,
   isPlanEmpty,
+  pendingCommits,
   pushRuleSet,
   type ConnectorErrorJson,
   type PushOutcome,
@@ -110,7 +111,7 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     });
     if (!started) return null;
 
-    const execution = await this.execute(push);
+    const execution = await this.execute(push, attempt);
     const outcome = execution.outcome;
     const error = execution.error;
     const common = {
@@ -152,13 +153,16 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     return null;
   }
 
-  private async execute(push: Push): Promise<Execution> {
+  private async execute(push: Push, attempt: number): Promise<Execution> {
     let ruleSetHash: string | null = null;
     try {
       const ruleSet = await this.ruleSets.ruleSet(push.deviceId);
       ruleSetHash = ruleSet.hash;
       const { connector } = await this.connectors.open(push.deviceId);
       try {
+        // An earlier attempt may have written without committing, here or on a replica (or in a process that
+        // died), and some vendors do not report that themselves (pfSense rule writes): commit again to be sure.
+        if (attempt > 1 && !push.dryRun) pendingCommits.markDirty(connector.settings.deviceKey);
         const outcome = await pushRuleSet(connector, ruleSet, { dryRun: push.dryRun });
         return { ruleSetHash, outcome, error: outcome.error ? recorded(outcome.error) : null };
       } finally {

@@ -1,0 +1,244 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import {
+  CredentialCipher,
+  type Prisma,
+  type Push,
+  type Webhook,
+  type WebhookDelivery,
+} from '@app/persistence';
+import { AuditService } from '../audit/audit.service';
+import { assertVersion } from '../common/concurrency';
+import { NotFound } from '../common/errors/domain-error';
+import type { Page, PageResult } from '../common/pagination/pagination';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PrismaService } from '../database/prisma.service';
+import { DriftService, toDriftModel } from '../drift/drift.service';
+import { JobQueue } from '../jobs/job-queue.service';
+import { toPushModel } from '../pushes/push.model';
+import { PushRunner } from '../pushes/push-runner.service';
+import type { CreateWebhookInput, UpdateWebhookInput, WebhookEvent } from './webhook.model';
+import { toWebhookModel } from './webhook.model';
+
+export const WEBHOOK_QUEUE = 'webhook-delivery';
+
+interface DeliveryJob {
+  deliveryId: string;
+}
+
+/** `sha256=<hex>` over `<timestamp>.<body>`, so a captured request cannot be replayed with another time. */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Webhooks for push and drift events. Each event becomes one delivery row per subscribed webhook and one queue
+ * job; a failed attempt (network error, timeout, non-2xx) is retried by pg-boss with backoff up to
+ * WEBHOOK_MAX_ATTEMPTS, and every attempt is visible in the delivery log.
+ */
+@Injectable()
+export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cipher: CredentialCipher,
+    private readonly audit: AuditService,
+    private readonly jobs: JobQueue,
+    private readonly pushes: PushRunner,
+    private readonly drift: DriftService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.jobs.createQueue(WEBHOOK_QUEUE, {
+      retryLimit: this.config.webhookMaxAttempts - 1,
+      retryDelaySeconds: this.config.webhookRetryDelaySeconds,
+      expireInSeconds: 300,
+    });
+    this.pushes.onFinished((push) => this.onPush(push));
+    this.drift.onDrift(async (check) => {
+      await this.emit('drift.detected', { deviceId: check.deviceId, drift: toDriftModel(check) });
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.jobs.work<DeliveryJob>(WEBHOOK_QUEUE, 10, (job) => this.deliver(job.data.deliveryId));
+  }
+
+  async create(input: CreateWebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+    const secret = input.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+    const webhook = await this.prisma.$transaction(async (tx) => {
+      const created = await tx.webhook.create({
+        data: {
+          url: input.url,
+          events: [...new Set(input.events)],
+          description: input.description ?? '',
+          enabled: input.enabled ?? true,
+          secretEncrypted: this.cipher.encrypt(secret),
+        },
+      });
+      await this.audit.record(tx, {
+        action: 'webhook.create',
+        targetType: 'webhook',
+        targetId: created.id,
+        after: toWebhookModel(created),
+      });
+      return created;
+    });
+    return { webhook, secret };
+  }
+
+  async update(id: string, input: UpdateWebhookInput, expectedVersion?: number): Promise<Webhook> {
+    return this.prisma.$transaction(async (tx) => {
+      const before = await tx.webhook.findUnique({ where: { id } });
+      if (!before) throw new NotFound('webhook', id);
+      assertVersion('webhook', id, before.version, expectedVersion);
+      const after = await tx.webhook.update({
+        where: { id },
+        data: {
+          url: input.url,
+          events: input.events ? [...new Set(input.events)] : undefined,
+          description: input.description,
+          enabled: input.enabled,
+          version: { increment: 1 },
+        },
+      });
+      await this.audit.record(tx, {
+        action: 'webhook.update',
+        targetType: 'webhook',
+        targetId: id,
+        before: toWebhookModel(before),
+        after: toWebhookModel(after),
+      });
+      return after;
+    });
+  }
+
+  async delete(id: string, expectedVersion?: number): Promise<Webhook> {
+    return this.prisma.$transaction(async (tx) => {
+      const before = await tx.webhook.findUnique({ where: { id } });
+      if (!before) throw new NotFound('webhook', id);
+      assertVersion('webhook', id, before.version, expectedVersion);
+      await tx.webhook.delete({ where: { id } });
+      await this.audit.record(tx, {
+        action: 'webhook.delete',
+        targetType: 'webhook',
+        targetId: id,
+        before: toWebhookModel(before),
+      });
+      return before;
+    });
+  }
+
+  async get(id: string): Promise<Webhook> {
+    const webhook = await this.prisma.webhook.findUnique({ where: { id } });
+    if (!webhook) throw new NotFound('webhook', id);
+    return webhook;
+  }
+
+  async list(page: Page): Promise<PageResult<Webhook>> {
+    const [items, total] = await Promise.all([
+      this.prisma.webhook.findMany({
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.webhook.count(),
+    ]);
+    return { items, total, ...page };
+  }
+
+  async deliveries(webhookId: string, page: Page): Promise<PageResult<WebhookDelivery>> {
+    await this.get(webhookId);
+    const where = { webhookId };
+    const [items, total] = await Promise.all([
+      this.prisma.webhookDelivery.findMany({
+        where,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.webhookDelivery.count({ where }),
+    ]);
+    return { items, total, ...page };
+  }
+
+  private async onPush(push: Push): Promise<void> {
+    if (push.state === 'failed')
+      await this.emit('push.failed', { deviceId: push.deviceId, push: toPushModel(push) });
+    else if (push.state === 'succeeded' || push.state === 'noop') {
+      await this.emit('push.succeeded', { deviceId: push.deviceId, push: toPushModel(push) });
+    }
+  }
+
+  /** Records one delivery per enabled webhook subscribed to `event` and queues them. */
+  async emit(event: WebhookEvent, data: Record<string, unknown>): Promise<WebhookDelivery[]> {
+    const hooks = await this.prisma.webhook.findMany({ where: { enabled: true, events: { has: event } } });
+    if (!hooks.length) return [];
+    const payload = JSON.parse(
+      JSON.stringify({ event, occurredAt: new Date().toISOString(), data }),
+    ) as Prisma.InputJsonValue;
+    const rows = hooks.map((h) => ({ id: randomUUID(), webhookId: h.id, event, payload }));
+    await this.prisma.webhookDelivery.createMany({ data: rows });
+    for (const row of rows) await this.jobs.send<DeliveryJob>(WEBHOOK_QUEUE, { deliveryId: row.id });
+    return this.prisma.webhookDelivery.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+  }
+
+  /** One attempt; throws (so the queue retries with backoff) unless it succeeded or was the last attempt. */
+  private async deliver(deliveryId: string): Promise<void> {
+    const delivery = await this.prisma.webhookDelivery.findUnique({
+      where: { id: deliveryId },
+      include: { webhook: true },
+    });
+    if (!delivery || delivery.state !== 'pending') return;
+    const body = JSON.stringify({ id: delivery.id, ...(delivery.payload as Record<string, unknown>) });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = signWebhook(this.cipher.decrypt(delivery.webhook.secretEncrypted), timestamp, body);
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(delivery.webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'utm-firewall-orchestrator',
+          'x-utm-event': delivery.event,
+          'x-utm-delivery': delivery.id,
+          'x-utm-timestamp': timestamp,
+          'x-utm-signature': signature,
+        },
+        body,
+        signal: AbortSignal.timeout(this.config.webhookTimeoutMs),
+        redirect: 'manual',
+      });
+      status = res.status;
+      await res.body?.cancel();
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (e) {
+      error =
+        e instanceof Error
+          ? e.cause instanceof Error
+            ? `${e.message}: ${e.cause.message}`
+            : e.message
+          : String(e);
+    }
+    const attempts = delivery.attempts + 1;
+    const last = attempts >= this.config.webhookMaxAttempts;
+    await this.prisma.webhookDelivery.update({
+      where: { id: deliveryId },
+      data: {
+        attempts,
+        lastStatus: status,
+        lastError: error,
+        lastAttemptAt: new Date(),
+        state: error === null ? 'delivered' : last ? 'failed' : 'pending',
+        deliveredAt: error === null ? new Date() : null,
+      },
+    });
+    if (error !== null && !last) throw new Error(`webhook delivery ${deliveryId}: ${error}`);
+    if (error !== null)
+      this.logger.warn(`webhook delivery ${deliveryId} failed after ${attempts} attempt(s): ${error}`);
+  }
+}
