@@ -1,0 +1,331 @@
+/**
+ * `npm run demo`: the service on the embedded database (DATA_DIR, default ./data), the vendor simulators, a
+ * realistic UTMStack deployment (HQ with master, agents, a DMZ and analysts; two branches with probes, agents and
+ * syslog/NetFlow sources; one firewall of each vendor), one fleet push, and a summary of what went where.
+ * Simulator state is saved in DATA_DIR, so running the demo again shows the unchanged devices as `noop`.
+ * Keeps serving on PORT (default 3000) until Ctrl-C; `--once` (or DEMO_ONCE=1) exits after the summary.
+ */
+import 'reflect-metadata';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { startSimulator, type RunningSimulator } from '@app/connectors/simulators';
+import type { Vendor } from '@app/engine/model';
+import { AppModule } from '../apps/api/src/app.module';
+import { TokensService } from '../apps/api/src/auth/tokens.service';
+import { loadConfig } from '../apps/api/src/config/app-config';
+import { configureApp } from '../apps/api/src/configure-app';
+
+interface Firewall {
+  vendor: Vendor;
+  name: string;
+  site: string;
+  /** Interface → zones behind it (empty: external). */
+  interfaces: [string, string[]][];
+  simPort: number;
+}
+
+const once = process.argv.includes('--once') || process.env.DEMO_ONCE === '1';
+const config = loadConfig(process.env);
+const dataDir = config.dataDir ?? resolve('data');
+const stateFile = join(dataDir, 'demo-simulators.json');
+const portBase = Number(process.env.DEMO_SIM_PORT_BASE ?? 19440);
+
+const SITES = [
+  { name: 'HQ', description: 'Head office: UTMStack master, agents, DMZ' },
+  { name: 'Branch-1', description: 'Branch with a probe, agents, switches and a NetFlow router' },
+  { name: 'Branch-2', description: 'Branch with a probe, agents and hypervisors' },
+];
+const ZONES: [string, string, string[]][] = [
+  ['HQ', 'servers', ['10.10.10.0/24']],
+  ['HQ', 'lan', ['10.10.20.0/23']],
+  ['HQ', 'dmz', ['172.16.10.0/24']],
+  ['HQ', 'mgmt', ['10.10.99.0/24']],
+  ['Branch-1', 'servers', ['10.20.10.0/24']],
+  ['Branch-1', 'lan', ['10.20.20.0/24']],
+  ['Branch-2', 'servers', ['10.30.10.0/24']],
+  ['Branch-2', 'lan', ['10.30.20.0/24']],
+];
+// [site, name, role, addresses, zone-less collector name, selectors]
+const NODES: [string, string, string, string[], string | null, string[]][] = [
+  ['HQ', 'hq-master', 'master', ['10.10.10.5'], null, []],
+  ['HQ', 'hq-agents', 'agent', ['10.10.20.0/23'], 'hq-master', []],
+  ['HQ', 'dmz-web', 'agent', ['172.16.10.10', '172.16.10.11'], 'hq-master', []],
+  ['HQ', 'hq-core-switch', 'agentless', ['10.10.10.2'], 'hq-master', ['syslog']],
+  ['HQ', 'soc-analysts', 'console', ['10.10.99.0/24'], null, []],
+  ['Branch-1', 'br1-probe', 'probe', ['10.20.10.2'], null, []],
+  ['Branch-1', 'br1-agents', 'agent', ['10.20.20.0/24'], 'br1-probe', []],
+  ['Branch-1', 'br1-switches', 'agentless', ['10.20.10.50', '10.20.10.51'], 'br1-probe', ['syslog']],
+  ['Branch-1', 'br1-router', 'agentless', ['10.20.10.1'], 'br1-probe', ['netflow']],
+  ['Branch-2', 'br2-probe', 'probe', ['10.30.10.2'], null, []],
+  ['Branch-2', 'br2-agents', 'agent', ['10.30.20.0/24'], 'br2-probe', []],
+  ['Branch-2', 'br2-esxi', 'agentless', ['10.30.10.60'], 'br2-probe', ['syslog']],
+];
+const FIREWALLS: Firewall[] = [
+  {
+    vendor: 'pfsense',
+    name: 'hq-pfsense',
+    site: 'HQ',
+    interfaces: [
+      ['wan', []],
+      ['lan', ['lan']],
+      ['opt1', ['servers']],
+      ['opt2', ['dmz']],
+      ['opt3', ['mgmt']],
+    ],
+    simPort: portBase,
+  },
+  {
+    vendor: 'fortios',
+    name: 'br1-fortigate',
+    site: 'Branch-1',
+    interfaces: [
+      ['port1', []],
+      ['port2', ['lan']],
+      ['port3', ['servers']],
+    ],
+    simPort: portBase + 1,
+  },
+  {
+    vendor: 'opnsense',
+    name: 'br2-opnsense',
+    site: 'Branch-2',
+    interfaces: [
+      ['wan', []],
+      ['lan', ['lan']],
+      ['opt1', ['servers']],
+    ],
+    simPort: portBase + 2,
+  },
+];
+
+/** Simulators that can hand over and take back their whole state (pfSense) survive demo restarts. */
+interface Restorable {
+  state: unknown;
+  guiReplace(state: unknown): void;
+}
+
+function restorable(sim: RunningSimulator & { simulator?: unknown }): Restorable | null {
+  const candidate = sim.simulator as Partial<Restorable> | undefined;
+  return candidate && typeof candidate.guiReplace === 'function' && 'state' in candidate
+    ? (candidate as Restorable)
+    : null;
+}
+
+function credentialsOf(sim: RunningSimulator): Record<string, string> {
+  const c = sim.credentials;
+  switch (c.kind) {
+    case 'pfsense-api-key':
+      return { apiKey: c.apiKey };
+    case 'pfsense-basic':
+      return { username: c.username, password: c.password };
+    case 'fortios-token':
+      return { token: c.token };
+    case 'opnsense-api-key':
+      return { key: c.key, secret: c.secret };
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const saved = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>)
+    : {};
+  const sims = new Map<string, RunningSimulator>();
+  for (const fw of FIREWALLS) {
+    try {
+      const options: Record<string, unknown> = { port: fw.simPort };
+      if (fw.vendor === 'pfsense') options.interfaces = fw.interfaces.map(([name]) => name);
+      const sim = await startSimulator(fw.vendor, options as never);
+      const state = saved[fw.name];
+      if (state !== undefined) restorable(sim)?.guiReplace(state);
+      sims.set(fw.name, sim);
+    } catch (error) {
+      console.log(
+        `  ! no ${fw.vendor} simulator in this build (${error instanceof Error ? error.message : String(error)}); ${fw.name} is left out`,
+      );
+    }
+  }
+
+  // Request logs would drown the summary; LOG_LEVEL=info brings them back.
+  const logLevel = process.env.LOG_LEVEL ? config.logLevel : 'warn';
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ logLevel }), {
+    logger: ['error', 'warn'],
+  });
+  configureApp(app);
+  await app.listen(config.port, config.host);
+  const base = `http://127.0.0.1:${config.port}`;
+  const { token } = await app
+    .get(TokensService)
+    .create({ name: `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`, scopes: ['admin'] }, 'demo');
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  };
+
+  const saveSimulators = (): void => {
+    const out: Record<string, unknown> = {};
+    for (const [name, sim] of sims) {
+      const r = restorable(sim);
+      if (r) out[name] = r.state;
+    }
+    writeFileSync(stateFile, JSON.stringify(out));
+  };
+
+  // Seed once; later runs find the inventory in the database and only refresh the simulator URLs.
+  type Named = { id: string; name: string };
+  const list = async (path: string): Promise<Named[]> =>
+    (await api<{ items: Named[] }>('GET', `${path}?limit=500`)).items;
+  const sites = new Map((await list('/sites')).map((s) => [s.name, s.id]));
+  const seeded = SITES.every((s) => sites.has(s.name));
+  if (!seeded) {
+    for (const s of SITES) {
+      if (!sites.has(s.name))
+        sites.set(s.name, (await api<Named>('POST', '/sites', { ...s, catalogVersion: 'utmstack-v9' })).id);
+    }
+    for (const [site, name, cidrs] of ZONES)
+      await api('POST', '/zones', { siteId: sites.get(site), name, cidrs });
+    const nodes = new Map<string, string>();
+    for (const [site, name, role, addresses, collector, selectors] of NODES) {
+      const created = await api<Named>('POST', '/nodes', {
+        siteId: sites.get(site),
+        name,
+        role,
+        addresses,
+        selectors,
+        ...(collector ? { collectorId: nodes.get(collector) } : {}),
+      });
+      nodes.set(name, created.id);
+    }
+  }
+  // Firewalls are added on any run, so a vendor whose simulator arrives later joins the deployment.
+  const zoneIds = new Map(
+    (await api<{ items: (Named & { siteId: string })[] }>('GET', '/zones?limit=500')).items.map((z) => [
+      `${z.siteId}/${z.name}`,
+      z.id,
+    ]),
+  );
+  const existing = new Set((await list('/devices')).map((d) => d.name));
+  for (const fw of FIREWALLS) {
+    const sim = sims.get(fw.name);
+    if (!sim || existing.has(fw.name)) continue;
+    await api('POST', '/devices', {
+      siteId: sites.get(fw.site),
+      name: fw.name,
+      vendor: fw.vendor,
+      managementUrl: sim.url,
+      credentials: credentialsOf(sim),
+      tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
+      interfaces: fw.interfaces.map(([name, zs]) =>
+        zs.length
+          ? { name, zoneIds: zs.map((z) => zoneIds.get(`${sites.get(fw.site)}/${z}`)) }
+          : { name, external: true },
+      ),
+    });
+  }
+  const devices = await api<{ items: (Named & { managementUrl: string; vendor: string })[] }>(
+    'GET',
+    '/devices?limit=500',
+  );
+  for (const d of devices.items) {
+    const sim = sims.get(d.name);
+    if (sim && sim.url !== d.managementUrl)
+      await api('PATCH', `/devices/${d.id}`, { managementUrl: sim.url });
+  }
+
+  console.log(
+    `\n${seeded ? 'Inventory already seeded' : 'Seeded'}: ${SITES.length} sites, ${ZONES.length} zones, ${NODES.length} nodes, ${sims.size} firewalls`,
+  );
+  type Push = {
+    id: string;
+    deviceId: string;
+    state: string;
+    writes: number | null;
+    durationMs: number | null;
+    errorMessage: string | null;
+    plan: { summary: { create: number; update: number; delete: number; reorder: number } } | null;
+  };
+  const names = new Map(devices.items.map((d) => [d.id, d]));
+  const fleetPush = async (reason: string): Promise<Push[]> => {
+    const started = Date.now();
+    const fleet = await api<{ fleetId: string; pushes: { id: string }[] }>('POST', '/pushes', {
+      all: true,
+      reason,
+    });
+    let pushes: Push[];
+    for (;;) {
+      pushes = (await api<{ items: Push[] }>('GET', `/pushes?fleetId=${fleet.fleetId}&limit=500`)).items;
+      if (pushes.every((p) => ['succeeded', 'failed', 'noop', 'cancelled'].includes(p.state))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    saveSimulators();
+    console.log(`\n${reason}: fleet push ${fleet.fleetId} (${Date.now() - started} ms)`);
+    const rows = pushes
+      .map((p) => {
+        const d = names.get(p.deviceId)!;
+        const s = p.plan?.summary;
+        const changes = s
+          ? `+${s.create} ~${s.update} -${s.delete}${s.reorder ? ` ↕${s.reorder}` : ''}`
+          : '-';
+        return [
+          d.name,
+          d.vendor,
+          p.state,
+          changes,
+          String(p.writes ?? 0),
+          `${p.durationMs ?? '-'} ms`,
+          p.errorMessage ?? '',
+        ];
+      })
+      .sort((a, b) => a[0].localeCompare(b[0]));
+    const header = ['device', 'vendor', 'state', 'changes', 'writes', 'took', 'error'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    for (const row of [header, ...rows])
+      console.log(`  ${row.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd());
+    return pushes;
+  };
+  const pushes = await fleetPush('push');
+  for (const p of pushes) {
+    const ruleSet = await api<{
+      rules: { name: string; ingress: string; service: string; explanations: { text: string }[] }[];
+    }>('GET', `/devices/${p.deviceId}/ruleset`);
+    console.log(`\n  ${names.get(p.deviceId)!.name}: ${ruleSet.rules.length} allow rules`);
+    for (const r of ruleSet.rules.slice(0, 4))
+      console.log(`    ${r.name} (${r.ingress}): ${r.explanations[0]?.text ?? ''}`);
+    if (ruleSet.rules.length > 4) console.log(`    … ${ruleSet.rules.length - 4} more`);
+  }
+  // Pushing an unchanged fleet again writes nothing.
+  await fleetPush('push again');
+  console.log(
+    '\nRun `npm run demo` again: devices whose simulator state survives the restart (saved in DATA_DIR) are noop.',
+  );
+
+  if (once) {
+    await app.close();
+    for (const sim of sims.values()) await sim.stop();
+    return;
+  }
+  console.log(`\nService: ${base}  (GraphQL ${base}/graphql, Swagger UI ${base}/api/docs)`);
+  console.log(`Admin token for this demo: ${token}`);
+  console.log('Ctrl-C stops the service and the simulators.');
+  const stop = async (): Promise<void> => {
+    saveSimulators();
+    await app.close();
+    for (const sim of sims.values()) await sim.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
