@@ -30,6 +30,12 @@ export function createConnector(target: DeviceTarget): FirewallConnector {
       return build('fortios', target);
     case 'opnsense':
       return build('opnsense', target);
+    default:
+      // Targets can come from stored data; an unknown vendor is refused rather than crashing.
+      throw new ConnectorError({
+        kind: 'validation',
+        message: `Unknown vendor ${String((target as { vendor: unknown }).vendor)}`,
+      });
   }
 }
 

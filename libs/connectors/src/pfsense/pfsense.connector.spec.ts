@@ -79,10 +79,10 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
     expect(() =>
       createConnector({
         id: 'x',
-        vendor: 'fortios',
+        vendor: 'checkpoint',
         url: sim.url,
-        credentials: { kind: 'fortios-token', token: 't' },
-      }),
+        credentials: { kind: 'pfsense-api-key', apiKey: 'k' },
+      } as unknown as Parameters<typeof createConnector>[0]),
     ).toThrow(ConnectorError);
   });
 
