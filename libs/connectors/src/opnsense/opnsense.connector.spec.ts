@@ -543,6 +543,8 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
       const blocked = await push(after);
       expect(blocked.error).toMatchObject({ kind: 'conflict' });
       expect(blocked.error!.message).toMatch(/rollback to savepoint .* may still fire/);
+      expect(blocked.error!.retryAfterMs).toBeGreaterThan(0);
+      expect(blocked.error!.retryAfterMs).toBeLessThanOrEqual(WINDOW_MS + 60);
       expect(sim.calls.writes()).toBe(0);
 
       // The window ends: the device restores the previous rules (the whole Filter section) and reloads.

@@ -213,6 +213,7 @@ export class OpnSenseConnector implements FirewallConnector {
           message:
             `a rollback to savepoint ${pending.revision} from an earlier push may still fire until ` +
             `${new Date(pending.deadline).toISOString()} (${pending.reason}); nothing was written, push again after it`,
+          retryAfterMs: Math.max(0, pending.deadline - Date.now()),
           details: { pendingRollback: pending },
         }).toJSON(),
       );
@@ -360,6 +361,10 @@ class OpnSenseExecutor implements ApplyExecutor {
           (revision !== null
             ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules when its window ends (aliases are not reverted)`
             : 'this firmware has no savepoints, nothing will be rolled back'),
+        retryAfterMs:
+          revision !== null
+            ? this.connector.options.rollbackWindowMs + this.connector.options.rollbackSlackMs
+            : undefined,
         details: { problems, revision },
       });
     }
