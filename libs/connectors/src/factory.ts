@@ -3,6 +3,7 @@ import type { FirewallConnector } from './core/connector';
 import { ConnectorError } from './core/errors';
 import type { DeviceTarget, TargetFor } from './core/target';
 import { FortiOsConnector } from './fortios/fortios.connector';
+import { OpnSenseConnector } from './opnsense/opnsense.connector';
 import { PfSenseConnector } from './pfsense/pfsense.connector';
 
 export type ConnectorFactory<V extends Vendor> = (target: TargetFor<V>) => FirewallConnector;
@@ -14,6 +15,7 @@ export type ConnectorFactory<V extends Vendor> = (target: TargetFor<V>) => Firew
 const factories: { [V in Vendor]?: ConnectorFactory<V> } = {
   pfsense: (target) => new PfSenseConnector(target),
   fortios: (target) => new FortiOsConnector(target),
+  opnsense: (target) => new OpnSenseConnector(target),
 };
 
 /** Vendors with a connector in this build. */

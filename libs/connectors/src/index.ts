@@ -7,3 +7,4 @@ export * from './core';
 export { createConnector, supportedVendors, type ConnectorFactory } from './factory';
 export { PfSenseConnector } from './pfsense';
 export { FortiOsConnector, classifyFortiOs, type FortiOsConnectorOptions } from './fortios';
+export { OpnSenseConnector, type OpnSenseConnectorOptions } from './opnsense';

@@ -6,7 +6,7 @@ import { createConnector } from '../factory';
 import { PfSenseConnector } from '../pfsense/pfsense.connector';
 import { hqRuleSet } from '../testing/rule-sets';
 import type { PfSenseTarget } from '../core/target';
-import { startSimulator, TEST_CERT_FINGERPRINT_SHA256 } from './index';
+import { simulatorVendors, startSimulator, TEST_CERT_FINGERPRINT_SHA256 } from './index';
 
 describe('startSimulator', () => {
   it('starts a pfSense simulator that a connector can dry-run and push to, then resets and stops', async () => {
@@ -26,6 +26,22 @@ describe('startSimulator', () => {
       expect(sim.calls.count()).toBe(0);
       const again = await pushRuleSet(connector, hqRuleSet(), { dryRun: true });
       expect(again.plan!.summary.create).toBe(10);
+    } finally {
+      connector.close();
+      await sim.stop();
+    }
+  });
+
+  it('starts an OPNsense simulator whose target a connector can push to', async () => {
+    const sim = await startSimulator('opnsense');
+    const inventory = computeRuleSets(handCheckedInventory('utmstack-v9'), builtinFlows());
+    const hq = { ...inventory.find((r) => r.deviceId === 'hq-fw')!, vendor: 'opnsense' as const };
+    const connector = createConnector(sim.deviceTarget('hq-fw'));
+    try {
+      const result = await pushRuleSet(connector, hq);
+      expect(result.error ?? null).toBeNull();
+      expect(sim.calls.writes()).toBeGreaterThan(0);
+      expect(simulatorVendors()).toEqual(['fortios', 'opnsense', 'pfsense']);
     } finally {
       connector.close();
       await sim.stop();

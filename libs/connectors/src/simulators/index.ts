@@ -3,6 +3,12 @@ import type { DeviceCredentials, DeviceTarget, TlsOptions } from '../core/target
 import type { FaultController } from './core/faults';
 import type { CallLog, SimulatorServer } from './core/server';
 import { FORTIOS_SIM_TOKEN, FortiOsSimulator, type FortiOsSimulatorOptions } from './fortios/simulator';
+import {
+  OPNSENSE_SIM_KEY,
+  OPNSENSE_SIM_SECRET,
+  OpnSenseSimulator,
+  type OpnSenseSimulatorOptions,
+} from './opnsense/simulator';
 import { PFSENSE_SIM_API_KEY, PfSenseSimulator, type PfSenseSimulatorOptions } from './pfsense/simulator';
 import { TEST_CERT_FINGERPRINT_SHA256 } from './testing/certs';
 
@@ -15,6 +21,7 @@ export {
   startFortiOsSimulator,
   type FortiOsSimulatorOptions,
 } from './fortios';
+export * from './opnsense';
 export {
   OTHER_CA_CERT_PEM,
   TEST_CERT_FINGERPRINT_SHA256,
@@ -43,14 +50,13 @@ export interface RunningSimulator {
 export interface SimulatorOptionsByVendor {
   pfsense: PfSenseSimulatorOptions;
   fortios: FortiOsSimulatorOptions;
-  /** Replaced by the OPNsense simulator's options type. */
-  opnsense: Record<string, unknown>;
+  opnsense: OpnSenseSimulatorOptions;
 }
 
 export interface SimulatorByVendor {
   pfsense: PfSenseSimulator;
   fortios: FortiOsSimulator;
-  opnsense: never;
+  opnsense: OpnSenseSimulator;
 }
 
 export type StartedSimulator<V extends Vendor> = RunningSimulator & {
@@ -86,6 +92,10 @@ const REGISTRY: { [V in Vendor]?: Registration<V> } = {
     create: (options) => new FortiOsSimulator(options),
     credentials: { kind: 'fortios-token', token: FORTIOS_SIM_TOKEN },
     targetExtras: { vdom: 'root' } as Partial<DeviceTarget>,
+  },
+  opnsense: {
+    create: (options) => new OpnSenseSimulator(options),
+    credentials: { kind: 'opnsense-api-key', key: OPNSENSE_SIM_KEY, secret: OPNSENSE_SIM_SECRET },
   },
 };
 
