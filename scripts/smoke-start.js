@@ -10,6 +10,8 @@ const root = path.join(__dirname, '..');
 const port = 3900 + Math.floor(Math.random() * 90);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'utm-smoke-'));
 const base = `http://127.0.0.1:${port}`;
+const token = `uto_smoke-${Math.random().toString(36).slice(2)}-admin-token`;
+const auth = { authorization: `Bearer ${token}` };
 
 function start() {
   const child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], {
@@ -21,6 +23,7 @@ function start() {
       DATA_DIR: dataDir,
       DATABASE_URL: '',
       LOG_LEVEL: 'warn',
+      ADMIN_TOKEN: token,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -58,7 +61,7 @@ async function main() {
     const first = await waitHealthy(30_000);
     const created = await fetch(`${base}/api/v1/sites`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ name: 'smoke-site' }),
     });
     if (created.status !== 201) throw new Error(`creating a site answered ${created.status}`);
@@ -68,7 +71,7 @@ async function main() {
       throw new Error(`shutdown ended with ${JSON.stringify(exit)}`);
     child = start();
     const second = await waitHealthy(30_000);
-    const list = await (await fetch(`${base}/api/v1/sites?q=smoke`)).json();
+    const list = await (await fetch(`${base}/api/v1/sites?q=smoke`, { headers: auth })).json();
     if (list.total !== 1) throw new Error(`after restart the site list holds ${list.total} smoke sites`);
     console.log(
       `smoke: healthy after ${first} ms, again after restart in ${second} ms, data kept, clean shutdown`,
