@@ -54,6 +54,12 @@ describe('tokens and scopes', () => {
         { anon: 401, read: 403, write: 200, push: 403, admin: 200 },
       ],
       [
+        // An unknown device: the guard lets push and admin through to the 404, and stops the others first.
+        'push: POST /devices/:id/plan',
+        rest('post', '/api/v1/devices/00000000-0000-4000-8000-000000000000/plan'),
+        { anon: 401, read: 403, write: 403, push: 404, admin: 404 },
+      ],
+      [
         'admin: GET /tokens',
         rest('get', '/api/v1/tokens'),
         { anon: 401, read: 403, write: 403, push: 403, admin: 200 },
