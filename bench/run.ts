@@ -5,9 +5,11 @@
  */
 import { BenchContext, BenchSection, loadGc } from './bench-util';
 import { engineBench } from './engine.bench';
+import { pushBench } from './push.bench';
 
 const SECTIONS: Record<string, BenchSection> = {
   engine: engineBench,
+  push: pushBench,
 };
 
 async function main(): Promise<void> {

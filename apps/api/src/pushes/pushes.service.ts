@@ -145,7 +145,7 @@ export class PushesService {
     return { fleetId, pushes: await this.refresh(pushes), skipped: result.skipped };
   }
 
-  /** Hands pushes to the queue under their pre-assigned job ids (re-sending an existing id is a no-op). */
+  /** Hands pushes to the queue under their pre-assigned job ids; a push the queue refuses is recorded as failed. */
   async enqueue(pushes: Pick<Push, 'id' | 'jobId'>[]): Promise<void> {
     await Promise.all(
       pushes.map(async (push) => {

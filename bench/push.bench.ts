@@ -1,0 +1,270 @@
+/**
+ * Push benchmark: 200 simulated pfSense firewalls (20 ms per API call), pushed in one fleet push.
+ *
+ * Deployment: a hub site (master in servers, its own firewall) and 199 branches (agents in lan, a syslog
+ * switch in servers, one firewall each: lan, servers, wan external). Every branch's agents and sources report
+ * to the hub master, so every branch firewall needs outbound rules and the hub firewall inbound rules for all.
+ *
+ * Prints, for (1) the first fleet push, (2) the same push again and (3) a push after adding one agent:
+ * wall time against the ideal (calls × latency ÷ concurrency), total API calls against the minimum the plans
+ * need (one state read of 3 calls + one write per change + one commit per changed device), and writes.
+ * Targets: no writes at all in (2); in (3) writes only on the devices whose rule set changed.
+ */
+import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { AppModule } from '../apps/api/src/app.module';
+import { configureApp } from '../apps/api/src/configure-app';
+import { BenchContext, formatTable } from './bench-util';
+
+const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 200);
+const LATENCY_MS = 20;
+const CONCURRENCY = Number(process.env.BENCH_PUSH_CONCURRENCY ?? 25);
+/** readState on pfSense: aliases, rules, apply status. */
+const STATE_READ_CALLS = 3;
+const TOKEN = 'uto_bench-admin-token-0123456789abcdef';
+
+interface PushRow {
+  deviceId: string;
+  durationMs: number | null;
+  state: string;
+  writes: number | null;
+  plan: { changes: unknown[]; pendingCommit: boolean } | null;
+}
+
+interface Run {
+  label: string;
+  wallMs: number;
+  calls: number;
+  writes: number;
+  minimumCalls: number;
+  changedDevices: number;
+  states: Record<string, number>;
+  pushes: PushRow[];
+  /** Mean time a push held its device (start to finish). */
+  meanPushMs: number;
+}
+
+export async function pushBench(ctx: BenchContext): Promise<boolean> {
+  const sims: StartedSimulator<'pfsense'>[] = [];
+  for (let i = 0; i < DEVICES; i++) {
+    sims.push(
+      await startSimulator('pfsense', { latencyMs: LATENCY_MS, interfaces: ['wan', 'lan', 'servers'] }),
+    );
+  }
+  const app = await NestFactory.create<INestApplication>(
+    AppModule.forRoot({
+      // The in-memory embedded database unless BENCH_DATABASE_URL names a (scratch) PostgreSQL database.
+      databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+      dataDir: null,
+      logLevel: 'silent',
+      adminToken: TOKEN,
+      pushConcurrency: CONCURRENCY,
+      rateLimitPerMinute: 1_000_000,
+      rateLimitBurst: 1_000_000,
+      schedulerIntervalMs: 3_600_000,
+    }),
+    { logger: false },
+  );
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  try {
+    ctx.print(`seeding ${DEVICES} devices…`);
+    const deviceIds: string[] = [];
+    const hub = await api<{ id: string }>('POST', '/sites', { name: 'Hub' });
+    const hubServers = await api<{ id: string }>('POST', '/zones', {
+      siteId: hub.id,
+      name: 'servers',
+      cidrs: ['10.0.1.0/24'],
+    });
+    const hubLan = await api<{ id: string }>('POST', '/zones', {
+      siteId: hub.id,
+      name: 'lan',
+      cidrs: ['10.0.0.0/24'],
+    });
+    const master = await api<{ id: string }>('POST', '/nodes', {
+      siteId: hub.id,
+      name: 'master',
+      role: 'master',
+      addresses: ['10.0.1.5'],
+    });
+    const device = async (
+      siteId: string,
+      name: string,
+      sim: StartedSimulator<'pfsense'>,
+      lan: string,
+      servers: string,
+    ) =>
+      (
+        await api<{ id: string }>('POST', '/devices', {
+          siteId,
+          name,
+          vendor: 'pfsense',
+          managementUrl: sim.url,
+          credentials: { apiKey: (sim.credentials as { apiKey: string }).apiKey },
+          tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
+          interfaces: [
+            { name: 'wan', external: true },
+            { name: 'lan', zoneIds: [lan] },
+            { name: 'servers', zoneIds: [servers] },
+          ],
+        })
+      ).id;
+    deviceIds.push(await device(hub.id, 'hub-fw', sims[0], hubLan.id, hubServers.id));
+    const branchLans: { siteId: string; lan: string }[] = [];
+    for (let k = 1; k < DEVICES; k++) {
+      const a = 16 + (k >> 7);
+      const b = (k & 127) * 2;
+      const site = await api<{ id: string }>('POST', '/sites', { name: `Branch-${k}` });
+      const lan = await api<{ id: string }>('POST', '/zones', {
+        siteId: site.id,
+        name: 'lan',
+        cidrs: [`10.${a}.${b}.0/24`],
+      });
+      const servers = await api<{ id: string }>('POST', '/zones', {
+        siteId: site.id,
+        name: 'servers',
+        cidrs: [`10.${a}.${b + 1}.0/24`],
+      });
+      await api('POST', '/nodes', {
+        siteId: site.id,
+        name: `agents-${k}`,
+        role: 'agent',
+        addresses: [`10.${a}.${b}.0/25`],
+        collectorId: master.id,
+      });
+      await api('POST', '/nodes', {
+        siteId: site.id,
+        name: `switch-${k}`,
+        role: 'agentless',
+        addresses: [`10.${a}.${b + 1}.20`],
+        selectors: ['syslog'],
+        collectorId: master.id,
+      });
+      deviceIds.push(await device(site.id, `branch-${k}-fw`, sims[k], lan.id, servers.id));
+      branchLans.push({ siteId: site.id, lan: `10.${a}.${b}` });
+    }
+
+    const hashes = async (): Promise<Map<string, string>> => {
+      const out = new Map<string, string>();
+      for (const id of deviceIds)
+        out.set(id, (await api<{ hash: string }>('GET', `/devices/${id}/ruleset`)).hash);
+      return out;
+    };
+
+    const run = async (label: string): Promise<Run> => {
+      for (const sim of sims) sim.calls.reset();
+      const t0 = performance.now();
+      const fleet = await api<{ fleetId: string }>('POST', '/pushes', {
+        all: true,
+        reason: `bench: ${label}`,
+      });
+      let pushes: PushRow[];
+      for (;;) {
+        pushes = (await api<{ items: PushRow[] }>('GET', `/pushes?fleetId=${fleet.fleetId}&limit=500`)).items;
+        if (
+          pushes.length === DEVICES &&
+          pushes.every((p) => ['succeeded', 'failed', 'noop'].includes(p.state))
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const wallMs = performance.now() - t0;
+      const calls = sims.reduce((n, s) => n + s.calls.count(), 0);
+      const writes = sims.reduce((n, s) => n + s.calls.writes(), 0);
+      const changed = pushes.filter((p) => (p.plan?.changes.length ?? 0) > 0 || p.plan?.pendingCommit);
+      const minimumCalls =
+        DEVICES * STATE_READ_CALLS + changed.reduce((n, p) => n + (p.plan?.changes.length ?? 0) + 1, 0);
+      const states: Record<string, number> = {};
+      for (const p of pushes) states[p.state] = (states[p.state] ?? 0) + 1;
+      const meanPushMs = pushes.reduce((n, p) => n + (p.durationMs ?? 0), 0) / pushes.length;
+      return {
+        label,
+        wallMs,
+        calls,
+        writes,
+        minimumCalls,
+        changedDevices: changed.length,
+        states,
+        pushes,
+        meanPushMs,
+      };
+    };
+
+    const before = await hashes();
+    const first = await run('first fleet push');
+    const again = await run('no-change fleet push');
+    // One more agent host at branch 1, outside the /25 its siblings already cover.
+    await api('POST', '/nodes', {
+      siteId: branchLans[0].siteId,
+      name: 'new-agent',
+      role: 'agent',
+      addresses: [`${branchLans[0].lan}.200`],
+      collectorId: master.id,
+    });
+    const after = await hashes();
+    const onPath = new Set(deviceIds.filter((id) => before.get(id) !== after.get(id)));
+    const added = await run('one added agent');
+
+    const ideal = (r: Run): number => (r.calls * LATENCY_MS) / CONCURRENCY;
+    ctx.print(
+      formatTable(
+        [
+          'run',
+          'wall ms',
+          'ideal ms',
+          'wall/ideal',
+          'mean push ms',
+          'calls',
+          'minimum',
+          'calls/min',
+          'writes',
+          'changed devices',
+          'states',
+        ],
+        [first, again, added].map((r) => [
+          r.label,
+          Math.round(r.wallMs),
+          Math.round(ideal(r)),
+          (r.wallMs / ideal(r)).toFixed(2),
+          Math.round(r.meanPushMs),
+          r.calls,
+          r.minimumCalls,
+          (r.calls / r.minimumCalls).toFixed(2),
+          r.writes,
+          r.changedDevices,
+          Object.entries(r.states)
+            .map(([s, n]) => `${s}:${n}`)
+            .join(' '),
+        ]),
+      ),
+    );
+    const writers = added.pushes.filter((p) => (p.writes ?? 0) > 0).map((p) => p.deviceId);
+    const offPath = writers.filter((id) => !onPath.has(id));
+    ctx.print(
+      `devices: ${DEVICES}, latency ${LATENCY_MS} ms per call, ${CONCURRENCY} concurrent pushes; ideal = calls × latency ÷ concurrency\n` +
+        `minimum = ${STATE_READ_CALLS} state reads per device + one write per planned change + one commit per changed device\n` +
+        `no-change push writes: ${again.writes} (target 0)\n` +
+        `added agent: rule set changed on ${onPath.size} device(s); devices written: ${writers.length}, off its paths: ${offPath.length} (target 0)`,
+    );
+    const failed = [first, again, added].some((r) => (r.states.failed ?? 0) > 0);
+    return !failed && again.writes === 0 && offPath.length === 0 && writers.length === onPath.size;
+  } finally {
+    await app.close();
+    await Promise.all(sims.map((s) => s.stop()));
+  }
+}
