@@ -92,23 +92,21 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     const push = await this.prisma.push.findUnique({ where: { id: pushId } });
     if (!push || push.jobId !== jobId || FINAL_STATES.includes(push.state)) return null;
     const attempt = push.attempts + 1;
-    const started = await this.prisma.$transaction(async (tx) => {
-      // Conditional: a cancel that won the race leaves the push alone.
-      const { count } = await tx.push.updateMany({
-        where: { id: pushId, jobId, state: { in: ['queued', 'running'] } },
-        data: { state: 'running', attempts: attempt, startedAt: push.startedAt ?? new Date() },
-      });
-      if (!count) return false;
-      if (push.state === 'running') {
-        await appendPushEvent(
-          tx,
-          pushId,
-          `attempt ${push.attempts} was interrupted: the instance running it stopped`,
-        );
-      }
-      await appendPushEvent(tx, pushId, `attempt ${attempt} started on ${this.instance}`);
-      return true;
-    });
+    const now = new Date().toISOString();
+    const events = JSON.stringify([
+      ...(push.state === 'running'
+        ? [{ at: now, message: `attempt ${push.attempts} was interrupted: the instance running it stopped` }]
+        : []),
+      { at: now, message: `attempt ${attempt} started on ${this.instance}` },
+    ]);
+    // One conditional statement (a cancel that won the race leaves the push alone): pushes are DB-bound on
+    // the embedded database, where every transaction serialises the whole instance.
+    const started =
+      (await this.prisma.$executeRaw`
+        UPDATE "pushes" SET "state" = 'running', "attempts" = ${attempt},
+          "started_at" = COALESCE("started_at", now()), "updated_at" = now(),
+          "events" = "events" || ${events}::jsonb
+        WHERE "id" = ${pushId}::uuid AND "job_id" = ${jobId} AND "state" IN ('queued', 'running')`) > 0;
     if (!started) return null;
 
     const execution = await this.execute(push, attempt);
