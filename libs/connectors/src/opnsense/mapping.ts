@@ -1,5 +1,7 @@
 import type { RuleSet } from '@app/engine/model';
+import { byName, splitAliasEntries } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
+
 import type {
   Attributes,
   DesiredState,
@@ -227,23 +229,13 @@ export function liveFromOpnSense(input: LiveInput, settings: ResolvedSettings): 
   };
 }
 
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
 function aliasToAddress(alias: OpnAlias): ManagedAddress {
-  const entries: string[] = [];
-  const unparsed: string[] = [];
-  for (const entry of alias.content) {
-    const c = canonicalCidr(entry);
-    if (c === null) unparsed.push(entry);
-    else entries.push(c);
-  }
+  const { entries, unparsed } = splitAliasEntries(alias.content);
   const attributes: Attributes = { type: alias.type, enabled: alias.enabled };
   if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
   return {
     name: alias.name,
-    entries: sortCidrs(entries),
+    entries,
     description: alias.description,
     attributes,
     ref: alias.uuid,
@@ -290,42 +282,6 @@ function ruleToManaged(rule: OpnRule, name: string): ManagedRule {
     attributes,
     ref: rule.uuid,
   };
-}
-
-/**
- * Address and port aliases share one namespace. When a managed alias has to become the other kind, move it to the
- * other bucket with values that can never match, so the planner emits an in-place update (type change) instead of
- * a create + delete of one name (which would fail: the name is still taken).
- */
-export function rebucket(live: ManagedState, desired: DesiredState): ManagedState {
-  const wantAddr = new Set(desired.addresses.map((a) => a.name));
-  const wantSvc = new Set(desired.services.map((s) => s.name));
-  const addresses: ManagedAddress[] = [];
-  const services: ManagedService[] = [];
-  for (const a of live.addresses) {
-    if (wantSvc.has(a.name) && !wantAddr.has(a.name)) {
-      services.push({
-        name: a.name,
-        protocol: null,
-        ports: [],
-        description: a.description,
-        attributes: { ...a.attributes, unparsed: a.entries.join(' ') },
-        ref: a.ref,
-      });
-    } else addresses.push(a);
-  }
-  for (const s of live.services) {
-    if (wantAddr.has(s.name) && !wantSvc.has(s.name)) {
-      addresses.push({
-        name: s.name,
-        entries: [],
-        description: s.description,
-        attributes: { ...s.attributes, unparsed: s.ports.map((p) => formatPortRange(p, ':')).join(' ') },
-        ref: s.ref,
-      });
-    } else services.push(s);
-  }
-  return { ...live, addresses, services };
 }
 
 /** Host aliases hold bare IPs, network aliases CIDRs; content is NEWLINE-separated (a comma list is one entry). */

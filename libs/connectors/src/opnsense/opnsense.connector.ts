@@ -1,4 +1,5 @@
 import type { RuleSet } from '@app/engine/model';
+import { rebucket } from '../core/aliases';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
 import type { FirewallConnector } from '../core/connector';
 import { ConnectorError, type ConnectorErrorJson } from '../core/errors';
@@ -28,7 +29,6 @@ import {
   isManagedAlias,
   liveFromOpnSense,
   managedRuleName,
-  rebucket,
   ruleBody,
   ruleFromBody,
 } from './mapping';

@@ -1,5 +1,7 @@
 import type { RuleSet } from '@app/engine/model';
+import { byName, splitAliasEntries } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
+
 import type {
   DesiredState,
   ManagedAddress,
@@ -193,23 +195,13 @@ export function liveFromPfSense(input: LiveInput, settings: ResolvedSettings): M
   };
 }
 
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
 function aliasToAddress(alias: PfAlias): ManagedAddress {
-  const entries: string[] = [];
-  const unparsed: string[] = [];
-  for (const entry of alias.address) {
-    const c = canonicalCidr(entry);
-    if (c === null) unparsed.push(entry);
-    else entries.push(c);
-  }
+  const { entries, unparsed } = splitAliasEntries(alias.address);
   const attributes: ManagedAddress['attributes'] = { type: alias.type };
   if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
   return {
     name: alias.name,
-    entries: sortCidrs(entries),
+    entries,
     description: alias.descr,
     attributes,
     ref: String(alias.id),
@@ -253,42 +245,6 @@ function ruleToManaged(rule: PfRule, name: string): ManagedRule {
     attributes: { source_port: rule.source_port },
     ref: rule.tracker === null ? undefined : String(rule.tracker),
   };
-}
-
-/**
- * Address and port aliases share one namespace. When a managed alias now has to become the other kind (a desired
- * service with the name of a live address alias, or vice versa), move it to the other bucket with values that can
- * never match, so the planner emits an in-place update (type change) instead of create + delete of one name.
- */
-export function rebucket(live: ManagedState, desired: DesiredState): ManagedState {
-  const wantAddr = new Set(desired.addresses.map((a) => a.name));
-  const wantSvc = new Set(desired.services.map((s) => s.name));
-  const addresses: ManagedAddress[] = [];
-  const services: ManagedService[] = [];
-  for (const a of live.addresses) {
-    if (wantSvc.has(a.name) && !wantAddr.has(a.name)) {
-      services.push({
-        name: a.name,
-        protocol: null,
-        ports: [],
-        description: a.description,
-        attributes: { ...a.attributes, unparsed: a.entries.join(' ') },
-        ref: a.ref,
-      });
-    } else addresses.push(a);
-  }
-  for (const s of live.services) {
-    if (wantAddr.has(s.name) && !wantSvc.has(s.name)) {
-      addresses.push({
-        name: s.name,
-        entries: [],
-        description: s.description,
-        attributes: { ...s.attributes, unparsed: s.ports.map((p) => formatPortRange(p, ':')).join(' ') },
-        ref: s.ref,
-      });
-    } else services.push(s);
-  }
-  return { ...live, addresses, services };
 }
 
 export function aliasBodyForAddress(a: ManagedAddress): PfAliasBody {

@@ -1,6 +1,7 @@
 import type { RuleSet } from '@app/engine/model';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
 import type { FirewallConnector } from '../core/connector';
+import { rebucket } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
 import { pendingCommits } from '../core/lock';
 import {
@@ -28,7 +29,6 @@ import {
   isManagedAlias,
   liveFromPfSense,
   managedRuleName,
-  rebucket,
   ruleBody,
   unmanagedRulesFromPfSense,
 } from './mapping';
