@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
-import { signWebhook } from '../../apps/api/src/webhooks/webhooks.service';
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
+import { signWebhook, WebhooksService } from '../../apps/api/src/webhooks/webhooks.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, type SimulatedDeployment } from '../pushes/push-fixtures';
 import { requestPush, waitFor, waitForPush } from '../pushes/push-helpers';
@@ -187,5 +188,38 @@ describe('webhooks', () => {
       enabled: false,
       deliveries: { totalCount: before },
     });
+  });
+  it('still notifies a push whose instance died before recording its event, exactly once', async () => {
+    await t.http().patch(`/api/v1/webhooks/${webhookId}`).send({ enabled: true }).expect(200);
+    const push = await waitForPush(t, (await requestPush(t, d.device.id)).id);
+    expect(['succeeded', 'noop']).toContain(push.state);
+    const before = await waitFor(
+      async () => (await deliveries()).filter((x) => x.payload.data.push?.id === push.id),
+      (l) => l.length === 1,
+      30_000,
+      'the original delivery',
+    );
+    // What a crash between the push's final transaction and its event leaves: finished, no event recorded.
+    const prisma = t.app.get(PrismaService);
+    await prisma.webhookDelivery.deleteMany({ where: { id: before[0].id } });
+    await prisma.push.update({
+      where: { id: push.id },
+      data: { eventsEmittedAt: null, finishedAt: new Date(Date.now() - 60_000) },
+    });
+    const webhooks = t.app.get(WebhooksService);
+    // The instance's own periodic sweep may get there first; either way the event is recorded once.
+    const swept = [await webhooks.sweep(), await webhooks.sweep()];
+    expect(swept[1]).toMatchObject({ pushes: 0 });
+    const [recovered] = await waitFor(
+      async () => (await deliveries()).filter((x) => x.payload.data.push?.id === push.id),
+      (l) => l.length === 1 && l[0].state === 'delivered',
+      30_000,
+      'the recovered delivery',
+    );
+    expect(recovered).toMatchObject({ event: 'push.succeeded', state: 'delivered' });
+    const received = hook.received.filter((r) => r.headers['x-utm-delivery'] === recovered.id);
+    expect(received).toHaveLength(1);
+    const signature = signWebhook(SECRET, String(received[0].headers['x-utm-timestamp']), received[0].body);
+    expect(received[0].headers['x-utm-signature']).toBe(signature);
   });
 });

@@ -1,9 +1,16 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import {
   CredentialCipher,
   type Prisma,
-  type Push,
+  type PushState,
   type Webhook,
   type WebhookDelivery,
 } from '@app/persistence';
@@ -23,6 +30,11 @@ import { toWebhookModel } from './webhook.model';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
 
+const FINAL_PUSH_STATES = new Set<PushState>(['succeeded', 'failed', 'noop', 'cancelled']);
+// A push that just finished is normally handed to emitForPush right away; the sweep leaves it that long.
+const SWEEP_GRACE_MS = 30_000;
+const STRANDED_DELIVERY_MS = 5 * 60_000;
+
 interface DeliveryJob {
   deliveryId: string;
 }
@@ -38,8 +50,10 @@ export function signWebhook(secret: string, timestamp: string, body: string): st
  * WEBHOOK_MAX_ATTEMPTS, and every attempt is visible in the delivery log.
  */
 @Injectable()
-export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
+export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -57,7 +71,9 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
       retryDelaySeconds: this.config.webhookRetryDelaySeconds,
       expireInSeconds: 300,
     });
-    this.pushes.onFinished((push) => this.onPush(push));
+    this.pushes.onFinished(async (push) => {
+      await this.emitForPush(push.id);
+    });
     this.drift.onDrift(async (check) => {
       await this.emit('drift.detected', { deviceId: check.deviceId, drift: toDriftModel(check) });
     });
@@ -65,6 +81,29 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.jobs.work<DeliveryJob>(WEBHOOK_QUEUE, 10, (job) => this.deliver(job.data.deliveryId));
+    this.sweeper = setInterval(() => void this.runSweep(), this.config.schedulerIntervalMs);
+    void this.runSweep();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    return this.sweeping ?? Promise.resolve();
+  }
+
+  private runSweep(): Promise<void> {
+    this.sweeping ??= this.sweep()
+      .then(({ pushes, requeued }) => {
+        if (pushes || requeued)
+          this.logger.warn(`recovered ${pushes} push event(s) and ${requeued} stranded delivery(ies)`);
+      })
+      .catch((error: unknown) =>
+        this.logger.error(`webhook sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => {
+        this.sweeping = null;
+      });
+    return this.sweeping;
   }
 
   async create(input: CreateWebhookInput): Promise<{ webhook: Webhook; secret: string }> {
@@ -165,25 +204,81 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap {
     return { items, total, ...page };
   }
 
-  private async onPush(push: Push): Promise<void> {
-    if (push.state === 'failed')
-      await this.emit('push.failed', { deviceId: push.deviceId, push: toPushModel(push) });
-    else if (push.state === 'succeeded' || push.state === 'noop') {
-      await this.emit('push.succeeded', { deviceId: push.deviceId, push: toPushModel(push) });
-    }
+  /**
+   * A finished push's event is recorded exactly once: the deliveries and the push's `eventsEmittedAt` are
+   * written in one transaction (under the push's row lock), and `sweep()` catches pushes whose instance died
+   * between finishing the push and recording its event.
+   */
+  async emitForPush(pushId: string): Promise<WebhookDelivery[]> {
+    const ids = await this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT 1 FROM "pushes" WHERE "id" = ${pushId}::uuid FOR UPDATE`;
+      const push = await tx.push.findUnique({ where: { id: pushId } });
+      if (!push || push.eventsEmittedAt || !FINAL_PUSH_STATES.has(push.state)) return [];
+      const event: WebhookEvent | null =
+        push.state === 'failed' ? 'push.failed' : push.state === 'cancelled' ? null : 'push.succeeded';
+      const created = event
+        ? await this.record(tx, event, { deviceId: push.deviceId, push: toPushModel(push) })
+        : [];
+      await tx.push.update({ where: { id: pushId }, data: { eventsEmittedAt: new Date() } });
+      return created;
+    });
+    return this.dispatch(ids);
   }
 
   /** Records one delivery per enabled webhook subscribed to `event` and queues them. */
   async emit(event: WebhookEvent, data: Record<string, unknown>): Promise<WebhookDelivery[]> {
-    const hooks = await this.prisma.webhook.findMany({ where: { enabled: true, events: { has: event } } });
+    const ids = await this.prisma.$transaction((tx) => this.record(tx, event, data));
+    return this.dispatch(ids);
+  }
+
+  /**
+   * Recovers what a crash can leave behind: finished pushes whose event was never recorded, and deliveries
+   * recorded but never queued (the process died between commit and enqueue). Deliveries are at least once;
+   * receivers deduplicate on `X-UTM-Delivery`.
+   */
+  async sweep(now: Date = new Date()): Promise<{ pushes: number; requeued: number }> {
+    const orphans = await this.prisma.push.findMany({
+      where: {
+        eventsEmittedAt: null,
+        state: { in: [...FINAL_PUSH_STATES] },
+        finishedAt: { lt: new Date(now.getTime() - SWEEP_GRACE_MS) },
+      },
+      select: { id: true },
+      take: 100,
+    });
+    for (const orphan of orphans) await this.emitForPush(orphan.id);
+    const stranded = await this.prisma.webhookDelivery.findMany({
+      where: {
+        state: 'pending',
+        attempts: 0,
+        createdAt: { lt: new Date(now.getTime() - STRANDED_DELIVERY_MS) },
+      },
+      select: { id: true },
+      take: 100,
+    });
+    await this.dispatch(stranded.map((d) => d.id));
+    return { pushes: orphans.length, requeued: stranded.length };
+  }
+
+  private async record(
+    tx: Prisma.TransactionClient,
+    event: WebhookEvent,
+    data: Record<string, unknown>,
+  ): Promise<string[]> {
+    const hooks = await tx.webhook.findMany({ where: { enabled: true, events: { has: event } } });
     if (!hooks.length) return [];
     const payload = JSON.parse(
       JSON.stringify({ event, occurredAt: new Date().toISOString(), data }),
     ) as Prisma.InputJsonValue;
     const rows = hooks.map((h) => ({ id: randomUUID(), webhookId: h.id, event, payload }));
-    await this.prisma.webhookDelivery.createMany({ data: rows });
-    for (const row of rows) await this.jobs.send<DeliveryJob>(WEBHOOK_QUEUE, { deliveryId: row.id });
-    return this.prisma.webhookDelivery.findMany({ where: { id: { in: rows.map((r) => r.id) } } });
+    await tx.webhookDelivery.createMany({ data: rows });
+    return rows.map((r) => r.id);
+  }
+
+  private async dispatch(ids: string[]): Promise<WebhookDelivery[]> {
+    if (!ids.length) return [];
+    for (const id of ids) await this.jobs.send<DeliveryJob>(WEBHOOK_QUEUE, { deliveryId: id });
+    return this.prisma.webhookDelivery.findMany({ where: { id: { in: ids } } });
   }
 
   /** One attempt; throws (so the queue retries with backoff) unless it succeeded or was the last attempt. */
