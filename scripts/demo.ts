@@ -100,7 +100,7 @@ const FIREWALLS: Firewall[] = [
   },
 ];
 
-/** Simulators that can hand over and take back their whole state (pfSense) survive demo restarts. */
+/** Simulators that can hand over and take back their whole state (pfSense, FortiOS, OPNsense) survive demo restarts. */
 interface Restorable {
   state: unknown;
   guiReplace(state: unknown): void;
@@ -304,7 +304,7 @@ async function main(): Promise<void> {
   // Pushing an unchanged fleet again writes nothing.
   await fleetPush('push again');
   console.log(
-    '\nRun `npm run demo` again: devices whose simulator state survives the restart (saved in DATA_DIR) are noop.',
+    '\nRun `npm run demo` again: the simulator state is saved in DATA_DIR, so every device is noop.',
   );
 
   if (once) {

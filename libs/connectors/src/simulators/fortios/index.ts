@@ -7,6 +7,7 @@ export {
   fortiFaultResponse,
   matchesFilter,
   startFortiOsSimulator,
+  type FortiOsSimState,
   type FortiOsSimToken,
   type FortiOsSimulatorOptions,
 } from './simulator';

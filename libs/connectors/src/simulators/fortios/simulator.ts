@@ -77,6 +77,15 @@ export const FORTIOS_SIM_READONLY_TOKEN = 'R0aD0nLyT0k3nQw8Zx5Cv2Bn7Mm4Kp';
 /** Error code the simulator returns for a write to a table locked by another open transaction. Not documented: inferred. */
 export const TRANSACTION_LOCKED_ERROR = -580;
 
+/**
+ * The whole committed device configuration, JSON-safe: per-VDOM tables (policies in evaluation order, ids and
+ * uuids included) and the revision. Open transactions, lockouts, faults and call counters are not part of it.
+ */
+export interface FortiOsSimState {
+  vdoms: Record<string, Record<TableKey, Row[]>>;
+  revision: { counter: number; value: string };
+}
+
 interface Transaction {
   id: number;
   vdom: string;
@@ -253,6 +262,36 @@ export class FortiOsSimulator {
 
   get revision(): string {
     return this.revisionValue;
+  }
+
+  /** Deep copy of the committed configuration of every VDOM plus the revision (see {@link FortiOsSimState}). */
+  get state(): FortiOsSimState {
+    const vdoms: Record<string, VdomStore> = {};
+    for (const [vdom, store] of this.stores) vdoms[vdom] = structuredClone(store);
+    return { vdoms, revision: { counter: this.revisionCounter, value: this.revisionValue } };
+  }
+
+  /**
+   * Like an admin restoring a configuration backup: replaces every VDOM's committed tables and the revision (no
+   * validation). VDOMs absent from the snapshot go back to the factory state, tables absent from a VDOM are empty;
+   * open transactions are dropped.
+   */
+  guiReplace(state: FortiOsSimState): void {
+    const stores = new Map<string, VdomStore>();
+    for (const vdom of new Set([...this.opts.vdoms, ...Object.keys(state.vdoms)])) {
+      const saved = state.vdoms[vdom] as Partial<VdomStore> | undefined;
+      const store = emptyStore();
+      if (saved) {
+        for (const table of TABLES) store[table] = structuredClone(saved[table] ?? []);
+      } else {
+        seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID);
+      }
+      stores.set(vdom, store);
+    }
+    this.stores = stores;
+    this.transactions.clear();
+    this.revisionCounter = state.revision.counter;
+    this.revisionValue = state.revision.value;
   }
 
   /** Ids of transactions still open (not committed, aborted or expired). */

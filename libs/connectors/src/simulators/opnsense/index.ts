@@ -6,6 +6,7 @@ export {
   startOpnSenseSimulator,
   type OpnPrivilege,
   type OpnSenseSeed,
+  type OpnSenseSimState,
   type OpnSenseSimulatorOptions,
   type OpnSimKey,
 } from './simulator';

@@ -50,6 +50,18 @@ export interface OpnSenseSeed {
   rules?: Fields[];
 }
 
+/**
+ * The whole device as JSON: config.xml's rules and aliases (uuids, sequences), the running filter (`applied`,
+ * which may lag behind), rules the last reload disabled, the savepoint/save backups (oldest first) and the revision
+ * clock. Transient things (rollback timer, syslog, faults, call counters) are not part of it.
+ */
+export interface OpnSenseSimState extends OpnConfig {
+  applied: OpnConfig;
+  inactiveRules: string[];
+  backups: { revision: string; rules: Record<string, Fields> }[];
+  lastRevision: number;
+}
+
 export interface OpnSenseSimulatorOptions {
   https?: boolean | { key: string; cert: string };
   host?: string;
@@ -300,9 +312,38 @@ export class OpnSenseSimulator {
     this.server.reset();
   }
 
-  /** Deep copy of config.xml's automation rules and aliases (what the API reads and writes). */
+  /**
+   * Deep copy of config.xml's automation rules and aliases (what the API reads and writes). Its JSON form
+   * (`JSON.stringify`, via a non-enumerable `toJSON`) is the whole device, {@link OpnSenseSimState}: also the
+   * running filter, the savepoint backups and the revision clock, so `guiReplace(JSON.parse(...))` restores it.
+   */
   get state(): OpnConfig {
-    return clone(this.config);
+    const snapshot: OpnSenseSimState = {
+      ...clone(this.config),
+      applied: clone(this.appliedConfig),
+      inactiveRules: [...this.inactive],
+      backups: [...this.backups].map(([revision, rules]) => ({ revision, rules: clone(rules) })),
+      lastRevision: this.lastRevision,
+    };
+    const out = clone(this.config);
+    Object.defineProperty(out, 'toJSON', { value: () => snapshot, enumerable: false });
+    return out;
+  }
+
+  /**
+   * Like an admin restoring a configuration backup: replaces config.xml, the running filter, the backups and the
+   * revision clock (no validation). A bare {@link OpnConfig} is taken as saved and applied, with no backups. The
+   * rollback timer, syslog, faults and call counters are left out (the timer is disarmed).
+   */
+  guiReplace(state: OpnConfig | OpnSenseSimState): void {
+    const full: Partial<OpnSenseSimState> = state;
+    this.clearTimer();
+    this.config = { rules: clone(state.rules), aliases: clone(state.aliases) };
+    this.appliedConfig = clone(full.applied ?? this.config);
+    this.inactive = [...(full.inactiveRules ?? [])];
+    this.backups.clear();
+    for (const b of full.backups ?? []) this.backups.set(b.revision, clone(b.rules));
+    this.lastRevision = Math.max(this.lastRevision, full.lastRevision ?? 0);
   }
 
   /** Deep copy of what the running filter uses (rules as of the last filter reload, aliases as of the last refresh). */
