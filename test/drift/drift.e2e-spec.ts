@@ -160,3 +160,51 @@ describe('drift', () => {
     await t.http().get('/api/v1/devices/00000000-0000-4000-8000-000000000000/drift').expect(404);
   });
 });
+
+describe('drift on a FortiOS device', () => {
+  let t: TestApp;
+  let sim: StartedSimulator<'fortios'>;
+  let d: SimulatedDeployment;
+
+  beforeAll(async () => {
+    sim = await startSimulator('fortios', { interfaces: ['opt1', 'lan', 'wan'] });
+    t = await createTestApp({ schedulerIntervalMs: 3_600_000 });
+    d = await simulatedDeployment(t, sim);
+    expect((await waitForPush(t, (await requestPush(t, d.device.id)).id)).state).toBe('succeeded');
+  });
+  afterAll(async () => {
+    await t.close();
+    await sim.stop();
+  });
+
+  it('flags an unmanaged policy opening PostgreSQL and an all-ports policy from the WAN', async () => {
+    sim.simulator.guiAdd('firewall.service/custom', { name: 'PG', 'tcp-portrange': '5432' });
+    const policy = (name: string, service: string, srcintf: string): void => {
+      sim.simulator.guiAdd('firewall/policy', {
+        name,
+        srcintf: [{ name: srcintf }],
+        dstintf: [{ name: 'opt1' }],
+        srcaddr: [{ name: 'all' }],
+        dstaddr: [{ name: 'all' }],
+        service: [{ name: service }],
+        action: 'accept',
+        schedule: 'always',
+      });
+    };
+    policy('debug-db', 'PG', 'lan');
+    policy('wan-any', 'ALL', 'wan');
+    policy('lan-any', 'ALL', 'lan');
+
+    const res = await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    const body = res.body as DriftBody;
+    expect(body.exposuresChecked).toBe(true);
+    expect(body.missing).toEqual([]);
+    expect(body.changed).toEqual([]);
+    expect(body.extra).toEqual([]);
+    const flagged = body.exposures.map((e) => `${e.rule} ${e.port}/${e.protocol} ${e.external}`);
+    expect(flagged).toContain('debug-db 5432/tcp false');
+    expect(flagged).toContain('wan-any 5432/tcp true');
+    expect(flagged.filter((f) => f.startsWith('debug-db'))).toEqual(['debug-db 5432/tcp false']);
+    expect(flagged.some((f) => f.startsWith('lan-any'))).toBe(false);
+  });
+});

@@ -16,6 +16,7 @@ export type FortiTable =
   | 'firewall/addrgrp'
   | 'firewall/addrgrp6'
   | 'firewall.service/custom'
+  | 'firewall.service/group'
   | 'firewall/policy';
 
 export type FortiRow = Record<string, unknown>;

@@ -515,6 +515,93 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
     }
   });
 
+  it('reads the unmanaged policies with their service ports resolved, never the managed ones', async () => {
+    expect((await push(hq())).ok).toBe(true);
+    sim.guiAdd('firewall.service/custom', { name: 'PG', 'tcp-portrange': '5432' });
+    sim.guiAdd('firewall.service/custom', { name: 'WEB_ALT', 'tcp-portrange': '8080 8000-8010:1024-65535' });
+    sim.guiAdd('firewall.service/custom', { name: 'SYSLOG', 'udp-portrange': '514' });
+    sim.guiAdd('firewall.service/group', {
+      name: 'web_group',
+      member: [{ name: 'HTTPS' }, { name: 'WEB_ALT' }],
+    });
+    const policy = (name: string, extra: Record<string, unknown>): void => {
+      sim.guiAdd('firewall/policy', {
+        name,
+        srcintf: [{ name: 'port1' }],
+        dstintf: [{ name: 'port2' }],
+        srcaddr: [{ name: 'all' }],
+        dstaddr: [{ name: 'all' }],
+        action: 'accept',
+        schedule: 'always',
+        ...extra,
+      });
+    };
+    policy('db-from-wan', { service: [{ name: 'PG' }], comments: 'temporary' });
+    policy('wan-any', { service: [{ name: 'ALL' }] });
+    policy('web', { srcintf: [{ name: 'port2' }, { name: 'port3' }], service: [{ name: 'web_group' }] });
+    policy('dns-syslog', { service: [{ name: 'DNS' }, { name: 'SYSLOG' }], status: 'disable' });
+    policy('blocked', { service: [{ name: 'SSH' }], action: 'deny' });
+    policy('ping', { service: [{ name: 'PING' }] });
+
+    const unmanaged = await connector.readUnmanagedRules();
+    const base = { scope: 'policy', interfaces: ['port1'], source: 'all', destination: 'all' };
+    expect(unmanaged).toEqual([
+      {
+        ...base,
+        label: 'db-from-wan',
+        action: 'allow',
+        enabled: true,
+        protocols: ['tcp'],
+        ports: [{ from: 5432, to: 5432 }],
+      },
+      { ...base, label: 'wan-any', action: 'allow', enabled: true, protocols: null, ports: null },
+      {
+        ...base,
+        interfaces: ['port2', 'port3'],
+        label: 'web',
+        action: 'allow',
+        enabled: true,
+        protocols: ['tcp'],
+        ports: [
+          { from: 443, to: 443 },
+          { from: 8000, to: 8010 },
+          { from: 8080, to: 8080 },
+        ],
+      },
+      // Different ports per protocol: one entry per protocol (udp 514 is not open on tcp).
+      {
+        ...base,
+        label: 'dns-syslog',
+        action: 'allow',
+        enabled: false,
+        protocols: ['tcp'],
+        ports: [{ from: 53, to: 53 }],
+      },
+      {
+        ...base,
+        label: 'dns-syslog',
+        action: 'allow',
+        enabled: false,
+        protocols: ['udp'],
+        ports: [
+          { from: 53, to: 53 },
+          { from: 514, to: 514 },
+        ],
+      },
+      {
+        ...base,
+        label: 'blocked',
+        action: 'deny',
+        enabled: true,
+        protocols: ['tcp'],
+        ports: [{ from: 22, to: 22 }],
+      },
+      { ...base, label: 'ping', action: 'allow', enabled: true, protocols: [], ports: null },
+    ]);
+    const managedNames = new Set(hq().rules.map((r) => r.name));
+    expect(unmanaged.some((r) => managedNames.has(r.label))).toBe(false);
+  });
+
   describe('transactions', () => {
     it('a failing step aborts the transaction: nothing of the push is applied', async () => {
       expect((await push(hq())).ok).toBe(true);

@@ -15,6 +15,7 @@ import {
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
 import { isManaged } from '../core/ownership';
@@ -30,6 +31,7 @@ import {
   memberName,
   policyBody,
   serviceBody,
+  unmanagedRulesFromFortiOs,
 } from './mapping';
 
 export interface FortiOsConnectorOptions {
@@ -123,6 +125,14 @@ export class FortiOsConnector implements FirewallConnector {
       { address, address6, addrgrp, addrgrp6, services, policies, readAt },
       this.settings,
     );
+  }
+
+  /** Policies this service does not manage, with the ports their services open (for the exposure check). */
+  async readUnmanagedRules(): Promise<UnmanagedRule[]> {
+    const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
+    const services = await this.api.list('firewall.service/custom');
+    const serviceGroups = await this.api.list('firewall.service/group');
+    return unmanagedRulesFromFortiOs({ policies, services, serviceGroups }, this.settings);
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AddressFamily, RuleSet } from '@app/engine/model';
+import type { AddressFamily, PortRange, Protocol, RuleSet } from '@app/engine/model';
 import { cidrLast, formatAddress, rangeToCidrs, tryParseCidr, formatCidr } from '@app/engine/ip';
 import { ConnectorError } from '../core/errors';
 import type {
@@ -9,6 +9,7 @@ import type {
   ManagedService,
   ManagedState,
   RuleSequence,
+  UnmanagedRule,
 } from '../core/model';
 import { canonicalCidr, formatPortRange, normalizePorts, parsePortRange, sortCidrs } from '../core/net';
 import { isManaged, managedDescription } from '../core/ownership';
@@ -484,4 +485,147 @@ export function policyBody(r: ManagedRule): FortiRow {
     'service-negate': 'disable',
     comments: r.description,
   };
+}
+
+/** Ports one service opens per protocol: `null` = every port of that protocol; a missing key = none. */
+type ServicePorts = Map<Protocol, PortRange[] | null>;
+
+export interface UnmanagedInput {
+  policies: FortiRow[];
+  services: FortiRow[];
+  serviceGroups: FortiRow[];
+}
+
+/**
+ * Unmanaged FortiOS policies (device order) with their protocols and destination ports resolved from the
+ * `firewall.service/custom` objects and service groups they reference (`ALL` = any protocol, any port). A policy
+ * whose services open different ports per protocol (e.g. HTTPS + a UDP service) is listed once per protocol, so
+ * no port is reported open on a protocol it is not.
+ */
+export function unmanagedRulesFromFortiOs(
+  input: UnmanagedInput,
+  settings: ResolvedSettings,
+): UnmanagedRule[] {
+  const custom = new Map(input.services.map((r) => [str(r.name), r]));
+  const groups = new Map(input.serviceGroups.map((r) => [str(r.name), r]));
+  const out: UnmanagedRule[] = [];
+  for (const row of input.policies) {
+    if (managedRow(row, settings, 'comments')) continue;
+    const serviceNames = names(row.service);
+    const base = {
+      scope: POLICY_SCOPE,
+      interfaces: names(row.srcintf),
+      label: str(row.name) || str(row.comments) || `policy ${str(row.policyid)}`,
+      action: str(row.action) === 'deny' ? ('deny' as const) : ('allow' as const),
+      enabled: str(row.status) !== 'disable',
+      source: addressText(row, 'srcaddr'),
+      destination: addressText(row, 'dstaddr'),
+    };
+    const resolved =
+      str(row['service-negate']) === 'enable' ? null : resolveFortiServices(serviceNames, custom, groups);
+    if (resolved === null) {
+      const prefix = str(row['service-negate']) === 'enable' ? '!' : '';
+      out.push({ ...base, protocols: null, ports: [], unresolvedPorts: prefix + serviceNames.join(' ') });
+      continue;
+    }
+    if (resolved === 'any') {
+      out.push({ ...base, protocols: null, ports: null });
+      continue;
+    }
+    const norm = (ports: PortRange[] | null | undefined): PortRange[] | null | undefined =>
+      ports ? normalizePorts(ports) : ports;
+    const tcp = norm(resolved.get('tcp'));
+    const udp = norm(resolved.get('udp'));
+    const same =
+      tcp === undefined ||
+      udp === undefined ||
+      (tcp === null && udp === null) ||
+      (tcp !== null && udp !== null && JSON.stringify(tcp) === JSON.stringify(udp));
+    if (same) {
+      const protocols = (['tcp', 'udp'] as const).filter((p) => resolved.has(p));
+      const ports = tcp ?? udp ?? null;
+      out.push({ ...base, protocols: [...protocols], ports });
+    } else {
+      for (const p of ['tcp', 'udp'] as const) {
+        out.push({ ...base, protocols: [p], ports: (p === 'tcp' ? tcp : udp) ?? null });
+      }
+    }
+  }
+  return out;
+}
+
+function addressText(row: FortiRow, field: 'srcaddr' | 'dstaddr'): string {
+  const list = [...names(row[field]), ...names(row[`${field}6`])];
+  const text = [...new Set(list)].join(' ') || 'none';
+  return str(row[`${field}-negate`]) === 'enable' ? `!${text}` : text;
+}
+
+/** Union of what the services open; `'any'` for every protocol and port; null when one cannot be resolved. */
+function resolveFortiServices(
+  serviceNames: string[],
+  custom: Map<string, FortiRow>,
+  groups: Map<string, FortiRow>,
+): ServicePorts | 'any' | null {
+  const out: ServicePorts = new Map();
+  const add = (protocol: Protocol, ports: PortRange[] | null): void => {
+    if (!out.has(protocol)) out.set(protocol, ports === null ? null : [...ports]);
+    else {
+      const have = out.get(protocol);
+      if (have === null || have === undefined) return;
+      if (ports === null) out.set(protocol, null);
+      else have.push(...ports);
+    }
+  };
+  const visit = (name: string, seen: Set<string>): 'any' | boolean => {
+    const group = groups.get(name);
+    if (group) {
+      if (seen.has(name)) return false;
+      seen.add(name);
+      for (const member of names(group.member)) {
+        const r = visit(member, seen);
+        if (r !== true) return r;
+      }
+      return true;
+    }
+    const row = custom.get(name);
+    if (!row) return false;
+    const one = customServicePorts(row);
+    if (one === null) return false;
+    if (one === 'any') return 'any';
+    for (const [protocol, ports] of one) add(protocol, ports);
+    return true;
+  };
+  for (const name of serviceNames) {
+    const r = visit(name, new Set());
+    if (r === 'any') return 'any';
+    if (r === false) return null;
+  }
+  return out;
+}
+
+/** Ports of one custom service; `'any'` for protocol IP 0 (`ALL`); null when a port range cannot be read. */
+function customServicePorts(row: FortiRow): ServicePorts | 'any' | null {
+  const protocol = str(row.protocol);
+  const out: ServicePorts = new Map();
+  if (protocol === 'IP') {
+    const number = Number(str(row['protocol-number']) || '0');
+    if (number === 0) return 'any';
+    if (number === 6) out.set('tcp', null);
+    if (number === 17) out.set('udp', null);
+    return out;
+  }
+  if (protocol === 'ICMP' || protocol === 'ICMP6') return out;
+  for (const p of ['tcp', 'udp'] as const) {
+    const text = str(row[`${p}-portrange`]).trim();
+    if (text === '') continue;
+    const ports: PortRange[] = [];
+    for (const entry of text.split(/\s+/)) {
+      // `dst[-high][:src[-high]]`: only the destination part decides what is opened.
+      const range = parsePortRange(entry.split(':')[0], '-');
+      if (range === null) return null;
+      ports.push(range);
+    }
+    out.set(p, ports);
+  }
+  return out;
 }

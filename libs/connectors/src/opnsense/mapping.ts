@@ -1,4 +1,4 @@
-import type { RuleSet } from '@app/engine/model';
+import type { PortRange, RuleSet } from '@app/engine/model';
 import { byName, splitAliasEntries } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
 
@@ -10,6 +10,7 @@ import type {
   ManagedService,
   ManagedState,
   RuleSequence,
+  UnmanagedRule,
 } from '../core/model';
 import {
   canonicalCidr,
@@ -349,4 +350,106 @@ export function ruleFromBody(uuid: string, body: OpnRuleBody, sequence: number):
     log: body.log,
     description: body.description,
   };
+}
+
+/** Well-known port names the rule port field accepts (OPNsense PortField). */
+const WELL_KNOWN_PORTS: Record<string, number> = {
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  http: 80,
+  pop3: 110,
+  ntp: 123,
+  imap: 143,
+  snmp: 161,
+  ldap: 389,
+  https: 443,
+  syslog: 514,
+  submission: 587,
+  ldaps: 636,
+  imaps: 993,
+  pop3s: 995,
+  openvpn: 1194,
+  'ms-sql-s': 1433,
+  mysql: 3306,
+  rdp: 3389,
+};
+
+/** Unmanaged OPNsense filter rules (evaluation order), protocols and destination ports resolved (aliases expanded). */
+export function unmanagedRulesFromOpnSense(
+  rules: OpnRule[],
+  aliases: OpnAlias[],
+  settings: ResolvedSettings,
+): UnmanagedRule[] {
+  const portAliases = new Map(aliases.filter((a) => a.type === 'port').map((a) => [a.name, a]));
+  const out: UnmanagedRule[] = [];
+  for (const rule of [...rules].sort(byEvaluation)) {
+    if (managedRuleName(rule, settings) !== null) continue;
+    let ports: UnmanagedRule['ports'] = null;
+    let unresolvedPorts: string | undefined;
+    const field = rule.destination_port.trim();
+    if (field !== '' && field !== 'any') {
+      const resolved = resolveOpnPorts(field, portAliases);
+      if (resolved === null) {
+        ports = [];
+        unresolvedPorts = field;
+      } else ports = normalizePorts(resolved);
+    }
+    out.push({
+      scope: rule.interface.length === 0 ? 'floating' : rule.interface[0],
+      interfaces: rule.interface,
+      label: rule.description,
+      action: rule.action === 'pass' ? 'allow' : 'deny',
+      enabled: rule.enabled === '1',
+      protocols: opnProtocols(rule.protocol),
+      ports,
+      source: (rule.source_not === '1' ? '!' : '') + (rule.source_net || 'any'),
+      destination: (rule.destination_not === '1' ? '!' : '') + (rule.destination_net || 'any'),
+      ...(unresolvedPorts !== undefined ? { unresolvedPorts } : {}),
+    });
+  }
+  return out;
+}
+
+function opnProtocols(protocol: string): UnmanagedRule['protocols'] {
+  const p = protocol.trim().toLowerCase();
+  if (p === '' || p === 'any') return null;
+  if (p === 'tcp/udp') return ['tcp', 'udp'];
+  if (p === 'tcp' || p === 'udp') return [p];
+  return [];
+}
+
+/** A port field (`443`, `1000-2000`, a well-known name, a port alias; comma-separated) → ranges, or null. */
+function resolveOpnPorts(field: string, portAliases: Map<string, OpnAlias>): PortRange[] | null {
+  const out: PortRange[] = [];
+  for (const item of field.split(',').map((i) => i.trim())) {
+    if (item === '') continue;
+    const resolved = resolveOpnPortItem(item, portAliases, new Set());
+    if (resolved === null) return null;
+    out.push(...resolved);
+  }
+  return out;
+}
+
+function resolveOpnPortItem(
+  item: string,
+  portAliases: Map<string, OpnAlias>,
+  seen: Set<string>,
+): PortRange[] | null {
+  const direct = parsePortRange(item, item.includes(':') ? ':' : '-');
+  if (direct) return [direct];
+  const known = WELL_KNOWN_PORTS[item];
+  if (known !== undefined) return [{ from: known, to: known }];
+  const alias = portAliases.get(item);
+  if (!alias || seen.has(item)) return null;
+  seen.add(item);
+  const out: PortRange[] = [];
+  for (const entry of alias.content.map((e) => e.trim()).filter((e) => e !== '')) {
+    const nested = resolveOpnPortItem(entry, portAliases, seen);
+    if (nested === null) return null;
+    out.push(...nested);
+  }
+  return out;
 }

@@ -513,6 +513,104 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
     expect(aliasesByName(sim).utm_hq_consoles).toBeDefined();
   });
 
+  it('reads the unmanaged rules with their destination ports resolved (port aliases expanded), never the managed ones', async () => {
+    expect((await push(hqRuleSet())).ok).toBe(true);
+    sim.guiAddAlias({ name: 'db_ports', type: 'port', content: '5432\n6000:6010', description: 'databases' });
+    sim.guiAddRule({
+      interface: 'wan',
+      protocol: 'TCP',
+      destination_port: 'db_ports',
+      description: 'db from wan',
+    });
+    sim.guiAddRule({ interface: 'wan', description: 'wan any' });
+    sim.guiAddRule({
+      interface: 'lan,opt1',
+      protocol: 'UDP',
+      destination_port: '1000-2000',
+      source_net: 'lan',
+      description: 'udp range',
+    });
+    sim.guiAddRule({
+      interface: 'lan',
+      protocol: 'TCP',
+      destination_port: 'https',
+      action: 'block',
+      enabled: '0',
+      description: 'blocked https',
+    });
+    const gone = sim.guiAddRule({
+      interface: 'lan',
+      protocol: 'TCP',
+      destination_port: '22',
+      description: 'gone alias',
+    });
+    sim.guiEditRule(gone, { destination_port: 'no_such_alias' });
+
+    const unmanaged = await connector.readUnmanagedRules();
+    const byLabel = [...unmanaged].sort((a, b) => a.label.localeCompare(b.label));
+    expect(byLabel).toEqual([
+      {
+        scope: 'lan',
+        interfaces: ['lan'],
+        label: 'blocked https',
+        action: 'deny',
+        enabled: false,
+        protocols: ['tcp'],
+        ports: [{ from: 443, to: 443 }],
+        source: 'any',
+        destination: 'any',
+      },
+      {
+        scope: 'wan',
+        interfaces: ['wan'],
+        label: 'db from wan',
+        action: 'allow',
+        enabled: true,
+        protocols: ['tcp'],
+        ports: [
+          { from: 5432, to: 5432 },
+          { from: 6000, to: 6010 },
+        ],
+        source: 'any',
+        destination: 'any',
+      },
+      {
+        scope: 'lan',
+        interfaces: ['lan'],
+        label: 'gone alias',
+        action: 'allow',
+        enabled: true,
+        protocols: ['tcp'],
+        ports: [],
+        source: 'any',
+        destination: 'any',
+        unresolvedPorts: 'no_such_alias',
+      },
+      {
+        scope: 'lan',
+        interfaces: ['lan', 'opt1'],
+        label: 'udp range',
+        action: 'allow',
+        enabled: true,
+        protocols: ['udp'],
+        ports: [{ from: 1000, to: 2000 }],
+        source: 'lan',
+        destination: 'any',
+      },
+      {
+        scope: 'wan',
+        interfaces: ['wan'],
+        label: 'wan any',
+        action: 'allow',
+        enabled: true,
+        protocols: null,
+        ports: null,
+        source: 'any',
+        destination: 'any',
+      },
+    ]);
+  });
+
   describe('rollback (savepoint → apply/{revision} → verify → cancelRollback)', () => {
     it('when verification fails after apply, the rollback is not cancelled and the device returns to the previous rules', async () => {
       const before = hqRuleSet();

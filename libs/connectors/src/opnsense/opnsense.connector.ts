@@ -16,6 +16,7 @@ import {
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
 import { computePlan, sameValue, type PlanOptions } from '../core/plan';
@@ -31,6 +32,7 @@ import {
   managedRuleName,
   ruleBody,
   ruleFromBody,
+  unmanagedRulesFromOpnSense,
 } from './mapping';
 import { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
 
@@ -171,6 +173,13 @@ export class OpnSenseConnector implements FirewallConnector {
       { aliases, rules, locallyDirty: pendingCommits.isDirty(this.settings.deviceKey), readAt, warnings },
       this.settings,
     );
+  }
+
+  /** Filter rules this service does not manage, with their destination ports resolved (for the exposure check). */
+  async readUnmanagedRules(): Promise<UnmanagedRule[]> {
+    const aliases = await this.api.listAliases();
+    const rules = await this.api.listRules();
+    return unmanagedRulesFromOpnSense(rules, aliases, this.settings);
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {
