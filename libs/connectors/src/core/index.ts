@@ -1,5 +1,6 @@
 export * from './apply';
 export * from './connector';
+export * from './desired';
 export * from './errors';
 export * from './http';
 export * from './lock';

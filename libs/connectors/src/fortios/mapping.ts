@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AddressFamily, PortRange, Protocol, RuleSet } from '@app/engine/model';
 import { cidrLast, formatAddress, rangeToCidrs, tryParseCidr, formatCidr } from '@app/engine/ip';
+import { RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
 import type {
   DesiredState,
@@ -99,29 +100,13 @@ function cidrsOfRange(family: AddressFamily, start: string, end: string): string
 
 /** RuleSet → normalised desired state for FortiOS. */
 export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
-  const problems: string[] = [];
-  if (ruleSet.vendor !== 'fortios') problems.push(`rule set is for vendor ${ruleSet.vendor}`);
-  if (ruleSet.prefix !== settings.prefix) {
-    problems.push(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
-  }
+  const problems = new RuleSetProblems('FortiOS', ruleSet, 'fortios', settings);
   const familyOf = new Map<string, AddressFamily>();
   const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
     if (obj.name.length > MAX_OBJECT_NAME)
-      problems.push(`address object ${obj.name} is longer than 79 characters`);
-    if (obj.entries.length === 0) problems.push(`address object ${obj.name} has no entries`);
+      problems.add(`address object ${obj.name} is longer than 79 characters`);
     familyOf.set(obj.name, obj.family);
-    let entries = sortCidrs(
-      obj.entries.map((e) => {
-        const c = canonicalCidr(e);
-        if (c === null) problems.push(`address object ${obj.name}: ${e} is not an IP or CIDR`);
-        else if (c.includes(':') !== (obj.family === 6)) {
-          problems.push(
-            `address object ${obj.name}: ${e} is not IPv${obj.family} (objects are single-family)`,
-          );
-        }
-        return c ?? e;
-      }),
-    );
+    let entries = problems.addressEntries(obj, { singleFamily: true });
     let kind: AddressKind = 'group';
     if (entries.length === 1) kind = 'ipmask';
     else if (entries.length > 1 && contiguousRange(entries) !== null) {
@@ -139,19 +124,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   });
   const services: ManagedService[] = ruleSet.services.map((svc) => {
     if (svc.name.length > MAX_OBJECT_NAME)
-      problems.push(`service object ${svc.name} is longer than 79 characters`);
-    if (svc.ports.length === 0) problems.push(`service object ${svc.name} has no ports`);
-    for (const p of svc.ports) {
-      if (!(
-        Number.isInteger(p.from) &&
-        Number.isInteger(p.to) &&
-        p.from >= 1 &&
-        p.to <= 65535 &&
-        p.from <= p.to
-      )) {
-        problems.push(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
-      }
-    }
+      problems.add(`service object ${svc.name} is longer than 79 characters`);
+    problems.servicePorts(svc);
     return {
       name: svc.name,
       protocol: svc.protocol,
@@ -161,12 +135,12 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     };
   });
   const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
-    if (rule.name.length > MAX_POLICY_NAME) problems.push(`rule ${rule.name} is longer than 35 characters`);
-    if (!rule.ingress || !rule.egress) problems.push(`rule ${rule.name} needs ingress and egress interfaces`);
+    if (rule.name.length > MAX_POLICY_NAME) problems.add(`rule ${rule.name} is longer than 35 characters`);
+    if (!rule.ingress || !rule.egress) problems.add(`rule ${rule.name} needs ingress and egress interfaces`);
     for (const ref of [rule.source, rule.destination]) {
       const fam = familyOf.get(ref);
       if (fam !== undefined && fam !== rule.family) {
-        problems.push(`rule ${rule.name} (IPv${rule.family}) uses IPv${fam} object ${ref}`);
+        problems.add(`rule ${rule.name} (IPv${rule.family}) uses IPv${fam} object ${ref}`);
       }
     }
     return {
@@ -186,20 +160,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
       attributes: POLICY_ATTRIBUTES,
     };
   });
-  if (problems.length > 0) {
-    throw new ConnectorError({
-      kind: 'validation',
-      message: `Rule set cannot be written to FortiOS: ${problems.join('; ')}`,
-      details: { problems },
-    });
-  }
-  const order = [...ruleSet.rules].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
-  return {
-    addresses,
-    services,
-    rules,
-    order: rules.length > 0 ? { [POLICY_SCOPE]: order.map((r) => r.name) } : {},
-  };
+  problems.throwIfAny();
+  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, () => POLICY_SCOPE) };
 }
 
 /** Owned policy attributes (compared, and written on every create/update). */

@@ -1,5 +1,6 @@
 import type { PortRange, RuleSet } from '@app/engine/model';
 import { byName, splitAliasEntries } from '../core/aliases';
+import { RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
 
 import type {
@@ -12,15 +13,7 @@ import type {
   RuleSequence,
   UnmanagedRule,
 } from '../core/model';
-import {
-  canonicalCidr,
-  cidrAddress,
-  formatPortRange,
-  isHostCidr,
-  normalizePorts,
-  parsePortRange,
-  sortCidrs,
-} from '../core/net';
+import { cidrAddress, formatPortRange, isHostCidr, normalizePorts, parsePortRange } from '../core/net';
 import { firstWord, isManaged, managedDescription, ruleDescription } from '../core/ownership';
 import type { ResolvedSettings } from '../core/target';
 import type { OpnAlias, OpnAliasBody, OpnRule, OpnRuleBody } from './api';
@@ -46,26 +39,16 @@ const DESCRIPTION_MAX_BYTES = 255;
 
 /** RuleSet → normalised desired state for OPNsense: host/network/port aliases, automation rules per ingress. */
 export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
-  const problems: string[] = [];
-  if (ruleSet.vendor !== 'opnsense') problems.push(`rule set is for vendor ${ruleSet.vendor}`);
-  if (ruleSet.prefix !== settings.prefix) {
-    problems.push(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
-  }
+  const problems = new RuleSetProblems('OPNsense', ruleSet, 'opnsense', settings);
   const checkDescription = (what: string, description: string): void => {
     if (Buffer.byteLength(description) > DESCRIPTION_MAX_BYTES) {
-      problems.push(`${what}: description longer than ${DESCRIPTION_MAX_BYTES} bytes`);
+      problems.add(`${what}: description longer than ${DESCRIPTION_MAX_BYTES} bytes`);
     }
   };
   const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
     if (!ALIAS_NAME.test(obj.name))
-      problems.push(`address object name ${obj.name} is not a valid OPNsense alias name`);
-    if (obj.entries.length === 0) problems.push(`address object ${obj.name} has no entries`);
-    const entries = obj.entries.map((e) => {
-      const c = canonicalCidr(e);
-      if (c === null) problems.push(`address object ${obj.name}: ${e} is not an IP or CIDR`);
-      return c ?? e;
-    });
-    const sorted = sortCidrs(entries);
+      problems.add(`address object name ${obj.name} is not a valid OPNsense alias name`);
+    const sorted = problems.addressEntries(obj);
     const description = managedDescription(obj.description, settings.marker);
     checkDescription(`address object ${obj.name}`, description);
     return {
@@ -77,19 +60,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   });
   const services: ManagedService[] = ruleSet.services.map((svc) => {
     if (!ALIAS_NAME.test(svc.name))
-      problems.push(`service object name ${svc.name} is not a valid OPNsense alias name`);
-    if (svc.ports.length === 0) problems.push(`service object ${svc.name} has no ports`);
-    for (const p of svc.ports) {
-      if (!(
-        Number.isInteger(p.from) &&
-        Number.isInteger(p.to) &&
-        p.from >= 1 &&
-        p.to <= 65535 &&
-        p.from <= p.to
-      )) {
-        problems.push(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
-      }
-    }
+      problems.add(`service object name ${svc.name} is not a valid OPNsense alias name`);
+    problems.servicePorts(svc);
     const description = managedDescription(svc.description, settings.marker);
     checkDescription(`service object ${svc.name}`, description);
     return {
@@ -104,9 +76,9 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
     const description = ruleDescription(rule.name, settings.marker);
     checkDescription(`rule ${rule.name}`, description);
-    if (/\s/.test(rule.name) || rule.name === '') problems.push(`rule name "${rule.name}" must be one word`);
+    if (/\s/.test(rule.name) || rule.name === '') problems.add(`rule name "${rule.name}" must be one word`);
     if (rule.ingress === '' || rule.ingress.includes(',')) {
-      problems.push(`rule ${rule.name}: ingress "${rule.ingress}" must be one interface id`);
+      problems.add(`rule ${rule.name}: ingress "${rule.ingress}" must be one interface id`);
     }
     return {
       name: rule.name,
@@ -124,22 +96,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
       attributes: { ...RULE_ATTRIBUTES },
     };
   });
-  if (problems.length > 0) {
-    throw new ConnectorError({
-      kind: 'validation',
-      message: `Rule set cannot be written to OPNsense: ${problems.join('; ')}`,
-      details: { problems },
-    });
-  }
-  const order: Record<string, string[]> = {};
-  const byScope = new Map<string, RuleSet['rules']>();
-  for (const rule of ruleSet.rules) byScope.set(rule.ingress, [...(byScope.get(rule.ingress) ?? []), rule]);
-  for (const [scope, list] of byScope) {
-    order[scope] = [...list]
-      .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name))
-      .map((r) => r.name);
-  }
-  return { addresses, services, rules, order };
+  problems.throwIfAny();
+  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress) };
 }
 
 /** Managed rule name of an automation rule, or null: floating and multi-interface rules are never ours. */

@@ -1,5 +1,6 @@
 import type { RuleSet } from '@app/engine/model';
 import { byName, splitAliasEntries } from '../core/aliases';
+import { RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
 
 import type {
@@ -11,15 +12,7 @@ import type {
   RuleSequence,
   UnmanagedRule,
 } from '../core/model';
-import {
-  canonicalCidr,
-  cidrAddress,
-  formatPortRange,
-  isHostCidr,
-  normalizePorts,
-  parsePortRange,
-  sortCidrs,
-} from '../core/net';
+import { cidrAddress, formatPortRange, isHostCidr, normalizePorts, parsePortRange } from '../core/net';
 import { firstWord, isManaged, managedDescription, ruleDescription } from '../core/ownership';
 import type { ResolvedSettings } from '../core/target';
 import type { PfAlias, PfAliasBody, PfApplyStatus, PfRule, PfRuleBody } from './api';
@@ -31,21 +24,11 @@ export const ALIAS_DETAIL = 'utm-orchestrator';
 
 /** RuleSet → normalised desired state for pfSense: host/network/port aliases, rules on the ingress interface. */
 export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
-  const problems: string[] = [];
-  if (ruleSet.vendor !== 'pfsense') problems.push(`rule set is for vendor ${ruleSet.vendor}`);
-  if (ruleSet.prefix !== settings.prefix) {
-    problems.push(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
-  }
+  const problems = new RuleSetProblems('pfSense', ruleSet, 'pfsense', settings);
   const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
     if (!ALIAS_NAME.test(obj.name))
-      problems.push(`address object name ${obj.name} is not a valid pfSense alias name`);
-    if (obj.entries.length === 0) problems.push(`address object ${obj.name} has no entries`);
-    const entries = obj.entries.map((e) => {
-      const c = canonicalCidr(e);
-      if (c === null) problems.push(`address object ${obj.name}: ${e} is not an IP or CIDR`);
-      return c ?? e;
-    });
-    const sorted = sortCidrs(entries);
+      problems.add(`address object name ${obj.name} is not a valid pfSense alias name`);
+    const sorted = problems.addressEntries(obj);
     return {
       name: obj.name,
       entries: sorted,
@@ -55,19 +38,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   });
   const services: ManagedService[] = ruleSet.services.map((svc) => {
     if (!ALIAS_NAME.test(svc.name))
-      problems.push(`service object name ${svc.name} is not a valid pfSense alias name`);
-    if (svc.ports.length === 0) problems.push(`service object ${svc.name} has no ports`);
-    for (const p of svc.ports) {
-      if (!(
-        Number.isInteger(p.from) &&
-        Number.isInteger(p.to) &&
-        p.from >= 1 &&
-        p.to <= 65535 &&
-        p.from <= p.to
-      )) {
-        problems.push(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
-      }
-    }
+      problems.add(`service object name ${svc.name} is not a valid pfSense alias name`);
+    problems.servicePorts(svc);
     return {
       name: svc.name,
       // A pfSense port alias has no protocol: the protocol is on the rule.
@@ -79,9 +51,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   });
   const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
     const description = ruleDescription(rule.name, settings.marker);
-    if (description.length > 1024)
-      problems.push(`rule ${rule.name}: description longer than 1024 characters`);
-    if (/\s/.test(rule.name) || rule.name === '') problems.push(`rule name "${rule.name}" must be one word`);
+    if (description.length > 1024) problems.add(`rule ${rule.name}: description longer than 1024 characters`);
+    if (/\s/.test(rule.name) || rule.name === '') problems.add(`rule name "${rule.name}" must be one word`);
     return {
       name: rule.name,
       scope: rule.ingress,
@@ -98,22 +69,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
       attributes: { source_port: null },
     };
   });
-  if (problems.length > 0) {
-    throw new ConnectorError({
-      kind: 'validation',
-      message: `Rule set cannot be written to pfSense: ${problems.join('; ')}`,
-      details: { problems },
-    });
-  }
-  const order: Record<string, string[]> = {};
-  const byScope = new Map<string, RuleSet['rules']>();
-  for (const rule of ruleSet.rules) byScope.set(rule.ingress, [...(byScope.get(rule.ingress) ?? []), rule]);
-  for (const [scope, list] of byScope) {
-    order[scope] = [...list]
-      .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name))
-      .map((r) => r.name);
-  }
-  return { addresses, services, rules, order };
+  problems.throwIfAny();
+  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress) };
 }
 
 /** Managed rule name of a pfSense rule, or null when the rule is not ours (floating rules are never ours). */

@@ -1,0 +1,84 @@
+import type { AddressObject, RuleSet, ServiceObject, Vendor } from '@app/engine/model';
+import { ConnectorError } from './errors';
+import { canonicalCidr, sortCidrs } from './net';
+import type { ResolvedSettings } from './target';
+
+/**
+ * Checks every vendor's `desiredFromRuleSet` shares. Problems are collected rather than thrown one by one so that a
+ * rejected rule set names everything wrong with it in a single validation error.
+ */
+export class RuleSetProblems {
+  private readonly list: string[] = [];
+
+  constructor(
+    private readonly vendorLabel: string,
+    ruleSet: RuleSet,
+    vendor: Vendor,
+    settings: ResolvedSettings,
+  ) {
+    if (ruleSet.vendor !== vendor) this.add(`rule set is for vendor ${ruleSet.vendor}`);
+    if (ruleSet.prefix !== settings.prefix) {
+      this.add(`rule set prefix ${ruleSet.prefix} differs from the device prefix ${settings.prefix}`);
+    }
+  }
+
+  add(problem: string): void {
+    this.list.push(problem);
+  }
+
+  /**
+   * Canonical, sorted entries of an address object. With `singleFamily`, an entry of the other family is a problem
+   * (FortiOS keeps IPv4 and IPv6 objects in separate tables).
+   */
+  addressEntries(obj: AddressObject, options: { singleFamily?: boolean } = {}): string[] {
+    if (obj.entries.length === 0) this.add(`address object ${obj.name} has no entries`);
+    return sortCidrs(
+      obj.entries.map((e) => {
+        const c = canonicalCidr(e);
+        if (c === null) this.add(`address object ${obj.name}: ${e} is not an IP or CIDR`);
+        else if (options.singleFamily && c.includes(':') !== (obj.family === 6)) {
+          this.add(`address object ${obj.name}: ${e} is not IPv${obj.family} (objects are single-family)`);
+        }
+        return c ?? e;
+      }),
+    );
+  }
+
+  servicePorts(svc: ServiceObject): void {
+    if (svc.ports.length === 0) this.add(`service object ${svc.name} has no ports`);
+    for (const p of svc.ports) {
+      const valid =
+        Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.to <= 65535 && p.from <= p.to;
+      if (!valid) this.add(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
+    }
+  }
+
+  /** Throws one validation error listing every problem found, if any. */
+  throwIfAny(): void {
+    if (this.list.length === 0) return;
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `Rule set cannot be written to ${this.vendorLabel}: ${this.list.join('; ')}`,
+      details: { problems: [...this.list] },
+    });
+  }
+}
+
+/** Managed rule order per scope: the engine's order, ties broken by name, so the block order is deterministic. */
+export function ruleOrder(
+  rules: RuleSet['rules'],
+  scopeOf: (rule: RuleSet['rules'][number]) => string,
+): Record<string, string[]> {
+  const byScope = new Map<string, RuleSet['rules']>();
+  for (const rule of rules) {
+    const scope = scopeOf(rule);
+    byScope.set(scope, [...(byScope.get(scope) ?? []), rule]);
+  }
+  const order: Record<string, string[]> = {};
+  for (const [scope, list] of byScope) {
+    order[scope] = [...list]
+      .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name))
+      .map((r) => r.name);
+  }
+  return order;
+}
