@@ -1,4 +1,4 @@
-import type { Vendor } from '@app/engine/model';
+import type { RuleSet, Vendor } from '@app/engine/model';
 import { ConnectorError } from './errors';
 import type {
   AddressChange,
@@ -24,6 +24,27 @@ export interface PlanOptions {
   blockPosition: BlockPosition;
   /** Address and service objects share one namespace on the device (pfSense and OPNsense aliases). */
   sharedObjectNamespace?: boolean;
+}
+
+/**
+ * Refuses a live state or rule set that belongs to another device: planning one device against another's state would
+ * delete everything the two do not share.
+ */
+export function assertSameDevice(
+  target: { id: string; vendor: Vendor },
+  settings: { deviceKey: string },
+  desired: RuleSet,
+  live: ManagedState,
+): void {
+  if (live.vendor !== target.vendor || live.deviceKey !== settings.deviceKey) {
+    throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
+  }
+  if (desired.deviceId !== target.id) {
+    throw new ConnectorError({
+      kind: 'validation',
+      message: `rule set is for device ${desired.deviceId}, this connector targets ${target.id}`,
+    });
+  }
 }
 
 export interface Conflict {

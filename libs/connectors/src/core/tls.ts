@@ -25,6 +25,31 @@ function connectTimeoutError(ms: number): Error {
 }
 
 /**
+ * Hands the socket to the agent's callback once `readyEvent` fired and `check` found nothing wrong, or fails it when
+ * the socket errors or `connectMs` passes first. The callback runs exactly once.
+ */
+function settleConnection(
+  socket: net.Socket,
+  readyEvent: 'connect' | 'secureConnect',
+  connectMs: number,
+  callback: ConnectCallback | undefined,
+  check: () => Error | null = () => null,
+): void {
+  let done = false;
+  const finish = (err: Error | null): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.removeListener('error', finish);
+    if (err) socket.destroy();
+    callback?.(err, socket);
+  };
+  const timer = setTimeout(() => finish(connectTimeoutError(connectMs)), connectMs);
+  socket.once('error', finish);
+  socket.once(readyEvent, () => finish(check()));
+}
+
+/**
  * https.Agent that hands a socket to the request only after the handshake succeeded AND the optional pinned
  * fingerprint matched, so credentials are never written to an unverified peer. Also enforces a connect timeout.
  */
@@ -42,33 +67,15 @@ class VerifyingHttpsAgent extends https.Agent {
     callback?: ConnectCallback,
   ): Duplex | null | undefined {
     const socket = tls.connect(options as tls.ConnectionOptions);
-    let done = false;
-    const finish = (err: Error | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.removeListener('error', onError);
-      if (err) socket.destroy();
-      callback?.(err, socket);
-    };
-    const onError = (err: Error): void => finish(err);
-    const timer = setTimeout(() => finish(connectTimeoutError(this.connectMs)), this.connectMs);
-    socket.once('error', onError);
-    socket.once('secureConnect', () => {
-      if (this.pin !== null) {
-        const cert = socket.getPeerCertificate();
-        const actual =
-          cert && typeof cert.fingerprint256 === 'string' ? cert.fingerprint256.toUpperCase() : '';
-        if (actual !== this.pin) {
-          const err = Object.assign(
-            new Error(`certificate fingerprint ${actual || '(none)'} does not match the pinned fingerprint`),
-            { code: 'ERR_TLS_FINGERPRINT_MISMATCH' },
-          );
-          finish(err);
-          return;
-        }
-      }
-      finish(null);
+    settleConnection(socket, 'secureConnect', this.connectMs, callback, () => {
+      if (this.pin === null) return null;
+      const cert = socket.getPeerCertificate();
+      const actual = cert && typeof cert.fingerprint256 === 'string' ? cert.fingerprint256.toUpperCase() : '';
+      if (actual === this.pin) return null;
+      return Object.assign(
+        new Error(`certificate fingerprint ${actual || '(none)'} does not match the pinned fingerprint`),
+        { code: 'ERR_TLS_FINGERPRINT_MISMATCH' },
+      );
     });
     return undefined;
   }
@@ -87,19 +94,7 @@ class TimedHttpAgent extends http.Agent {
     callback?: ConnectCallback,
   ): Duplex | null | undefined {
     const socket = net.connect(options as net.NetConnectOpts);
-    let done = false;
-    const finish = (err: Error | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.removeListener('error', onError);
-      if (err) socket.destroy();
-      callback?.(err, socket);
-    };
-    const onError = (err: Error): void => finish(err);
-    const timer = setTimeout(() => finish(connectTimeoutError(this.connectMs)), this.connectMs);
-    socket.once('error', onError);
-    socket.once('connect', () => finish(null));
+    settleConnection(socket, 'connect', this.connectMs, callback);
     return undefined;
   }
 }

@@ -19,7 +19,7 @@ import {
   type VerifyResult,
 } from '../core/model';
 import { isManaged } from '../core/ownership';
-import { computePlan } from '../core/plan';
+import { assertSameDevice, computePlan } from '../core/plan';
 import { resolveSettings, type FortiOsTarget, type ResolvedSettings } from '../core/target';
 import { FortiOsApi, filterValue, names, str, type FortiRow, type FortiStatus } from './api';
 import {
@@ -136,15 +136,7 @@ export class FortiOsConnector implements FirewallConnector {
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {
-    if (live.vendor !== 'fortios' || live.deviceKey !== this.settings.deviceKey) {
-      throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
-    }
-    if (desired.deviceId !== this.target.id) {
-      throw new ConnectorError({
-        kind: 'validation',
-        message: `rule set is for device ${desired.deviceId}, this connector targets ${this.target.id}`,
-      });
-    }
+    assertSameDevice(this.target, this.settings, desired, live);
     const want = desiredFromRuleSet(desired, this.settings);
     return computePlan(want, adoptMembers(live, want), {
       vendor: 'fortios',

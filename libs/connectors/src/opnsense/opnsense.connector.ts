@@ -19,7 +19,7 @@ import {
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
-import { computePlan, sameValue, type PlanOptions } from '../core/plan';
+import { assertSameDevice, computePlan, sameValue, type PlanOptions } from '../core/plan';
 import { resolveSettings, type OpnSenseTarget, type ResolvedSettings } from '../core/target';
 import { OpnSenseApi, type OpnAlias, type OpnAliasBody, type OpnRule, type OpnSavepoint } from './api';
 import {
@@ -183,15 +183,7 @@ export class OpnSenseConnector implements FirewallConnector {
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {
-    if (live.vendor !== 'opnsense' || live.deviceKey !== this.settings.deviceKey) {
-      throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
-    }
-    if (desired.deviceId !== this.target.id) {
-      throw new ConnectorError({
-        kind: 'validation',
-        message: `rule set is for device ${desired.deviceId}, this connector targets ${this.target.id}`,
-      });
-    }
+    assertSameDevice(this.target, this.settings, desired, live);
     const want = desiredFromRuleSet(desired, this.settings);
     const plan = computePlan(want, rebucket(live, want), this.planOptions(desired.hash));
     this.planned.set(plan, want);

@@ -19,7 +19,7 @@ import {
   type VerifyResult,
 } from '../core/model';
 import { firstWord } from '../core/ownership';
-import { computePlan } from '../core/plan';
+import { assertSameDevice, computePlan } from '../core/plan';
 import { resolveSettings, type PfSenseTarget, type ResolvedSettings } from '../core/target';
 import { PfSenseApi, type PfAlias, type PfAliasBody, type PfRule } from './api';
 import {
@@ -89,15 +89,7 @@ export class PfSenseConnector implements FirewallConnector {
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {
-    if (live.vendor !== 'pfsense' || live.deviceKey !== this.settings.deviceKey) {
-      throw new ConnectorError({ kind: 'validation', message: 'live state was read from another device' });
-    }
-    if (desired.deviceId !== this.target.id) {
-      throw new ConnectorError({
-        kind: 'validation',
-        message: `rule set is for device ${desired.deviceId}, this connector targets ${this.target.id}`,
-      });
-    }
+    assertSameDevice(this.target, this.settings, desired, live);
     const want = desiredFromRuleSet(desired, this.settings);
     return computePlan(want, rebucket(live, want), {
       vendor: 'pfsense',
