@@ -1,2 +1,3 @@
 export * from './faults';
 export * from './server';
+export * from './vendor-simulator';

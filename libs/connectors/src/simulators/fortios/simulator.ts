@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import type { FaultController } from '../core/faults';
-import { SimulatorServer, type CallLog, type SimRequest, type SimResponse } from '../core/server';
+import type { SimRequest, SimResponse } from '../core/server';
+import { VendorSimulator, type SimulatorListenOptions } from '../core/vendor-simulator';
 import {
   buildRow,
   CliError,
@@ -41,12 +41,7 @@ export interface FortiOsSimToken {
   trustedHosts?: string[];
 }
 
-export interface FortiOsSimulatorOptions {
-  https?: boolean | { key: string; cert: string };
-  host?: string;
-  port?: number;
-  latencyMs?: number;
-  maxHangMs?: number;
+export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
   /** Firmware, e.g. `v7.4.3` (default). Below 6.4.0 there are no transactions; from 7.6.0 the service protocol literal is `TCP/UDP/UDP-Lite/SCTP`. */
   version?: string;
   build?: number;
@@ -161,11 +156,8 @@ class HttpFail extends Error {
   }
 }
 
-export class FortiOsSimulator {
-  readonly server: SimulatorServer;
-  private readonly opts: Required<
-    Omit<FortiOsSimulatorOptions, 'https' | 'host' | 'port' | 'latencyMs' | 'maxHangMs'>
-  >;
+export class FortiOsSimulator extends VendorSimulator {
+  private readonly opts: Required<Omit<FortiOsSimulatorOptions, keyof SimulatorListenOptions>>;
   private readonly versionTuple: [number, number, number];
   private stores = new Map<string, VdomStore>();
   private transactions = new Map<number, Transaction>();
@@ -176,6 +168,7 @@ export class FortiOsSimulator {
   private inFlightWrites = 0;
 
   constructor(options: FortiOsSimulatorOptions = {}) {
+    super(options, fortiFaultResponse);
     this.opts = {
       version: options.version ?? 'v7.4.3',
       build: options.build ?? 2573,
@@ -196,43 +189,14 @@ export class FortiOsSimulator {
     };
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(this.opts.version);
     this.versionTuple = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [7, 4, 3];
-    this.server = new SimulatorServer({
-      handler: (req) => this.handle(req),
-      https: options.https,
-      host: options.host,
-      port: options.port,
-      latencyMs: options.latencyMs,
-      maxHangMs: options.maxHangMs,
-      faultResponse: fortiFaultResponse,
-    });
     this.reset();
   }
 
   // ------------------------------------------------------------------------------------------ lifecycle & test API
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get faults(): FaultController {
-    return this.server.faults;
-  }
-
-  get calls(): CallLog {
-    return this.server.calls;
-  }
-
   get supportsTransactions(): boolean {
     const [a, b] = this.versionTuple;
     return a > 6 || (a === 6 && b >= 4);
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
   }
 
   /** Back to the factory state (built-ins only), no transactions, no lockouts, no faults, counters cleared. */

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { FaultController } from '../core/faults';
-import { SimulatorServer, type CallLog, type SimRequest, type SimResponse } from '../core/server';
+import type { SimRequest, SimResponse } from '../core/server';
+import { VendorSimulator, type SimulatorListenOptions } from '../core/vendor-simulator';
 import {
   aliasDefaults,
   aliasUses,
@@ -62,12 +62,7 @@ export interface OpnSenseSimState extends OpnConfig {
   lastRevision: number;
 }
 
-export interface OpnSenseSimulatorOptions {
-  https?: boolean | { key: string; cert: string };
-  host?: string;
-  port?: number;
-  latencyMs?: number;
-  maxHangMs?: number;
+export interface OpnSenseSimulatorOptions extends SimulatorListenOptions {
   /** Firmware version; every version-dependent behaviour follows from it (default 25.7.5). */
   version?: string;
   keys?: OpnSimKey[];
@@ -220,8 +215,7 @@ class Mutex {
  * version-dependent features, and the traps (searchRule interface filter and POST-only paging, alias in use,
  * `apply` answering OK while pf kept the old rules, lost updates before 25.1.3).
  */
-export class OpnSenseSimulator {
-  readonly server: SimulatorServer;
+export class OpnSenseSimulator extends VendorSimulator {
   readonly features: OpnFeatures;
   readonly version: string;
   /** Test hook: runs right after every filter `apply` was handled (e.g. a concurrent edit by an admin). */
@@ -248,6 +242,7 @@ export class OpnSenseSimulator {
   private readonly actions: Map<string, Action>;
 
   constructor(options: OpnSenseSimulatorOptions = {}) {
+    super(options, (status) => faultBody(status));
     this.version = options.version ?? '25.7.5';
     parseVersion(this.version);
     this.features = featuresOf(this.version);
@@ -261,40 +256,15 @@ export class OpnSenseSimulator {
       writeProcessingMs: options.writeProcessingMs ?? 0,
       now: options.now ?? Date.now,
     };
-    this.server = new SimulatorServer({
-      handler: (req) => this.handle(req),
-      https: options.https,
-      host: options.host,
-      port: options.port,
-      latencyMs: options.latencyMs,
-      maxHangMs: options.maxHangMs,
-      faultResponse: (status) => faultBody(status),
-    });
     this.actions = this.buildActions();
     this.reset();
   }
 
   // ------------------------------------------------------------------------------------------ lifecycle & test API
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get faults(): FaultController {
-    return this.server.faults;
-  }
-
-  get calls(): CallLog {
-    return this.server.calls;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.clearTimer();
-    await this.server.stop();
+    await super.stop();
   }
 
   /** Back to the seed: nothing pending, no timer, no backups, no faults, counters cleared. */

@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
-import { SimulatorServer, type SimRequest, type SimResponse } from '../core/server';
-import type { FaultController } from '../core/faults';
-import type { CallLog } from '../core/server';
+import type { SimRequest, SimResponse } from '../core/server';
+import { VendorSimulator, type SimulatorListenOptions } from '../core/vendor-simulator';
 import { decodeRequest } from './content';
 import {
   envelope,
@@ -52,12 +51,7 @@ export interface PfSenseSeed {
   rules?: JsonObject[];
 }
 
-export interface PfSenseSimulatorOptions {
-  https?: boolean | { key: string; cert: string };
-  host?: string;
-  port?: number;
-  latencyMs?: number;
-  maxHangMs?: number;
+export interface PfSenseSimulatorOptions extends SimulatorListenOptions {
   users?: PfSimUser[];
   apiKeys?: PfSimApiKey[];
   /**
@@ -180,18 +174,18 @@ const clone = <T>(value: T): T => structuredClone(value);
  * following /work/shared/reference/pfsense-rest-api.md §8: same routes, auth, envelopes, validation errors, id =
  * array index (ids shift), pending vs applied state, and the concurrency trap (last writer wins).
  */
-export class PfSenseSimulator {
-  readonly server: SimulatorServer;
+export class PfSenseSimulator extends VendorSimulator {
   private config: PfConfig = { aliases: [], rules: [] };
   private appliedConfig: PfConfig = { aliases: [], rules: [] };
   private readonly pending = new Set<string>();
   private readonly filterErrorLog: string[] = [];
-  private readonly opts: Required<
-    Omit<PfSenseSimulatorOptions, 'https' | 'host' | 'port' | 'latencyMs' | 'maxHangMs' | 'seed'>
-  > & { seed: PfSenseSeed };
+  private readonly opts: Required<Omit<PfSenseSimulatorOptions, keyof SimulatorListenOptions | 'seed'>> & {
+    seed: PfSenseSeed;
+  };
   private readonly routes: Record<string, Route>;
 
   constructor(options: PfSenseSimulatorOptions = {}) {
+    super(options, (status, req) => pfFaultResponse(status, req.method));
     this.opts = {
       users: options.users ?? [{ ...PFSENSE_SIM_USER }],
       apiKeys: options.apiKeys ?? [{ key: PFSENSE_SIM_API_KEY, username: PFSENSE_SIM_USER.username }],
@@ -205,15 +199,6 @@ export class PfSenseSimulator {
       asyncApplyDelayMs: options.asyncApplyDelayMs ?? 0,
       now: options.now ?? Date.now,
     };
-    this.server = new SimulatorServer({
-      handler: (req) => this.handle(req),
-      https: options.https,
-      host: options.host,
-      port: options.port,
-      latencyMs: options.latencyMs,
-      maxHangMs: options.maxHangMs,
-      faultResponse: (status, req) => pfFaultResponse(status, req.method),
-    });
     this.routes = {
       '/api/v2/firewall/alias': this.singular(ALIAS_MODEL),
       '/api/v2/firewall/aliases': this.plural(ALIAS_MODEL),
@@ -240,26 +225,6 @@ export class PfSenseSimulator {
   }
 
   // ------------------------------------------------------------------------------------------ lifecycle & test API
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get faults(): FaultController {
-    return this.server.faults;
-  }
-
-  get calls(): CallLog {
-    return this.server.calls;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
 
   /** Back to the seed, nothing pending, no faults, counters cleared. */
   reset(): void {
