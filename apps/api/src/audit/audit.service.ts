@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEntry, Prisma } from '@app/persistence';
 import { currentRequest } from '../common/request-context';
-import type { Page, PageResult } from '../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { PrismaService } from '../database/prisma.service';
 
 export interface AuditRecord {
@@ -75,15 +75,15 @@ export class AuditService {
           }
         : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.auditEntry.findMany({
-        where,
-        orderBy: [{ at: 'desc' }, { id: 'desc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.auditEntry.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.auditEntry.findMany({
+          where,
+          orderBy: [{ at: 'desc' }, { id: 'desc' }],
+          ...window,
+        }),
+      () => this.prisma.auditEntry.count({ where }),
+    );
   }
 }

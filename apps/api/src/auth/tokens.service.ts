@@ -4,7 +4,7 @@ import type { ApiToken } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
 import type { Principal } from '../common/request-context';
-import type { Page, PageResult } from '../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
@@ -75,16 +75,16 @@ export class TokensService implements OnApplicationBootstrap {
   }
 
   async list(page: Page): Promise<PageResult<TokenView>> {
-    const [items, total] = await Promise.all([
-      this.prisma.apiToken.findMany({
-        omit: { tokenHash: true },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.apiToken.count(),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.apiToken.findMany({
+          omit: { tokenHash: true },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          ...window,
+        }),
+      () => this.prisma.apiToken.count(),
+    );
   }
 
   async get(id: string): Promise<TokenView> {

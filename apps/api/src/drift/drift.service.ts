@@ -10,7 +10,7 @@ import {
 import { ConnectorError, type PlanChange } from '@app/connectors';
 import { Prisma, type DriftCheck, type PushTrigger } from '@app/persistence';
 import { DomainError, NotFound } from '../common/errors/domain-error';
-import type { Page, PageResult } from '../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { currentRequest } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -109,16 +109,16 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
 
   async list(deviceId: string, page: Page): Promise<PageResult<DriftCheck>> {
     const where = { deviceId };
-    const [items, total] = await Promise.all([
-      this.prisma.driftCheck.findMany({
-        where,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.driftCheck.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.driftCheck.findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          ...window,
+        }),
+      () => this.prisma.driftCheck.count({ where }),
+    );
   }
 
   /** Queues the scheduled check of every enabled device whose slot is due; a slot fires once across replicas. */

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Prisma, Push, PushTrigger } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { Conflict, DomainError, NotFound, ValidationFailed } from '../common/errors/domain-error';
-import type { Page, PageResult } from '../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { currentRequest } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -190,16 +190,16 @@ export class PushesService {
 
   async list(filter: PushFilter, page: Page): Promise<PageResult<Push>> {
     const where = pushWhere(filter);
-    const [items, total] = await Promise.all([
-      this.prisma.push.findMany({
-        where,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.push.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.push.findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          ...window,
+        }),
+      () => this.prisma.push.count({ where }),
+    );
   }
 
   /** Only a queued push (not started, or waiting for a retry) can be cancelled; a running one finishes. */

@@ -17,7 +17,7 @@ import {
 import { AuditService } from '../audit/audit.service';
 import { assertVersion } from '../common/concurrency';
 import { NotFound } from '../common/errors/domain-error';
-import type { Page, PageResult } from '../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
@@ -178,30 +178,30 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   async list(page: Page): Promise<PageResult<Webhook>> {
-    const [items, total] = await Promise.all([
-      this.prisma.webhook.findMany({
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.webhook.count(),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.webhook.findMany({
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          ...window,
+        }),
+      () => this.prisma.webhook.count(),
+    );
   }
 
   async deliveries(webhookId: string, page: Page): Promise<PageResult<WebhookDelivery>> {
     await this.get(webhookId);
     const where = { webhookId };
-    const [items, total] = await Promise.all([
-      this.prisma.webhookDelivery.findMany({
-        where,
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.webhookDelivery.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.webhookDelivery.findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          ...window,
+        }),
+      () => this.prisma.webhookDelivery.count({ where }),
+    );
   }
 
   /**

@@ -44,6 +44,16 @@ export class ListQuery {
   q?: string;
 }
 
+/** One page of rows and the total count of the same filter, read concurrently. */
+export async function paginate<T>(
+  page: Page,
+  find: (window: { take: number; skip: number }) => Promise<T[]>,
+  count: () => Promise<number>,
+): Promise<PageResult<T>> {
+  const [items, total] = await Promise.all([find({ take: page.limit, skip: page.offset }), count()]);
+  return { items, total, ...page };
+}
+
 export function pageOf(query: { limit?: number; offset?: number }): Page {
   return { limit: query.limit ?? DEFAULT_LIMIT, offset: query.offset ?? 0 };
 }

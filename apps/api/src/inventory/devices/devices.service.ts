@@ -4,7 +4,7 @@ import type { Vendor } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
-import type { Page, PageResult } from '../../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { credentialKindFits, credentialsFor, type DeviceCredentials } from './device-credentials';
 import type {
@@ -32,17 +32,17 @@ export class DevicesService {
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
       ...(filter.vendor ? { vendor: filter.vendor } : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.device.findMany({
-        where,
-        include: WITH_INTERFACES,
-        orderBy: [{ name: 'asc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.device.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.device.findMany({
+          where,
+          include: WITH_INTERFACES,
+          orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          ...window,
+        }),
+      () => this.prisma.device.count({ where }),
+    );
   }
 
   async get(id: string): Promise<DeviceView> {

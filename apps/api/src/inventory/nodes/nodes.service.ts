@@ -4,7 +4,7 @@ import type { Role } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
-import type { Page, PageResult } from '../../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalAddress, zoneForAddress } from '../addressing';
 import type { CreateNodeInput, NodeFilter, UpdateNodeInput } from './node.input';
@@ -34,16 +34,17 @@ export class NodesService {
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
       ...(filter.role ? { role: filter.role } : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.node.findMany({
-        where,
-        orderBy: [{ name: 'asc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.node.count({ where }),
-    ]);
-    return { items: await this.withZones(items), total, ...page };
+    const result = await paginate(
+      page,
+      (window) =>
+        this.prisma.node.findMany({
+          where,
+          orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          ...window,
+        }),
+      () => this.prisma.node.count({ where }),
+    );
+    return { ...result, items: await this.withZones(result.items) };
   }
 
   async get(id: string): Promise<NodeView> {

@@ -4,7 +4,7 @@ import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
-import type { Page, PageResult } from '../../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
 import { toSiteModel } from './site.model';
@@ -21,16 +21,16 @@ export class SitesService {
       ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.site.findMany({
-        where,
-        orderBy: [{ name: 'asc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.site.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.site.findMany({
+          where,
+          orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          ...window,
+        }),
+      () => this.prisma.site.count({ where }),
+    );
   }
 
   async get(id: string): Promise<Site> {

@@ -3,7 +3,7 @@ import type { Prisma, Zone } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
-import type { Page, PageResult } from '../../common/pagination/pagination';
+import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalCidr, cidrRelation } from '../addressing';
 import type { CreateZoneInput, UpdateZoneInput, ZoneFilter } from './zone.input';
@@ -21,16 +21,16 @@ export class ZonesService {
       ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
     };
-    const [items, total] = await Promise.all([
-      this.prisma.zone.findMany({
-        where,
-        orderBy: [{ name: 'asc' }, { id: 'asc' }],
-        take: page.limit,
-        skip: page.offset,
-      }),
-      this.prisma.zone.count({ where }),
-    ]);
-    return { items, total, ...page };
+    return paginate(
+      page,
+      (window) =>
+        this.prisma.zone.findMany({
+          where,
+          orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          ...window,
+        }),
+      () => this.prisma.zone.count({ where }),
+    );
   }
 
   async get(id: string): Promise<Zone> {
