@@ -17,6 +17,7 @@ import { NestFactory } from '@nestjs/core';
 import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
 import { AppModule } from '../apps/api/src/app.module';
 import { configureApp } from '../apps/api/src/configure-app';
+import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';
 import { BenchContext, formatTable } from './bench-util';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 200);
@@ -115,7 +116,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
           name,
           vendor: 'pfsense',
           managementUrl: sim.url,
-          credentials: { apiKey: (sim.credentials as { apiKey: string }).apiKey },
+          credentials: credentialsInputOf(sim.credentials),
           tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
           interfaces: [
             { name: 'wan', external: true },

@@ -16,6 +16,7 @@ import { AppModule } from '../apps/api/src/app.module';
 import { TokensService } from '../apps/api/src/auth/tokens.service';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { configureApp } from '../apps/api/src/configure-app';
+import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';
 
 interface Firewall {
   vendor: Vendor;
@@ -113,20 +114,6 @@ function restorable(sim: RunningSimulator & { simulator?: unknown }): Restorable
     : null;
 }
 
-function credentialsOf(sim: RunningSimulator): Record<string, string> {
-  const c = sim.credentials;
-  switch (c.kind) {
-    case 'pfsense-api-key':
-      return { apiKey: c.apiKey };
-    case 'pfsense-basic':
-      return { username: c.username, password: c.password };
-    case 'fortios-token':
-      return { token: c.token };
-    case 'opnsense-api-key':
-      return { key: c.key, secret: c.secret };
-  }
-}
-
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const saved = existsSync(stateFile)
@@ -221,7 +208,7 @@ async function main(): Promise<void> {
       name: fw.name,
       vendor: fw.vendor,
       managementUrl: sim.url,
-      credentials: credentialsOf(sim),
+      credentials: credentialsInputOf(sim.credentials),
       tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
       interfaces: fw.interfaces.map(([name, zs]) =>
         zs.length

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
 import { provisionDatabase, type TestDatabase } from '../utils/test-database';
-import { credentialsOf } from './push-fixtures';
+import { credentialsInputOf } from '../../apps/api/src/inventory/devices/device-credentials';
 import { waitFor, type PushBody } from './push-helpers';
 import { startService, type ServiceProcess } from './service-process';
 
@@ -74,7 +74,7 @@ describe('a push interrupted by SIGKILL', () => {
       name: 'hq-fw',
       vendor: 'pfsense',
       managementUrl: sim.url,
-      credentials: credentialsOf(sim),
+      credentials: credentialsInputOf(sim.credentials),
       tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
       interfaces: [
         { name: 'opt1', zoneIds: [servers.id] },

@@ -1,4 +1,5 @@
 import type { RunningSimulator } from '@app/connectors/simulators';
+import { credentialsInputOf } from '../../apps/api/src/inventory/devices/device-credentials';
 import type { TestApp } from '../utils/create-test-app';
 import { create, type Created } from '../utils/fixtures';
 
@@ -9,21 +10,6 @@ export interface SimulatedDeployment {
   master: Created;
   agents: Created;
   device: Created;
-}
-
-/** API credentials in the inventory's shape for what a simulator accepts. */
-export function credentialsOf(sim: RunningSimulator): Record<string, string> {
-  const c = sim.credentials;
-  switch (c.kind) {
-    case 'pfsense-api-key':
-      return { apiKey: c.apiKey };
-    case 'pfsense-basic':
-      return { username: c.username, password: c.password };
-    case 'fortios-token':
-      return { token: c.token };
-    case 'opnsense-api-key':
-      return { key: c.key, secret: c.secret };
-  }
 }
 
 export async function simulatedDevice(
@@ -39,7 +25,7 @@ export async function simulatedDevice(
     name,
     vendor: sim.vendor,
     managementUrl: sim.url,
-    credentials: credentialsOf(sim),
+    credentials: credentialsInputOf(sim.credentials),
     tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
     interfaces,
     ...extra,

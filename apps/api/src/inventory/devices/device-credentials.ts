@@ -1,3 +1,4 @@
+import type { DeviceCredentials as ConnectorCredentials } from '@app/connectors';
 import type { Vendor } from '@app/engine/model';
 import { ValidationFailed } from '../../common/errors/domain-error';
 import type { CredentialsInput } from './device.input';
@@ -47,4 +48,18 @@ export function credentialsFor(vendor: Vendor, input: CredentialsInput): DeviceC
 
 export function credentialKindFits(vendor: Vendor, kind: string | null): boolean {
   return kind === null || SHAPES[vendor].some((s) => s.kind === kind);
+}
+
+/** A connector's credentials in the inventory's input shape: what a client sends to register that device. */
+export function credentialsInputOf(c: ConnectorCredentials): Record<string, string> {
+  switch (c.kind) {
+    case 'pfsense-api-key':
+      return { apiKey: c.apiKey };
+    case 'pfsense-basic':
+      return { username: c.username, password: c.password };
+    case 'fortios-token':
+      return { token: c.token };
+    case 'opnsense-api-key':
+      return { key: c.key, secret: c.secret };
+  }
 }
