@@ -64,7 +64,8 @@ describe('Inventory over REST', () => {
     });
 
     it('refuses bad input with field-level problems and changes nothing', async () => {
-      await expectRefused('post', 'sites', { description: 'no name' }, 400, 'name');
+      const missing = await expectRefused('post', 'sites', { description: 'no name' }, 400, 'name');
+      expect(missing.errors).toEqual([{ field: 'name', message: 'name is required' }]);
       await expectRefused('post', 'sites', { name: 'X', color: 'red' }, 400, 'color');
       await expectRefused(
         'post',
@@ -74,7 +75,9 @@ describe('Inventory over REST', () => {
         'catalogVersion',
       );
       await expectRefused('post', 'sites', { name: '' }, 400, 'name');
-      await expectRefused('post', 'sites', { name: 42 }, 400, 'name');
+      const wrongType = await expectRefused('post', 'sites', { name: 42 }, 400, 'name');
+      // One cause per field: the type, not every length and pattern rule a number also fails.
+      expect(wrongType.errors).toEqual([{ field: 'name', message: 'name must be a string' }]);
       await expectRefused('post', 'sites', { name: 'HQ' }, 409, 'name');
       await expectRefused('patch', `sites/${d.branch.id}`, { name: 'HQ' }, 409, 'name');
       await expectRefused('patch', `sites/${d.branch.id}`, { name: null }, 400, 'name');
@@ -87,13 +90,38 @@ describe('Inventory over REST', () => {
       expect(malformed.body.errors).toEqual([{ field: 'id', message: 'id must be a UUID' }]);
     });
 
-    it('rejects malformed JSON with 400', async () => {
+    it('rejects malformed JSON with 400 and a request id', async () => {
       const res = await t
         .http()
         .post('/api/v1/sites')
         .set('content-type', 'application/json')
+        .set('x-request-id', 'bad-json-1')
         .send('{"name":');
       expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'BAD_USER_INPUT', requestId: 'bad-json-1' });
+      expect(res.headers['x-request-id']).toBe('bad-json-1');
+    });
+
+    it('answers 415 to a body that is not JSON and creates nothing', async () => {
+      const before = await snapshotCounts(t);
+      for (const [type, body] of [
+        ['text/plain', '{"name":"Plain"}'],
+        ['application/x-www-form-urlencoded', 'name=Form'],
+      ]) {
+        const res = await t.http().post('/api/v1/sites').set('content-type', type).send(body);
+        expect(res.status).toBe(415);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.body).toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+        expect(res.body.detail).toContain(type);
+      }
+      expect(await snapshotCounts(t)).toEqual(before);
+      // JSON with a charset parameter is still JSON.
+      await t
+        .http()
+        .post('/api/v1/sites')
+        .set('content-type', 'application/json; charset=utf-8')
+        .send('{"name":"Charset"}')
+        .expect(201);
     });
 
     it('refuses deleting a site with contents, naming them, unless cascade', async () => {

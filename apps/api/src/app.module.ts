@@ -1,5 +1,5 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
@@ -11,6 +11,7 @@ import type { GraphQLContext } from './common/graphql/graphql-context';
 import { queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
+import { requireJsonBody } from './common/http/json-body.middleware';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig, ConfigOverrides } from './config/app-config';
 import { APP_CONFIG, ConfigModule } from './config/config.module';
@@ -25,7 +26,7 @@ import { RulesModule } from './rules/rules.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
   /** `overrides` replace values read from the environment (tests use an in-memory database). */
   static forRoot(overrides: ConfigOverrides = {}): DynamicModule {
     return {
@@ -66,5 +67,9 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: EtagInterceptor },
       ],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requireJsonBody).forRoutes('*path');
   }
 }

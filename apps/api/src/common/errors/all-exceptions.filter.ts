@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { GqlContextType } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
+import { assignRequestId } from '../../logging/logger';
 import { normaliseError } from './error-mapping';
 
 /**
@@ -43,7 +44,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
         code: problem.code,
         detail: problem.detail,
         instance: request.originalUrl,
-        ...(typeof request.id === 'string' ? { requestId: request.id } : {}),
+        // Requests the body parser rejects never reach the logging middleware that assigns the id.
+        requestId: typeof request.id === 'string' ? request.id : assignRequestId(request, response),
         ...(problem.errors.length ? { errors: problem.errors } : {}),
         ...problem.details,
       });

@@ -12,6 +12,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
   UNPROCESSABLE: HttpStatus.UNPROCESSABLE_ENTITY,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   UPSTREAM_ERROR: HttpStatus.BAD_GATEWAY,
   INTERNAL_SERVER_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
 };
@@ -105,6 +106,7 @@ const TITLES: Record<ErrorCode, string> = {
   PRECONDITION_FAILED: 'Precondition Failed',
   UNPROCESSABLE: 'Unprocessable Entity',
   RATE_LIMITED: 'Too Many Requests',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported Media Type',
   UPSTREAM_ERROR: 'Bad Gateway',
   INTERNAL_SERVER_ERROR: 'Internal Server Error',
 };

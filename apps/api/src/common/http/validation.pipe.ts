@@ -1,16 +1,28 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidationFailed, type FieldError } from '../errors/domain-error';
 
-/** Flattens class-validator's tree into `field.path: message` entries. */
+/** Constraints that check a value's type: when one fails, the others fail only as a consequence. */
+const TYPE_CONSTRAINTS = new Set(['isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject']);
+
+/**
+ * Flattens class-validator's tree into `field.path: message` entries, one cause per field: a missing required value
+ * says so once, a value of the wrong type reports its type, not every length or pattern rule it also fails.
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    for (const message of Object.values(error.constraints ?? {})) {
-      const text = message.startsWith(`${error.property} `)
-        ? field + message.slice(error.property.length)
-        : message;
-      out.push({ field, message: text });
+    const constraints = Object.entries(error.constraints ?? {});
+    const typeErrors = constraints.filter(([name]) => TYPE_CONSTRAINTS.has(name));
+    if (constraints.length > 0 && error.value === undefined && !error.constraints?.whitelistValidation) {
+      out.push({ field, message: `${field} is required` });
+    } else {
+      for (const [, message] of typeErrors.length > 0 ? typeErrors : constraints) {
+        const text = message.startsWith(`${error.property} `)
+          ? field + message.slice(error.property.length)
+          : message;
+        out.push({ field, message: text });
+      }
     }
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }
@@ -23,7 +35,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
+    // Values are read to tell a missing field from a wrong one; they never leave flattenValidationErrors.
+    validationError: { target: false, value: true },
     exceptionFactory: (errors) => {
       const fields = flattenValidationErrors(errors);
       return new ValidationFailed(
