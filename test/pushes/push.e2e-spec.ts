@@ -285,8 +285,8 @@ describe('pushes through the job queue', () => {
       const hq = summary.body.devices.find((x: { deviceId: string }) => x.deviceId === d.device.id);
       expect(hq.lastSuccessAt).not.toBeNull();
       const gql = await t.gql<{ fleetSummary: unknown }>(
-        `{ fleetSummary { totalDevices byState { state devices } neverPushed { deviceId deviceName lastState lastPushAt lastSuccessAt lastSuccessPushId }
-          devices { deviceId deviceName lastState lastPushAt lastSuccessAt lastSuccessPushId }
+        `{ fleetSummary { totalDevices byState { state devices } neverPushed { deviceId deviceName vendor lastState lastPushAt lastSuccessAt lastSuccessPushId }
+          devices { deviceId deviceName vendor lastState lastPushAt lastSuccessAt lastSuccessPushId }
           drifted { deviceId deviceName checkId checkedAt missing changed extra exposures } } }`,
       );
       expect(gql.errors).toBeUndefined();

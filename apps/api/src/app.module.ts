@@ -21,6 +21,7 @@ import { HealthModule } from './health/health.module';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
 import { InventoryModule } from './inventory/inventory.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PushesModule } from './pushes/pushes.module';
 import { RulesModule } from './rules/rules.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -38,6 +39,7 @@ export class AppModule implements NestModule {
         AuditModule,
         AuthModule,
         HealthModule,
+        MetricsModule,
         InventoryModule,
         CatalogModule,
         RulesModule,

@@ -4,6 +4,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { AppConfig } from './config/app-config';
 import { APP_CONFIG } from './config/config.module';
+import { httpMetrics } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 
 export const API_PREFIX = 'api/v1';
 
@@ -14,6 +16,7 @@ export const API_PREFIX = 'api/v1';
 export function configureApp<A extends INestApplication>(app: A): A {
   const config = app.get<AppConfig>(APP_CONFIG);
   const express = app as unknown as NestExpressApplication;
+  app.use(httpMetrics(app.get(MetricsService)));
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
   express.disable('x-powered-by');
   app.use(

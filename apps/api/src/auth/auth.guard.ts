@@ -1,10 +1,12 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
 import { DomainError } from '../common/errors/domain-error';
 import { requestContext, type Principal } from '../common/request-context';
-import { PUBLIC_KEY, SCOPE_KEY } from './auth.decorators';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PUBLIC_KEY, SCOPE_KEY, type PublicWhen } from './auth.decorators';
 import { RateLimiter } from './rate-limiter';
 import { grants, type Scope } from './scopes';
 import { TokensService } from './tokens.service';
@@ -22,11 +24,13 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: TokensService,
     private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const publicWhen = this.reflector.getAllAndOverride<PublicWhen | undefined>(PUBLIC_KEY, targets);
+    if (publicWhen === true || (typeof publicWhen === 'function' && publicWhen(this.config))) return true;
     const { req, res, defaultScope } = this.transport(context);
     const required = this.reflector.getAllAndOverride<Scope>(SCOPE_KEY, targets) ?? defaultScope;
 

@@ -53,7 +53,12 @@ export interface AppConfig {
   webhookRetryDelaySeconds: number;
   /** How long a webhook endpoint has to answer. */
   webhookTimeoutMs: number;
+  /** `/metrics`: `token` needs a read-scope token, `public` is open to scrapers, `off` serves nothing. */
+  metrics: MetricsMode;
 }
+
+export const METRICS_MODES = ['token', 'public', 'off'] as const;
+export type MetricsMode = (typeof METRICS_MODES)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -174,6 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     'WEBHOOK_TIMEOUT_MS',
     problems,
   );
+  const metrics = (blankToUndefined(env.METRICS) ?? 'token') as MetricsMode;
+  if (!METRICS_MODES.includes(metrics)) problems.push(`METRICS must be one of ${METRICS_MODES.join(', ')}`);
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -204,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     webhookMaxAttempts,
     webhookRetryDelaySeconds,
     webhookTimeoutMs,
+    metrics,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);

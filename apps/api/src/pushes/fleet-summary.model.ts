@@ -1,6 +1,8 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
+import { VENDORS, type Vendor } from '@app/engine/model';
 import type { PushState } from '@app/persistence';
+import { VendorEnum } from '../inventory/devices/device.model';
 import { PUSH_STATES, PushStateEnum } from './push.model';
 
 @ObjectType('DeviceStateCount')
@@ -23,6 +25,10 @@ export class DevicePushStatusModel {
   @ApiProperty()
   @Field()
   deviceName!: string;
+
+  @ApiProperty({ enum: VENDORS })
+  @Field(() => VendorEnum)
+  vendor!: Vendor;
 
   @ApiProperty({
     enum: PUSH_STATES,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Vendor } from '@app/engine/model';
 import type { PushState } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
 import type { DevicePushStatusModel, DriftedDeviceModel, FleetSummaryModel } from './fleet-summary.model';
@@ -15,6 +16,7 @@ interface DriftRow {
 interface StatusRow {
   device_id: string;
   device_name: string;
+  vendor: Vendor;
   last_state: PushState | null;
   last_push_at: Date | null;
   last_success_at: Date | null;
@@ -28,7 +30,7 @@ export class FleetSummaryService {
   /** One query over all devices; dry runs never count, since they leave the device as it was. */
   async summary(): Promise<FleetSummaryModel> {
     const rows = await this.prisma.$queryRaw<StatusRow[]>`
-      SELECT d."id"::text AS device_id, d."name" AS device_name,
+      SELECT d."id"::text AS device_id, d."name" AS device_name, d."vendor"::text AS vendor,
              lp."state"::text AS last_state, lp."created_at" AS last_push_at,
              ls."finished_at" AS last_success_at, ls."id"::text AS last_success_id
       FROM "devices" d
@@ -46,6 +48,7 @@ export class FleetSummaryService {
     const devices: DevicePushStatusModel[] = rows.map((r) => ({
       deviceId: r.device_id,
       deviceName: r.device_name,
+      vendor: r.vendor,
       lastState: r.last_state,
       lastPushAt: r.last_push_at ? new Date(r.last_push_at) : null,
       lastSuccessAt: r.last_success_at ? new Date(r.last_success_at) : null,
