@@ -523,6 +523,26 @@ describe('Inventory over REST', () => {
         '/api/v1/devices/{id}',
       ]),
     );
+    // Error answers, Idempotency-Key and If-Match are documented for integrators.
+    const paths = doc.body.paths as Record<
+      string,
+      Record<
+        string,
+        { responses: Record<string, { content?: Record<string, unknown> }>; parameters?: { name: string }[] }
+      >
+    >;
+    const create = paths['/api/v1/sites'].post;
+    expect(Object.keys(create.responses)).toEqual(
+      expect.arrayContaining(['201', '400', '401', '403', '409', '415', '422', '429']),
+    );
+    expect(create.responses['400'].content).toHaveProperty(['application/problem+json']);
+    expect(create.parameters?.map((p) => p.name)).toContain('Idempotency-Key');
+    const update = paths['/api/v1/sites/{id}'].patch;
+    expect(update.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['id', 'If-Match']));
+    expect(Object.keys(update.responses)).toEqual(expect.arrayContaining(['200', '404', '412']));
+    expect(Object.keys(paths['/api/v1/tokens/{id}'].delete.responses)).not.toContain('412');
+    expect(doc.body.components.schemas.Problem.properties).toHaveProperty('errors');
+    expect((paths['/health'].get as { security?: unknown[] }).security).toEqual([]);
     const ui = await t.http().get('/api/docs').expect(200);
     expect(ui.text).toContain('swagger');
   });

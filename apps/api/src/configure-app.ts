@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { AppConfig } from './config/app-config';
+import { documentProblems } from './common/http/openapi-problems';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetrics } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
@@ -37,19 +38,21 @@ export function configureApp<A extends INestApplication>(app: A): A {
   }
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('utm-firewall-orchestrator')
-      .setDescription('Computes, pushes and verifies the firewall rules UTMStack deployments need.')
-      .setVersion('1')
-      .addBearerAuth({
-        type: 'http',
-        scheme: 'bearer',
-        description: 'API token (see README: tokens and scopes)',
-      })
-      .addSecurityRequirements('bearer')
-      .build(),
+  const document = documentProblems(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('utm-firewall-orchestrator')
+        .setDescription('Computes, pushes and verifies the firewall rules UTMStack deployments need.')
+        .setVersion('1')
+        .addBearerAuth({
+          type: 'http',
+          scheme: 'bearer',
+          description: 'API token (see README: tokens and scopes)',
+        })
+        .addSecurityRequirements('bearer')
+        .build(),
+    ),
   );
   SwaggerModule.setup('api/docs', app, document, {
     jsonDocumentUrl: 'api/openapi.json',
