@@ -107,6 +107,7 @@ describe('Inventory over REST', () => {
       for (const [type, body] of [
         ['text/plain', '{"name":"Plain"}'],
         ['application/x-www-form-urlencoded', 'name=Form'],
+        ['application/merge-patch+json', '{"name":"Merge"}'],
       ]) {
         const res = await t.http().post('/api/v1/sites').set('content-type', type).send(body);
         expect(res.status).toBe(415);
