@@ -17,6 +17,7 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 export class MetricsService implements OnModuleInit {
   // One registry per application instance: test apps in one process must not share counters.
   readonly registry = new Registry();
+  private rendering: Promise<string> | null = null;
 
   private readonly httpRequests = new Counter({
     name: 'utm_http_requests_total',
@@ -101,8 +102,18 @@ export class MetricsService implements OnModuleInit {
     if (push.writes) this.pushWrites.inc(push.writes);
   }
 
-  /** The exposition text, with the fleet gauges read fresh from the database. */
-  async render(): Promise<string> {
+  /**
+   * The exposition text, with the fleet gauges read fresh from the database. Concurrent scrapes share one read, so
+   * one scrape's reset of the gauges can never interleave with another's output.
+   */
+  render(): Promise<string> {
+    this.rendering ??= this.renderOnce().finally(() => {
+      this.rendering = null;
+    });
+    return this.rendering;
+  }
+
+  private async renderOnce(): Promise<string> {
     const [summary, inFlight] = await Promise.all([
       this.fleet.summary(),
       this.prisma.push.groupBy({
