@@ -1,5 +1,6 @@
 import type { AddressObject, RuleSet, ServiceObject, Vendor } from '@app/engine/model';
 import { ConnectorError } from './errors';
+import type { Attributes, ManagedRule } from './model';
 import { canonicalCidr, sortCidrs } from './net';
 import type { ResolvedSettings } from './target';
 
@@ -53,6 +54,11 @@ export class RuleSetProblems {
     }
   }
 
+  /** Vendors without a rule name field carry the name as the first word of the description. */
+  oneWordRuleName(name: string): void {
+    if (/\s/.test(name) || name === '') this.add(`rule name "${name}" must be one word`);
+  }
+
   /** Throws one validation error listing every problem found, if any. */
   throwIfAny(): void {
     if (this.list.length === 0) return;
@@ -81,4 +87,27 @@ export function ruleOrder(
       .map((r) => r.name);
   }
   return order;
+}
+
+/** A managed rule that lives on its ingress interface (pfSense, OPNsense): no egress, the protocol on the rule. */
+export function ingressRule(
+  rule: RuleSet['rules'][number],
+  description: string,
+  attributes: Attributes,
+): ManagedRule {
+  return {
+    name: rule.name,
+    scope: rule.ingress,
+    ingress: rule.ingress,
+    egress: null,
+    family: rule.family,
+    protocol: rule.protocol,
+    source: rule.source,
+    destination: rule.destination,
+    service: rule.service,
+    action: 'allow',
+    enabled: true,
+    description,
+    attributes,
+  };
 }

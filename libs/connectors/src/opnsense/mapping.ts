@@ -1,6 +1,6 @@
 import type { PortRange, RuleSet } from '@app/engine/model';
 import { byName, splitAliasEntries } from '../core/aliases';
-import { RuleSetProblems, ruleOrder } from '../core/desired';
+import { ingressRule, RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
 
 import type {
@@ -76,25 +76,11 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
     const description = ruleDescription(rule.name, settings.marker);
     checkDescription(`rule ${rule.name}`, description);
-    if (/\s/.test(rule.name) || rule.name === '') problems.add(`rule name "${rule.name}" must be one word`);
+    problems.oneWordRuleName(rule.name);
     if (rule.ingress === '' || rule.ingress.includes(',')) {
       problems.add(`rule ${rule.name}: ingress "${rule.ingress}" must be one interface id`);
     }
-    return {
-      name: rule.name,
-      scope: rule.ingress,
-      ingress: rule.ingress,
-      egress: null,
-      family: rule.family,
-      protocol: rule.protocol,
-      source: rule.source,
-      destination: rule.destination,
-      service: rule.service,
-      action: 'allow',
-      enabled: true,
-      description,
-      attributes: { ...RULE_ATTRIBUTES },
-    };
+    return ingressRule(rule, description, { ...RULE_ATTRIBUTES });
   });
   problems.throwIfAny();
   return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress) };

@@ -1,6 +1,6 @@
 import type { RuleSet } from '@app/engine/model';
 import { byName, splitAliasEntries } from '../core/aliases';
-import { RuleSetProblems, ruleOrder } from '../core/desired';
+import { ingressRule, RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
 
 import type {
@@ -52,22 +52,8 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
   const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
     const description = ruleDescription(rule.name, settings.marker);
     if (description.length > 1024) problems.add(`rule ${rule.name}: description longer than 1024 characters`);
-    if (/\s/.test(rule.name) || rule.name === '') problems.add(`rule name "${rule.name}" must be one word`);
-    return {
-      name: rule.name,
-      scope: rule.ingress,
-      ingress: rule.ingress,
-      egress: null,
-      family: rule.family,
-      protocol: rule.protocol,
-      source: rule.source,
-      destination: rule.destination,
-      service: rule.service,
-      action: 'allow',
-      enabled: true,
-      description,
-      attributes: { source_port: null },
-    };
+    problems.oneWordRuleName(rule.name);
+    return ingressRule(rule, description, { source_port: null });
   });
   problems.throwIfAny();
   return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress) };
