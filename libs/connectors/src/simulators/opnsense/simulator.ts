@@ -812,10 +812,15 @@ export class OpnSenseSimulator extends VendorSimulator {
   }
 
   private toggleRule(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    return this.toggle(ctx, 'rules');
+  }
+
+  /** `toggleRule`/`toggleItem[/{uuid}[/{0|1}]]`: flips `enabled`, or sets it when the value is given. */
+  private toggle(ctx: Ctx, collection: keyof OpnConfig): Promise<SimResponse> | SimResponse {
     if (!ctx.isPost) return json({ result: 'failed' });
     const [uuid, wanted] = ctx.params;
     return this.write('other', (working) => {
-      const node = working.rules[uuid];
+      const node = working[collection][uuid];
       if (!node) return { response: json({ result: 'failed' }), save: false };
       if (wanted !== undefined && wanted !== '0' && wanted !== '1') {
         return { response: json({ result: 'failed', changed: false }), save: false };
@@ -1054,19 +1059,7 @@ export class OpnSenseSimulator extends VendorSimulator {
   }
 
   private toggleItem(ctx: Ctx): Promise<SimResponse> | SimResponse {
-    if (!ctx.isPost) return json({ result: 'failed' });
-    const [uuid, wanted] = ctx.params;
-    return this.write('other', (working) => {
-      const node = working.aliases[uuid];
-      if (!node) return { response: json({ result: 'failed' }), save: false };
-      if (wanted !== undefined && wanted !== '0' && wanted !== '1') {
-        return { response: json({ result: 'failed', changed: false }), save: false };
-      }
-      const next = wanted ?? (node.enabled === '1' ? '0' : '1');
-      const changed = next !== node.enabled;
-      node.enabled = next;
-      return { response: json({ result: next === '1' ? 'Enabled' : 'Disabled', changed }), save: changed };
-    });
+    return this.toggle(ctx, 'aliases');
   }
 
   /** Reloads alias templates and tables, then `filter reload skip_alias`: staged rule edits go live too. */
