@@ -2,7 +2,7 @@ import type { AddressObject, RuleSet, ServiceObject, Vendor } from '@app/engine/
 import { ConnectorError } from './errors';
 import type { Attributes, ManagedRule } from './model';
 import { canonicalCidr, sortCidrs } from './net';
-import type { ResolvedSettings } from './target';
+import { VENDOR_LABELS, type ResolvedSettings } from './target';
 
 /**
  * Checks every vendor's `desiredFromRuleSet` shares. Problems are collected rather than thrown one by one so that a
@@ -12,9 +12,8 @@ export class RuleSetProblems {
   private readonly list: string[] = [];
 
   constructor(
-    private readonly vendorLabel: string,
     ruleSet: RuleSet,
-    vendor: Vendor,
+    private readonly vendor: Vendor,
     settings: ResolvedSettings,
   ) {
     if (ruleSet.vendor !== vendor) this.add(`rule set is for vendor ${ruleSet.vendor}`);
@@ -64,7 +63,7 @@ export class RuleSetProblems {
     if (this.list.length === 0) return;
     throw new ConnectorError({
       kind: 'validation',
-      message: `Rule set cannot be written to ${this.vendorLabel}: ${this.list.join('; ')}`,
+      message: `Rule set cannot be written to ${VENDOR_LABELS[this.vendor]}: ${this.list.join('; ')}`,
       details: { problems: [...this.list] },
     });
   }

@@ -96,6 +96,13 @@ export type DeviceTarget = PfSenseTarget | FortiOsTarget | OpnSenseTarget;
 
 export type TargetFor<V extends Vendor> = Extract<DeviceTarget, { vendor: V }>;
 
+/** How each vendor spells its own name, for messages. */
+export const VENDOR_LABELS: Record<Vendor, string> = {
+  pfsense: 'pfSense',
+  fortios: 'FortiOS',
+  opnsense: 'OPNsense',
+};
+
 export const DEFAULT_PREFIX = 'utm_';
 export const DEFAULT_MARKER = '[managed by utm-orchestrator]';
 

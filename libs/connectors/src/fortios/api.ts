@@ -6,7 +6,7 @@ import {
   type HttpResponse,
   type QueryValue,
 } from '../core/http';
-import type { FortiOsCredentials, ResolvedSettings } from '../core/target';
+import { VENDOR_LABELS, type FortiOsCredentials, type ResolvedSettings } from '../core/target';
 
 /** Typed FortiOS REST API (CMDB + monitor) calls used by the connector. */
 
@@ -132,7 +132,7 @@ export class FortiOsApi {
   ) {
     this.http = new HttpClient({
       settings,
-      vendorLabel: 'FortiOS',
+      vendorLabel: VENDOR_LABELS.fortios,
       // Header only: `?access_token=` is refused from 7.4.5 unless explicitly enabled on the device.
       authHeaders: (): Record<string, string> => ({ authorization: `Bearer ${credentials.token}` }),
       classify: classifyFortiOs,

@@ -100,7 +100,7 @@ function cidrsOfRange(family: AddressFamily, start: string, end: string): string
 
 /** RuleSet → normalised desired state for FortiOS. */
 export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
-  const problems = new RuleSetProblems('FortiOS', ruleSet, 'fortios', settings);
+  const problems = new RuleSetProblems(ruleSet, 'fortios', settings);
   const familyOf = new Map<string, AddressFamily>();
   const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
     if (obj.name.length > MAX_OBJECT_NAME)

@@ -1,6 +1,6 @@
 import { ConnectorError } from '../core/errors';
 import { HttpClient, type ErrorClassification, type HttpMethod, type HttpResponse } from '../core/http';
-import type { OpnSenseCredentials, ResolvedSettings } from '../core/target';
+import { VENDOR_LABELS, type OpnSenseCredentials, type ResolvedSettings } from '../core/target';
 
 /** Typed OPNsense calls used by the connector (automation filter rules, aliases, savepoint/apply/rollback). */
 
@@ -212,7 +212,7 @@ export class OpnSenseApi {
     const basic = `Basic ${Buffer.from(`${credentials.key}:${credentials.secret}`).toString('base64')}`;
     this.http = new HttpClient({
       settings,
-      vendorLabel: 'OPNsense',
+      vendorLabel: VENDOR_LABELS.opnsense,
       authHeaders: (): Record<string, string> => ({ authorization: basic }),
       classify: classifyOpnSense,
     });

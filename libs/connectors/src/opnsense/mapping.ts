@@ -39,7 +39,7 @@ const DESCRIPTION_MAX_BYTES = 255;
 
 /** RuleSet → normalised desired state for OPNsense: host/network/port aliases, automation rules per ingress. */
 export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
-  const problems = new RuleSetProblems('OPNsense', ruleSet, 'opnsense', settings);
+  const problems = new RuleSetProblems(ruleSet, 'opnsense', settings);
   const checkDescription = (what: string, description: string): void => {
     if (Buffer.byteLength(description) > DESCRIPTION_MAX_BYTES) {
       problems.add(`${what}: description longer than ${DESCRIPTION_MAX_BYTES} bytes`);

@@ -6,8 +6,7 @@ import {
   type HttpResponse,
   type QueryValue,
 } from '../core/http';
-import type { PfSenseCredentials } from '../core/target';
-import type { ResolvedSettings } from '../core/target';
+import { VENDOR_LABELS, type PfSenseCredentials, type ResolvedSettings } from '../core/target';
 
 /** Typed pfSense REST API v2 (pfSense-pkg-RESTAPI) calls used by the connector. */
 
@@ -136,7 +135,7 @@ export class PfSenseApi {
   constructor(settings: ResolvedSettings, credentials: PfSenseCredentials) {
     this.http = new HttpClient({
       settings,
-      vendorLabel: 'pfSense',
+      vendorLabel: VENDOR_LABELS.pfsense,
       authHeaders: (): Record<string, string> =>
         credentials.kind === 'pfsense-api-key'
           ? { 'x-api-key': credentials.apiKey }

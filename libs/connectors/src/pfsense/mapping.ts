@@ -24,7 +24,7 @@ export const ALIAS_DETAIL = 'utm-orchestrator';
 
 /** RuleSet → normalised desired state for pfSense: host/network/port aliases, rules on the ingress interface. */
 export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings): DesiredState {
-  const problems = new RuleSetProblems('pfSense', ruleSet, 'pfsense', settings);
+  const problems = new RuleSetProblems(ruleSet, 'pfsense', settings);
   const addresses: ManagedAddress[] = ruleSet.addresses.map((obj) => {
     if (!ALIAS_NAME.test(obj.name))
       problems.add(`address object name ${obj.name} is not a valid pfSense alias name`);
