@@ -23,6 +23,7 @@ import { canonicalJson } from './canonical-json';
 import { compareText } from './compare';
 import { describeNodes, describeTarget, objectLabel } from './describe';
 import {
+  deploymentKey,
   EngineInputError,
   FlowTable,
   forEachDemand,
@@ -313,9 +314,14 @@ function buildRuleSet(
     }
   }
 
+  // Names and texts name the deployment only on a device that serves several, so a single-deployment
+  // inventory keeps the names and hashes it had before deployments existed.
+  const deployments = new Set<string>();
+  for (const o of objects.values()) for (const n of o.nodes) deployments.add(deploymentKey(index.nodes[n]));
+  const qualify = deployments.size > 1;
   const objectList = [...objects.values()];
   for (const o of objectList) {
-    o.label = objectLabel(nodesOf(index, o.nodes), index.sets.sets[o.setId].family);
+    o.label = objectLabel(nodesOf(index, o.nodes), index.sets.sets[o.setId].family, qualify);
   }
   const serviceList = [...services.values()];
   // pfSense and OPNsense keep host, network and port aliases in one namespace: name them together
@@ -352,7 +358,7 @@ function buildRuleSet(
         name: names.get(o) as string,
         family: set.family,
         entries: [...set.entries],
-        description: clip(describeNodes(nodesOf(index, o.nodes))),
+        description: clip(describeNodes(nodesOf(index, o.nodes), qualify)),
       };
     })
     .sort((a, b) => compareText(a.name, b.name));
@@ -366,7 +372,7 @@ function buildRuleSet(
     .sort((a, b) => compareText(a.name, b.name));
 
   const rules: Rule[] = drafts
-    .map((r) => toRule(index, table, r, ruleNames.get(r) as string, names))
+    .map((r) => toRule(index, table, r, ruleNames.get(r) as string, names, qualify))
     .sort(
       (a, b) =>
         compareText(a.ingress, b.ingress) ||
@@ -397,6 +403,7 @@ function toRule(
   draft: RuleDraft,
   name: string,
   names: Map<ObjectDraft | ServiceDraft, string>,
+  qualify: boolean,
 ): Rule {
   const byFlow = new Map<number, { sources: Set<number>; destinations: Set<number> }>();
   const c = draft.rect.contribs;
@@ -419,7 +426,7 @@ function toRule(
         sourceNodeIds: sources.map((n) => n.node.id),
         destinationNodeIds: destinations.map((n) => n.node.id),
         text:
-          `${describeNodes(sources)} → ${describeTarget(destinations, flow.flow.to)}: ` +
+          `${describeNodes(sources, qualify)} → ${describeTarget(destinations, flow.flow.to, qualify)}: ` +
           `${flow.flow.purpose}, ${formatPorts(flow.ports)}/${flow.flow.protocol}`,
       };
     });

@@ -32,10 +32,35 @@ function groupByRole(nodes: readonly IndexedNode[]): Array<[Role, IndexedNode[]]
 }
 
 /**
- * "master hq-master", "agents of HQ", "agents of Branch-1, Branch-2, Branch-3 and 7 more sites";
- * several roles are joined with "; ".
+ * Nodes grouped by deployment (by name, then id; the implicit deployment first), each group's text
+ * prefixed with "<deployment>: ". Used when a rule set serves several deployments, so its descriptions
+ * and explanations say whose traffic each rule carries; with one deployment the text stays unqualified.
  */
-export function describeNodes(nodes: readonly IndexedNode[]): string {
+function byDeployment(nodes: readonly IndexedNode[], describe: (group: IndexedNode[]) => string): string {
+  const groups = new Map<string, IndexedNode[]>();
+  for (const n of nodes) {
+    const key = n.deployment?.id ?? '';
+    const list = groups.get(key);
+    if (list) list.push(n);
+    else groups.set(key, [n]);
+  }
+  return [...groups.values()]
+    .map((group) => ({ deployment: group[0].deployment, group }))
+    .sort(
+      (a, b) =>
+        compareText(a.deployment?.name ?? '', b.deployment?.name ?? '') ||
+        compareText(a.deployment?.id ?? '', b.deployment?.id ?? ''),
+    )
+    .map(({ deployment, group }) => (deployment ? `${deployment.name}: ` : '') + describe(group))
+    .join('; ');
+}
+
+/**
+ * "master hq-master", "agents of HQ", "agents of Branch-1, Branch-2, Branch-3 and 7 more sites";
+ * several roles are joined with "; ". With `qualify`, each deployment's nodes are prefixed with its name.
+ */
+export function describeNodes(nodes: readonly IndexedNode[], qualify = false): string {
+  if (qualify) return byDeployment(nodes, (group) => describeNodes(group));
   return groupByRole(nodes)
     .map(([role, list]) => {
       if (list.length === 1) return `${role} ${list[0].node.name}`;
@@ -45,7 +70,8 @@ export function describeNodes(nodes: readonly IndexedNode[]): string {
 }
 
 /** Like {@link describeNodes}, but destinations reached as "the source's collector" read "collector X". */
-export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget): string {
+export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget, qualify = false): string {
+  if (qualify) return byDeployment(nodes, (group) => describeTarget(group, target));
   if (target !== 'collector') return describeNodes(nodes);
   if (nodes.length === 1) return `collector ${nodes[0].node.name}`;
   if (nodes.length <= 3) return `collectors ${sortedUnique(nodes.map((n) => n.node.name)).join(', ')}`;
@@ -55,8 +81,14 @@ export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget
 /**
  * Name label of an address object: the node name for one node, `<role>_<site>` for several nodes of one
  * role and site, `<role>_<n>_sites`, `<role>_<role>_<site>` or `mixed_<n>_nodes` otherwise; `_v6` for IPv6.
+ * With `qualify` (a rule set serving several deployments), an object whose nodes are all in one named
+ * deployment starts with `<deployment>_`, so two customers' "agent_HQ" objects do not read alike.
  */
-export function objectLabel(nodes: readonly IndexedNode[], family: AddressFamily): string {
+export function objectLabel(nodes: readonly IndexedNode[], family: AddressFamily, qualify = false): string {
+  const deployment = nodes[0]?.deployment;
+  if (qualify && deployment && nodes.every((n) => n.deployment === deployment)) {
+    return `${sanitizeLabel(deployment.name)}_${objectLabel(nodes, family)}`;
+  }
   let label: string;
   if (nodes.length === 1) {
     label = sanitizeLabel(nodes[0].node.name);

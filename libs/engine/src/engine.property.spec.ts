@@ -6,6 +6,8 @@
  * tuple can be enumerated. The reference below shares no code with the engine: it places each single
  * host by scanning zones, resolves collectors and selectors from the rules in the brief, and enumerates
  * what must be allowed; the engine's rule sets are expanded back into tuples and compared exactly.
+ * Inventories have no deployment (the implicit one, as before deployments existed) or up to three, which
+ * share sites and firewalls; no allowed tuple may join hosts of two deployments.
  */
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
@@ -93,12 +95,18 @@ function firstByNameThenId(nodes: NodeInput[]): NodeInput | undefined {
   )[0];
 }
 
+function deploymentOf(node: NodeInput): string {
+  return node.deploymentId ?? '';
+}
+
 function refCollector(inventory: Inventory, node: NodeInput): NodeInput | null {
+  // Only nodes of the node's own deployment can be its collector.
+  const mine = inventory.nodes.filter((n) => deploymentOf(n) === deploymentOf(node));
   if (node.collectorId) {
-    const explicit = inventory.nodes.find((n) => n.id === node.collectorId);
+    const explicit = mine.find((n) => n.id === node.collectorId);
     if (explicit) return explicit.id === node.id ? null : explicit;
   }
-  const others = inventory.nodes.filter((n) => n.id !== node.id);
+  const others = mine.filter((n) => n.id !== node.id);
   return (
     firstByNameThenId(others.filter((n) => n.role === 'probe' && n.siteId === node.siteId)) ??
     firstByNameThenId(others.filter((n) => n.role === 'master' && n.siteId === node.siteId)) ??
@@ -107,17 +115,43 @@ function refCollector(inventory: Inventory, node: NodeInput): NodeInput | null {
   );
 }
 
+/** A probe's explicit master, when it names a master of the probe's own deployment. */
+function refMaster(inventory: Inventory, node: NodeInput): NodeInput | null {
+  if (node.role !== 'probe' || !node.masterId) return null;
+  const master = inventory.nodes.find((n) => n.id === node.masterId);
+  return master && master.role === 'master' && deploymentOf(master) === deploymentOf(node) ? master : null;
+}
+
+function refVersion(inventory: Inventory, node: NodeInput): string | undefined {
+  const site = inventory.sites.find((s) => s.id === node.siteId);
+  const deployment = (inventory.deployments ?? []).find((d) => d.id === node.deploymentId);
+  return site?.catalogVersion ?? deployment?.catalogVersion ?? undefined;
+}
+
+function refRoleTargets(inventory: Inventory, source: NodeInput, role: Role): NodeInput[] {
+  return inventory.nodes.filter((n) => {
+    if (n.role !== role || n.id === source.id || deploymentOf(n) !== deploymentOf(source)) return false;
+    const sourceMaster = refMaster(inventory, source);
+    if (sourceMaster && role === 'master') return n.id === sourceMaster.id;
+    if (source.role === 'master' && role === 'probe') {
+      const probeMaster = refMaster(inventory, n);
+      return probeMaster === null || probeMaster.id === source.id;
+    }
+    return true;
+  });
+}
+
 function refDemands(inventory: Inventory, flows: CatalogFlow[]) {
   const out: Array<{ source: NodeInput; destination: NodeInput; flow: CatalogFlow }> = [];
   for (const source of inventory.nodes) {
-    const version = inventory.sites.find((s) => s.id === source.siteId)?.catalogVersion;
+    const version = refVersion(inventory, source);
     for (const flow of flows) {
       if (flow.version !== version || flow.from !== source.role) continue;
       if (flow.selector && source.selectors.length > 0 && !source.selectors.includes(flow.selector)) continue;
       const destinations =
         flow.to === 'collector'
           ? [refCollector(inventory, source)].filter((n): n is NodeInput => n !== null)
-          : inventory.nodes.filter((n) => n.role === flow.to && n.id !== source.id);
+          : refRoleTargets(inventory, source, flow.to);
       for (const destination of destinations) out.push({ source, destination, flow });
     }
   }
@@ -169,6 +203,27 @@ function allowedTuples(ruleSet: RuleSet): Set<string> {
     }
   }
   return out;
+}
+
+/** Allowed tuples whose source and destination hosts belong to no common deployment. */
+function crossDeploymentTuples(inventory: Inventory, ruleSet: RuleSet): string[] {
+  const deploymentsOf = new Map<string, Set<string>>();
+  for (const node of inventory.nodes) {
+    for (const h of node.addresses.flatMap(hosts)) {
+      const key = `${h.family}|${h.host}`;
+      const set = deploymentsOf.get(key) ?? new Set<string>();
+      set.add(deploymentOf(node));
+      deploymentsOf.set(key, set);
+    }
+  }
+  const out: string[] = [];
+  for (const tuple of allowedTuples(ruleSet)) {
+    const [, family, src, dst] = tuple.split('|');
+    const from = deploymentsOf.get(`${family}|${src}`) ?? new Set<string>();
+    const to = deploymentsOf.get(`${family}|${dst}`) ?? new Set<string>();
+    if (![...from].some((d) => to.has(d))) out.push(tuple);
+  }
+  return out.slice(0, 5);
 }
 
 function difference(a: Set<string>, b: Set<string>): string[] {
@@ -265,8 +320,18 @@ const VERSIONS = ['vA', 'vB'];
 const SELECTORS = ['s1', 's2'];
 
 const rawArb = fc.record({
+  /** None: every node in the implicit deployment, versions from the sites (the inventory before deployments). */
+  deployments: fc.array(
+    fc.record({ name: fc.constantFrom('P', 'Q', 'p'), version: fc.constantFrom(...VERSIONS) }),
+    { minLength: 0, maxLength: 3 },
+  ),
   sites: fc.array(
-    fc.record({ name: fc.constantFrom('A', 'B', 'a'), version: fc.constantFrom(...VERSIONS) }),
+    fc.record({
+      name: fc.constantFrom('A', 'B', 'a'),
+      version: fc.constantFrom(...VERSIONS),
+      /** With deployments: most sites follow their nodes' deployment, some override its version. */
+      overrides: fc.boolean(),
+    }),
     {
       minLength: 1,
       maxLength: 3,
@@ -289,6 +354,8 @@ const rawArb = fc.record({
       addresses: fc.array(nodeBlockArb, { minLength: 1, maxLength: 3 }),
       collector: fc.option(fc.nat(), { nil: null }),
       selectors: fc.subarray(SELECTORS),
+      deployment: fc.nat(),
+      master: fc.option(fc.nat(), { nil: null }),
     }),
     { minLength: 2, maxLength: 7 },
   ),
@@ -329,7 +396,16 @@ const rawArb = fc.record({
 type Raw = typeof rawArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(raw: Raw): { inventory: Inventory; flows: CatalogFlow[] } {
-  const sites = raw.sites.map((s, i) => ({ id: `s${i}`, name: s.name, catalogVersion: s.version }));
+  const deployments = raw.deployments.map((d, i) => ({
+    id: `p${i}`,
+    name: d.name,
+    catalogVersion: d.version,
+  }));
+  const sites = raw.sites.map((s, i) => ({
+    id: `s${i}`,
+    name: s.name,
+    catalogVersion: deployments.length === 0 || s.overrides ? s.version : null,
+  }));
   const siteId = (k: number) => sites[k % sites.length].id;
   const zones: ZoneInput[] = raw.zones.map((z, i) => ({
     id: `z${i}`,
@@ -350,6 +426,12 @@ function build(raw: Raw): { inventory: Inventory; flows: CatalogFlow[] } {
           ? 'gone'
           : `n${n.collector % raw.nodes.length}`,
     selectors: n.selectors,
+    ...(deployments.length > 0
+      ? {
+          deploymentId: deployments[n.deployment % deployments.length].id,
+          masterId: n.master === null ? null : `n${n.master % raw.nodes.length}`,
+        }
+      : {}),
   }));
   const devices: DeviceInput[] = raw.devices.map((d, i) => {
     const site = siteId(d.site);
@@ -371,8 +453,8 @@ function build(raw: Raw): { inventory: Inventory; flows: CatalogFlow[] } {
     // usually the version of the source node's site, sometimes any site's
     version:
       f.version === null
-        ? (sites.find((s) => s.id === nodes[f.from % nodes.length].siteId)?.catalogVersion ?? 'vA')
-        : sites[f.version % sites.length].catalogVersion,
+        ? (refVersion({ deployments, sites, zones, nodes, devices }, nodes[f.from % nodes.length]) ?? 'vA')
+        : VERSIONS[f.version % VERSIONS.length],
     from: nodes[f.from % nodes.length].role,
     to: f.to === null ? 'collector' : nodes[f.to % nodes.length].role,
     protocol: f.protocol,
@@ -380,7 +462,13 @@ function build(raw: Raw): { inventory: Inventory; flows: CatalogFlow[] } {
     purpose: `purpose ${i}`,
     selector: f.selector,
   }));
-  return { inventory: { sites, zones, nodes, devices }, flows };
+  return {
+    inventory:
+      deployments.length > 0
+        ? { deployments, sites, zones, nodes, devices }
+        : { sites, zones, nodes, devices },
+    flows,
+  };
 }
 
 /** Deterministic Fisher-Yates shuffle driven by a seed. */
@@ -400,6 +488,7 @@ function shuffleAll(inventory: Inventory, flows: CatalogFlow[], seed: number) {
   const next = () => (s = (s * 31 + 7) >>> 0);
   return {
     inventory: {
+      ...(inventory.deployments ? { deployments: shuffle(inventory.deployments, next()) } : {}),
       sites: shuffle(inventory.sites, next()),
       zones: shuffle(inventory.zones, next()).map((z) => ({ ...z, cidrs: shuffle(z.cidrs, next()) })),
       nodes: shuffle(inventory.nodes, next()).map((n) => ({
@@ -436,6 +525,10 @@ describe('engine properties (brute-force reference)', () => {
             extra: difference(allowed, required),
           }).toEqual({ device: device.id, missing: [], extra: [] });
           expect(allowed.size).toBe(required.size);
+          expect({ device: device.id, cross: crossDeploymentTuples(inventory, ruleSet) }).toEqual({
+            device: device.id,
+            cross: [],
+          });
         }
       }),
       { numRuns: 1500 },

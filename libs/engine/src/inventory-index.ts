@@ -20,6 +20,7 @@ import {
 import type {
   AddressFamily,
   CatalogFlow,
+  DeploymentInput,
   DeviceInput,
   Inventory,
   NodeInput,
@@ -95,6 +96,10 @@ export interface IndexedNode {
   readonly idx: number;
   readonly node: NodeInput;
   readonly site: SiteInput | undefined;
+  /** The node's deployment; null for a node in the implicit deployment (no `deploymentId`). */
+  readonly deployment: DeploymentInput | null;
+  /** Catalog version the node uses: its site's override, else its deployment's; undefined when none. */
+  readonly catalogVersion: string | undefined;
   readonly cidrs: readonly Cidr[];
   readonly selectors: ReadonlySet<string>;
   /** The node's whole address set per family. */
@@ -284,11 +289,15 @@ export class InventoryIndex {
   readonly devices: IndexedDevice[] = [];
   readonly deviceById = new Map<string, IndexedDevice>();
   readonly siteById: Map<string, SiteInput>;
-  private readonly nodesByRole = new Map<Role, IndexedNode[]>();
+  readonly deploymentById: Map<string, DeploymentInput>;
+  /** Deployment key ('' for the implicit deployment) → role → nodes sorted by id. */
+  private readonly nodesByDeploymentAndRole = new Map<string, Map<Role, IndexedNode[]>>();
   private readonly collectors: Array<IndexedNode | null> = [];
+  private readonly masters: Array<IndexedNode | null> = [];
 
   constructor(inventory: Inventory) {
     this.siteById = uniqueById(inventory.sites, 'site');
+    this.deploymentById = uniqueById(inventory.deployments ?? [], 'deployment');
     const zoneById = uniqueById(inventory.zones, 'zone');
     uniqueById(inventory.nodes, 'node');
     uniqueById(inventory.devices, 'device');
@@ -355,10 +364,20 @@ export class InventoryIndex {
           cidrs.flatMap((c) => placeOnDevice(this.devices[d], c)),
         );
       }
+      const site = this.siteById.get(node.siteId);
+      let deployment: DeploymentInput | null = null;
+      if (node.deploymentId) {
+        deployment = this.deploymentById.get(node.deploymentId) ?? null;
+        if (!deployment) {
+          throw new EngineInputError(`node "${node.id}" refers to unknown deployment "${node.deploymentId}"`);
+        }
+      }
       const indexed: IndexedNode = {
         idx: this.nodes.length,
         node,
-        site: this.siteById.get(node.siteId),
+        site,
+        deployment,
+        catalogVersion: site?.catalogVersion ?? deployment?.catalogVersion ?? undefined,
         cidrs,
         selectors: new Set(node.selectors),
         familySets,
@@ -367,49 +386,93 @@ export class InventoryIndex {
       };
       this.nodes.push(indexed);
       this.nodeById.set(node.id, indexed);
-      const sameRole = this.nodesByRole.get(node.role);
-      if (sameRole) sameRole.push(indexed);
-      else this.nodesByRole.set(node.role, [indexed]);
+      let byRole = this.nodesByDeploymentAndRole.get(deploymentKey(indexed));
+      if (!byRole)
+        this.nodesByDeploymentAndRole.set(deploymentKey(indexed), (byRole = new Map<Role, IndexedNode[]>()));
+      push(byRole, node.role, indexed);
     }
-    this.resolveCollectors();
+    this.resolveCollectorsAndMasters();
   }
 
-  /** Nodes of a role, sorted by id. */
-  withRole(role: Role): readonly IndexedNode[] {
-    return this.nodesByRole.get(role) ?? [];
+  /** Nodes of a role in a node's deployment, sorted by id. */
+  private sameDeployment(node: IndexedNode, role: Role): readonly IndexedNode[] {
+    return this.nodesByDeploymentAndRole.get(deploymentKey(node))?.get(role) ?? [];
   }
 
   /**
-   * The node's collector: its `collectorId` when that node exists; otherwise the first (by name, then id)
-   * probe of its own site, else the first master of its own site, else the first master anywhere. The node
-   * itself is never its own default collector; a `collectorId` pointing at the node itself means "none".
+   * The nodes that a flow from `source` to `role` reaches: the nodes of that role in the source's own
+   * deployment (never the source itself), narrowed between probes and masters by a probe's `masterId`.
+   */
+  targetsOf(source: IndexedNode, role: Role): IndexedNode[] {
+    const own = source.node.role === 'probe' && role === 'master' ? this.masters[source.idx] : null;
+    if (own) return [own];
+    return this.sameDeployment(source, role).filter((t) => t !== source && this.pairs(source, t));
+  }
+
+  /** True when `destination` is one of {@link targetsOf}(source, its role). */
+  isTarget(source: IndexedNode, destination: IndexedNode): boolean {
+    if (source === destination || deploymentKey(source) !== deploymentKey(destination)) return false;
+    const own = source.node.role === 'probe' ? this.masters[source.idx] : null;
+    if (own && destination.node.role === 'master') return own === destination;
+    return this.pairs(source, destination);
+  }
+
+  /** A master and a probe assigned to another master do not exchange flows. */
+  private pairs(source: IndexedNode, target: IndexedNode): boolean {
+    if (source.node.role !== 'master' || target.node.role !== 'probe') return true;
+    const master = this.masters[target.idx];
+    return master === null || master === source;
+  }
+
+  /**
+   * The node's collector, always in its own deployment: its `collectorId` when that node exists there;
+   * otherwise the first (by name, then id) probe of its own site, else the first master of its own site,
+   * else the first master of its deployment. The node itself is never its own default collector; a
+   * `collectorId` pointing at the node itself means "none". (Before deployments the last fallback was the
+   * first master anywhere, which is the same thing when there is one deployment.)
    */
   collectorOf(node: IndexedNode): IndexedNode | null {
     return this.collectors[node.idx];
   }
 
-  private resolveCollectors(): void {
+  private resolveCollectorsAndMasters(): void {
     const probesBySite = new Map<string, IndexedNode[]>();
     const mastersBySite = new Map<string, IndexedNode[]>();
-    for (const n of this.withRole('probe')) push(probesBySite, n.node.siteId, n);
-    for (const n of this.withRole('master')) push(mastersBySite, n.node.siteId, n);
-    for (const list of [...probesBySite.values(), ...mastersBySite.values()]) list.sort(byNameThenId);
-    const allMasters = [...this.withRole('master')].sort(byNameThenId);
+    const mastersByDeployment = new Map<string, IndexedNode[]>();
+    const siteKey = (n: IndexedNode): string => `${deploymentKey(n)}\u0000${n.node.siteId}`;
+    for (const byRole of this.nodesByDeploymentAndRole.values()) {
+      for (const n of byRole.get('probe') ?? []) push(probesBySite, siteKey(n), n);
+      for (const n of byRole.get('master') ?? []) {
+        push(mastersBySite, siteKey(n), n);
+        push(mastersByDeployment, deploymentKey(n), n);
+      }
+    }
+    for (const map of [probesBySite, mastersBySite, mastersByDeployment]) {
+      for (const list of map.values()) list.sort(byNameThenId);
+    }
     const firstOther = (
       list: readonly IndexedNode[] | undefined,
       self: IndexedNode,
     ): IndexedNode | undefined => list?.find((n) => n !== self);
     for (const n of this.nodes) {
       const explicit = n.node.collectorId ? this.nodeById.get(n.node.collectorId) : undefined;
-      if (explicit) {
+      if (explicit && deploymentKey(explicit) === deploymentKey(n)) {
         this.collectors.push(explicit === n ? null : explicit);
-        continue;
+      } else {
+        this.collectors.push(
+          firstOther(probesBySite.get(siteKey(n)), n) ??
+            firstOther(mastersBySite.get(siteKey(n)), n) ??
+            firstOther(mastersByDeployment.get(deploymentKey(n)), n) ??
+            null,
+        );
       }
-      this.collectors.push(
-        firstOther(probesBySite.get(n.node.siteId), n) ??
-          firstOther(mastersBySite.get(n.node.siteId), n) ??
-          firstOther(allMasters, n) ??
-          null,
+      const master = n.node.masterId ? this.nodeById.get(n.node.masterId) : undefined;
+      this.masters.push(
+        n.node.role === 'probe' &&
+          master?.node.role === 'master' &&
+          deploymentKey(master) === deploymentKey(n)
+          ? master
+          : null,
       );
     }
   }
@@ -454,6 +517,11 @@ export class InventoryIndex {
   }
 }
 
+/** '' for the implicit deployment. */
+export function deploymentKey(node: IndexedNode): string {
+  return node.deployment?.id ?? '';
+}
+
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -467,7 +535,7 @@ export function selectorApplies(flow: CatalogFlow, node: IndexedNode): boolean {
 
 /** The flows of the source node's catalog version that apply to it (role and selector). */
 export function flowsOfSource(table: FlowTable, source: IndexedNode): IndexedFlow[] {
-  const version = source.site?.catalogVersion;
+  const version = source.catalogVersion;
   if (version === undefined) return [];
   const candidates = table.byVersionAndRole.get(version)?.get(source.node.role) ?? [];
   return candidates.filter((f) => selectorApplies(f.flow, source));
@@ -489,9 +557,7 @@ export function forEachDemand(
         const collector = index.collectorOf(source);
         if (collector) push(byTarget, collector, f);
       } else {
-        for (const target of index.withRole(f.flow.to)) {
-          if (target !== source) push(byTarget, target, f);
-        }
+        for (const target of index.targetsOf(source, f.flow.to)) push(byTarget, target, f);
       }
     }
     for (const [target, list] of byTarget) visit(source, target, list);
@@ -509,6 +575,6 @@ export function flowsBetween(
   return flowsOfSource(table, source).filter((f) =>
     f.flow.to === 'collector'
       ? index.collectorOf(source) === destination
-      : f.flow.to === destination.node.role,
+      : f.flow.to === destination.node.role && index.isTarget(source, destination),
   );
 }

@@ -37,10 +37,26 @@ export interface CatalogFlow {
   custom?: boolean;
 }
 
+/**
+ * One UTMStack installation: a master and the probes, collectors, agents, log sources and consoles that
+ * belong to it. Flows only ever join two nodes of the same deployment.
+ */
+export interface DeploymentInput {
+  id: string;
+  name: string;
+  /** Catalog version of every node of the deployment, unless the node's site overrides it. */
+  catalogVersion: string;
+}
+
 export interface SiteInput {
   id: string;
   name: string;
-  catalogVersion: string;
+  /**
+   * Override: the catalog version of every node at this site, whatever its deployment's version (null or
+   * absent: the deployment's). Kept because it meant exactly that before deployments existed, so an upgrade
+   * changes no rule set; without deployments it is the only version a node has.
+   */
+  catalogVersion?: string | null;
 }
 
 export interface ZoneInput {
@@ -60,6 +76,16 @@ export interface NodeInput {
   addresses: string[];
   collectorId?: string | null;
   selectors: string[];
+  /**
+   * The node's deployment. Nodes without one form a single implicit deployment (the inventory as it was
+   * before deployments), so an engine input that names no deployment computes exactly as before.
+   */
+  deploymentId?: string | null;
+  /**
+   * A probe's master: when set (and a master of the probe's deployment), the probe exchanges the
+   * probe ↔ master flows with that master only; when null, with every master of its deployment.
+   */
+  masterId?: string | null;
 }
 
 export interface DeviceInterfaceInput {
@@ -80,6 +106,8 @@ export interface DeviceInput {
 }
 
 export interface Inventory {
+  /** Absent or empty: every node is in one implicit deployment and its site's catalog version rules. */
+  deployments?: DeploymentInput[];
   sites: SiteInput[];
   zones: ZoneInput[];
   nodes: NodeInput[];
@@ -207,10 +235,19 @@ export interface ReachabilityHop {
   missing: TrafficSpec[];
 }
 
+/** A deployment as named in results. */
+export interface DeploymentRef {
+  id: string;
+  name: string;
+}
+
 export interface ReachabilityResult {
   fromNodeId: string;
   toNodeId: string;
-  /** Catalog version of the source node's site (null when the node or its site is unknown). */
+  /** Deployments of the two nodes (null for a node in no deployment); flows never join two deployments. */
+  fromDeployment: DeploymentRef | null;
+  toDeployment: DeploymentRef | null;
+  /** Catalog version the source node uses (its site's override, else its deployment's; null when none). */
   catalogVersion: string | null;
   /** Catalog flows that require traffic from → to (narrowed by the filter). */
   flows: ReachabilityFlow[];

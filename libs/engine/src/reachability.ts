@@ -13,6 +13,7 @@ import {
 import { Cidr, cidrIntervals, cidrLast, parseCidr } from './ip';
 import type {
   CatalogFlow,
+  DeploymentRef,
   Inventory,
   PortRange,
   Protocol,
@@ -103,6 +104,10 @@ function hop(
   };
 }
 
+function deploymentRef(node: IndexedNode): DeploymentRef | null {
+  return node.deployment ? { id: node.deployment.id, name: node.deployment.name } : null;
+}
+
 function nodeOrThrow(index: InventoryIndex, id: string): IndexedNode {
   const node = index.nodeById.get(id);
   if (!node) throw new EngineInputError(`unknown node "${id}"`);
@@ -150,7 +155,9 @@ export function traceReachability(
   return {
     fromNodeId,
     toNodeId,
-    catalogVersion: from.site?.catalogVersion ?? null,
+    fromDeployment: deploymentRef(from),
+    toDeployment: deploymentRef(to),
+    catalogVersion: from.catalogVersion ?? null,
     flows: required.map((f) => ({
       flowId: f.flow.id,
       catalogVersion: f.flow.version,
