@@ -9,6 +9,9 @@
 
 # --- build: full dependencies, generated Prisma client, compiled service
 FROM node:26-trixie-slim AS build
+# swagger-ui-dist depends on @scarf/scarf, whose postinstall reports the install to scarf.sh;
+# package.json allowScripts denies it, and this opts out too where an npm older than 11.16 ignores that.
+ENV SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
