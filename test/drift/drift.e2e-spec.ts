@@ -1,4 +1,5 @@
 import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { DriftService } from '../../apps/api/src/drift/drift.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, type SimulatedDeployment } from '../pushes/push-fixtures';
@@ -34,8 +35,31 @@ describe('drift', () => {
     await sim.stop();
   });
 
+  it('reads never contact the device: GET answers 404 until a check is recorded, and a live check needs push', async () => {
+    const reader = await t.token(['read']);
+    const writer = await t.token(['write']);
+    const prisma = t.app.get(PrismaService);
+    const calls = sim.calls.count();
+    const none = await t.as(reader).get(`/api/v1/devices/${d.device.id}/drift`).expect(404);
+    expect(none.body).toMatchObject({ code: 'NOT_FOUND', reason: 'NO_DRIFT_CHECK', deviceId: d.device.id });
+    expect(none.body.detail).toContain('POST /api/v1/devices/');
+    await t.as(reader).post(`/api/v1/devices/${d.device.id}/drift`).expect(403);
+    const refused = await t.as(writer).post(`/api/v1/devices/${d.device.id}/drift`).expect(403);
+    expect(refused.body).toMatchObject({ code: 'FORBIDDEN', requiredScope: 'push' });
+    const gql = await t.gql(`mutation($id: ID!) { checkDrift(id: $id) { id } }`, { id: d.device.id }, writer);
+    expect(gql.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(sim.calls.count()).toBe(calls);
+    expect(await prisma.driftCheck.count({ where: { deviceId: d.device.id } })).toBe(0);
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    expect((await t.as(reader).get(`/api/v1/devices/${unknown}/drift`).expect(404)).body).toMatchObject({
+      code: 'NOT_FOUND',
+      entity: 'device',
+    });
+  });
+
   it('finds a freshly pushed device clean, and records the check', async () => {
-    const res = await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    const pusher = await t.token(['push']);
+    const res = await t.as(pusher).post(`/api/v1/devices/${d.device.id}/drift`).expect(201);
     expect(res.body).toMatchObject({
       state: 'clean',
       trigger: 'api',
@@ -46,8 +70,11 @@ describe('drift', () => {
       exposuresChecked: true,
       pendingCommit: false,
     });
-    const cached = await t.http().get(`/api/v1/devices/${d.device.id}/drift?cached=true`).expect(200);
-    expect(cached.body.id).toBe(res.body.id);
+    const reader = await t.token(['read']);
+    const calls = sim.calls.count();
+    const recorded = await t.as(reader).get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    expect(recorded.body).toEqual(res.body);
+    expect(sim.calls.count()).toBe(calls);
     const summary = await t.http().get('/api/v1/pushes/summary').expect(200);
     expect(summary.body.drifted).toEqual([]);
   });
@@ -82,7 +109,7 @@ describe('drift', () => {
       descr: 'debug db access',
     });
 
-    const res = await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    const res = await t.http().post(`/api/v1/devices/${d.device.id}/drift`).expect(201);
     const body = res.body as DriftBody;
     expect(body.state).toBe('drifted');
     expect(body.changed.map((c) => c.name)).toContain(address.name);
@@ -152,12 +179,13 @@ describe('drift', () => {
       () =>
         t
           .http()
-          .get(`/api/v1/devices/${d.device.id}/drift?cached=true`)
+          .get(`/api/v1/devices/${d.device.id}/drift`)
           .then((r) => r.body as DriftBody),
       (b) => b.id === fired[0].id,
     );
     expect(done).toMatchObject({ state: 'drifted', trigger: 'schedule' });
     await t.http().get('/api/v1/devices/00000000-0000-4000-8000-000000000000/drift').expect(404);
+    await t.http().post('/api/v1/devices/00000000-0000-4000-8000-000000000000/drift').expect(404);
   });
 });
 
@@ -195,7 +223,7 @@ describe('drift on a FortiOS device', () => {
     policy('wan-any', 'ALL', 'wan');
     policy('lan-any', 'ALL', 'lan');
 
-    const res = await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    const res = await t.http().post(`/api/v1/devices/${d.device.id}/drift`).expect(201);
     const body = res.body as DriftBody;
     expect(body.exposuresChecked).toBe(true);
     expect(body.missing).toEqual([]);

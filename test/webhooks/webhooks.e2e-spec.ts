@@ -151,7 +151,7 @@ describe('webhooks', () => {
     sim.faults.clear();
     expect(failed.state).toBe('failed');
     sim.simulator.guiReplace({ ...sim.simulator.state, aliases: [] });
-    await t.http().get(`/api/v1/devices/${d.device.id}/drift`).expect(200);
+    await t.http().post(`/api/v1/devices/${d.device.id}/drift`).expect(201);
     const list = await waitFor(
       () => deliveries(),
       (l) => l.length === 3 && l.every((x) => x.state === 'delivered'),

@@ -36,7 +36,9 @@ export function configureApp<A extends INestApplication>(app: A): A {
   if (config.corsOrigins.length) {
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'] });
   }
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics'] });
+  // GraphQL is served outside the prefix; listing it here is what makes the app-wide middleware (request log,
+  // request context with the caller, JSON-body check) run for /graphql as well.
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', 'graphql'] });
   app.enableShutdownHooks();
   const document = documentProblems(
     SwaggerModule.createDocument(

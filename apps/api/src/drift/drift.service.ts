@@ -98,12 +98,22 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
     return this.perform(row.id);
   }
 
+  /** The latest finished check, read from the database: contacts nothing, writes nothing. */
   async latest(deviceId: string): Promise<DriftCheck> {
+    const device = await this.prisma.device.findUnique({ where: { id: deviceId }, select: { name: true } });
+    if (!device) throw new NotFound('device', deviceId);
     const row = await this.prisma.driftCheck.findFirst({
       where: { deviceId, checkedAt: { not: null } },
       orderBy: [{ checkedAt: 'desc' }, { id: 'desc' }],
     });
-    if (!row) throw new NotFound('drift check of device', deviceId);
+    if (!row) {
+      throw new DomainError(
+        'NOT_FOUND',
+        `device ${device.name} has no recorded drift check yet; POST /api/v1/devices/${deviceId}/drift (push scope) runs one`,
+        [],
+        { entity: 'driftCheck', deviceId, reason: 'NO_DRIFT_CHECK' },
+      );
+    }
     return row;
   }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { CredentialCipher, type Prisma } from '@app/persistence';
+import { CredentialCipher, type Device, type Prisma } from '@app/persistence';
 import type { Vendor } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
+import { assertCallerHolds } from '../../auth/require-scope';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
@@ -64,6 +65,7 @@ export class DevicesService {
   }
 
   async create(input: CreateDeviceInput): Promise<DeviceView> {
+    if (input.schedule != null) assertScheduleChange();
     const sealed = input.credentials ? this.seal(input.vendor, input.credentials) : null;
     const vdom = vdomFor(input.vendor, input.vdom);
     const id = await this.prisma.$transaction(async (tx) => {
@@ -128,6 +130,11 @@ export class DevicesService {
         vendor,
         input.vdom === undefined ? (vendor === device.vendor ? device.vdom : undefined) : input.vdom,
       );
+      const tls = input.tls ? tlsData(input.tls, device) : undefined;
+      if (input.schedule !== undefined && input.schedule !== device.schedule) assertScheduleChange();
+      const endpoint = endpointChanges(device, { managementUrl: input.managementUrl, tls, vdom });
+      const keptCredentials = device.credentialsEncrypted !== null && input.credentials === undefined;
+      if (endpoint.length && keptCredentials) assertMayRepoint(endpoint);
       const interfaces =
         input.interfaces !== undefined
           ? await checkInterfaces(tx, siteId, input.interfaces)
@@ -153,7 +160,7 @@ export class DevicesService {
             vendor,
             managementUrl: input.managementUrl,
             ...credentials,
-            ...(input.tls ? tlsData(input.tls, device) : {}),
+            ...tls,
             vdom,
             schedule: input.schedule,
             enabled: input.enabled,
@@ -167,11 +174,32 @@ export class DevicesService {
       }
       const after = await tx.device.findUniqueOrThrow({ where: { id }, include: WITH_INTERFACES });
       await this.audit.record(tx, {
-        action: credentials ? 'device.update.credentials' : 'device.update',
+        action: endpoint.length
+          ? 'device.update.endpoint'
+          : credentials
+            ? 'device.update.credentials'
+            : 'device.update',
         targetType: 'device',
         targetId: id,
         before: toDeviceModel(device),
-        after: toDeviceModel(after),
+        after: {
+          ...toDeviceModel(after),
+          ...(endpoint.length
+            ? {
+                endpointChange: {
+                  fields: endpoint,
+                  credentialsAction:
+                    input.credentials === null
+                      ? 'removed'
+                      : input.credentials
+                        ? 'replaced'
+                        : keptCredentials
+                          ? 'kept'
+                          : 'none',
+                },
+              }
+            : {}),
+        },
       });
     });
     return this.get(id);
@@ -201,6 +229,58 @@ export class DevicesService {
     const credentials = credentialsFor(vendor, input);
     return { kind: credentials.kind, envelope: this.cipher.encrypt(JSON.stringify(credentials)) };
   }
+}
+
+type Endpoint = Pick<Device, 'managementUrl' | 'vdom' | 'tlsInsecure' | 'tlsCaBundle' | 'tlsFingerprint'>;
+
+/** The request fields that would send the stored credentials somewhere else, or trust another certificate. */
+function endpointChanges(
+  device: Endpoint,
+  next: { managementUrl?: string; tls?: ReturnType<typeof tlsData>; vdom: string | null },
+): string[] {
+  const changed: string[] = [];
+  if (next.managementUrl !== undefined && next.managementUrl !== device.managementUrl)
+    changed.push('managementUrl');
+  if (next.tls) {
+    if (next.tls.tlsInsecure !== device.tlsInsecure) changed.push('tls.insecure');
+    if (next.tls.tlsCaBundle !== device.tlsCaBundle) changed.push('tls.caBundle');
+    if (next.tls.tlsFingerprint !== device.tlsFingerprint) changed.push('tls.fingerprintSha256');
+  }
+  if (next.vdom !== device.vdom) changed.push('vdom');
+  return changed;
+}
+
+/**
+ * Stored credentials are bound to the endpoint they were given for: a `write` token that could re-point a device
+ * could make the next drift check or push send them to a host of its choosing. Re-pointing needs the credentials
+ * again in the same request, or the `push` scope (whose holders can contact devices anyway).
+ */
+function assertMayRepoint(fields: string[]): void {
+  assertCallerHolds(
+    'push',
+    [
+      {
+        field: 'credentials',
+        message:
+          'credentials are required with a change of endpoint (managementUrl, tls or vdom): send them again, or use a token with the push scope',
+      },
+      ...fields.map((field) => ({
+        field,
+        message: `${field} changes where the stored credentials are sent`,
+      })),
+    ],
+    { reason: 'CREDENTIALS_REQUIRED' },
+  );
+}
+
+/** A schedule makes the service write to the firewall on its own: that is pushing. */
+function assertScheduleChange(): void {
+  assertCallerHolds('push', [
+    {
+      field: 'schedule',
+      message: 'schedule (scheduled pushes) can be set or changed only with the push scope',
+    },
+  ]);
 }
 
 interface CheckedInterface {
