@@ -196,6 +196,14 @@ describe('runtime image (Dockerfile + package-lock.json)', () => {
     );
   });
 
+  it('keeps secrets and host-built artefacts out of the build context', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['.env', '.env.*', 'data', 'node_modules', 'dist']));
+  });
+
   it('runs the service as an unprivileged user', () => {
     const users = stages.at(-1)!.instructions.filter((i) => i.startsWith('USER '));
     expect(users.at(-1)).toMatch(/^USER (?!root\b|0\b)\S+$/);
