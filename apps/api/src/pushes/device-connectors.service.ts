@@ -9,15 +9,18 @@ import type { Vendor } from '@app/engine/model';
 import { DomainError } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { PrismaService } from '../database/prisma.service';
 import type { DeviceCredentials } from '../inventory/devices/device-credentials';
 import type { DeviceView } from '../inventory/devices/device.model';
 import { DevicesService } from '../inventory/devices/devices.service';
+import { PrismaPendingStateStore } from './device-pending-state';
 
 /** Builds connectors for inventory devices: the one place that knows how stored devices map to targets. */
 @Injectable()
 export class DeviceConnectors {
   constructor(
     private readonly devices: DevicesService,
+    private readonly prisma: PrismaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -31,7 +34,9 @@ export class DeviceConnectors {
         [{ field: 'credentials', message: 'credentials are not set' }],
       );
     }
-    return { device, connector: createConnector(this.target(device, credentials)) };
+    // The device's pending state lives in the database: a push on another replica, or after a crash, sees it.
+    const pending = new PrismaPendingStateStore(this.prisma, device.id);
+    return { device, connector: createConnector(this.target(device, credentials), { pending }) };
   }
 
   target(device: DeviceView, credentials: DeviceCredentials): DeviceTarget {

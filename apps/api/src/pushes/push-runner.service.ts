@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import {
   ConnectorError,
   isPlanEmpty,
-  pendingCommits,
   pushRuleSet,
   type ConnectorErrorJson,
   type PushOutcome,
@@ -16,6 +15,7 @@ import { DeviceLocks } from '../jobs/device-locks.service';
 import { JobQueue, type QueuedJob } from '../jobs/job-queue.service';
 import { RuleSetsService } from '../rules/rule-sets.service';
 import { DeviceConnectors } from './device-connectors.service';
+import { HAS_PENDING } from './device-pending-state';
 import { FINAL_STATES } from './push.model';
 import { appendPushEvent, instanceName } from './push-events';
 import { PUSH_QUEUE, type PushJob } from './pushes.service';
@@ -44,6 +44,8 @@ export type PushFinishedListener = (push: Push) => Promise<void> | void;
  * Executes push jobs: one device at a time (DeviceLocks), read → plan → apply → verify through the device's
  * connector, and records every attempt on the push. Transient device failures go back to the queue with
  * backoff until PUSH_MAX_ATTEMPTS; an attempt cut short by a dying process is found by PushRecovery.
+ * Device state a push leaves pending (open FortiOS transaction, armed OPNsense rollback, uncommitted writes) is in
+ * the database; the next push resolves it first, and start-up sweeps devices that have some (see sweepPending).
  */
 @Injectable()
 export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
@@ -70,6 +72,49 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.jobs.work<PushJob>(PUSH_QUEUE, this.config.pushConcurrency, (job) => this.handle(job));
+    // In the background: a device that does not answer must not hold up the start.
+    void this.sweepPending().catch((e: unknown) =>
+      this.logger.error(`pending-state sweep failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  /**
+   * Resolves device state that pushes of a dead process left pending, without waiting for the next push: a
+   * FortiOS transaction keeps its tables locked, an OPNsense rollback fires within a minute. Each device under
+   * its lock (try only: a replica or push holding it resolves it itself); uncommitted writes are left to the
+   * next push, which commits them after re-planning (applying a half-written plan here would make it live).
+   */
+  async sweepPending(): Promise<number> {
+    const rows = await this.prisma.devicePendingState.findMany({
+      where: HAS_PENDING,
+      select: { deviceId: true },
+    });
+    let resolved = 0;
+    for (const { deviceId } of rows) {
+      const attempt = await this.locks.tryRun(deviceId, () => this.recoverDevice(deviceId));
+      if (!attempt.busy && attempt.value) resolved += 1;
+    }
+    return resolved;
+  }
+
+  private async recoverDevice(deviceId: string): Promise<boolean> {
+    try {
+      const ruleSet = await this.ruleSets.ruleSet(deviceId);
+      const { device, connector } = await this.connectors.open(deviceId);
+      try {
+        const report = await connector.recover(ruleSet);
+        for (const action of report.actions) this.logger.warn(`device ${device.name}: ${action}`);
+        return report.actions.length > 0;
+      } finally {
+        connector.close();
+      }
+    } catch (e) {
+      // Left recorded: the device's next push tries again.
+      this.logger.warn(
+        `device ${deviceId}: pending state not resolved at start-up: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return false;
+    }
   }
 
   /** Called with the final record of every push this instance finishes (webhooks, metrics). */
@@ -109,16 +154,17 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
         WHERE "id" = ${pushId}::uuid AND "job_id" = ${jobId} AND "state" IN ('queued', 'running')`) > 0;
     if (!started) return null;
 
-    const execution = await this.execute(push, attempt);
+    const execution = await this.execute(push);
     const outcome = execution.outcome;
     const error = execution.error;
+    const recovery = outcome?.recovery ?? null;
     const common = {
       ruleSetHash: execution.ruleSetHash,
       plan: outcome?.plan ? toJson(outcome.plan) : undefined,
       result: outcome
-        ? toJson({ apply: outcome.apply, verified: outcome.verification?.ok ?? null })
+        ? toJson({ apply: outcome.apply, verified: outcome.verification?.ok ?? null, recovery })
         : undefined,
-      writes: outcome?.apply?.writes ?? 0,
+      writes: (outcome?.apply?.writes ?? 0) + (recovery?.writes ?? 0),
       errorClass: error?.kind ?? null,
       errorMessage: error?.message ?? null,
       error: error ? toJson(error) : undefined,
@@ -128,6 +174,7 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
       const delay = this.config.pushRetryDelaySeconds * 2 ** (attempt - 1);
       await this.prisma.$transaction(async (tx) => {
         await tx.push.update({ where: { id: pushId }, data: { ...common, state: 'queued' } });
+        for (const action of recovery?.actions ?? []) await appendPushEvent(tx, pushId, action);
         await appendPushEvent(
           tx,
           pushId,
@@ -140,6 +187,7 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     const state = error ? 'failed' : outcomeIsNoop(outcome) ? 'noop' : 'succeeded';
     const final = await this.prisma.$transaction(async (tx) => {
       await tx.push.update({ where: { id: pushId }, data: { ...common, state, finishedAt: new Date() } });
+      for (const action of recovery?.actions ?? []) await appendPushEvent(tx, pushId, action);
       await appendPushEvent(tx, pushId, describeEnd(state, push.dryRun, outcome, error));
       return tx.push.findUniqueOrThrow({ where: { id: pushId } });
     });
@@ -151,16 +199,15 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     return null;
   }
 
-  private async execute(push: Push, attempt: number): Promise<Execution> {
+  private async execute(push: Push): Promise<Execution> {
     let ruleSetHash: string | null = null;
     try {
       const ruleSet = await this.ruleSets.ruleSet(push.deviceId);
       ruleSetHash = ruleSet.hash;
       const { connector } = await this.connectors.open(push.deviceId);
       try {
-        // An earlier attempt may have written without committing, here or on a replica (or in a process that
-        // died), and some vendors do not report that themselves (pfSense rule writes): commit again to be sure.
-        if (attempt > 1 && !push.dryRun) pendingCommits.markDirty(connector.settings.deviceKey);
+        // Whatever an earlier attempt left uncommitted or armed (here, on a replica, or in a process that died) is
+        // in the device's pending-state row; pushRuleSet resolves it before reading the device.
         const outcome = await pushRuleSet(connector, ruleSet, { dryRun: push.dryRun });
         return { ruleSetHash, outcome, error: outcome.error ? recorded(outcome.error) : null };
       } finally {
@@ -189,8 +236,14 @@ function recorded(error: ConnectorErrorJson): RecordedError {
   return rest;
 }
 
+/** Nothing planned, nothing applied, and recovery wrote nothing to the device either. */
 function outcomeIsNoop(outcome: PushOutcome | null): boolean {
-  return !!outcome?.plan && isPlanEmpty(outcome.plan) && outcome.apply === null;
+  return (
+    !!outcome?.plan &&
+    isPlanEmpty(outcome.plan) &&
+    outcome.apply === null &&
+    (outcome.recovery?.writes ?? 0) === 0
+  );
 }
 
 function describeEnd(
@@ -203,7 +256,10 @@ function describeEnd(
   if (state === 'noop') return 'noop: the device already matches its rule set; nothing written';
   const changes = outcome?.plan?.changes.length ?? 0;
   if (dryRun) return `dry run: ${changes} change(s) planned, nothing written`;
-  return `succeeded: ${changes} change(s) applied in ${outcome?.apply?.writes ?? 0} write(s), verified`;
+  if (!outcome?.apply) {
+    return 'succeeded: the device already matched its rule set and nothing it had pending is left; its rules are live';
+  }
+  return `succeeded: ${changes} change(s) applied in ${outcome.apply.writes} write(s), verified: the rule set is live on the device`;
 }
 
 function toJson(value: unknown): Prisma.InputJsonValue {

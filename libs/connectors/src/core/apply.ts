@@ -1,7 +1,8 @@
 import type { Vendor } from '@app/engine/model';
 import { ConnectorError, toConnectorError } from './errors';
-import { pendingCommits, withDeviceLock, type PendingCommitTracker } from './lock';
+import { withDeviceLock } from './lock';
 import type { ApplyResult, ChangeResult, CommitResult, Plan, PlanChange } from './model';
+import { processPendingState, type PendingStateStore } from './pending-state';
 
 /** Counts write calls; connectors call `beforeWrite()` right before sending any write request. */
 export class WriteMeter {
@@ -34,13 +35,20 @@ export interface ApplyExecutor {
 export interface RunApplyOptions {
   vendor: Vendor;
   deviceKey: string;
-  tracker?: PendingCommitTracker;
+  /** Where "written but not committed" is recorded (default: the process-wide memory of `deviceKey`). */
+  pending?: PendingStateStore;
+  /**
+   * Writes only go live with `commit()` (pfSense, OPNsense): `uncommitted` is recorded before the first change
+   * runs and cleared after a successful commit. FortiOS (live writes or a transaction of its own) sets false.
+   */
+  staged?: boolean;
 }
 
 /**
  * Runs a plan in its (dependency) order under the device lock. Stops at the first failure: that change is `failed`,
- * later ones `not_attempted`, and nothing is committed (the uncommitted writes are remembered as pending so the next
- * push commits them after re-planning). Commits once at the end when anything was written or was pending.
+ * later ones `not_attempted`, and nothing is committed (the uncommitted writes are recorded in the pending-state store,
+ * so the next push, in this process or another, commits them even when its plan is empty). Commits once at the end
+ * when anything was written or was pending.
  * Never throws: the result carries the classified error.
  */
 export async function runApply(
@@ -48,7 +56,8 @@ export async function runApply(
   executor: ApplyExecutor,
   options: RunApplyOptions,
 ): Promise<ApplyResult> {
-  const tracker = options.tracker ?? pendingCommits;
+  const pending = options.pending ?? processPendingState(options.deviceKey);
+  const staged = options.staged ?? true;
   const started = Date.now();
   const results: ChangeResult[] = [];
   let totalWrites = 0;
@@ -72,10 +81,12 @@ export async function runApply(
   }
 
   return withDeviceLock(options.deviceKey, async () => {
-    const markDirty = (): void => tracker.markDirty(options.deviceKey);
+    const wasUncommitted = staged && (await pending.read()).uncommitted;
+    // Recorded before any change runs (a change may write), so a crash mid-plan is remembered.
+    if (staged && !wasUncommitted && plan.changes.length > 0) await pending.record({ uncommitted: true });
     for (let i = 0; i < plan.changes.length; i++) {
       const change = plan.changes[i];
-      const meter = new WriteMeter(markDirty);
+      const meter = new WriteMeter(() => undefined);
       const t0 = Date.now();
       try {
         const outcome = await executor.execute(change, meter);
@@ -115,13 +126,13 @@ export async function runApply(
     }
 
     let commit: CommitResult = { status: 'not_needed', durationMs: 0 };
-    if (totalWrites > 0 || plan.pendingCommit || tracker.isDirty(options.deviceKey)) {
+    if (totalWrites > 0 || plan.pendingCommit || wasUncommitted) {
       const meter = new WriteMeter(() => undefined);
       const t0 = Date.now();
       try {
         await executor.commit(meter);
         totalWrites += meter.writes;
-        tracker.clear(options.deviceKey);
+        if (staged) await pending.record({ uncommitted: false });
         commit = { status: 'applied', durationMs: Date.now() - t0 };
       } catch (raw) {
         totalWrites += meter.writes;
@@ -129,6 +140,9 @@ export async function runApply(
         commit = { status: 'failed', durationMs: Date.now() - t0, error };
         return { ok: false, results, commit, writes: totalWrites, durationMs: Date.now() - started, error };
       }
+    } else if (staged && plan.changes.length > 0) {
+      // Nothing was written after all (every change found the device already right): nothing to commit.
+      await pending.record({ uncommitted: false });
     }
     return { ok: true, results, commit, writes: totalWrites, durationMs: Date.now() - started };
   });

@@ -1,6 +1,12 @@
 import type { RuleSet, Vendor } from '@app/engine/model';
 import type { ApplyResult, ManagedState, Plan, ProbeResult, UnmanagedRule, VerifyResult } from './model';
+import type { PendingStateStore, RecoveryReport } from './pending-state';
 import type { DeviceTarget, ResolvedSettings } from './target';
+
+export interface ConnectorOptions {
+  /** Where the device's pending state is recorded (default: process memory; the service passes its database). */
+  pending?: PendingStateStore;
+}
 
 /**
  * One connector per vendor behind this interface. A connector instance talks to ONE device.
@@ -14,12 +20,24 @@ import type { DeviceTarget, ResolvedSettings } from './target';
  *   changes are `not_attempted`, nothing is committed) and commits once at the end. The next push re-reads and
  *   re-plans, which converges (and commits writes left uncommitted by the failed push).
  * - Writes to one device are serialised in-process (see `withDeviceLock`), keyed by `settings.deviceKey`.
+ * - Device state that must outlive the process (open transaction, armed rollback, uncommitted writes) is recorded in
+ *   `pending` before the call that creates it and resolved by `recover()` (see `core/pending-state.ts`).
  * - Every failure is a classified `ConnectorError`.
  */
 export interface FirewallConnector {
   readonly vendor: Vendor;
   readonly target: DeviceTarget;
   readonly settings: ResolvedSettings;
+  /** The device's pending-state record (the service's database, or process memory by default). */
+  readonly pending: PendingStateStore;
+
+  /**
+   * Resolves what an earlier push left pending (see `core/pending-state.ts`) before a new one reads the device:
+   * aborts a recorded FortiOS transaction, cancels an OPNsense rollback once the device is verified to match
+   * `desired` (or forgets it once it has fired). Uncommitted writes are not applied here: the next plan carries
+   * `pendingCommit` and commits them. Throws a classified ConnectorError when the device cannot be reached.
+   */
+  recover(desired: RuleSet | null): Promise<RecoveryReport>;
 
   /** Authenticated health/version check. Throws a classified ConnectorError when the device is not usable. */
   probe(): Promise<ProbeResult>;

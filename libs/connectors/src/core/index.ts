@@ -7,6 +7,7 @@ export * from './lock';
 export * from './model';
 export * from './net';
 export * from './ownership';
+export * from './pending-state';
 export * from './plan';
 export * from './push';
 export * from './target';

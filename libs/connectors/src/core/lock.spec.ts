@@ -1,4 +1,4 @@
-import { isDeviceLocked, PendingCommitTracker, withDeviceLock } from './lock';
+import { isDeviceLocked, withDeviceLock } from './lock';
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -40,16 +40,5 @@ describe('withDeviceLock', () => {
   it('releases the lock when the holder throws', async () => {
     await expect(withDeviceLock('dev-c', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(withDeviceLock('dev-c', () => Promise.resolve('next'))).resolves.toBe('next');
-  });
-});
-
-describe('PendingCommitTracker', () => {
-  it('remembers uncommitted writes per device', () => {
-    const t = new PendingCommitTracker();
-    t.markDirty('a');
-    expect(t.isDirty('a')).toBe(true);
-    expect(t.isDirty('b')).toBe(false);
-    t.clear('a');
-    expect(t.isDirty('a')).toBe(false);
   });
 });

@@ -37,27 +37,3 @@ export async function withDeviceLock<T>(key: string, fn: () => Promise<T>): Prom
 export function isDeviceLocked(key: string): boolean {
   return tails.has(key);
 }
-
-/**
- * Remembers, per device, that writes were made and not yet committed. Some vendors do not expose this themselves
- * (pfSense rule writes do not mark the `filter` subsystem dirty), so the connector records it and the next read
- * reports `pendingCommit`, which makes the next plan commit. In-process only: a restart forgets it.
- */
-export class PendingCommitTracker {
-  private readonly dirty = new Set<string>();
-
-  markDirty(key: string): void {
-    this.dirty.add(key);
-  }
-
-  clear(key: string): void {
-    this.dirty.delete(key);
-  }
-
-  isDirty(key: string): boolean {
-    return this.dirty.has(key);
-  }
-}
-
-/** Shared by all connectors of the process. */
-export const pendingCommits = new PendingCommitTracker();

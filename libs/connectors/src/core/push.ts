@@ -3,6 +3,7 @@ import type { FirewallConnector } from './connector';
 import { toConnectorError, type ConnectorErrorJson } from './errors';
 import { withDeviceLock } from './lock';
 import { isPlanEmpty, type ApplyResult, type Plan, type VerifyResult } from './model';
+import type { RecoveryReport } from './pending-state';
 
 export interface PushOptions {
   /** Read and plan only. */
@@ -17,6 +18,8 @@ export interface PushOutcome {
   plan: Plan | null;
   apply: ApplyResult | null;
   verification: VerifyResult | null;
+  /** What resolving the state an earlier push left pending did (null: dry run, or recovery failed). */
+  recovery: RecoveryReport | null;
   /** The first failure (read, plan, apply or verification), classified. */
   error?: ConnectorErrorJson;
 }
@@ -32,7 +35,10 @@ export async function pushRuleSet(
 ): Promise<PushOutcome> {
   return withDeviceLock(connector.settings.deviceKey, async () => {
     let plan: Plan;
+    let recovery: RecoveryReport | null = null;
     try {
+      // A dry run writes nothing, recovery included; its read still reports what is pending.
+      if (!options.dryRun) recovery = await connector.recover(desired);
       const live = await connector.readState();
       plan = connector.plan(desired, live);
     } catch (err) {
@@ -41,13 +47,18 @@ export async function pushRuleSet(
         plan: null,
         apply: null,
         verification: null,
+        recovery,
         error: toConnectorError(err).toJSON(),
       };
     }
-    if (options.dryRun) return { ok: true, plan, apply: null, verification: null };
+    if (options.dryRun) return { ok: true, plan, apply: null, verification: null, recovery };
     const apply = isPlanEmpty(plan) ? null : await connector.apply(plan);
-    if (apply && !apply.ok) return { ok: false, plan, apply, verification: null, error: apply.error };
-    if (options.verify === false || apply === null) return { ok: true, plan, apply, verification: null };
+    if (apply && !apply.ok) {
+      return { ok: false, plan, apply, verification: null, recovery, error: apply.error };
+    }
+    if (options.verify === false || apply === null) {
+      return { ok: true, plan, apply, verification: null, recovery };
+    }
     try {
       const verification = await connector.verify(desired);
       if (!verification.ok) {
@@ -56,6 +67,7 @@ export async function pushRuleSet(
           plan,
           apply,
           verification,
+          recovery,
           error: {
             name: 'ConnectorError',
             kind: 'conflict',
@@ -63,9 +75,9 @@ export async function pushRuleSet(
           },
         };
       }
-      return { ok: true, plan, apply, verification };
+      return { ok: true, plan, apply, verification, recovery };
     } catch (err) {
-      return { ok: false, plan, apply, verification: null, error: toConnectorError(err).toJSON() };
+      return { ok: false, plan, apply, verification: null, recovery, error: toConnectorError(err).toJSON() };
     }
   });
 }

@@ -226,6 +226,11 @@ export class FortiOsApi {
     });
   }
 
+  /**
+   * `POST /api/v2/cmdb?action=transaction-abort {"transaction-id":N}`, per the FNDN "Batch transactions" page as
+   * summarised in reference/fortios-rest-api.md §5.2. No Fortinet-authored source in reach shows this call
+   * (vendor-conformance F24: unverified); callers treat "not found" (-3 / 404) as "nothing left to abort".
+   */
   async abortTransaction(id: number): Promise<void> {
     await this.call('POST', '/api/v2/cmdb', {
       query: { action: 'transaction-abort' },

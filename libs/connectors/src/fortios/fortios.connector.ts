@@ -1,8 +1,8 @@
 import type { AddressFamily, RuleSet } from '@app/engine/model';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
-import type { FirewallConnector } from '../core/connector';
+import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { ConnectorError } from '../core/errors';
-import { pendingCommits, withDeviceLock } from '../core/lock';
+import { withDeviceLock } from '../core/lock';
 import {
   isPlanEmpty,
   type AddressChange,
@@ -19,6 +19,12 @@ import {
   type VerifyResult,
 } from '../core/model';
 import { isManaged } from '../core/ownership';
+import {
+  processPendingState,
+  type PendingStateStore,
+  type PendingTransaction,
+  type RecoveryReport,
+} from '../core/pending-state';
 import { assertSameDevice, computePlan } from '../core/plan';
 import { resolveSettings, type FortiOsTarget, type ResolvedSettings } from '../core/target';
 import { FortiOsApi, filterValue, names, str, type FortiRow, type FortiStatus } from './api';
@@ -34,7 +40,7 @@ import {
   unmanagedRulesFromFortiOs,
 } from './mapping';
 
-export interface FortiOsConnectorOptions {
+export interface FortiOsConnectorOptions extends ConnectorOptions {
   /**
    * `auto` (default): wrap every apply in a batch transaction when the firmware has them (6.4.0+), so a failed
    * push leaves the device untouched. `never`: write directly (each write is live at once).
@@ -43,9 +49,6 @@ export interface FortiOsConnectorOptions {
   /** Transaction timeout sent to the device (seconds, default 300): it discards the transaction by itself then. */
   transactionTimeoutSeconds?: number;
 }
-
-/** Transactions this process opened and could not close (abort failed): aborted before the next apply. */
-const strandedTransactions = new Map<string, number>();
 
 const POLICY_FIELDS =
   'policyid|name|comments|srcintf|dstintf|srcaddr|dstaddr|srcaddr6|dstaddr6|service|action|status|schedule|logtraffic|nat|srcaddr-negate|dstaddr-negate|service-negate';
@@ -70,12 +73,16 @@ export function serviceProtocolLiteral(status: FortiStatus): string {
  *   with srcintf/dstintf, ownership marker in `comments`, ids from the create response `mkey`.
  * - Ordering: one policy list per VDOM; the managed block is kept at the top (default) or bottom with `move`.
  * - Apply runs in a batch transaction on 6.4.0+ (commit at the end, abort on failure); every call carries `vdom`.
+ *   The transaction is recorded in the pending-state store before `transaction-start` and with its id before the
+ *   first write inside it, so a push that dies holding it (its tables stay locked for every other transaction until
+ *   the device's timeout) is aborted by the next push or the start-up sweep (`recover()`).
  */
 export class FortiOsConnector implements FirewallConnector {
   readonly vendor = 'fortios' as const;
   readonly settings: ResolvedSettings;
   readonly api: FortiOsApi;
   readonly vdom: string;
+  readonly pending: PendingStateStore;
   private firmware: FortiStatus | null = null;
 
   constructor(
@@ -85,6 +92,65 @@ export class FortiOsConnector implements FirewallConnector {
     this.settings = resolveSettings(target);
     this.vdom = target.vdom ?? 'root';
     this.api = new FortiOsApi(this.settings, target.credentials, this.vdom);
+    this.pending = options.pending ?? processPendingState(this.settings.deviceKey);
+  }
+
+  private get transactionTimeoutSeconds(): number {
+    return this.options.transactionTimeoutSeconds ?? 300;
+  }
+
+  /** Aborts a transaction an earlier push (this process or a dead one) left recorded as open. */
+  recover(): Promise<RecoveryReport> {
+    return withDeviceLock(this.settings.deviceKey, async () => {
+      const { transaction } = await this.pending.read();
+      if (!transaction) return { actions: [], writes: 0 };
+      const action = await this.abortRecorded(transaction);
+      return { actions: [action], writes: transaction.id === null ? 0 : 1 };
+    });
+  }
+
+  /**
+   * Aborts `transaction` and clears the record; answers what happened. An id the device no longer knows (committed
+   * after all, aborted, or expired) counts as resolved. Throws when the device cannot be asked (the record stays).
+   */
+  async abortRecorded(transaction: PendingTransaction): Promise<string> {
+    if (transaction.id === null) {
+      // transaction-start was sent but its answer never recorded: no write carried the id (it is recorded before the
+      // first write), so the transaction locks no table and the device discards it at its timeout.
+      await this.pending.record({ transaction: null });
+      return 'an interrupted push had sent transaction-start without writing inside it: nothing to abort';
+    }
+    const id = transaction.id;
+    try {
+      await this.api.abortTransaction(id);
+    } catch (err) {
+      if (!(err instanceof ConnectorError)) throw err;
+      if (!isUnknownTransaction(err)) {
+        const expiresAt = Date.parse(transaction.openedAt) + this.transactionTimeoutSeconds * 1000;
+        // Transient: keep the record and let the push fail (and retry). Anything else may be the unverified abort
+        // syntax (vendor-conformance F24): after the transaction's own timeout the device has discarded it anyway.
+        if (err.kind === 'unavailable' || err.kind === 'timeout' || Date.now() < expiresAt) {
+          throw new ConnectorError({
+            kind: err.kind,
+            status: err.status,
+            vendorCode: err.vendorCode,
+            vendorMessage: err.vendorMessage,
+            message:
+              `FortiOS transaction ${id} left open by an interrupted push could not be aborted (${err.message}); ` +
+              `its tables stay locked until it is aborted or the device discards it at ` +
+              `${new Date(expiresAt).toISOString()}`,
+            retryAfterMs: err.retryAfterMs,
+            details: { transactionId: id },
+          });
+        }
+        await this.pending.record({ transaction: null });
+        return `FortiOS transaction ${id} left open by an interrupted push could not be aborted (${err.message}), but its timeout has passed: the device discarded it`;
+      }
+      await this.pending.record({ transaction: null });
+      return `FortiOS transaction ${id} recorded by an interrupted push is no longer open on the device (committed, aborted or expired): nothing to abort`;
+    }
+    await this.pending.record({ transaction: null });
+    return `aborted FortiOS transaction ${id} that an interrupted push left open: none of its writes were committed`;
   }
 
   close(): void {
@@ -151,23 +217,24 @@ export class FortiOsConnector implements FirewallConnector {
   apply(plan: Plan): Promise<ApplyResult> {
     const key = this.settings.deviceKey;
     return withDeviceLock(key, async () => {
-      const stranded = strandedTransactions.get(key);
-      if (stranded !== undefined) {
-        // A transaction left open by a failed abort would keep its tables locked until it times out.
-        await this.api.abortTransaction(stranded).catch(() => undefined);
-        strandedTransactions.delete(key);
-      }
+      // A transaction still recorded (its abort failed, or a process died holding it) keeps its tables locked.
+      const { transaction } = await this.pending.read();
+      if (transaction) await this.abortRecorded(transaction).catch(() => undefined);
       const status = await this.firmwareStatus();
       const useTx = (this.options.transactions ?? 'auto') === 'auto' && supportsTransactions(status);
-      const executor = new FortiOsExecutor(this.api, this.settings, {
+      const executor = new FortiOsExecutor(this.api, this.settings, this, {
         transactions: useTx,
-        timeoutSeconds: this.options.transactionTimeoutSeconds ?? 300,
+        timeoutSeconds: this.transactionTimeoutSeconds,
         protocolLiteral: serviceProtocolLiteral(status),
       });
-      const result = await runApply(plan, executor, { vendor: 'fortios', deviceKey: key });
-      if (!result.ok) await executor.rollback(key);
       // FortiOS writes are live at once or discarded with the transaction: nothing is ever left to commit.
-      pendingCommits.clear(key);
+      const result = await runApply(plan, executor, {
+        vendor: 'fortios',
+        deviceKey: key,
+        pending: this.pending,
+        staged: false,
+      });
+      if (!result.ok) await executor.rollback();
       return result;
     });
   }
@@ -192,6 +259,7 @@ class FortiOsExecutor implements ApplyExecutor {
   constructor(
     private readonly api: FortiOsApi,
     private readonly settings: ResolvedSettings,
+    private readonly connector: FortiOsConnector,
     private readonly options: ExecutorOptions,
   ) {}
 
@@ -219,28 +287,30 @@ class FortiOsExecutor implements ApplyExecutor {
       this.committing = id;
       this.api.transactionId = null;
     }
+    await this.connector.pending.record({ transaction: null });
   }
 
-  /** After a failed apply: abort the open (or failed-to-commit) transaction so nothing of it is applied. */
-  async rollback(deviceKey: string): Promise<void> {
-    const id = this.api.transactionId ?? this.committing;
+  /**
+   * After a failed apply: abort the open (or failed-to-commit) transaction so nothing of it is applied. When the
+   * abort fails the record stays, and the next push (or the start-up sweep) aborts it.
+   */
+  async rollback(): Promise<void> {
     this.api.transactionId = null;
     this.committing = null;
-    if (id === null) return;
-    try {
-      await this.api.abortTransaction(id);
-    } catch (err) {
-      // -3: the device no longer knows it (committed after all, or expired): nothing to abort.
-      if (!(err instanceof ConnectorError && err.vendorCode === '-3'))
-        strandedTransactions.set(deviceKey, id);
-    }
+    const { transaction } = await this.connector.pending.read();
+    if (transaction) await this.connector.abortRecorded(transaction).catch(() => undefined);
   }
 
   /** Every write goes through here: opens the transaction lazily, right before the first write. */
   private async beforeWrite(meter: WriteMeter): Promise<void> {
     if (this.options.transactions && this.api.transactionId === null && this.committing === null) {
+      const openedAt = new Date().toISOString();
+      await this.connector.pending.record({ transaction: { id: null, openedAt } });
       meter.beforeWrite();
-      this.api.transactionId = await this.api.startTransaction(this.options.timeoutSeconds);
+      const id = await this.api.startTransaction(this.options.timeoutSeconds);
+      // Durable before the first write that would lock a table under this id.
+      await this.connector.pending.record({ transaction: { id, openedAt } });
+      this.api.transactionId = id;
     }
     meter.beforeWrite();
   }
@@ -559,4 +629,13 @@ class FortiOsExecutor implements ApplyExecutor {
     }
     throw new ConnectorError({ kind: 'protocol', message: 'could not order the policy list' });
   }
+}
+
+/**
+ * The device does not know the transaction id any more. The simulator answers 500 / -3 "transaction N not found";
+ * no Fortinet source shows the real answer to an abort of an unknown id (vendor-conformance F24, F28: the
+ * commit/abort syntax itself is unverified), so a 404 is taken to mean the same.
+ */
+function isUnknownTransaction(err: ConnectorError): boolean {
+  return err.vendorCode === '-3' || err.kind === 'not_found' || err.status === 404;
 }

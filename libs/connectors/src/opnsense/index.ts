@@ -15,10 +15,4 @@ export {
   liveFromOpnSense,
 } from './mapping';
 export { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
-export {
-  OpnSenseConnector,
-  RollbackRegistry,
-  opnSenseRollbacks,
-  type OpnSenseConnectorOptions,
-  type PendingRollback,
-} from './opnsense.connector';
+export { OpnSenseConnector, type OpnSenseConnectorOptions } from './opnsense.connector';

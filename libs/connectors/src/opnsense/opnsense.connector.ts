@@ -1,9 +1,9 @@
 import type { RuleSet } from '@app/engine/model';
 import { rebucket } from '../core/aliases';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
-import type { FirewallConnector } from '../core/connector';
-import { ConnectorError, type ConnectorErrorJson } from '../core/errors';
-import { pendingCommits } from '../core/lock';
+import type { ConnectorOptions, FirewallConnector } from '../core/connector';
+import { ConnectorError } from '../core/errors';
+import { withDeviceLock } from '../core/lock';
 import {
   isPlanEmpty,
   type AddressChange,
@@ -19,6 +19,12 @@ import {
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
+import {
+  processPendingState,
+  type PendingRollback,
+  type PendingStateStore,
+  type RecoveryReport,
+} from '../core/pending-state';
 import { assertSameDevice, computePlan, sameValue, type PlanOptions } from '../core/plan';
 import { resolveSettings, type OpnSenseTarget, type ResolvedSettings } from '../core/target';
 import { OpnSenseApi, type OpnAlias, type OpnAliasBody, type OpnRule, type OpnSavepoint } from './api';
@@ -36,7 +42,7 @@ import {
 } from './mapping';
 import { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
 
-export interface OpnSenseConnectorOptions {
+export interface OpnSenseConnectorOptions extends ConnectorOptions {
   /** The device's rollback window after `apply/{revision}` (60 s on real OPNsense; the simulator's is configurable). */
   rollbackWindowMs?: number;
   /** Margin added to the window before this process assumes an un-cancelled rollback has fired (default 5 s). */
@@ -50,41 +56,6 @@ export interface OpnSenseConnectorOptions {
   /** Highest sequence used for managed rules (default 99999, the limit of 24.x..25.1.4). */
   maxSequence?: number;
 }
-
-/** An `apply/{revision}` whose rollback was not cancelled: the device may restore that savepoint until `deadline`. */
-export interface PendingRollback {
-  revision: string;
-  deadline: number;
-  reason: string;
-}
-
-/**
- * Per-device (deviceKey) memory of rollbacks left armed by this process. The device keeps one timer at a time and
- * ignores a second `apply/{rev}` while one runs, so a push inside that window would be rolled back by the OLD timer:
- * pushes wait until it has passed.
- */
-export class RollbackRegistry {
-  private readonly pending = new Map<string, PendingRollback>();
-
-  get(deviceKey: string, now = Date.now()): PendingRollback | null {
-    const p = this.pending.get(deviceKey);
-    if (p && p.deadline <= now) {
-      this.pending.delete(deviceKey);
-      return null;
-    }
-    return p ?? null;
-  }
-
-  set(deviceKey: string, pending: PendingRollback): void {
-    this.pending.set(deviceKey, pending);
-  }
-
-  clear(deviceKey: string): void {
-    this.pending.delete(deviceKey);
-  }
-}
-
-export const opnSenseRollbacks = new RollbackRegistry();
 
 /**
  * OPNsense connector (automation filter rules + aliases, `/api/firewall/{filter,alias}`).
@@ -100,6 +71,11 @@ export const opnSenseRollbacks = new RollbackRegistry();
  * - Commit: `savepoint` before the first write, then `apply/{revision}`, alias reconfigure, re-read + verify the plan
  *   landed (+ optional `postApplyCheck`), and only then `cancelRollback/{revision}`. Without savepoints (26.7+:
  *   404) a plain `apply`. A failed verification leaves the rollback armed: the device restores the previous rules.
+ * - Crash safety (pending-state store): "written, not applied" is recorded before the first write; the rollback
+ *   (revision, expiry, rule set) before `apply/{revision}`; both are cleared once resolved. The next push's
+ *   `recover()` cancels a still-armed rollback only after re-reading the device and finding it matches the rule
+ *   set; otherwise the push writes under that same savepoint (the device keeps one timer) and cancels it after
+ *   its own verification. A push never reports success while a rollback it knows of may still remove its rules.
  */
 export class OpnSenseConnector implements FirewallConnector {
   readonly vendor = 'opnsense' as const;
@@ -110,20 +86,22 @@ export class OpnSenseConnector implements FirewallConnector {
   /** undefined until known: probed firmware ≥ 26.7 or a `savepoint` 404 turn it off. */
   savepointSupported: boolean | undefined;
   firmwareVersion: string | null = null;
+  readonly pending: PendingStateStore;
   private readonly planned = new WeakMap<Plan, DesiredState>();
 
   constructor(
     readonly target: OpnSenseTarget,
     options: OpnSenseConnectorOptions = {},
-    private readonly rollbacks: RollbackRegistry = opnSenseRollbacks,
   ) {
     this.settings = resolveSettings(target);
     this.api = new OpnSenseApi(this.settings, target.credentials);
+    this.pending = options.pending ?? processPendingState(this.settings.deviceKey);
     this.options = {
       rollbackWindowMs: options.rollbackWindowMs ?? 60_000,
       rollbackSlackMs: options.rollbackSlackMs ?? 5_000,
       maxSequence: options.maxSequence ?? DEFAULT_MAX_SEQUENCE,
       postApplyCheck: options.postApplyCheck,
+      pending: this.pending,
     };
   }
 
@@ -131,9 +109,72 @@ export class OpnSenseConnector implements FirewallConnector {
     this.api.close();
   }
 
-  /** A rollback this process left armed on the device, if it may still fire. */
-  pendingRollback(): PendingRollback | null {
-    return this.rollbacks.get(this.settings.deviceKey);
+  /** A rollback an earlier push left armed on the device (per the pending-state record), if it may still fire. */
+  async pendingRollback(now = Date.now()): Promise<PendingRollback | null> {
+    const { rollback } = await this.pending.read();
+    return rollback && Date.parse(rollback.expiresAt) > now ? rollback : null;
+  }
+
+  /**
+   * Resolves a rollback an earlier push left recorded. Expired: forgotten (the device restored the savepoint, or
+   * core#10721 made the timer inert; the push's own read shows which). Still armed and the device matches `desired`:
+   * cancelled, so the rules stay. Still armed and the device differs: left armed; the push writes under the same
+   * savepoint and cancels it after its own verification (see the executor).
+   */
+  recover(desired: RuleSet | null): Promise<RecoveryReport> {
+    return withDeviceLock(this.settings.deviceKey, async () => {
+      const state = await this.pending.read();
+      const actions: string[] = [];
+      if (state.uncommitted) {
+        actions.push(
+          'an earlier push left writes in the configuration that were never applied: this push applies them',
+        );
+      }
+      const rollback = state.rollback;
+      if (!rollback) return { actions, writes: 0 };
+      if (Date.parse(rollback.expiresAt) <= Date.now()) {
+        await this.pending.record({ rollback: null });
+        actions.push(
+          `the rollback to savepoint ${rollback.revision} left armed by an earlier push (${rollback.reason}) ended ` +
+            `at ${rollback.expiresAt}: the device may have restored the filter rules from before that push, so ` +
+            `this push re-reads the device and re-applies what is missing`,
+        );
+        return { actions, writes: 0 };
+      }
+      const differences = desired === null ? null : await this.differences(desired);
+      if (differences === null || differences.length > 0) {
+        actions.push(
+          `a rollback to savepoint ${rollback.revision} left armed by an earlier push (${rollback.reason}) may ` +
+            `restore the previous filter rules until ${rollback.expiresAt}; ` +
+            (differences === null
+              ? 'it was left armed (no rule set to verify the device against)'
+              : `the device does not match the rule set (${differences.join('; ')}), so it stays armed until ` +
+                `this push has applied and verified the rules`),
+        );
+        return { actions, writes: 0 };
+      }
+      const cancelled = await this.api.cancelRollback(rollback.revision);
+      await this.pending.record({ rollback: null });
+      actions.push(
+        cancelled
+          ? `cancelled the rollback to savepoint ${rollback.revision} left armed by an earlier push ` +
+              `(${rollback.reason}) after verifying that the device matches the rule set: its rules stay live`
+          : `no rollback timer for savepoint ${rollback.revision} was armed any more (it fired, or never armed); ` +
+              `the device matched the rule set when checked`,
+      );
+      return { actions, writes: 1 };
+    });
+  }
+
+  /** What would still change to make the device match `desired` (empty: it matches; pending commits ignored). */
+  private async differences(desired: RuleSet): Promise<string[]> {
+    const aliases = await this.api.listAliases();
+    const rules = await this.api.listRules();
+    const live = liveFromOpnSense(
+      { aliases, rules, locallyDirty: false, readAt: new Date().toISOString() },
+      this.settings,
+    );
+    return this.plan(desired, live).changes.map((c) => `${c.kind} ${c.name} needs ${c.op}`);
   }
 
   async probe(): Promise<ProbeResult> {
@@ -163,16 +204,14 @@ export class OpnSenseConnector implements FirewallConnector {
     const aliases = await this.api.listAliases();
     const rules = await this.api.listRules();
     const warnings: string[] = [];
-    const pending = this.pendingRollback();
+    const pending = await this.pendingRollback();
     if (pending) {
       warnings.push(
-        `a rollback to savepoint ${pending.revision} may still fire until ${new Date(pending.deadline).toISOString()} (${pending.reason})`,
+        `a rollback to savepoint ${pending.revision} may still fire until ${pending.expiresAt} (${pending.reason})`,
       );
     }
-    return liveFromOpnSense(
-      { aliases, rules, locallyDirty: pendingCommits.isDirty(this.settings.deviceKey), readAt, warnings },
-      this.settings,
-    );
+    const { uncommitted } = await this.pending.read();
+    return liveFromOpnSense({ aliases, rules, locallyDirty: uncommitted, readAt, warnings }, this.settings);
   }
 
   /** Filter rules this service does not manage, with their destination ports resolved (for the exposure check). */
@@ -204,24 +243,15 @@ export class OpnSenseConnector implements FirewallConnector {
   }
 
   async apply(plan: Plan): Promise<ApplyResult> {
-    const pending = this.pendingRollback();
-    if (pending && plan.vendor === 'opnsense' && plan.deviceKey === this.settings.deviceKey) {
-      // The device holds one rollback timer: a new apply/{rev} would arm none, and the old timer would revert it.
-      return refused(
-        plan,
-        new ConnectorError({
-          kind: 'conflict',
-          message:
-            `a rollback to savepoint ${pending.revision} from an earlier push may still fire until ` +
-            `${new Date(pending.deadline).toISOString()} (${pending.reason}); nothing was written, push again after it`,
-          retryAfterMs: Math.max(0, pending.deadline - Date.now()),
-          details: { pendingRollback: pending },
-        }).toJSON(),
-      );
-    }
-    return runApply(plan, new OpnSenseExecutor(this, plan), {
+    // The device holds one rollback timer: a new apply/{rev} would arm none while an earlier one is armed, and that
+    // timer would then revert this push too. So a push inside that window writes under the SAME savepoint and
+    // cancels it after its own verification (its rules are what the device ends up with either way).
+    const inherited = await this.pendingRollback();
+    return runApply(plan, new OpnSenseExecutor(this, plan, inherited), {
       vendor: 'opnsense',
       deviceKey: this.settings.deviceKey,
+      pending: this.pending,
+      staged: true,
     });
   }
 
@@ -236,43 +266,29 @@ export class OpnSenseConnector implements FirewallConnector {
     return this.planned.get(plan);
   }
 
-  /** @internal Used by the executor. */
-  markRollback(revision: string, startedAt: number, reason: string): void {
-    this.rollbacks.set(this.settings.deviceKey, {
-      revision,
-      deadline: startedAt + this.options.rollbackWindowMs + this.options.rollbackSlackMs,
-      reason,
-    });
+  /** @internal Used by the executor: recorded before the `apply/{revision}` that arms the timer. */
+  async markRollback(
+    revision: string,
+    armedAt: number,
+    ruleSetHash: string,
+    reason: string,
+  ): Promise<string> {
+    const expiresAt = new Date(
+      armedAt + this.options.rollbackWindowMs + this.options.rollbackSlackMs,
+    ).toISOString();
+    await this.pending.record({ rollback: { revision, expiresAt, ruleSetHash, reason } });
+    return expiresAt;
   }
 
   /** @internal */
-  clearRollback(): void {
-    this.rollbacks.clear(this.settings.deviceKey);
+  async clearRollback(): Promise<void> {
+    await this.pending.record({ rollback: null });
   }
 }
 
 function compareVersion(version: string, wanted: [number, number]): number {
   const [major, minor] = version.split(/[.-]/).map(Number);
   return (major || 0) - wanted[0] || (minor || 0) - wanted[1];
-}
-
-function refused(plan: Plan, error: ConnectorErrorJson): ApplyResult {
-  return {
-    ok: false,
-    results: plan.changes.map((c) => ({
-      changeId: c.id,
-      kind: c.kind,
-      op: c.op,
-      name: c.name,
-      status: 'not_attempted',
-      writes: 0,
-      durationMs: 0,
-    })),
-    commit: { status: 'not_attempted', durationMs: 0 },
-    writes: 0,
-    durationMs: 0,
-    error,
-  };
 }
 
 class OpnSenseExecutor implements ApplyExecutor {
@@ -289,7 +305,13 @@ class OpnSenseExecutor implements ApplyExecutor {
   constructor(
     private readonly connector: OpnSenseConnector,
     private readonly plan: Plan,
+    /** A rollback an earlier push left armed: its savepoint is reused instead of taking a new one. */
+    inherited: PendingRollback | null = null,
   ) {
+    if (inherited) {
+      this.savepoint = { revision: inherited.revision, retention: '' };
+      this.savepointDecided = true;
+    }
     this.api = connector.api;
     this.settings = connector.settings;
     for (const change of plan.changes)
@@ -324,18 +346,21 @@ class OpnSenseExecutor implements ApplyExecutor {
   async commit(meter: WriteMeter): Promise<void> {
     const { commitMs } = this.settings.timeouts;
     const revision = this.savepoint?.revision ?? null;
-    const started = Date.now();
+    const hash = this.plan.ruleSetHash;
+    // Durable before the call that arms the timer: a crash after it leaves a record the next push resolves.
+    let expiresAt =
+      revision === null
+        ? null
+        : await this.connector.markRollback(
+            revision,
+            Date.now(),
+            hash,
+            'applied, rollback not yet cancelled',
+          );
     meter.beforeWrite();
-    try {
-      await this.api.apply(revision, commitMs);
-    } catch (err) {
-      // The request may have reached the box (dropped answer, timeout): assume the timer is armed.
-      if (revision !== null)
-        this.connector.markRollback(revision, started, 'apply failed, the timer may be armed');
-      throw err;
-    }
-    if (revision !== null)
-      this.connector.markRollback(revision, started, 'apply done, rollback not yet cancelled');
+    // On failure the record stays: the request may have reached the box (dropped answer, timeout).
+    await this.api.apply(revision, commitMs);
+    await this.connector.pending.record({ uncommitted: false });
     // Alias tables are refreshed by reconfigure (26.7's apply skips them). Pending-only commits do not know what
     // the failed push changed, so they reconfigure too.
     if (this.aliasesWritten || !this.wrote) {
@@ -353,37 +378,62 @@ class OpnSenseExecutor implements ApplyExecutor {
       if (!passed && problems.length === 0) problems.push('post-apply check failed');
     }
     if (problems.length > 0) {
-      if (revision !== null)
-        this.connector.markRollback(revision, started, 'verification after apply failed');
+      if (revision !== null) {
+        expiresAt = await this.connector.markRollback(
+          revision,
+          Date.now(),
+          hash,
+          'verification after apply failed',
+        );
+      }
       throw new ConnectorError({
         kind: 'conflict',
         message:
           `verification after apply failed (${problems.join('; ')}); ` +
           (revision !== null
-            ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules when its window ends (aliases are not reverted)`
+            ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules at ${expiresAt} (aliases are not reverted; on 25.7-26.1 the timer may restore nothing, core#10721), unless the next push verifies the rules and cancels it`
             : 'this firmware has no savepoints, nothing will be rolled back'),
         retryAfterMs:
           revision !== null
             ? this.connector.options.rollbackWindowMs + this.connector.options.rollbackSlackMs
             : undefined,
-        details: { problems, revision },
+        details: { problems, revision, rollbackExpiresAt: expiresAt },
       });
     }
     if (revision === null) return;
     meter.beforeWrite();
-    const cancelled = await this.api.cancelRollback(revision);
+    let cancelled: boolean;
+    try {
+      cancelled = await this.api.cancelRollback(revision);
+    } catch (raw) {
+      // The record stays: the next push cancels it after re-verifying, or re-applies after it fired. Same kind,
+      // so a transient fault is retried (and that retry's recovery cancels it) instead of waiting out the window.
+      const err = raw instanceof ConnectorError ? raw : null;
+      throw new ConnectorError({
+        kind: err?.kind ?? 'protocol',
+        status: err?.status,
+        vendorMessage: err?.vendorMessage,
+        retryAfterMs: err?.retryAfterMs,
+        message:
+          `rules applied and verified on the device, but cancelRollback/${revision} failed ` +
+          `(${raw instanceof Error ? raw.message : String(raw)}): the device may revert them at ${expiresAt}; ` +
+          `the next push cancels the rollback after re-checking the device, or re-applies the rules after it fired`,
+        details: { revision, rollbackExpiresAt: expiresAt },
+      });
+    }
     if (!cancelled) {
-      this.connector.markRollback(revision, Date.now(), 'cancelRollback found no timer');
+      await this.connector.markRollback(revision, Date.now(), hash, 'cancelRollback found no timer');
       throw new ConnectorError({
         kind: 'conflict',
         message:
-          `cancelRollback/${revision} found no pending rollback timer: another timer held the device's single slot ` +
-          `or the window had already ended, so the filter rules may be reverted; push again after the window`,
+          `rules applied and verified, but cancelRollback/${revision} found no pending rollback timer: another ` +
+          `timer held the device's single slot or the window had already ended, so the filter rules may be ` +
+          `reverted until ${expiresAt}; the next push re-checks the device and re-applies what is missing`,
         vendorMessage: 'status: null',
-        details: { revision },
+        details: { revision, rollbackExpiresAt: expiresAt },
       });
     }
-    this.connector.clearRollback();
+    await this.connector.clearRollback();
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { RuleSet } from '@app/engine/model';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
-import type { FirewallConnector } from '../core/connector';
+import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { rebucket } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
-import { pendingCommits } from '../core/lock';
+import { processPendingState, type PendingStateStore, type RecoveryReport } from '../core/pending-state';
 import {
   isPlanEmpty,
   type AddressChange,
@@ -43,16 +43,33 @@ import {
  * - Ordering: the managed block of an interface is kept at the top (default) or bottom of that interface's rules,
  *   using `placement` (a global array index) on create/PATCH.
  * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end. Rule writes do not mark any subsystem dirty
- *   on pfSense, so uncommitted writes are also tracked in-process (`pendingCommits`).
+ *   on pfSense (vendor-conformance P21: `FirewallRule.inc` sets no subsystem), so "written, not applied" is recorded
+ *   in the pending-state store before the first write; the next push (any process) applies even with an empty plan.
  */
 export class PfSenseConnector implements FirewallConnector {
   readonly vendor = 'pfsense' as const;
   readonly settings: ResolvedSettings;
   readonly api: PfSenseApi;
+  readonly pending: PendingStateStore;
 
-  constructor(readonly target: PfSenseTarget) {
+  constructor(
+    readonly target: PfSenseTarget,
+    options: ConnectorOptions = {},
+  ) {
     this.settings = resolveSettings(target);
     this.api = new PfSenseApi(this.settings, target.credentials);
+    this.pending = options.pending ?? processPendingState(this.settings.deviceKey);
+  }
+
+  /** Nothing to undo on pfSense: uncommitted writes are committed by the next apply (the plan's `pendingCommit`). */
+  async recover(): Promise<RecoveryReport> {
+    const state = await this.pending.read();
+    return {
+      actions: state.uncommitted
+        ? ['an earlier push left writes in the configuration that were never applied: this push applies them']
+        : [],
+      writes: 0,
+    };
   }
 
   close(): void {
@@ -76,10 +93,8 @@ export class PfSenseConnector implements FirewallConnector {
     const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });
     const rules = await this.api.listRules();
     const apply = await this.api.applyStatus();
-    return liveFromPfSense(
-      { aliases, rules, apply, locallyDirty: pendingCommits.isDirty(this.settings.deviceKey), readAt },
-      this.settings,
-    );
+    const { uncommitted } = await this.pending.read();
+    return liveFromPfSense({ aliases, rules, apply, locallyDirty: uncommitted, readAt }, this.settings);
   }
 
   async readUnmanagedRules(): Promise<UnmanagedRule[]> {
@@ -106,6 +121,8 @@ export class PfSenseConnector implements FirewallConnector {
     return runApply(plan, new PfSenseExecutor(this.api, this.settings, plan), {
       vendor: 'pfsense',
       deviceKey: this.settings.deviceKey,
+      pending: this.pending,
+      staged: true,
     });
   }
 

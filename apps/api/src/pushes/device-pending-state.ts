@@ -1,0 +1,89 @@
+import { NOTHING_PENDING, type PendingState, type PendingStateStore } from '@app/connectors';
+import type { Prisma } from '@app/persistence';
+import type { PrismaService } from '../database/prisma.service';
+
+type Row = Prisma.DevicePendingStateGetPayload<object>;
+
+/**
+ * A device's pending state (open FortiOS transaction, armed OPNsense rollback, uncommitted writes) in the
+ * `device_pending_states` row, so it outlives the process that made it and every replica sees it. Each `record`
+ * is one upsert that has committed when it resolves: the connector makes the device call only afterwards.
+ */
+export class PrismaPendingStateStore implements PendingStateStore {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly deviceId: string,
+  ) {}
+
+  async read(): Promise<PendingState> {
+    const row = await this.prisma.devicePendingState.findUnique({ where: { deviceId: this.deviceId } });
+    return row ? pendingStateOf(row) : { ...NOTHING_PENDING };
+  }
+
+  async record(patch: Partial<PendingState>): Promise<void> {
+    const data = columnsOf(patch);
+    await this.prisma.devicePendingState.upsert({
+      where: { deviceId: this.deviceId },
+      create: { deviceId: this.deviceId, ...data },
+      update: data,
+    });
+  }
+}
+
+/** Rows with something still to resolve (the start-up sweep's work list). */
+export const HAS_PENDING: Prisma.DevicePendingStateWhereInput = {
+  OR: [
+    { transactionOpenedAt: { not: null } },
+    { transactionId: { not: null } },
+    { rollbackRevision: { not: null } },
+    { uncommitted: true },
+  ],
+};
+
+export function pendingStateOf(row: Row): PendingState {
+  return {
+    transaction:
+      row.transactionOpenedAt !== null || row.transactionId !== null
+        ? {
+            id: row.transactionId,
+            openedAt: (row.transactionOpenedAt ?? row.updatedAt).toISOString(),
+          }
+        : null,
+    rollback:
+      row.rollbackRevision !== null
+        ? {
+            revision: row.rollbackRevision,
+            expiresAt: (row.rollbackExpiresAt ?? row.updatedAt).toISOString(),
+            ruleSetHash: row.rollbackRuleSetHash ?? '',
+            reason: row.rollbackReason ?? '',
+          }
+        : null,
+    uncommitted: row.uncommitted,
+  };
+}
+
+interface Columns {
+  transactionId?: number | null;
+  transactionOpenedAt?: Date | null;
+  rollbackRevision?: string | null;
+  rollbackExpiresAt?: Date | null;
+  rollbackRuleSetHash?: string | null;
+  rollbackReason?: string | null;
+  uncommitted?: boolean;
+}
+
+function columnsOf(patch: Partial<PendingState>): Columns {
+  const data: Columns = {};
+  if (patch.transaction !== undefined) {
+    data.transactionId = patch.transaction?.id ?? null;
+    data.transactionOpenedAt = patch.transaction ? new Date(patch.transaction.openedAt) : null;
+  }
+  if (patch.rollback !== undefined) {
+    data.rollbackRevision = patch.rollback?.revision ?? null;
+    data.rollbackExpiresAt = patch.rollback ? new Date(patch.rollback.expiresAt) : null;
+    data.rollbackRuleSetHash = patch.rollback?.ruleSetHash ?? null;
+    data.rollbackReason = patch.rollback?.reason ?? null;
+  }
+  if (patch.uncommitted !== undefined) data.uncommitted = patch.uncommitted;
+  return data;
+}
