@@ -44,7 +44,11 @@ export class TokenModel {
 
 @ObjectType('CreatedApiToken')
 export class CreatedTokenModel extends TokenModel {
-  @ApiProperty({ description: 'The secret: send it as `Authorization: Bearer <token>`. Not shown again.' })
+  @ApiProperty({
+    nullable: true,
+    description:
+      'The secret: send it as `Authorization: Bearer <token>`. Not shown again: null on an Idempotency-Key replay (header Idempotent-Secret-Withheld: true).',
+  })
   @Field()
   token!: string;
 }

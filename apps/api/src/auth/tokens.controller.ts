@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { idParam } from '../common/http/id.pipe';
+import { SecretResponseFields } from '../common/http/idempotency.interceptor';
 import { ListQuery, ListResponse, type PageResult, pageOf } from '../common/pagination/pagination';
 import { currentRequest } from '../common/request-context';
 import { RequireScope } from './auth.decorators';
@@ -29,6 +30,7 @@ export class TokensController {
   }
 
   @Post()
+  @SecretResponseFields('token')
   @ApiCreatedResponse({ type: CreatedTokenModel })
   async create(@Body() input: CreateTokenInput): Promise<CreatedTokenModel> {
     const { token, view } = await this.service.create(input, currentRequest().principal?.name);

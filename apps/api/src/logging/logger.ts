@@ -33,6 +33,36 @@ export function createLogger(level: LogLevel, file?: string): Logger {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+// Query parameters whose name suggests a secret (`access_token`, `apiKey`, `client_secret`, `password`, `sig`…).
+const SECRET_PARAM = /token|secret|passw|pwd|key|auth|sig|credential|session|cookie/i;
+
+/**
+ * The URL with the values of secret-looking query parameters replaced by `[redacted]`; everything else is kept
+ * byte for byte. Clients do put tokens in URLs (`?access_token=`) even though the API never reads them there, and
+ * a URL ends up in logs and stored records.
+ */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const hashAt = url.indexOf('#', at);
+  const query = url.slice(at + 1, hashAt < 0 ? undefined : hashAt);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawName = eq < 0 ? pair : pair.slice(0, eq);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape is matched as written.
+      }
+      return eq >= 0 && SECRET_PARAM.test(name) ? `${rawName}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, at)}?${redacted}${hashAt < 0 ? '' : url.slice(hashAt)}`;
+}
+
 /** The caller's `X-Request-Id` when well-formed, else a new one; echoed back in the response header. */
 export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
   const header = req.headers['x-request-id'];
@@ -56,7 +86,7 @@ export function createHttpLogger(logger: Logger): HttpLogger {
       req: (req: { id: unknown; method: string; url: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: redactUrl(req.url),
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },

@@ -57,7 +57,9 @@ export class WebhookModel {
 @ObjectType('CreatedWebhook', { description: 'The signing secret is shown here once and never again' })
 export class CreatedWebhookModel extends WebhookModel {
   @ApiProperty({
-    description: 'HMAC-SHA256 key: X-UTM-Signature = sha256=hex(hmac(secret, timestamp + "." + body))',
+    nullable: true,
+    description:
+      'HMAC-SHA256 key: X-UTM-Signature = sha256=hex(hmac(secret, timestamp + "." + body)). Not shown again: null on an Idempotency-Key replay (header Idempotent-Secret-Withheld: true).',
   })
   @Field()
   secret!: string;

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/auth.decorators';
 import { idParam } from '../common/http/id.pipe';
+import { SecretResponseFields } from '../common/http/idempotency.interceptor';
 import { IfMatch } from '../common/http/if-match.decorator';
 import { ListQuery, ListResponse, type PageResult, pageOf } from '../common/pagination/pagination';
 import {
@@ -29,6 +30,7 @@ export class WebhooksController {
   }
 
   @Post()
+  @SecretResponseFields('secret')
   @ApiCreatedResponse({ type: CreatedWebhookModel, description: 'The signing secret is shown once' })
   async create(@Body() input: CreateWebhookInput): Promise<CreatedWebhookModel> {
     const { webhook, secret } = await this.service.create(input);

@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+  SetMetadata,
+} from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { catchError, from, mergeMap, type Observable, of } from 'rxjs';
 import { Prisma } from '@app/persistence';
 import { PrismaService } from '../../database/prisma.service';
+import { redactUrl } from '../../logging/logger';
 import { DomainError, ValidationFailed } from '../errors/domain-error';
 import type { Principal } from '../request-context';
 
@@ -13,6 +20,25 @@ const TTL_MS = 24 * 60 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 type Begin = { kind: 'fresh'; id: string } | { kind: 'replay'; status: number; body: unknown };
+
+const SECRET_FIELDS_KEY = 'idempotency:secret-fields';
+/** Replays of a response whose secrets were withheld carry this header (value `true`). */
+export const SECRET_WITHHELD_HEADER = 'Idempotent-Secret-Withheld';
+
+/**
+ * Top-level response fields that are shown once (a new token, a webhook signing secret). They are never stored
+ * with the idempotency record: a replay answers the stored response with them set to null and the header
+ * `Idempotent-Secret-Withheld: true`, so a secret exists in plaintext only in the first answer.
+ */
+export const SecretResponseFields = (...fields: string[]): MethodDecorator =>
+  SetMetadata(SECRET_FIELDS_KEY, fields);
+
+function withoutSecrets(body: unknown, fields: readonly string[]): unknown {
+  if (!fields.length || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const copy: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const field of fields) if (field in copy) copy[field] = null;
+  return copy;
+}
 
 /**
  * `Idempotency-Key` on POST: the first request runs and its response is kept for 24 hours; the same
@@ -39,6 +65,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
     }
     const status = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? 201;
+    const secretFields =
+      this.reflector.get<string[] | undefined>(SECRET_FIELDS_KEY, context.getHandler()) ?? [];
     const principal = req.principal;
     const requestHash = createHash('sha256')
       .update(`${req.method} ${req.originalUrl}\n${JSON.stringify(req.body ?? null)}`)
@@ -49,14 +77,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (begun.kind === 'replay') {
           res.status(begun.status);
           res.setHeader('Idempotent-Replayed', 'true');
-          return of(begun.body);
+          if (secretFields.length) res.setHeader(SECRET_WITHHELD_HEADER, 'true');
+          // Records written before secrets were withheld are scrubbed on the way out too.
+          return of(withoutSecrets(begun.body, secretFields));
         }
         return next.handle().pipe(
           // Stored before the response leaves, so an immediate retry already replays it.
           mergeMap(async (body: unknown) => {
             await this.prisma.idempotencyKey.update({
               where: { id: begun.id },
-              data: { status, responseBody: JSON.stringify(body ?? null) },
+              data: { status, responseBody: JSON.stringify(withoutSecrets(body ?? null, secretFields)) },
             });
             return body;
           }),
@@ -84,7 +114,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
             tokenId,
             key,
             method: req.method,
-            path: req.originalUrl,
+            path: redactUrl(req.originalUrl),
             requestHash,
             expiresAt: new Date(now.getTime() + TTL_MS),
           },
