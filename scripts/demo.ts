@@ -33,6 +33,11 @@ const dataDir = config.dataDir ?? resolve('data');
 const stateFile = join(dataDir, 'demo-simulators.json');
 const portBase = Number(process.env.DEMO_SIM_PORT_BASE ?? 19440);
 
+const DEPLOYMENT = {
+  name: 'Demo',
+  description: 'UTMStack v9: master at HQ, a probe per branch',
+  catalogVersion: 'utmstack-v9',
+};
 const SITES = [
   { name: 'HQ', description: 'Head office: UTMStack master, agents, DMZ' },
   { name: 'Branch-1', description: 'Branch with a probe, agents, switches and a NetFlow router' },
@@ -173,9 +178,12 @@ async function main(): Promise<void> {
   const sites = new Map((await list('/sites')).map((s) => [s.name, s.id]));
   const seeded = SITES.every((s) => sites.has(s.name));
   if (!seeded) {
+    // One UTMStack installation; its catalog version applies to every node (sites carry no override).
+    const deploymentId =
+      (await list('/deployments')).find((d) => d.name === DEPLOYMENT.name)?.id ??
+      (await api<Named>('POST', '/deployments', DEPLOYMENT)).id;
     for (const s of SITES) {
-      if (!sites.has(s.name))
-        sites.set(s.name, (await api<Named>('POST', '/sites', { ...s, catalogVersion: 'utmstack-v9' })).id);
+      if (!sites.has(s.name)) sites.set(s.name, (await api<Named>('POST', '/sites', s)).id);
     }
     for (const [site, name, cidrs] of ZONES)
       await api('POST', '/zones', { siteId: sites.get(site), name, cidrs });
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
     for (const [site, name, role, addresses, collector, selectors] of NODES) {
       const created = await api<Named>('POST', '/nodes', {
         siteId: sites.get(site),
+        deploymentId,
         name,
         role,
         addresses,

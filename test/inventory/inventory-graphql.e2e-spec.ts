@@ -4,7 +4,7 @@ import { create, smallDeployment, type SmallDeployment } from '../utils/fixtures
 
 const SITE_FIELDS = 'id name description catalogVersion version createdAt updatedAt';
 const NODE_FIELDS =
-  'id siteId name role addresses collectorId selectors addressZones { address zoneId zoneName } version createdAt updatedAt';
+  'id siteId deploymentId name role addresses collectorId masterId selectors addressZones { address zoneId zoneName } version createdAt updatedAt';
 const DEVICE_FIELDS = `id siteId name vendor managementUrl credentials { set kind } tls { verify insecure caBundle fingerprintSha256 }
   vdom schedule enabled interfaces { id name external zoneIds } version createdAt updatedAt`;
 

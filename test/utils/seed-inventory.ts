@@ -10,8 +10,23 @@ export async function seedInventory(t: TestApp, inventory: Inventory): Promise<M
     if (!mapped) throw new Error(`fixture id ${fixtureId} has not been created yet`);
     return mapped;
   };
+  for (const deployment of inventory.deployments ?? []) {
+    ids.set(
+      deployment.id,
+      (await create(t, 'deployments', { name: deployment.name, catalogVersion: deployment.catalogVersion }))
+        .id,
+    );
+  }
   for (const site of inventory.sites) {
-    ids.set(site.id, (await create(t, 'sites', { name: site.name, catalogVersion: site.catalogVersion })).id);
+    ids.set(
+      site.id,
+      (
+        await create(t, 'sites', {
+          name: site.name,
+          ...(site.catalogVersion ? { catalogVersion: site.catalogVersion } : {}),
+        })
+      ).id,
+    );
   }
   for (const zone of inventory.zones) {
     ids.set(
@@ -19,9 +34,9 @@ export async function seedInventory(t: TestApp, inventory: Inventory): Promise<M
       (await create(t, 'zones', { siteId: id(zone.siteId), name: zone.name, cidrs: zone.cidrs })).id,
     );
   }
-  // Collectors first, so every collectorId refers to a node that exists.
+  // Collectors and masters first, so every collectorId and masterId refers to a node that exists.
   const ordered = [...inventory.nodes].sort(
-    (a, b) => Number(Boolean(a.collectorId)) - Number(Boolean(b.collectorId)),
+    (a, b) => Number(Boolean(a.collectorId || a.masterId)) - Number(Boolean(b.collectorId || b.masterId)),
   );
   for (const node of ordered) {
     const created = await create(t, 'nodes', {
@@ -31,6 +46,8 @@ export async function seedInventory(t: TestApp, inventory: Inventory): Promise<M
       addresses: node.addresses,
       selectors: node.selectors,
       ...(node.collectorId ? { collectorId: id(node.collectorId) } : {}),
+      ...(node.deploymentId ? { deploymentId: id(node.deploymentId) } : {}),
+      ...(node.masterId ? { masterId: id(node.masterId) } : {}),
     });
     ids.set(node.id, created.id);
   }

@@ -37,6 +37,7 @@ export async function versionedWrite<T>(entity: string, id: string, write: () =>
 }
 
 const LOCKABLE = {
+  deployments: 'uuid',
   sites: 'uuid',
   zones: 'uuid',
   nodes: 'uuid',

@@ -1,6 +1,7 @@
 import { Context, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import type { GraphQLContext } from '../common/graphql/graphql-context';
 import { NotFound } from '../common/errors/domain-error';
+import { DeploymentModel, toDeploymentModel } from './deployments/deployment.model';
 import { DeviceModel, InterfaceModel, toDeviceModel } from './devices/device.model';
 import { NodeModel, toNodeModel } from './nodes/node.model';
 import { SiteModel, toSiteModel } from './sites/site.model';
@@ -10,6 +11,14 @@ async function siteOf(ctx: GraphQLContext, siteId: string): Promise<SiteModel> {
   const site = await ctx.loaders.siteById.load(siteId);
   if (!site) throw new NotFound('site', siteId);
   return toSiteModel(site);
+}
+
+@Resolver(() => DeploymentModel)
+export class DeploymentFieldsResolver {
+  @ResolveField(() => [NodeModel])
+  async nodes(@Parent() deployment: DeploymentModel, @Context() ctx: GraphQLContext): Promise<NodeModel[]> {
+    return (await ctx.loaders.nodesByDeployment.load(deployment.id)).map(toNodeModel);
+  }
 }
 
 @Resolver(() => SiteModel)
@@ -43,6 +52,23 @@ export class NodeFieldsResolver {
   @ResolveField(() => SiteModel)
   site(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<SiteModel> {
     return siteOf(ctx, node.siteId);
+  }
+
+  @ResolveField(() => DeploymentModel)
+  async deployment(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<DeploymentModel> {
+    const deployment = await ctx.loaders.deploymentById.load(node.deploymentId);
+    if (!deployment) throw new NotFound('deployment', node.deploymentId);
+    return toDeploymentModel(deployment);
+  }
+
+  @ResolveField(() => NodeModel, {
+    nullable: true,
+    description: "A probe's explicitly assigned master, if any",
+  })
+  async master(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<NodeModel | null> {
+    if (!node.masterId) return null;
+    const master = await ctx.loaders.nodeById.load(node.masterId);
+    return master ? toNodeModel(master) : null;
   }
 
   @ResolveField(() => NodeModel, { nullable: true, description: 'The explicitly assigned collector, if any' })

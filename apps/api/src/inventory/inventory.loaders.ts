@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
-import type { Site, Zone } from '@app/persistence';
+import type { Deployment, Site, Zone } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
 import type { DeviceView } from './devices/device.model';
 import { addressZones, type NodeView } from './nodes/nodes.service';
@@ -10,6 +10,8 @@ import { addressZones, type NodeView } from './nodes/nodes.service';
  * costs one SQL query per nesting level.
  */
 export interface InventoryLoaders {
+  deploymentById: DataLoader<string, Deployment | null>;
+  nodesByDeployment: DataLoader<string, NodeView[]>;
   siteById: DataLoader<string, Site | null>;
   zoneById: DataLoader<string, Zone | null>;
   nodeById: DataLoader<string, NodeView | null>;
@@ -38,6 +40,19 @@ export class InventoryLoaderFactory {
     };
     return {
       zonesBySite,
+      deploymentById: new DataLoader(async (ids) => {
+        const rows = await this.prisma.deployment.findMany({ where: { id: { in: [...ids] } } });
+        return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+      }),
+      nodesByDeployment: new DataLoader(async (deploymentIds) => {
+        const rows = await withZones(
+          await this.prisma.node.findMany({
+            where: { deploymentId: { in: [...deploymentIds] } },
+            orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          }),
+        );
+        return deploymentIds.map((id) => rows.filter((n) => n.deploymentId === id));
+      }),
       siteById: new DataLoader(async (ids) => {
         const rows = await this.prisma.site.findMany({ where: { id: { in: [...ids] } } });
         return ids.map((id) => rows.find((r) => r.id === id) ?? null);

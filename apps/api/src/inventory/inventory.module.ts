@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DeploymentsController } from './deployments/deployments.controller';
+import { DeploymentsResolver } from './deployments/deployments.resolver';
+import { DeploymentsService } from './deployments/deployments.service';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesResolver } from './devices/devices.resolver';
 import { DevicesService } from './devices/devices.service';
 import {
+  DeploymentFieldsResolver,
   DeviceFieldsResolver,
   InterfaceFieldsResolver,
   NodeFieldsResolver,
@@ -21,8 +25,11 @@ import { ZonesResolver } from './zones/zones.resolver';
 import { ZonesService } from './zones/zones.service';
 
 @Module({
-  controllers: [SitesController, ZonesController, NodesController, DevicesController],
+  controllers: [DeploymentsController, SitesController, ZonesController, NodesController, DevicesController],
   providers: [
+    DeploymentsService,
+    DeploymentsResolver,
+    DeploymentFieldsResolver,
     SitesService,
     ZonesService,
     NodesService,
@@ -38,6 +45,13 @@ import { ZonesService } from './zones/zones.service';
     InterfaceFieldsResolver,
     InventoryLoaderFactory,
   ],
-  exports: [SitesService, ZonesService, NodesService, DevicesService, InventoryLoaderFactory],
+  exports: [
+    DeploymentsService,
+    SitesService,
+    ZonesService,
+    NodesService,
+    DevicesService,
+    InventoryLoaderFactory,
+  ],
 })
 export class InventoryModule {}

@@ -293,6 +293,17 @@ export class ReachabilityHopModel {
   missing!: TrafficSpecModel[];
 }
 
+@ObjectType('DeploymentRef', { description: 'A deployment named in a result' })
+export class DeploymentRefModel {
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  id!: string;
+
+  @ApiProperty({ example: 'Acme' })
+  @Field()
+  name!: string;
+}
+
 @ObjectType('Reachability')
 export class ReachabilityModel {
   @ApiProperty()
@@ -303,7 +314,25 @@ export class ReachabilityModel {
   @Field(() => ID)
   toNodeId!: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ type: DeploymentRefModel, description: "The source node's deployment" })
+  @Field(() => DeploymentRefModel, { nullable: true, description: "The source node's deployment" })
+  fromDeployment!: DeploymentRefModel | null;
+
+  @ApiProperty({
+    type: DeploymentRefModel,
+    description: "The destination node's deployment; flows never join two deployments",
+  })
+  @Field(() => DeploymentRefModel, {
+    nullable: true,
+    description: "The destination node's deployment; flows never join two deployments",
+  })
+  toDeployment!: DeploymentRefModel | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "Catalog version of the source node (its site's override, else its deployment's)",
+  })
   @Field(() => String, { nullable: true })
   catalogVersion!: string | null;
 
@@ -332,6 +361,8 @@ export function toReachabilityModel(result: ReachabilityResult): ReachabilityMod
   return {
     fromNodeId: result.fromNodeId,
     toNodeId: result.toNodeId,
+    fromDeployment: result.fromDeployment,
+    toDeployment: result.toDeployment,
     catalogVersion: result.catalogVersion,
     flows: result.flows.map((f) => ({ ...f, ports: formatPorts(f.ports) })),
     checked: result.checked.map(traffic),

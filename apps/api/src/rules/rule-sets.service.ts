@@ -100,7 +100,8 @@ export class RuleSetsService {
   }
 
   private async loadInventory(): Promise<Inventory> {
-    const [sites, zones, nodes, devices] = await Promise.all([
+    const [deployments, sites, zones, nodes, devices] = await Promise.all([
+      this.prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
       this.prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
       this.prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
       this.prisma.node.findMany({
@@ -112,6 +113,8 @@ export class RuleSetsService {
           addresses: true,
           collectorId: true,
           selectors: true,
+          deploymentId: true,
+          masterId: true,
         },
       }),
       this.prisma.device.findMany({
@@ -127,6 +130,7 @@ export class RuleSetsService {
       }),
     ]);
     return {
+      deployments,
       sites,
       zones,
       nodes,

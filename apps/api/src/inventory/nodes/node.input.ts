@@ -27,6 +27,17 @@ export class CreateNodeInput {
   @IsUUID()
   siteId!: string;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Deployment (UTMStack installation) of the node. When omitted: the only deployment if there is ' +
+      'exactly one, a new "default" deployment if there is none; required when there are several',
+  })
+  @Field(() => ID, { nullable: true })
+  @OptionalNotNull()
+  @IsUUID()
+  deploymentId?: string;
+
   @ApiProperty({ example: 'hq-master' })
   @Field()
   @IsString()
@@ -53,12 +64,23 @@ export class CreateNodeInput {
   @ApiPropertyOptional({
     format: 'uuid',
     nullable: true,
-    description: 'Collector: a master or probe (v9), a collector agent (v11)',
+    description:
+      'Collector of an agent or agentless source, in the same deployment: a master or probe (v9), a collector agent (v11)',
   })
   @Field(() => ID, { nullable: true })
   @OptionalNullable()
   @IsUUID()
   collectorId?: string | null;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: "A probe's master (a master of the same deployment); unset: every master of its deployment",
+  })
+  @Field(() => ID, { nullable: true })
+  @OptionalNullable()
+  @IsUUID()
+  masterId?: string | null;
 
   @ApiPropertyOptional({ type: [String], example: ['syslog', 'netflow'] })
   @Field(() => [String], { nullable: true })
@@ -77,6 +99,12 @@ export class UpdateNodeInput {
   @OptionalNotNull()
   @IsUUID()
   siteId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @Field(() => ID, { nullable: true })
+  @OptionalNotNull()
+  @IsUUID()
+  deploymentId?: string;
 
   @ApiPropertyOptional()
   @Field({ nullable: true })
@@ -110,6 +138,16 @@ export class UpdateNodeInput {
   @IsUUID()
   collectorId?: string | null;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    description: "A probe's master; null clears it (every master of its deployment)",
+  })
+  @Field(() => ID, { nullable: true })
+  @OptionalNullable()
+  @IsUUID()
+  masterId?: string | null;
+
   @ApiPropertyOptional({ type: [String] })
   @Field(() => [String], { nullable: true })
   @OptionalNotNull()
@@ -130,6 +168,11 @@ export class NodeListQuery extends ListQuery {
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  deploymentId?: string;
 }
 
 @ArgsType()
@@ -143,10 +186,16 @@ export class NodeConnectionArgs extends ConnectionArgs {
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID()
+  deploymentId?: string;
 }
 
 export interface NodeFilter {
   q?: string;
   siteId?: string;
   role?: Role;
+  deploymentId?: string;
 }

@@ -31,6 +31,10 @@ export class NodeModel extends ResourceModel {
   @Field(() => ID)
   siteId!: string;
 
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  deploymentId!: string;
+
   @ApiProperty()
   @Field()
   name!: string;
@@ -46,6 +50,15 @@ export class NodeModel extends ResourceModel {
   @ApiProperty({ format: 'uuid', nullable: true, type: String })
   @Field(() => ID, { nullable: true })
   collectorId!: string | null;
+
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: "A probe's master (null: every master of its deployment)",
+  })
+  @Field(() => ID, { nullable: true, description: "A probe's master (null: every master of its deployment)" })
+  masterId!: string | null;
 
   @ApiProperty({ type: [String], example: ['syslog'] })
   @Field(() => [String])
@@ -66,10 +79,12 @@ export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] })
   return {
     ...resourceFields(row),
     siteId: row.siteId,
+    deploymentId: row.deploymentId,
     name: row.name,
     role: row.role,
     addresses: row.addresses,
     collectorId: row.collectorId,
+    masterId: row.masterId,
     selectors: row.selectors,
     addressZones: row.addressZones,
   };

@@ -13,7 +13,10 @@ export class NodesResolver {
   @Query(() => NodeConnection)
   async nodes(@Args() args: NodeConnectionArgs): Promise<NodeConnection> {
     return toConnection(
-      await this.service.list({ q: args.q, siteId: args.siteId, role: args.role }, connectionPage(args)),
+      await this.service.list(
+        { q: args.q, siteId: args.siteId, role: args.role, deploymentId: args.deploymentId },
+        connectionPage(args),
+      ),
       toNodeModel,
     );
   }

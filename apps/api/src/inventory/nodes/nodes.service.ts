@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Node, Prisma, Zone } from '@app/persistence';
+import type { Deployment, Node, Prisma, Site, Zone } from '@app/persistence';
 import type { Role } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
@@ -7,25 +7,19 @@ import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../com
 import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalAddress, zoneForAddress } from '../addressing';
+import { COLLECTED_ROLES, collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
+import { DeploymentsService } from '../deployments/deployments.service';
 import type { CreateNodeInput, NodeFilter, UpdateNodeInput } from './node.input';
 import type { NodeAddressModel } from './node.model';
 
 export type NodeView = Node & { addressZones: NodeAddressModel[] };
-
-/**
- * Roles that may have a collector, and which roles may be one, per catalog version: v9 collects on the
- * master or a probe; v11 on a collector agent, or on the master itself (the default when none is set).
- */
-const COLLECTED_ROLES: readonly Role[] = ['agent', 'agentless'];
-function collectorRolesFor(catalogVersion: string): readonly Role[] {
-  return catalogVersion === 'utmstack-v11' ? ['agent', 'master'] : ['master', 'probe'];
-}
 
 @Injectable()
 export class NodesService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
+    private readonly deployments: DeploymentsService,
   ) {}
 
   async list(filter: NodeFilter, page: Page): Promise<PageResult<NodeView>> {
@@ -33,6 +27,7 @@ export class NodesService {
       ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
       ...(filter.role ? { role: filter.role } : {}),
+      ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
     };
     const result = await paginate(
       page,
@@ -59,21 +54,23 @@ export class NodesService {
     const node = await this.prisma.$transaction(async (tx) => {
       const site = await tx.site.findUnique({ where: { id: input.siteId } });
       if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+      const deployment = input.deploymentId
+        ? await deploymentOrThrow(tx, input.deploymentId)
+        : await this.deployments.forNodeWithoutDeployment(tx);
       await assertNameFree(tx, input.siteId, input.name);
       if (input.collectorId) {
-        await assertCollector(tx, {
-          role: input.role,
-          catalogVersion: site.catalogVersion,
-          collectorId: input.collectorId,
-        });
+        await assertCollector(tx, { role: input.role, site, deployment, collectorId: input.collectorId });
       }
+      if (input.masterId) await assertMaster(tx, { role: input.role, deployment, masterId: input.masterId });
       const created = await tx.node.create({
         data: {
           siteId: input.siteId,
+          deploymentId: deployment.id,
           name: input.name,
           role: input.role,
           addresses,
           collectorId: input.collectorId ?? null,
+          masterId: input.masterId ?? null,
           selectors: normaliseSelectors(input.selectors ?? []),
         },
       });
@@ -98,6 +95,8 @@ export class NodesService {
       const siteId = input.siteId ?? node.siteId;
       const site = await tx.site.findUnique({ where: { id: siteId } });
       if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
+      const deploymentId = input.deploymentId ?? node.deploymentId;
+      const deployment = await deploymentOrThrow(tx, deploymentId);
       const name = input.name ?? node.name;
       if (siteId !== node.siteId || name !== node.name) await assertNameFree(tx, siteId, name);
       const role = input.role ?? node.role;
@@ -105,8 +104,11 @@ export class NodesService {
       if (collectorId) {
         if (collectorId === id)
           throw ValidationFailed.field('collectorId', 'a node cannot be its own collector');
-        await assertCollector(tx, { role, catalogVersion: site.catalogVersion, collectorId });
+        await assertCollector(tx, { role, site, deployment, collectorId });
       }
+      const masterId = input.masterId === undefined ? node.masterId : input.masterId;
+      if (masterId) await assertMaster(tx, { role, deployment, masterId });
+      if (deploymentId !== node.deploymentId) await assertNoDependentsLeftBehind(tx, node);
       if (role !== node.role) await assertStillValidCollector(tx, node, role);
       const updated = await versionedWrite('node', id, () =>
         tx.node.update({
@@ -117,6 +119,8 @@ export class NodesService {
             role,
             addresses,
             collectorId,
+            deploymentId,
+            masterId,
             selectors: input.selectors ? normaliseSelectors(input.selectors) : undefined,
             version: { increment: 1 },
           },
@@ -133,7 +137,10 @@ export class NodesService {
     return this.get(id);
   }
 
-  /** A node that is another node's collector is refused unless `cascade`, which detaches those nodes. */
+  /**
+   * A node that is another node's collector or a probe's master is refused unless `cascade`, which
+   * detaches those nodes (back to their default collector, or to every master of their deployment).
+   */
   async delete(id: string, cascade: boolean, expectedVersion?: number): Promise<NodeView> {
     const view = await this.get(id);
     await this.prisma.$transaction(async (tx) => {
@@ -142,19 +149,21 @@ export class NodesService {
       if (!node) throw new NotFound('node', id);
       assertVersion('node', id, node.version, expectedVersion);
       const dependents = await tx.node.findMany({
-        where: { collectorId: id },
+        where: { OR: [{ collectorId: id }, { masterId: id }] },
         select: { id: true, name: true, siteId: true },
         orderBy: { name: 'asc' },
       });
       if (dependents.length && !cascade) {
         throw new Conflict(
-          `node ${node.name} is the collector of ${dependents.map((d) => d.name).join(', ')}; ` +
-            'point them elsewhere first or pass cascade=true to fall back to their default collector',
+          `node ${node.name} is the ${node.role === 'master' ? 'collector or master' : 'collector'} of ` +
+            `${dependents.map((d) => d.name).join(', ')}; point them elsewhere first or pass cascade=true ` +
+            'to fall back to their default collector and master',
           [],
           { referencedBy: { nodes: dependents } },
         );
       }
       await tx.node.updateMany({ where: { collectorId: id }, data: { collectorId: null } });
+      await tx.node.updateMany({ where: { masterId: id }, data: { masterId: null } });
       await versionedWrite('node', id, () => tx.node.delete({ where: { id, version: node.version } }));
       await this.audit.record(tx, {
         action: dependents.length ? 'node.delete.cascade' : 'node.delete',
@@ -220,10 +229,27 @@ async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name
   }
 }
 
+async function deploymentOrThrow(tx: Prisma.TransactionClient, id: string): Promise<Deployment> {
+  const deployment = await tx.deployment.findUnique({ where: { id } });
+  if (!deployment) throw ValidationFailed.field('deploymentId', `deployment ${id} does not exist`);
+  return deployment;
+}
+
 async function assertCollector(
   tx: Prisma.TransactionClient,
-  { role, catalogVersion, collectorId }: { role: Role; catalogVersion: string; collectorId: string },
+  {
+    role,
+    site,
+    deployment,
+    collectorId,
+  }: { role: Role; site: Site; deployment: Deployment; collectorId: string },
 ): Promise<void> {
+  if (role === 'probe') {
+    throw ValidationFailed.field(
+      'collectorId',
+      'a probe has no collector: it reports to its master; set masterId (a master of its deployment) instead',
+    );
+  }
   if (!COLLECTED_ROLES.includes(role)) {
     throw ValidationFailed.field(
       'collectorId',
@@ -232,14 +258,63 @@ async function assertCollector(
   }
   const collector = await tx.node.findUnique({
     where: { id: collectorId },
-    select: { role: true, name: true },
+    select: { role: true, name: true, deploymentId: true },
   });
   if (!collector) throw ValidationFailed.field('collectorId', `node ${collectorId} does not exist`);
+  if (collector.deploymentId !== deployment.id) {
+    throw ValidationFailed.field(
+      'collectorId',
+      `collector ${collector.name} is in another deployment; a collector must be in the node's own deployment (${deployment.name})`,
+    );
+  }
+  const catalogVersion = effectiveCatalogVersion(site, deployment);
   const allowed = collectorRolesFor(catalogVersion);
   if (!allowed.includes(collector.role)) {
     throw ValidationFailed.field(
       'collectorId',
       `collector ${collector.name} is a ${collector.role}; with ${catalogVersion} a collector must be one of: ${allowed.join(', ')}`,
+    );
+  }
+}
+
+async function assertMaster(
+  tx: Prisma.TransactionClient,
+  { role, deployment, masterId }: { role: Role; deployment: Deployment; masterId: string },
+): Promise<void> {
+  if (role !== 'probe') {
+    throw ValidationFailed.field(
+      'masterId',
+      `a ${role} node has no master (only probes are assigned to one)`,
+    );
+  }
+  const master = await tx.node.findUnique({
+    where: { id: masterId },
+    select: { role: true, name: true, deploymentId: true },
+  });
+  if (!master) throw ValidationFailed.field('masterId', `node ${masterId} does not exist`);
+  if (master.role !== 'master') {
+    throw ValidationFailed.field('masterId', `node ${master.name} is a ${master.role}, not a master`);
+  }
+  if (master.deploymentId !== deployment.id) {
+    throw ValidationFailed.field(
+      'masterId',
+      `master ${master.name} is in another deployment; a probe's master must be in its own deployment (${deployment.name})`,
+    );
+  }
+}
+
+/** A node that moves to another deployment cannot leave nodes that it collects for or masters behind. */
+async function assertNoDependentsLeftBehind(tx: Prisma.TransactionClient, node: Node): Promise<void> {
+  const dependents = await tx.node.findMany({
+    where: { OR: [{ collectorId: node.id }, { masterId: node.id }] },
+    select: { id: true, name: true },
+    orderBy: { name: 'asc' },
+  });
+  if (dependents.length) {
+    throw new Conflict(
+      `node ${node.name} is the collector or master of ${dependents.map((d) => d.name).join(', ')}, which stay in its deployment`,
+      [{ field: 'deploymentId', message: 'move or detach the nodes that depend on this node first' }],
+      { referencedBy: { nodes: dependents } },
     );
   }
 }
@@ -251,13 +326,30 @@ async function assertStillValidCollector(
 ): Promise<void> {
   const dependents = await tx.node.findMany({
     where: { collectorId: node.id },
-    select: { id: true, name: true, site: { select: { catalogVersion: true } } },
+    select: {
+      id: true,
+      name: true,
+      site: { select: { catalogVersion: true } },
+      deployment: { select: { catalogVersion: true } },
+    },
   });
-  const broken = dependents.filter((d) => !collectorRolesFor(d.site.catalogVersion).includes(newRole));
+  const broken: Array<{ id: string; name: string }> = dependents
+    .filter((d) => !collectorRolesFor(effectiveCatalogVersion(d.site, d.deployment)).includes(newRole))
+    .map((d) => ({ id: d.id, name: d.name }));
+  if (newRole !== 'master') {
+    broken.push(
+      ...(await tx.node.findMany({ where: { masterId: node.id }, select: { id: true, name: true } })),
+    );
+  }
   if (broken.length) {
     throw new Conflict(
-      `node ${node.name} is the collector of ${broken.map((d) => d.name).join(', ')} and cannot become a ${newRole}`,
-      [{ field: 'role', message: `role cannot change to ${newRole} while this node is a collector` }],
+      `node ${node.name} is the collector or master of ${broken.map((d) => d.name).join(', ')} and cannot become a ${newRole}`,
+      [
+        {
+          field: 'role',
+          message: `role cannot change to ${newRole} while this node is a collector or master`,
+        },
+      ],
       { referencedBy: { nodes: broken.map((d) => ({ id: d.id, name: d.name })) } },
     );
   }

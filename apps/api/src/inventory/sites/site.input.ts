@@ -1,9 +1,9 @@
-import { ArgsType, Field, InputType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { CATALOG_VERSIONS, DEFAULT_CATALOG_VERSION } from '@app/catalog';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { CATALOG_VERSIONS } from '@app/catalog';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
-import { IsInventoryName, OptionalNotNull } from '../../common/http/validators';
+import { IsInventoryName, OptionalNotNull, OptionalNullable } from '../../common/http/validators';
 
 @InputType('CreateSiteInput')
 export class CreateSiteInput {
@@ -20,11 +20,17 @@ export class CreateSiteInput {
   @MaxLength(1000)
   description?: string;
 
-  @ApiPropertyOptional({ enum: CATALOG_VERSIONS, default: DEFAULT_CATALOG_VERSION })
-  @Field({ nullable: true })
-  @OptionalNotNull()
+  @ApiPropertyOptional({
+    enum: CATALOG_VERSIONS,
+    nullable: true,
+    description:
+      "Override: the catalog version of every node at this site, whatever its deployment's. Unset or null: " +
+      "each node uses its deployment's version (the usual case)",
+  })
+  @Field(() => String, { nullable: true })
+  @OptionalNullable()
   @IsIn(CATALOG_VERSIONS)
-  catalogVersion?: string;
+  catalogVersion?: string | null;
 }
 
 @InputType('UpdateSiteInput')
@@ -43,11 +49,15 @@ export class UpdateSiteInput {
   @MaxLength(1000)
   description?: string;
 
-  @ApiPropertyOptional({ enum: CATALOG_VERSIONS })
-  @Field({ nullable: true })
-  @OptionalNotNull()
+  @ApiPropertyOptional({
+    enum: CATALOG_VERSIONS,
+    nullable: true,
+    description: "null removes the override (each node uses its deployment's version)",
+  })
+  @Field(() => String, { nullable: true })
+  @OptionalNullable()
   @IsIn(CATALOG_VERSIONS)
-  catalogVersion?: string;
+  catalogVersion?: string | null;
 }
 
 export class SiteListQuery extends ListQuery {
@@ -55,6 +65,11 @@ export class SiteListQuery extends ListQuery {
   @IsOptional()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Sites having at least one node of this deployment' })
+  @IsOptional()
+  @IsUUID()
+  deploymentId?: string;
 }
 
 @ArgsType()
@@ -63,9 +78,15 @@ export class SiteConnectionArgs extends ConnectionArgs {
   @IsOptional()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string;
+
+  @Field(() => ID, { nullable: true, description: 'Sites having at least one node of this deployment' })
+  @IsOptional()
+  @IsUUID()
+  deploymentId?: string;
 }
 
 export interface SiteFilter {
   q?: string;
   catalogVersion?: string;
+  deploymentId?: string;
 }

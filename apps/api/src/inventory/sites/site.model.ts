@@ -14,9 +14,17 @@ export class SiteModel extends ResourceModel {
   @Field()
   description!: string;
 
-  @ApiProperty({ example: 'utmstack-v9' })
-  @Field()
-  catalogVersion!: string;
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: "Override of the catalog version for the nodes at this site; null: each node's deployment's",
+  })
+  @Field(() => String, {
+    nullable: true,
+    description: "Override of the catalog version for the nodes at this site; null: each node's deployment's",
+  })
+  catalogVersion!: string | null;
 }
 
 @ObjectType('SiteConnection')

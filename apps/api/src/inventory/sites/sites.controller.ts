@@ -19,7 +19,7 @@ export class SitesController {
   @ApiOkResponse({ type: SiteList })
   async list(@Query() query: SiteListQuery): Promise<PageResult<SiteModel>> {
     const result = await this.service.list(
-      { q: query.q, catalogVersion: query.catalogVersion },
+      { q: query.q, catalogVersion: query.catalogVersion, deploymentId: query.deploymentId },
       pageOf(query),
     );
     return { ...result, items: result.items.map(toSiteModel) };

@@ -13,7 +13,10 @@ export class SitesResolver {
   @Query(() => SiteConnection)
   async sites(@Args() args: SiteConnectionArgs): Promise<SiteConnection> {
     return toConnection(
-      await this.service.list({ q: args.q, catalogVersion: args.catalogVersion }, connectionPage(args)),
+      await this.service.list(
+        { q: args.q, catalogVersion: args.catalogVersion, deploymentId: args.deploymentId },
+        connectionPage(args),
+      ),
       toSiteModel,
     );
   }

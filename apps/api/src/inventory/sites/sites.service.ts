@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Prisma, Site } from '@app/persistence';
-import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
 import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
 import { toSiteModel } from './site.model';
 
@@ -20,6 +20,7 @@ export class SitesService {
     const where: Prisma.SiteWhereInput = {
       ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
+      ...(filter.deploymentId ? { nodes: { some: { deploymentId: filter.deploymentId } } } : {}),
     };
     return paginate(
       page,
@@ -46,7 +47,7 @@ export class SitesService {
         data: {
           name: input.name,
           description: input.description ?? '',
-          catalogVersion: input.catalogVersion ?? DEFAULT_CATALOG_VERSION,
+          catalogVersion: input.catalogVersion ?? null,
         },
       });
       await this.audit.record(tx, {
@@ -66,6 +67,9 @@ export class SitesService {
       if (!current) throw new NotFound('site', id);
       assertVersion('site', id, current.version, expectedVersion);
       if (input.name !== undefined && input.name !== current.name) await this.assertNameFree(tx, input.name);
+      if (input.catalogVersion !== undefined && input.catalogVersion !== current.catalogVersion) {
+        await assertCollectorsFit(tx, id, input.catalogVersion);
+      }
       const site = await versionedWrite('site', id, () =>
         tx.site.update({
           where: { id, version: current.version },
@@ -127,6 +131,7 @@ export class SitesService {
       const nodeIds = nodes.map((n) => n.id);
       await tx.device.deleteMany({ where: { siteId: id } });
       await tx.node.updateMany({ where: { collectorId: { in: nodeIds } }, data: { collectorId: null } });
+      await tx.node.updateMany({ where: { masterId: { in: nodeIds } }, data: { masterId: null } });
       await tx.node.deleteMany({ where: { siteId: id } });
       await tx.zone.deleteMany({ where: { siteId: id } });
       await versionedWrite('site', id, () => tx.site.delete({ where: { id, version: site.version } }));
@@ -151,5 +156,41 @@ export class SitesService {
         },
       );
     }
+  }
+}
+
+/**
+ * Nodes at the site keep a collector of a role their new catalog version allows (the override, or each
+ * node's deployment's version when the override is removed).
+ */
+async function assertCollectorsFit(
+  tx: Prisma.TransactionClient,
+  siteId: string,
+  catalogVersion: string | null,
+): Promise<void> {
+  const collected = await tx.node.findMany({
+    where: { siteId, collectorId: { not: null } },
+    select: {
+      id: true,
+      name: true,
+      deployment: { select: { catalogVersion: true } },
+      collector: { select: { name: true, role: true } },
+    },
+    orderBy: [{ name: 'asc' }, { id: 'asc' }],
+  });
+  const broken = collected.filter(
+    (n) =>
+      n.collector &&
+      !collectorRolesFor(effectiveCatalogVersion({ catalogVersion }, n.deployment)).includes(
+        n.collector.role,
+      ),
+  );
+  if (broken.length) {
+    throw new Conflict(
+      `${broken.map((n) => `${n.name} (collector ${n.collector?.name})`).join(', ')} would have a collector ` +
+        'that its catalog version does not allow',
+      [{ field: 'catalogVersion', message: 'collectors at this site do not fit this catalog version' }],
+      { referencedBy: { nodes: broken.map((n) => ({ id: n.id, name: n.name })) } },
+    );
   }
 }
