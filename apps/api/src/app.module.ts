@@ -2,13 +2,14 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { Request } from 'express';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { RequestAuthenticator } from './auth/request-authenticator';
 import { CatalogModule } from './catalog/catalog.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import type { GraphQLContext } from './common/graphql/graphql-context';
-import { queryLimits } from './common/graphql/query-limits';
+import { authenticatedContext } from './common/graphql/graphql-context';
+import { formatGraphQLError } from './common/graphql/graphql-errors';
+import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
 import { requireJsonBody } from './common/http/json-body.middleware';
@@ -49,16 +50,29 @@ export class AppModule implements NestModule {
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
           imports: [InventoryModule],
-          inject: [InventoryLoaderFactory, APP_CONFIG],
-          useFactory: (loaders: InventoryLoaderFactory, config: AppConfig): ApolloDriverConfig => ({
+          inject: [InventoryLoaderFactory, APP_CONFIG, RequestAuthenticator],
+          useFactory: (
+            loaders: InventoryLoaderFactory,
+            config: AppConfig,
+            authenticator: RequestAuthenticator,
+          ): ApolloDriverConfig => ({
             autoSchemaFile: true,
             sortSchema: true,
             path: '/graphql',
             playground: false,
+            // Only for authenticated callers: the context refuses anonymous requests before any parsing.
             introspection: true,
             includeStacktraceInErrorResponses: false,
-            validationRules: [queryLimits(config.graphqlMaxDepth, config.graphqlMaxComplexity)],
-            context: ({ req }: { req: Request }): GraphQLContext => ({ req, loaders: loaders.create() }),
+            // No operations are registered ahead, so automatic persisted queries would only add a cache any
+            // caller can fill; refused with PERSISTED_QUERY_NOT_SUPPORTED.
+            persistedQueries: false,
+            allowBatchedHttpRequests: false,
+            parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
+            validationRules: [
+              queryLimits({ maxDepth: config.graphqlMaxDepth, maxComplexity: config.graphqlMaxComplexity }),
+            ],
+            formatError: formatGraphQLError,
+            context: authenticatedContext(authenticator, loaders),
           }),
         }),
       ],

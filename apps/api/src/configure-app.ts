@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { API_DOCS_PATHS, apiDocsAccess } from './auth/api-docs-access';
+import { RequestAuthenticator } from './auth/request-authenticator';
 import type { AppConfig } from './config/app-config';
 import { documentProblems } from './common/http/openapi-problems';
 import { APP_CONFIG } from './config/config.module';
@@ -40,6 +42,17 @@ export function configureApp<A extends INestApplication>(app: A): A {
   // request context with the caller, JSON-body check) run for /graphql as well.
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', 'graphql'] });
   app.enableShutdownHooks();
+  setupApiDocs(app, config);
+  return app;
+}
+
+/**
+ * OpenAPI document (`/api/openapi.json`, `/api/openapi.yaml`) and Swagger UI (`/api/docs`), as API_DOCS says:
+ * `token` needs a valid token of any scope, `public` serves them to anyone, `off` registers nothing (404).
+ */
+function setupApiDocs(app: INestApplication, config: AppConfig): void {
+  if (config.apiDocs === 'off') return;
+  if (config.apiDocs === 'token') app.use(API_DOCS_PATHS, apiDocsAccess(app.get(RequestAuthenticator)));
   const document = documentProblems(
     SwaggerModule.createDocument(
       app,
@@ -60,5 +73,4 @@ export function configureApp<A extends INestApplication>(app: A): A {
     jsonDocumentUrl: 'api/openapi.json',
     yamlDocumentUrl: 'api/openapi.yaml',
   });
-  return app;
 }

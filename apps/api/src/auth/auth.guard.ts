@@ -1,17 +1,14 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { DomainError } from '../common/errors/domain-error';
-import { requestContext, type Principal } from '../common/request-context';
+import { requestContext } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PUBLIC_KEY, SCOPE_KEY, type PublicWhen } from './auth.decorators';
-import { RateLimiter } from './rate-limiter';
+import { RequestAuthenticator, type AuthedRequest } from './request-authenticator';
 import { grants, type Scope } from './scopes';
-import { TokensService } from './tokens.service';
-
-type AuthedRequest = Request & { principal?: Principal | null };
 
 /**
  * Registered as APP_GUARD: every REST route and GraphQL operation needs a valid bearer token with the
@@ -22,8 +19,7 @@ type AuthedRequest = Request & { principal?: Principal | null };
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: TokensService,
-    private readonly limiter: RateLimiter,
+    private readonly authenticator: RequestAuthenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -33,33 +29,8 @@ export class AuthGuard implements CanActivate {
     if (publicWhen === true || (typeof publicWhen === 'function' && publicWhen(this.config))) return true;
     const { req, res, defaultScope } = this.transport(context);
     const required = this.reflector.getAllAndOverride<Scope>(SCOPE_KEY, targets) ?? defaultScope;
-
-    // GraphQL runs this once per root field; authenticate and rate-limit once per HTTP request.
-    if (req.principal === undefined) {
-      req.principal = await this.authenticate(req);
-      if (req.principal) {
-        const verdict = this.limiter.take(req.principal.tokenId);
-        if (!verdict.allowed) {
-          res?.setHeader('Retry-After', String(verdict.retryAfterSeconds));
-          throw new DomainError(
-            'RATE_LIMITED',
-            `rate limit exceeded for token ${req.principal.name}; retry in ${verdict.retryAfterSeconds}s`,
-            [],
-            {
-              retryAfterSeconds: verdict.retryAfterSeconds,
-            },
-          );
-        }
-      }
-    }
-    const principal = req.principal;
-    if (!principal) {
-      res?.setHeader('WWW-Authenticate', 'Bearer realm="utm-firewall-orchestrator"');
-      throw new DomainError(
-        'UNAUTHENTICATED',
-        'a valid bearer token is required (Authorization: Bearer <token>)',
-      );
-    }
+    // GraphQL runs this once per root field, after the endpoint already authenticated the request.
+    const principal = await this.authenticator.require(req, res);
     const state = requestContext.getStore();
     if (state) state.principal = principal;
     if (!grants(principal.scopes, required)) {
@@ -68,12 +39,6 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
-  }
-
-  private async authenticate(req: Request): Promise<Principal | null> {
-    const header = req.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    return match ? this.tokens.authenticate(match[1]) : null;
   }
 
   private transport(context: ExecutionContext): {

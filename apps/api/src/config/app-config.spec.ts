@@ -100,4 +100,12 @@ describe('loadConfig', () => {
     expect(config.secretKey).toBe('ab'.repeat(32));
     expect(config.adminToken).toBe('x'.repeat(24));
   });
+
+  it('reads API_DOCS: token by default, public or off, and nothing else', () => {
+    expect(loadConfig({}).apiDocs).toBe('token');
+    expect(loadConfig({ API_DOCS: ' public ' }).apiDocs).toBe('public');
+    expect(loadConfig({ API_DOCS: 'off' }).apiDocs).toBe('off');
+    expect(loadConfig({ API_DOCS: '' }).apiDocs).toBe('token');
+    expect(problemsOf({ API_DOCS: 'open' })).toEqual(['API_DOCS must be one of token, public, off']);
+  });
 });

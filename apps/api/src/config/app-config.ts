@@ -55,10 +55,14 @@ export interface AppConfig {
   webhookTimeoutMs: number;
   /** `/metrics`: `token` needs a read-scope token, `public` is open to scrapers, `off` serves nothing. */
   metrics: MetricsMode;
+  /** OpenAPI document and Swagger UI: `token` needs a token of any scope, `public` is open, `off` serves nothing. */
+  apiDocs: ApiDocsMode;
 }
 
 export const METRICS_MODES = ['token', 'public', 'off'] as const;
 export type MetricsMode = (typeof METRICS_MODES)[number];
+export const API_DOCS_MODES = ['token', 'public', 'off'] as const;
+export type ApiDocsMode = (typeof API_DOCS_MODES)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -181,6 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   );
   const metrics = (blankToUndefined(env.METRICS) ?? 'token') as MetricsMode;
   if (!METRICS_MODES.includes(metrics)) problems.push(`METRICS must be one of ${METRICS_MODES.join(', ')}`);
+  const apiDocs = (blankToUndefined(env.API_DOCS) ?? 'token') as ApiDocsMode;
+  if (!API_DOCS_MODES.includes(apiDocs))
+    problems.push(`API_DOCS must be one of ${API_DOCS_MODES.join(', ')}`);
   const dataDir = absolute(blankToUndefined(env.DATA_DIR) ?? './data');
 
   const config: AppConfig = {
@@ -212,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     webhookRetryDelaySeconds,
     webhookTimeoutMs,
     metrics,
+    apiDocs,
     ...overrides,
   };
   if (problems.length) throw new ConfigError(problems);
