@@ -6,7 +6,6 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsOptional,
   IsString,
   IsUrl,
   MaxLength,
@@ -14,6 +13,7 @@ import {
 } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
 import type { Webhook, WebhookDelivery } from '@app/persistence';
+import { OptionalNotNull } from '../common/http/validators';
 import { ConnectionArgs, ConnectionType } from '../common/pagination/pagination';
 
 export const WEBHOOK_EVENTS = ['push.succeeded', 'push.failed', 'drift.detected'] as const;
@@ -137,14 +137,14 @@ export class CreateWebhookInput {
 
   @ApiPropertyOptional()
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ description: 'Signing secret (at least 16 characters); generated when omitted' })
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @MinLength(16)
   @MaxLength(200)
@@ -152,7 +152,7 @@ export class CreateWebhookInput {
 
   @ApiPropertyOptional({ default: true })
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 }
@@ -161,7 +161,7 @@ export class CreateWebhookInput {
 export class UpdateWebhookInput {
   @ApiPropertyOptional()
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @IsUrl(
     { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
@@ -172,7 +172,7 @@ export class UpdateWebhookInput {
 
   @ApiPropertyOptional({ enum: WEBHOOK_EVENTS, isArray: true })
   @Field(() => [String], { nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn(WEBHOOK_EVENTS, { each: true, message: `each event must be one of ${WEBHOOK_EVENTS.join(', ')}` })
@@ -180,14 +180,14 @@ export class UpdateWebhookInput {
 
   @ApiPropertyOptional()
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional()
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 }

@@ -15,7 +15,7 @@ import {
   type WebhookDelivery,
 } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
-import { assertVersion } from '../common/concurrency';
+import { assertVersion, versionedWrite } from '../common/concurrency';
 import { NotFound } from '../common/errors/domain-error';
 import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import type { AppConfig } from '../config/app-config';
@@ -134,16 +134,20 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
       const before = await tx.webhook.findUnique({ where: { id } });
       if (!before) throw new NotFound('webhook', id);
       assertVersion('webhook', id, before.version, expectedVersion);
-      const after = await tx.webhook.update({
-        where: { id },
-        data: {
-          url: input.url,
-          events: input.events ? [...new Set(input.events)] : undefined,
-          description: input.description,
-          enabled: input.enabled,
-          version: { increment: 1 },
-        },
-      });
+      // The version read above is part of the condition: of concurrent updates sent with the same If-Match, one
+      // wins and the others find the row changed (412), as on every other resource.
+      const after = await versionedWrite('webhook', id, () =>
+        tx.webhook.update({
+          where: { id, version: before.version },
+          data: {
+            url: input.url,
+            events: input.events ? [...new Set(input.events)] : undefined,
+            description: input.description,
+            enabled: input.enabled,
+            version: { increment: 1 },
+          },
+        }),
+      );
       await this.audit.record(tx, {
         action: 'webhook.update',
         targetType: 'webhook',
@@ -160,7 +164,9 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
       const before = await tx.webhook.findUnique({ where: { id } });
       if (!before) throw new NotFound('webhook', id);
       assertVersion('webhook', id, before.version, expectedVersion);
-      await tx.webhook.delete({ where: { id } });
+      await versionedWrite('webhook', id, () =>
+        tx.webhook.delete({ where: { id, version: before.version } }),
+      );
       await this.audit.record(tx, {
         action: 'webhook.delete',
         targetType: 'webhook',
