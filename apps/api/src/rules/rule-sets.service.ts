@@ -11,6 +11,7 @@ import { CatalogService } from '../catalog/catalog.service';
 import { NotFound, ValidationFailed } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import type { PrismaClient } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
 
 interface Snapshot {
@@ -91,58 +92,64 @@ export class RuleSetsService {
   private async compute(revision: bigint): Promise<Snapshot> {
     // Reading the revision before the data means a concurrent write can only make this snapshot newer
     // than its label, which costs at most one extra computation later.
-    const [inventory, flows] = await Promise.all([this.loadInventory(), this.catalog.flows()]);
+    const [inventory, flows] = await Promise.all([readInventory(this.prisma), this.catalog.flows()]);
     const ruleSets = computeRuleSets(inventory, flows, { prefix: this.config.rulePrefix });
     this.computationCount += 1;
     const snapshot = { revision, inventory, flows, ruleSets: new Map(ruleSets.map((r) => [r.deviceId, r])) };
     if (!this.snapshot || this.snapshot.revision <= revision) this.snapshot = snapshot;
     return snapshot;
   }
+}
 
-  private async loadInventory(): Promise<Inventory> {
-    const [deployments, sites, zones, nodes, devices] = await Promise.all([
-      this.prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
-      this.prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
-      this.prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
-      this.prisma.node.findMany({
-        select: {
-          id: true,
-          siteId: true,
-          name: true,
-          role: true,
-          addresses: true,
-          collectorId: true,
-          selectors: true,
-          deploymentId: true,
-          masterId: true,
+/**
+ * The engine's input read from the database: deployments, sites (with their catalog version override),
+ * zones, nodes (deployment, collector, a probe's master) and devices with their interfaces in order.
+ */
+export async function readInventory(
+  prisma: Pick<PrismaClient, 'deployment' | 'site' | 'zone' | 'node' | 'device'>,
+): Promise<Inventory> {
+  const [deployments, sites, zones, nodes, devices] = await Promise.all([
+    prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
+    prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
+    prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
+    prisma.node.findMany({
+      select: {
+        id: true,
+        siteId: true,
+        name: true,
+        role: true,
+        addresses: true,
+        collectorId: true,
+        selectors: true,
+        deploymentId: true,
+        masterId: true,
+      },
+    }),
+    prisma.device.findMany({
+      select: {
+        id: true,
+        siteId: true,
+        name: true,
+        vendor: true,
+        interfaces: {
+          select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
         },
-      }),
-      this.prisma.device.findMany({
-        select: {
-          id: true,
-          siteId: true,
-          name: true,
-          vendor: true,
-          interfaces: {
-            select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
-          },
-        },
-      }),
-    ]);
-    return {
-      deployments,
-      sites,
-      zones,
-      nodes,
-      devices: devices.map((d) => ({
-        id: d.id,
-        siteId: d.siteId,
-        name: d.name,
-        vendor: d.vendor,
-        interfaces: [...d.interfaces]
-          .sort((a, b) => a.position - b.position)
-          .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
-      })),
-    };
-  }
+      },
+    }),
+  ]);
+  return {
+    deployments,
+    sites,
+    zones,
+    nodes,
+    devices: devices.map((d) => ({
+      id: d.id,
+      siteId: d.siteId,
+      name: d.name,
+      vendor: d.vendor,
+      interfaces: [...d.interfaces]
+        .sort((a, b) => a.position - b.position)
+        .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
+    })),
+  };
 }
