@@ -3,6 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsBoolean,
   IsDate,
@@ -14,6 +15,7 @@ import {
 } from 'class-validator';
 import { VENDORS, type Vendor } from '@app/engine/model';
 import type { PushState, PushTrigger } from '@app/persistence';
+import { OptionalNotNull } from '../common/http/validators';
 import { ConnectionArgs, ListQuery } from '../common/pagination/pagination';
 import { VendorEnum } from '../inventory/devices/device.model';
 import { PUSH_STATES, PUSH_TRIGGERS, PushStateEnum, PushTriggerEnum } from './push.model';
@@ -43,28 +45,29 @@ export class PushInput {
 
 @InputType('FleetPushInput')
 export class FleetPushInput extends PushInput {
-  @ApiPropertyOptional({ description: 'Every enabled device' })
+  @ApiPropertyOptional({ description: 'Every enabled device; the only way to select them all' })
   @Field({ nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   all?: boolean;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Devices of this site (combines with vendor)' })
   @Field(() => ID, { nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsUUID()
   siteId?: string;
 
   @ApiPropertyOptional({ enum: VENDORS, description: 'Devices of this vendor (combines with siteId)' })
   @Field(() => VendorEnum, { nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsIn(VENDORS)
   vendor?: Vendor;
 
   @ApiPropertyOptional({ type: [String], format: 'uuid', description: 'These devices' })
   @Field(() => [ID], { nullable: true })
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
+  @ArrayMinSize(1, { message: 'deviceIds must list at least one device (all: true selects every device)' })
   @ArrayMaxSize(10_000)
   @IsUUID(undefined, { each: true })
   deviceIds?: string[];

@@ -271,11 +271,16 @@ function fleetSelection(input: FleetPushInput): Prisma.DeviceWhereInput {
   if (!input.all && !narrowed) {
     throw ValidationFailed.field('all', 'choose the devices: all: true, siteId, vendor or deviceIds');
   }
-  return {
+  const where: Prisma.DeviceWhereInput = {
     ...(input.siteId ? { siteId: input.siteId } : {}),
     ...(input.vendor ? { vendor: input.vendor } : {}),
     ...(input.deviceIds ? { id: { in: input.deviceIds } } : {}),
   };
+  // A selector that narrows nothing (null, empty) must never fall through to "every device".
+  if (!input.all && Object.keys(where).length === 0) {
+    throw ValidationFailed.field('all', 'choose the devices: all: true, siteId, vendor or deviceIds');
+  }
+  return where;
 }
 
 function whyUnpushable(device: Pushable): string | null {
