@@ -63,6 +63,8 @@ export async function createTestApp(
         // Suites fire requests far faster than any client; the rate-limit test sets its own limits.
         rateLimitPerMinute: 1_000_000,
         rateLimitBurst: 1_000_000,
+        rateLimitPerIpPerMinute: 1_000_000,
+        rateLimitPerIpBurst: 1_000_000,
         ...overrides,
       }),
     ],

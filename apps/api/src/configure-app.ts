@@ -4,7 +4,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { API_DOCS_PATHS, apiDocsAccess } from './auth/api-docs-access';
 import { RequestAuthenticator } from './auth/request-authenticator';
+import type { Server } from 'node:http';
 import type { AppConfig } from './config/app-config';
+import { perIpRateLimit } from './auth/rate-limiter';
+import { inputGuard } from './common/http/input-guard';
+import { hardenHttpServer, limitUrlLength } from './common/http/server-limits';
 import { documentProblems } from './common/http/openapi-problems';
 import { APP_CONFIG } from './config/config.module';
 import { httpMetrics } from './metrics/http-metrics.middleware';
@@ -19,8 +23,13 @@ export const API_PREFIX = 'api/v1';
 export function configureApp<A extends INestApplication>(app: A): A {
   const config = app.get<AppConfig>(APP_CONFIG);
   const express = app as unknown as NestExpressApplication;
+  hardenHttpServer(app.getHttpServer() as Server, config);
   app.use(httpMetrics(app.get(MetricsService)));
+  // Cheapest refusals first: nothing is parsed for a client over its rate or a target over its length.
+  app.use(perIpRateLimit(config));
+  app.use(limitUrlLength);
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
+  app.use(inputGuard);
   express.disable('x-powered-by');
   app.use(
     helmet({

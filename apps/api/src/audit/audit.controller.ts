@@ -15,7 +15,7 @@ export class AuditController {
   @Get()
   @ApiOkResponse({ type: ListResponse(AuditEntryModel), description: 'Newest first' })
   async list(@Query() query: AuditListQuery): Promise<PageResult<AuditEntryModel>> {
-    const { limit, offset, q: _q, ...filter } = query;
+    const { limit, offset, ...filter } = query;
     const result = await this.service.list(filter, pageOf({ limit, offset }));
     return { ...result, items: result.items.map(toAuditModel) };
   }

@@ -1,9 +1,10 @@
 import { ArgsType, Field, ID, InputType, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDate, IsOptional, IsString, MaxLength } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
 import type { AuditEntry } from '@app/persistence';
+import { NestedObject } from '../common/http/validators';
 import { ConnectionArgs, ConnectionType, ListQuery } from '../common/pagination/pagination';
 
 @ObjectType('AuditEntry', {
@@ -121,7 +122,6 @@ export class AuditListQuery extends IntersectionType(ListQuery, AuditFilterInput
 export class AuditConnectionArgs extends ConnectionArgs {
   @Field(() => AuditFilterInput, { nullable: true })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => AuditFilterInput)
+  @NestedObject(() => AuditFilterInput)
   filter?: AuditFilterInput;
 }

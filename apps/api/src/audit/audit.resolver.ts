@@ -11,6 +11,9 @@ export class AuditResolver {
 
   @Query(() => AuditConnection, { description: 'Audit log, newest first' })
   async auditEntries(@Args() args: AuditConnectionArgs): Promise<AuditConnection> {
-    return toConnection(await this.service.list(args.filter ?? {}, connectionPage(args)), toAuditModel);
+    return toConnection(
+      await this.service.list({ ...args.filter, q: args.q }, connectionPage(args)),
+      toAuditModel,
+    );
   }
 }

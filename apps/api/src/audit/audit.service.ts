@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AuditEntry, Prisma } from '@app/persistence';
 import { currentRequest } from '../common/request-context';
-import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { PrismaService } from '../database/prisma.service';
 
 export interface AuditRecord {
@@ -13,6 +13,8 @@ export interface AuditRecord {
 }
 
 export interface AuditFilter {
+  /** Case-insensitive substring of the actor, action, target type or target id. */
+  q?: string;
   actor?: string;
   action?: string;
   targetType?: string;
@@ -61,6 +63,13 @@ export class AuditService {
 
   async list(filter: AuditFilter, page: Page): Promise<PageResult<AuditEntry>> {
     const where: Prisma.AuditEntryWhereInput = {
+      ...(filter.q
+        ? {
+            OR: (['actor', 'action', 'targetType', 'targetId'] as const).map((field) => ({
+              [field]: containsText(filter.q as string),
+            })),
+          }
+        : {}),
       ...(filter.actor ? { actor: filter.actor } : {}),
       ...(filter.action ? { action: filter.action } : {}),
       ...(filter.targetType ? { targetType: filter.targetType } : {}),

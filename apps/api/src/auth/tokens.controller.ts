@@ -19,7 +19,7 @@ export class TokensController {
   @Get()
   @ApiOkResponse({ type: ListResponse(TokenModel) })
   async list(@Query() query: ListQuery): Promise<PageResult<TokenModel>> {
-    const result = await this.service.list(pageOf(query));
+    const result = await this.service.list({ q: query.q }, pageOf(query));
     return { ...result, items: result.items.map(toTokenModel) };
   }
 

@@ -14,7 +14,7 @@ export class TokensResolver {
 
   @Query(() => TokenConnection)
   async apiTokens(@Args() args: ConnectionArgs): Promise<TokenConnection> {
-    return toConnection(await this.service.list(connectionPage(args)), toTokenModel);
+    return toConnection(await this.service.list({ q: args.q }, connectionPage(args)), toTokenModel);
   }
 
   @Mutation(() => CreatedTokenModel)

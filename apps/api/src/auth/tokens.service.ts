@@ -4,7 +4,7 @@ import type { ApiToken } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
 import type { Principal } from '../common/request-context';
-import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
@@ -74,16 +74,19 @@ export class TokensService implements OnApplicationBootstrap {
     return { tokenId: row.id, name: row.name, scopes: row.scopes };
   }
 
-  async list(page: Page): Promise<PageResult<TokenView>> {
+  /** `q`: case-insensitive substring of the token's name. */
+  async list(filter: { q?: string }, page: Page): Promise<PageResult<TokenView>> {
+    const where = filter.q ? { name: containsText(filter.q) } : {};
     return paginate(
       page,
       (window) =>
         this.prisma.apiToken.findMany({
+          where,
           omit: { tokenHash: true },
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
           ...window,
         }),
-      () => this.prisma.apiToken.count(),
+      () => this.prisma.apiToken.count({ where }),
     );
   }
 

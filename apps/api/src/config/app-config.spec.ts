@@ -23,6 +23,11 @@ describe('loadConfig', () => {
       rulePrefix: 'utm_',
       rateLimitPerMinute: 600,
       rateLimitBurst: 120,
+      rateLimitPerIpPerMinute: 1_800,
+      rateLimitPerIpBurst: 600,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 5_000,
       bodyLimitBytes: 1_048_576,
       corsOrigins: [],
       pushConcurrency: 10,
@@ -93,6 +98,34 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(3);
     const text = problems.join('\n');
     for (const secret of [secretKey, adminToken, 'hunter2-password']) expect(text).not.toContain(secret);
+  });
+
+  it('reads the per-IP rate limit and HTTP timeouts, refusing a headers timeout above the request timeout', () => {
+    expect(
+      loadConfig({
+        RATE_LIMIT_PER_IP_PER_MINUTE: '120',
+        RATE_LIMIT_PER_IP_BURST: '20',
+        HTTP_HEADERS_TIMEOUT_MS: '5000',
+        HTTP_REQUEST_TIMEOUT_MS: '20000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      }),
+    ).toMatchObject({
+      rateLimitPerIpPerMinute: 120,
+      rateLimitPerIpBurst: 20,
+      httpHeadersTimeoutMs: 5000,
+      httpRequestTimeoutMs: 20000,
+      httpKeepAliveTimeoutMs: 65000,
+    });
+    expect(
+      problemsOf({
+        RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+        HTTP_HEADERS_TIMEOUT_MS: '60000',
+        HTTP_REQUEST_TIMEOUT_MS: '30000',
+      }),
+    ).toEqual([
+      'RATE_LIMIT_PER_IP_PER_MINUTE must be an integer between 1 and 10000000 (got "0")',
+      'HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
+    ]);
   });
 
   it('accepts a 64-hex SECRET_KEY and a long ADMIN_TOKEN', () => {

@@ -25,6 +25,15 @@ export interface AppConfig {
   adminToken?: string;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
+  /** Requests per client IP (IPv6: per /64) and minute, authenticated or not; checked before any parsing. */
+  rateLimitPerIpPerMinute: number;
+  rateLimitPerIpBurst: number;
+  /** Time a client has to send the request line and headers; slower ones are answered 408. */
+  httpHeadersTimeoutMs: number;
+  /** Time a client has to send the whole request, body included. */
+  httpRequestTimeoutMs: number;
+  /** Idle time before a kept-alive connection is closed (keep it above a load balancer's idle timeout). */
+  httpKeepAliveTimeoutMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   /** Origins allowed by CORS; empty → CORS off. */
@@ -108,6 +117,49 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     problems,
   );
   const rateLimitBurst = parseIntIn(env.RATE_LIMIT_BURST, 120, 1, 1_000_000, 'RATE_LIMIT_BURST', problems);
+  const rateLimitPerIpPerMinute = parseIntIn(
+    env.RATE_LIMIT_PER_IP_PER_MINUTE,
+    1_800,
+    1,
+    10_000_000,
+    'RATE_LIMIT_PER_IP_PER_MINUTE',
+    problems,
+  );
+  const rateLimitPerIpBurst = parseIntIn(
+    env.RATE_LIMIT_PER_IP_BURST,
+    600,
+    1,
+    10_000_000,
+    'RATE_LIMIT_PER_IP_BURST',
+    problems,
+  );
+  const httpHeadersTimeoutMs = parseIntIn(
+    env.HTTP_HEADERS_TIMEOUT_MS,
+    10_000,
+    1_000,
+    300_000,
+    'HTTP_HEADERS_TIMEOUT_MS',
+    problems,
+  );
+  const httpRequestTimeoutMs = parseIntIn(
+    env.HTTP_REQUEST_TIMEOUT_MS,
+    30_000,
+    1_000,
+    3_600_000,
+    'HTTP_REQUEST_TIMEOUT_MS',
+    problems,
+  );
+  if (httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
+  const httpKeepAliveTimeoutMs = parseIntIn(
+    env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    5_000,
+    1_000,
+    600_000,
+    'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    problems,
+  );
   const bodyLimitBytes = parseIntIn(
     env.BODY_LIMIT_BYTES,
     1_048_576,
@@ -203,6 +255,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     adminToken,
     rateLimitPerMinute,
     rateLimitBurst,
+    rateLimitPerIpPerMinute,
+    rateLimitPerIpBurst,
+    httpHeadersTimeoutMs,
+    httpRequestTimeoutMs,
+    httpKeepAliveTimeoutMs,
     bodyLimitBytes,
     corsOrigins,
     graphqlMaxDepth,

@@ -3,7 +3,25 @@ import type { GqlContextType } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { assignRequestId } from '../../logging/logger';
-import { normaliseError } from './error-mapping';
+import { type NormalisedError, normaliseError } from './error-mapping';
+
+/** The problem+json document (RFC 9457) of an HTTP answer; also written raw for requests Node's parser refuses. */
+export function problemDocument(
+  problem: NormalisedError,
+  context: { instance?: string; requestId?: string } = {},
+): Record<string, unknown> {
+  return {
+    type: `https://utm-firewall-orchestrator/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`,
+    title: problem.title,
+    status: problem.status,
+    code: problem.code,
+    detail: problem.detail,
+    ...(context.instance !== undefined ? { instance: context.instance } : {}),
+    ...(context.requestId !== undefined ? { requestId: context.requestId } : {}),
+    ...(problem.errors.length ? { errors: problem.errors } : {}),
+    ...problem.details,
+  };
+}
 
 /**
  * Renders every error once: `application/problem+json` (RFC 9457) over HTTP, a GraphQL error with
@@ -37,17 +55,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     response
       .status(problem.status)
       .type('application/problem+json')
-      .json({
-        type: `https://utm-firewall-orchestrator/problems/${problem.code.toLowerCase().replace(/_/g, '-')}`,
-        title: problem.title,
-        status: problem.status,
-        code: problem.code,
-        detail: problem.detail,
-        instance: request.originalUrl,
-        // Requests the body parser rejects never reach the logging middleware that assigns the id.
-        requestId: typeof request.id === 'string' ? request.id : assignRequestId(request, response),
-        ...(problem.errors.length ? { errors: problem.errors } : {}),
-        ...problem.details,
-      });
+      .json(
+        problemDocument(problem, {
+          instance: request.originalUrl,
+          // Requests the body parser rejects never reach the logging middleware that assigns the id.
+          requestId: typeof request.id === 'string' ? request.id : assignRequestId(request, response),
+        }),
+      );
   }
 }

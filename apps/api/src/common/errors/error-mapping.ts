@@ -13,6 +13,10 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   UNPROCESSABLE: HttpStatus.UNPROCESSABLE_ENTITY,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  REQUEST_TIMEOUT: HttpStatus.REQUEST_TIMEOUT,
+  URI_TOO_LONG: HttpStatus.URI_TOO_LONG,
+  // Not in Nest's HttpStatus enum.
+  REQUEST_HEADER_FIELDS_TOO_LARGE: 431,
   UPSTREAM_ERROR: HttpStatus.BAD_GATEWAY,
   INTERNAL_SERVER_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
 };
@@ -32,7 +36,35 @@ export interface NormalisedError {
   unexpected: boolean;
 }
 
+/** Field errors rendered per problem; a body with thousands of bad keys must not get a megabyte answer. */
+export const MAX_RENDERED_FIELD_ERRORS = 50;
+/** Longest `detail` rendered (messages built from client input could otherwise grow with it). */
+export const MAX_DETAIL_LENGTH = 2000;
+
 export function normaliseError(error: unknown): NormalisedError {
+  return bounded(classify(error));
+}
+
+function bounded(problem: NormalisedError): NormalisedError {
+  const omitted = problem.errors.length - MAX_RENDERED_FIELD_ERRORS;
+  const detail =
+    problem.detail.length > MAX_DETAIL_LENGTH
+      ? `${problem.detail.slice(0, MAX_DETAIL_LENGTH)}…`
+      : problem.detail;
+  if (omitted <= 0 && detail === problem.detail) return problem;
+  return {
+    ...problem,
+    detail,
+    ...(omitted > 0
+      ? {
+          errors: problem.errors.slice(0, MAX_RENDERED_FIELD_ERRORS),
+          details: { ...problem.details, errorsOmitted: omitted },
+        }
+      : {}),
+  };
+}
+
+function classify(error: unknown): NormalisedError {
   if (error instanceof DomainError) return fromCode(error.code, error.message, error.errors, error.details);
   if (error instanceof Prisma.PrismaClientKnownRequestError) return fromPrisma(error);
   if (error instanceof HttpException) {
@@ -107,6 +139,9 @@ const TITLES: Record<ErrorCode, string> = {
   UNPROCESSABLE: 'Unprocessable Entity',
   RATE_LIMITED: 'Too Many Requests',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported Media Type',
+  REQUEST_TIMEOUT: 'Request Timeout',
+  URI_TOO_LONG: 'URI Too Long',
+  REQUEST_HEADER_FIELDS_TOO_LARGE: 'Request Header Fields Too Large',
   UPSTREAM_ERROR: 'Bad Gateway',
   INTERNAL_SERVER_ERROR: 'Internal Server Error',
 };

@@ -1,5 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidationFailed, type FieldError } from '../errors/domain-error';
+import { assertSafeInput, summariseFieldErrors } from './input-guard';
 
 /** Constraints that check a value's type: when one fails, the others fail only as a consequence. */
 const TYPE_CONSTRAINTS = new Set(['isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject']);
@@ -29,8 +30,21 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+/**
+ * The global pipe: INPUT_LIMITS first, before class-transformer recurses into the value, then class-validator.
+ * The body middleware already checked REST bodies and query strings; this also covers path parameters and GraphQL
+ * arguments (Nest hands them over as `body`), whose inline literals never pass through that middleware.
+ */
+class GuardedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Custom decorators hand over server-side values (the principal, If-Match), not client input to walk.
+    if (metadata.type !== 'custom') assertSafeInput(value, metadata.data ?? '');
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new GuardedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -39,10 +53,7 @@ export function createValidationPipe(): ValidationPipe {
     validationError: { target: false, value: true },
     exceptionFactory: (errors) => {
       const fields = flattenValidationErrors(errors);
-      return new ValidationFailed(
-        fields,
-        fields.map((f) => f.message).join('; ') || 'The request is invalid',
-      );
+      return new ValidationFailed(fields, summariseFieldErrors(fields));
     },
   });
 }

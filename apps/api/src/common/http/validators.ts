@@ -1,5 +1,14 @@
-import { applyDecorators } from '@nestjs/common';
-import { IsOptional, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { applyDecorators, type Type as Class } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import {
+  IsObject,
+  IsOptional,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 /** Field may be omitted, but `null` is validated (and refused) like any other value. */
 export function OptionalNotNull(): PropertyDecorator {
@@ -23,4 +32,12 @@ export function IsInventoryName(): PropertyDecorator {
         `${property} must start with a letter or digit and contain only letters, digits, spaces, ".", "_" or "-"`,
     }),
   );
+}
+
+/**
+ * One nested input object. @ValidateNested alone accepts an array (it validates each element, so `[]` passes and
+ * reaches the service as a list); @IsObject refuses arrays and scalars with "<field> must be an object".
+ */
+export function NestedObject(type: () => Class<unknown>): PropertyDecorator {
+  return applyDecorators(IsObject(), ValidateNested(), Type(type));
 }

@@ -1,12 +1,37 @@
 import { Type as NestType } from '@nestjs/common';
 import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ValidationFailed } from '../errors/domain-error';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
+/**
+ * Deepest page start, REST `offset` and GraphQL cursors alike. OFFSET reads and discards every skipped row, so
+ * deep pages cost like reading the table; a million rows is beyond any list a client pages through (filters and
+ * `since`/`until` narrow long histories), and the bound keeps offsets exact in JavaScript numbers and far below
+ * PostgreSQL's bigint.
+ */
+export const MAX_OFFSET = 1_000_000;
+
+/**
+ * Query-string integers: only optional minus and digits convert, so `1e20`, `0x10` or an empty value stay
+ * strings and fail @IsInt with the field named, instead of becoming numbers nobody wrote.
+ */
+function QueryInt(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?\d{1,20}$/.test(value) ? Number(value) : value,
+  );
+}
+
+/**
+ * `q` as a case-insensitive substring filter. Prisma hands `contains` to LIKE as it is, so `%` and `_` would be
+ * wildcards and `q=%` would match everything; escaped, they match themselves.
+ */
+export function containsText(q: string): { contains: string; mode: 'insensitive' } {
+  return { contains: q.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' };
+}
 
 export interface Page {
   limit: number;
@@ -24,17 +49,18 @@ export interface PageResult<T> {
 export class ListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInt()
   @IsInt()
   @Min(1)
   @Max(MAX_LIMIT)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInt()
   @IsInt()
   @Min(0)
+  @Max(MAX_OFFSET)
   offset?: number;
 
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the name' })
@@ -110,6 +136,9 @@ export function connectionPage(args: ConnectionArgs): Page {
     const match = /^offset:(\d+)$/.exec(Buffer.from(args.after, 'base64url').toString('utf8'));
     if (!match) throw ValidationFailed.field('after', 'after is not a valid cursor');
     offset = Number(match[1]) + 1;
+    if (offset > MAX_OFFSET) {
+      throw ValidationFailed.field('after', `after points past the deepest page start (${MAX_OFFSET})`);
+    }
   }
   return { limit: args.first ?? DEFAULT_LIMIT, offset };
 }

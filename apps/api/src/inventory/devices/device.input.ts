@@ -17,7 +17,12 @@ import {
 } from 'class-validator';
 import { VENDORS, type Vendor } from '@app/engine/model';
 import { IsCron } from '../../common/http/is-cron.validator';
-import { IsInventoryName, OptionalNotNull, OptionalNullable } from '../../common/http/validators';
+import {
+  IsInventoryName,
+  NestedObject,
+  OptionalNotNull,
+  OptionalNullable,
+} from '../../common/http/validators';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
 import { VendorEnum } from './device.model';
 
@@ -179,8 +184,7 @@ export class CreateDeviceInput {
   @ApiPropertyOptional({ type: TlsInput })
   @Field(() => TlsInput, { nullable: true })
   @OptionalNotNull()
-  @ValidateNested()
-  @Type(() => TlsInput)
+  @NestedObject(() => TlsInput)
   tls?: TlsInput;
 
   @ApiPropertyOptional({ nullable: true, description: 'FortiOS only (default root)' })
@@ -258,8 +262,7 @@ export class UpdateDeviceInput {
   @ApiPropertyOptional({ type: TlsInput, description: 'Fields given replace the stored ones' })
   @Field(() => TlsInput, { nullable: true })
   @OptionalNotNull()
-  @ValidateNested()
-  @Type(() => TlsInput)
+  @NestedObject(() => TlsInput)
   tls?: TlsInput;
 
   @ApiPropertyOptional({ nullable: true })

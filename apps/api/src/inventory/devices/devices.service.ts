@@ -5,7 +5,7 @@ import { AuditService } from '../../audit/audit.service';
 import { assertCallerHolds } from '../../auth/require-scope';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { credentialKindFits, credentialsFor, type DeviceCredentials } from './device-credentials';
 import type {
@@ -29,7 +29,7 @@ export class DevicesService {
 
   async list(filter: DeviceFilter, page: Page): Promise<PageResult<DeviceView>> {
     const where: Prisma.DeviceWhereInput = {
-      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
       ...(filter.vendor ? { vendor: filter.vendor } : {}),
     };

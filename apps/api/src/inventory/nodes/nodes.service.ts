@@ -4,7 +4,7 @@ import type { Role } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalAddress, zoneForAddress } from '../addressing';
 import { COLLECTED_ROLES, collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
@@ -24,7 +24,7 @@ export class NodesService {
 
   async list(filter: NodeFilter, page: Page): Promise<PageResult<NodeView>> {
     const where: Prisma.NodeWhereInput = {
-      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
       ...(filter.role ? { role: filter.role } : {}),
       ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),

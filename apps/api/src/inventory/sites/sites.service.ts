@@ -3,7 +3,7 @@ import type { Prisma, Site } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
@@ -18,7 +18,7 @@ export class SitesService {
 
   async list(filter: SiteFilter, page: Page): Promise<PageResult<Site>> {
     const where: Prisma.SiteWhereInput = {
-      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
       ...(filter.deploymentId ? { nodes: { some: { deploymentId: filter.deploymentId } } } : {}),
     };

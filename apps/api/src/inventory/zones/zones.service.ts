@@ -3,7 +3,7 @@ import type { Prisma, Zone } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalCidr, cidrRelation } from '../addressing';
 import type { CreateZoneInput, UpdateZoneInput, ZoneFilter } from './zone.input';
@@ -18,7 +18,7 @@ export class ZonesService {
 
   async list(filter: ZoneFilter, page: Page): Promise<PageResult<Zone>> {
     const where: Prisma.ZoneWhereInput = {
-      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
     };
     return paginate(
