@@ -30,13 +30,15 @@ export class PrismaPendingStateStore implements PendingStateStore {
   }
 }
 
-/** Rows with something still to resolve (the start-up sweep's work list). */
-export const HAS_PENDING: Prisma.DevicePendingStateWhereInput = {
+/**
+ * Rows the start-up sweep resolves: an open transaction (locks tables) or an armed rollback (fires within a minute).
+ * Uncommitted writes alone wait for the device's next push, which re-plans and commits them.
+ */
+export const NEEDS_SWEEP: Prisma.DevicePendingStateWhereInput = {
   OR: [
     { transactionOpenedAt: { not: null } },
     { transactionId: { not: null } },
     { rollbackRevision: { not: null } },
-    { uncommitted: true },
   ],
 };
 

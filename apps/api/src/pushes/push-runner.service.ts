@@ -15,7 +15,7 @@ import { DeviceLocks } from '../jobs/device-locks.service';
 import { JobQueue, type QueuedJob } from '../jobs/job-queue.service';
 import { RuleSetsService } from '../rules/rule-sets.service';
 import { DeviceConnectors } from './device-connectors.service';
-import { HAS_PENDING } from './device-pending-state';
+import { NEEDS_SWEEP } from './device-pending-state';
 import { FINAL_STATES } from './push.model';
 import { appendPushEvent, instanceName } from './push-events';
 import { PUSH_QUEUE, type PushJob } from './pushes.service';
@@ -86,7 +86,7 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
    */
   async sweepPending(): Promise<number> {
     const rows = await this.prisma.devicePendingState.findMany({
-      where: HAS_PENDING,
+      where: NEEDS_SWEEP,
       select: { deviceId: true },
     });
     let resolved = 0;
@@ -103,7 +103,7 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
       const { device, connector } = await this.connectors.open(deviceId);
       try {
         const report = await connector.recover(ruleSet);
-        for (const action of report.actions) this.logger.warn(`device ${device.name}: ${action}`);
+        for (const action of report.actions) this.logger.warn(`device ${device.name} at start-up: ${action}`);
         return report.actions.length > 0;
       } finally {
         connector.close();
