@@ -58,6 +58,16 @@ describe('queryLimits', () => {
     expect(errors).toEqual([expect.stringMatching(/^query complexity/)]);
   });
 
+  it('terminates on fragment cycles (NoFragmentCycles reports them; the measure must not recurse forever)', () => {
+    const document = parse(
+      '{ ...A } fragment A on Query { fleetSummary { totalDevices } ...B } fragment B on Query { ...A }',
+    );
+    expect(validate(schema, document, [queryLimits(LIMITS)])).toEqual([]);
+    expect(check('{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }')).toEqual([
+      expect.stringMatching(/^Cannot spread fragment "A" within itself via "B"/),
+    ]);
+  });
+
   it('counts a fragment once per spread and keeps its depth relative to where it is spread', () => {
     const query = `{ sites(first: 2) { nodes { ...S } } }
       fragment S on Site { zones { ...Z } devices { name } }
