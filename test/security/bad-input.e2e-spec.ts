@@ -387,7 +387,49 @@ describe('per-IP rate limit', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // A valid token does not lift the address's limit; the body of a limited request is never read.
     expect((await t.http().post('/api/v1/sites').send({ name: 'limited' })).status).toBe(429);
+    // Without TRUST_PROXY_HOPS a client cannot pick another bucket by claiming another address.
+    expect((await t.anon().get('/api/v1/sites').set('X-Forwarded-For', '198.51.100.7')).status).toBe(429);
     // /health has its own bucket, so probes still answer.
     await t.anon().get('/health').expect(200);
+  });
+});
+
+describe('per-IP rate limit in the OpenAPI document', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('documents 414 and 429 as problem+json on every route, and 429 on /health', async () => {
+    const doc = (await t.http().get('/api/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(doc.paths['/api/v1/sites'].get.responses)).toEqual(
+      expect.arrayContaining(['414', '429']),
+    );
+    expect(Object.keys(doc.paths['/health'].get.responses)).toContain('429');
+  });
+});
+
+describe('per-IP rate limit behind a trusted proxy', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ rateLimitPerIpBurst: 2, rateLimitPerIpPerMinute: 60, trustProxyHops: 1 });
+  });
+  afterAll(() => t.close());
+
+  it('counts each forwarded client address (IPv6 by its /64) separately', async () => {
+    const from = async (address: string): Promise<number> =>
+      (await t.anon().get('/api/v1/sites').set('X-Forwarded-For', address)).status;
+    expect([await from('198.51.100.1'), await from('198.51.100.1'), await from('198.51.100.1')]).toEqual([
+      401, 401, 429,
+    ]);
+    expect(await from('198.51.100.2')).toBe(401);
+    expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2:ffff::9')]).toEqual([401, 401]);
+    expect(await from('2001:db8:1:2::7')).toBe(429);
+    expect(await from('2001:db8:1:3::1')).toBe(401);
   });
 });

@@ -24,6 +24,8 @@ export function configureApp<A extends INestApplication>(app: A): A {
   const config = app.get<AppConfig>(APP_CONFIG);
   const express = app as unknown as NestExpressApplication;
   hardenHttpServer(app.getHttpServer() as Server, config);
+  // Before the per-IP limit, which keys on req.ip.
+  express.set('trust proxy', config.trustProxyHops);
   app.use(httpMetrics(app.get(MetricsService)));
   // Cheapest refusals first: nothing is parsed for a client over its rate or a target over its length.
   app.use(perIpRateLimit(config));

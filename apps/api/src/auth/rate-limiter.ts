@@ -28,11 +28,14 @@ export class TokenBuckets {
   /** Takes one request's worth; returns the seconds to wait when the bucket is empty. */
   take(key: string, now = Date.now()): Verdict {
     const perMs = this.perMinute / 60_000;
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= this.sweepAbove) this.sweep(now);
+      bucket = { tokens: this.burst, updatedAt: now };
+      this.buckets.set(key, bucket);
+    }
     bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updatedAt) * perMs);
     bucket.updatedAt = now;
-    this.buckets.set(key, bucket);
-    if (this.buckets.size > this.sweepAbove) this.sweep(now);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return { allowed: true };

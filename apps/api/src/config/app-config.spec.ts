@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       httpHeadersTimeoutMs: 10_000,
       httpRequestTimeoutMs: 30_000,
       httpKeepAliveTimeoutMs: 5_000,
+      trustProxyHops: 0,
       bodyLimitBytes: 1_048_576,
       corsOrigins: [],
       pushConcurrency: 10,
@@ -108,6 +109,7 @@ describe('loadConfig', () => {
         HTTP_HEADERS_TIMEOUT_MS: '5000',
         HTTP_REQUEST_TIMEOUT_MS: '20000',
         HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+        TRUST_PROXY_HOPS: '1',
       }),
     ).toMatchObject({
       rateLimitPerIpPerMinute: 120,
@@ -115,6 +117,7 @@ describe('loadConfig', () => {
       httpHeadersTimeoutMs: 5000,
       httpRequestTimeoutMs: 20000,
       httpKeepAliveTimeoutMs: 65000,
+      trustProxyHops: 1,
     });
     expect(
       problemsOf({

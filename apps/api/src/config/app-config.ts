@@ -34,6 +34,11 @@ export interface AppConfig {
   httpRequestTimeoutMs: number;
   /** Idle time before a kept-alive connection is closed (keep it above a load balancer's idle timeout). */
   httpKeepAliveTimeoutMs: number;
+  /**
+   * Reverse proxies in front of the service whose X-Forwarded-For is believed (Express `trust proxy` hops); 0 → the
+   * socket's address is the client's. Behind a load balancer every client would otherwise share its address.
+   */
+  trustProxyHops: number;
   /** Largest accepted request body, in bytes. */
   bodyLimitBytes: number;
   /** Origins allowed by CORS; empty → CORS off. */
@@ -160,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     'HTTP_KEEP_ALIVE_TIMEOUT_MS',
     problems,
   );
+  const trustProxyHops = parseIntIn(env.TRUST_PROXY_HOPS, 0, 0, 10, 'TRUST_PROXY_HOPS', problems);
   const bodyLimitBytes = parseIntIn(
     env.BODY_LIMIT_BYTES,
     1_048_576,
@@ -260,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     httpHeadersTimeoutMs,
     httpRequestTimeoutMs,
     httpKeepAliveTimeoutMs,
+    trustProxyHops,
     bodyLimitBytes,
     corsOrigins,
     graphqlMaxDepth,

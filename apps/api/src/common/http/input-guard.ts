@@ -63,17 +63,18 @@ export function inspectInput(value: unknown, root = ''): FieldError[] {
     const entries: [string, unknown][] = Array.isArray(current)
       ? current.map((item, index) => [String(index), item])
       : Object.keys(current).map((key) => [key, (current as Record<string, unknown>)[key]]);
-    // Reversed so the stack visits fields in document order and the first errors reported are the first ones.
-    for (let i = entries.length - 1; i >= 0; i -= 1) {
-      const [key, child] = entries[i];
+    const children: Frame[] = [];
+    for (const [key, child] of entries) {
       const keyProblem = Array.isArray(current) ? null : describeKey(key);
       if (keyProblem) {
         const field = keyProblem.safe ? join(path, key) : path || 'body';
         errors.push({ field, message: `${field}: ${keyProblem.message}` });
-        continue;
+      } else {
+        children.push({ value: child, path: join(path, key), depth: depth + 1 });
       }
-      stack.push({ value: child, path: join(path, key), depth: depth + 1 });
     }
+    // Reversed so the stack visits fields in document order and the first errors reported are the first ones.
+    for (let i = children.length - 1; i >= 0; i -= 1) stack.push(children[i]);
   }
   return errors.slice(0, INPUT_LIMITS.maxErrors);
 }

@@ -1,5 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { OperationObject, ParameterObject } from '@nestjs/swagger/dist/interfaces';
+import { SERVER_LIMITS } from './server-limits';
 
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
 
@@ -41,7 +42,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 /**
  * Documents the error answers every route shares, in one place rather than on each controller: problem+json
- * bodies for 400/401/403/404/409/415/422/429 where they can happen, and the Idempotency-Key header on POST. New
+ * bodies for 400/401/403/404/409/414/415/422/429 where they can happen, and the Idempotency-Key header on POST. New
  * routes get them by default; routes that are public (health) only keep what they declare.
  */
 export function documentProblems(document: OpenAPIObject): OpenAPIObject {
@@ -53,6 +54,7 @@ export function documentProblems(document: OpenAPIObject): OpenAPIObject {
       if (!operation) continue;
       if (path === '/health') {
         operation.security = [];
+        addProblem(operation, 429, 'Over the client address’s rate limit; see Retry-After');
         continue;
       }
       const add = (status: number, description: string): void => {
@@ -60,7 +62,8 @@ export function documentProblems(document: OpenAPIObject): OpenAPIObject {
       };
       add(401, 'Missing, unknown, revoked or expired token');
       add(403, 'The token lacks the scope this route needs');
-      add(429, 'Over the token’s rate limit; see Retry-After');
+      add(429, 'Over the token’s or the client address’s rate limit; see Retry-After');
+      add(414, `The request target (path and query) is longer than ${SERVER_LIMITS.maxUrlLength} characters`);
       if (path.includes('{') || (operation.parameters ?? []).length > 0 || WITH_BODY.has(method)) {
         add(400, 'Invalid input, with field-level detail in `errors`');
       }
