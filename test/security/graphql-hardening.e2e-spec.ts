@@ -1,7 +1,11 @@
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { isInterfaceType, isObjectType } from 'graphql';
 import request from 'supertest';
-import { FIELD_COSTS, MAX_DOCUMENT_TOKENS } from '../../apps/api/src/common/graphql/query-limits';
+import {
+  FIELD_COSTS,
+  MAX_DOCUMENT_CHARS,
+  MAX_DOCUMENT_TOKENS,
+} from '../../apps/api/src/common/graphql/query-limits';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 
 /** `query { ...F60 }` where each fragment spreads the previous one twice: 2^60 fields in about 2.4 KB. */
@@ -155,6 +159,18 @@ describe('GraphQL hardening', () => {
       expect(res.status).toBe(400);
       expect(res.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
       expect(res.errors?.[0]?.message).toMatch(new RegExp(`more th\\w+ ${MAX_DOCUMENT_TOKENS} tokens`));
+    });
+
+    it('refuses documents over the character limit before parsing', async () => {
+      const padded = `# ${'x'.repeat(MAX_DOCUMENT_CHARS)}\n{ __typename }`;
+      const res = await t.gql(padded);
+      expect(res.status).toBe(400);
+      expect(res.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        errors: [{ field: 'query', message: expect.stringContaining(`the limit is ${MAX_DOCUMENT_CHARS}`) }],
+      });
+      const fits = await t.gql(`# ${'x'.repeat(MAX_DOCUMENT_CHARS - 20)}\n{ __typename }`);
+      expect(fits.data).toEqual({ __typename: 'Query' });
     });
 
     it('answers subscriptions with a 400 validation error, not an internal error', async () => {

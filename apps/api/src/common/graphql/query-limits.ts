@@ -58,6 +58,8 @@ export interface QueryLimitOptions {
  * graphql-js's own rules are quadratic in the fields of one selection set). Bulk input belongs in variables.
  */
 export const MAX_DOCUMENT_TOKENS = 3000;
+/** Longest document read at all, in characters: comments, whitespace and long strings cost lexing, not tokens. */
+export const MAX_DOCUMENT_CHARS = 100_000;
 export const DEFAULT_MAX_ROOT_FIELDS = 30;
 export const DEFAULT_MAX_ALIASES = 100;
 export const DEFAULT_MAX_NAMES_PER_FIELD = 20;
