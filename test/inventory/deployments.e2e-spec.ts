@@ -299,6 +299,20 @@ describe('deployments', () => {
       ]);
     });
 
+    it("refuses a catalog version whose collector roles its nodes' collectors do not fit", async () => {
+      await t.http().patch(`/api/v1/nodes/${acmeAgents.id}`).send({ collectorId: acmeProbe.id }).expect(200);
+      // utmstack-v11 collects on a collector agent or the master, never on a probe
+      const problem = await refused(
+        'patch',
+        `deployments/${acme.id}`,
+        { catalogVersion: 'utmstack-v11' },
+        409,
+        'catalogVersion',
+      );
+      expect(problem.referencedBy?.nodes.map((n) => n.name)).toEqual(['acme-agents']);
+      await refused('patch', `sites/${site.id}`, { catalogVersion: 'utmstack-v11' }, 409, 'catalogVersion');
+    });
+
     it('deletes a deployment and its nodes with cascade', async () => {
       await t.http().delete(`/api/v1/deployments/${acme.id}?cascade=true`).expect(204);
       await t.http().get(`/api/v1/nodes/${acmeMaster.id}`).expect(404);

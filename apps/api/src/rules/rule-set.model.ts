@@ -314,12 +314,13 @@ export class ReachabilityModel {
   @Field(() => ID)
   toNodeId!: string;
 
-  @ApiProperty({ type: DeploymentRefModel, description: "The source node's deployment" })
+  @ApiProperty({ type: DeploymentRefModel, nullable: true, description: "The source node's deployment" })
   @Field(() => DeploymentRefModel, { nullable: true, description: "The source node's deployment" })
   fromDeployment!: DeploymentRefModel | null;
 
   @ApiProperty({
     type: DeploymentRefModel,
+    nullable: true,
     description: "The destination node's deployment; flows never join two deployments",
   })
   @Field(() => DeploymentRefModel, {
