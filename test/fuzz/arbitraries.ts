@@ -263,6 +263,8 @@ export function validValue(doc: OpenApiDocument, raw: OpenApiSchema, field: stri
   if (s.enum?.length) return s.enum[0];
   if (s.format === 'uuid') return idFor(field, pools);
   if (s.format === 'date-time') return '2030-01-01T00:00:00.000Z';
+  // The document's own example first (an array's example is valid as a whole, e.g. cidrs ["10.1.10.0/24"]).
+  if (s.example !== undefined && !s.properties) return s.example;
   if (s.type === 'array') return s.items ? [validValue(doc, s.items, field, pools)] : [];
   if (s.properties) {
     const out: Record<string, unknown> = {};

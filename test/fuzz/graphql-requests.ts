@@ -325,7 +325,14 @@ export function transportCases(): {
     json('query=nul-byte', { query: '{ __typename \u0000 }' }),
     json('query=unterminated', { query: '{ sites { ' }),
     json('query=long', { query: `{ ${'__typename '.repeat(40_000)}}` }),
-    json('query=deep-selection', { query: `{ ${'sites { items { site '.repeat(400)} }` }),
+    // Valid fields all the way down (Node.collector is a Node), so only the depth limit can refuse it.
+    json('query=deep-selection', {
+      query: `{ nodes { nodes { ${'collector { '.repeat(200)}id${' }'.repeat(200)} } } }`,
+    }),
+    json('query=wide-lists', {
+      query: `{ sites(first: 500) { nodes { zones { site { zones { site { zones { id } } } } } } } }`,
+    }),
+    json('query=syntax-only-deep', { query: `{ ${'sites { items { site '.repeat(400)} }` }),
     json('query=deep-nesting-text', { query: `${'{ a '.repeat(DEEP)}${'}'.repeat(DEEP)}` }),
     json('query=many-aliases', {
       query: `{ ${Array.from({ length: 2_000 }, (_, i) => `a${i}: sites { totalCount }`).join(' ')} }`,

@@ -241,14 +241,15 @@ export function classOf(v: Violation): string {
  * Groups violations into classes, prints them (known ones marked) with the seed, writes them as JSON when
  * FUZZ_REPORT names a file, and returns the classes that are not on the known-failure list.
  */
-export function report(surface: string, runner: FuzzRunner): string[] {
+export function report(surface: FuzzRequest['surface'], runner: FuzzRunner): string[] {
+  const entries = KNOWN_FAILURES.filter((k) => k.surface === surface);
   const classes = new Map<string, Violation>();
   for (const v of runner.violations) if (!classes.has(classOf(v))) classes.set(classOf(v), v);
   const unknown: string[] = [];
   const known: string[] = [];
   const usedEntries = new Set<string>();
   for (const [cls, v] of classes) {
-    const entry = KNOWN_FAILURES.find((k) => k.matches(v));
+    const entry = entries.find((k) => k.matches(v));
     const line = `${cls}\n      e.g. ${describeRequest(v.request)}\n      → ${v.excerpt}`;
     if (entry) {
       usedEntries.add(entry.id);
@@ -261,12 +262,12 @@ export function report(surface: string, runner: FuzzRunner): string[] {
     `${surface} fuzz: seed ${FUZZ_SEED} (FUZZ_SEED=${FUZZ_SEED} to reproduce), ${runner.sent} requests in ${runner.runMs} ms, ` +
       `${runner.batchesBisected} batches bisected, ${snapshotStats.count} snapshots (${snapshotStats.ms} ms), ` +
       `${classes.size} failure classes (${known.length} known, ${unknown.length} new)`,
-    `  skip list (test/fuzz/known-failures.ts): ${
-      KNOWN_FAILURES.length === 0
+    `  ${surface} skip list (test/fuzz/known-failures.ts): ${
+      entries.length === 0
         ? 'empty'
-        : KNOWN_FAILURES.map(
-            (k) => `${k.id}${usedEntries.has(k.id) ? '' : ' (matched nothing: remove it?)'}`,
-          ).join(', ')
+        : entries
+            .map((k) => `${k.id}${usedEntries.has(k.id) ? '' : ' (matched nothing: remove it?)'}`)
+            .join(', ')
     }`,
     ...known.map((l) => `  ${l}`),
     ...unknown.map((l) => `  [NEW] ${l}`),
@@ -279,7 +280,7 @@ export function report(surface: string, runner: FuzzRunner): string[] {
       JSON.stringify(
         [...classes].map(([cls, v]) => ({
           class: cls,
-          known: KNOWN_FAILURES.find((k) => k.matches(v))?.id ?? null,
+          known: entries.find((k) => k.matches(v))?.id ?? null,
           request: describeRequest(v.request),
           excerpt: v.excerpt,
         })),
