@@ -20,7 +20,7 @@ describe('inspectInput', () => {
   it('refuses strings over the default maximum length', () => {
     expect(inspectInput({ s: 'x'.repeat(INPUT_LIMITS.maxStringLength) })).toEqual([]);
     expect(inspectInput({ s: 'x'.repeat(INPUT_LIMITS.maxStringLength + 1) })).toEqual([
-      { field: 's', message: 's must be at most 65536 characters' },
+      { field: 's', message: 's must be at most 131072 characters' },
     ]);
   });
 

@@ -13,10 +13,11 @@ export const INPUT_LIMITS = {
    */
   maxDepth: 32,
   /**
-   * Longest string a field may hold when its DTO sets no lower limit: the largest declared limit (a PEM CA
-   * bundle). PostgreSQL would store far more, and nothing needs it.
+   * Longest string anywhere in an input: the default of every field without a limit of its own, and a ceiling
+   * above every declared one (a PEM CA bundle: 65,536; a GraphQL document: 100,000, refused by the GraphQL layer
+   * with its own message), since this walk cannot tell fields apart.
    */
-  maxStringLength: 65_536,
+  maxStringLength: 131_072,
   /** Longest object key; keys are field names, echoed in error messages, so they stay short. */
   maxKeyLength: 200,
   /** Problems reported for one input; the rest are counted by the error renderer. */
