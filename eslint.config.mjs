@@ -39,5 +39,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // The simulators stand for the vendors: sharing connector code would let both be wrong the same way.
+    files: ['libs/simulators/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@app/connectors', '@app/connectors/*', '**/connectors/**'],
+              message: 'simulators share no code with the connectors',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 const require = createRequire(import.meta.url);
 
 const alias = [
-  ...['catalog', 'engine', 'connectors', 'persistence'].map((lib) => ({
+  ...['catalog', 'engine', 'connectors', 'simulators', 'persistence'].map((lib) => ({
     find: `@app/${lib}`,
     replacement: resolve(import.meta.dirname, `libs/${lib}/src`),
   })),

@@ -14,7 +14,7 @@ import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { AppModule } from '../apps/api/src/app.module';
 import { configureApp } from '../apps/api/src/configure-app';
 import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { startSimulator, type RunningSimulator } from '@app/connectors/simulators';
+import { startSimulator, type RunningSimulator } from '@app/simulators';
 import type { Vendor } from '@app/engine/model';
 import { AppModule } from '../apps/api/src/app.module';
 import { TokensService } from '../apps/api/src/auth/tokens.service';

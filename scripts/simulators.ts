@@ -1,7 +1,7 @@
 // `npm run simulators`: starts every vendor simulator on 127.0.0.1 for manual use and the demo, prints how
 // to reach each one, and runs until interrupted. `--https` serves them with the self-signed test
 // certificate; SIMULATOR_PORT_BASE=9440 pins their ports (9440, 9441, …) instead of ephemeral ones.
-import { simulatorVendors, startSimulator, type RunningSimulator } from '@app/connectors/simulators';
+import { simulatorVendors, startSimulator, type RunningSimulator } from '@app/simulators';
 
 async function main(): Promise<void> {
   const https = process.argv.includes('--https');

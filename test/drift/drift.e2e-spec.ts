@@ -1,4 +1,4 @@
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { DriftService } from '../../apps/api/src/drift/drift.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';

@@ -1,4 +1,4 @@
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { simulatedDeployment, type SimulatedDeployment } from '../pushes/push-fixtures';
 import { requestPush, waitFor, waitForPush } from '../pushes/push-helpers';
 import { createTestApp, type TestApp } from '../utils/create-test-app';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { provisionDatabase, type TestDatabase } from '../utils/test-database';
 import { credentialsInputOf } from '../../apps/api/src/inventory/devices/device-credentials';
 import { waitFor, type PushBody } from './push-helpers';

@@ -4,7 +4,7 @@ import {
   type FortiOsTarget,
   type OpnSenseTarget,
 } from '@app/connectors';
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { DeviceLocks } from '../../apps/api/src/jobs/device-locks.service';
 import { PushRunner } from '../../apps/api/src/pushes/push-runner.service';

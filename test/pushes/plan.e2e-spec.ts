@@ -1,4 +1,4 @@
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, type SimulatedDeployment } from './push-fixtures';
 

@@ -1,4 +1,4 @@
-import type { RunningSimulator } from '@app/connectors/simulators';
+import type { RunningSimulator } from '@app/simulators';
 import { credentialsInputOf } from '../../apps/api/src/inventory/devices/device-credentials';
 import type { TestApp } from '../utils/create-test-app';
 import { create, type Created } from '../utils/fixtures';

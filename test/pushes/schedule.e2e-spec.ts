@@ -1,4 +1,4 @@
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { latestSlot, PushScheduler } from '../../apps/api/src/pushes/push-scheduler.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, simulatedDevice, type SimulatedDeployment } from './push-fixtures';

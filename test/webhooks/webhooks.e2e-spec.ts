@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSimulator, type StartedSimulator } from '@app/connectors/simulators';
+import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { signWebhook, WebhooksService } from '../../apps/api/src/webhooks/webhooks.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';

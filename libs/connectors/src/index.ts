@@ -1,6 +1,6 @@
 /**
  * @app/connectors: vendor connectors behind one FirewallConnector interface, plus the shared core (HTTP client,
- * classified errors, per-device lock, generic planner, apply runner). Simulators live in `@app/connectors/simulators`
+ * classified errors, per-device lock, generic planner, apply runner). Simulators live in `@app/simulators`
  * (not re-exported here so production code never pulls in test servers and keys).
  */
 export * from './core';

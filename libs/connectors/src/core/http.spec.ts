@@ -1,4 +1,4 @@
-import { SimulatorServer, type SimRequest, type SimResponse } from '../simulators/core/server';
+import { SimulatorServer, type SimRequest, type SimResponse } from '@app/simulators/core/server';
 import { ConnectorError } from './errors';
 import { HttpClient, parseRetryAfter, serializeQuery, type HttpClientOptions } from './http';
 import { resolveSettings, type DeviceTarget } from './target';

@@ -6,14 +6,14 @@ import {
   FORTIOS_SIM_TOKEN,
   startFortiOsSimulator,
   type FortiOsSimulator,
-} from '../simulators/fortios/simulator';
+} from '@app/simulators/fortios/simulator';
 import {
   OPNSENSE_SIM_KEY,
   OPNSENSE_SIM_SECRET,
   startOpnSenseSimulator,
   type OpnSenseSimulator,
-} from '../simulators/opnsense';
-import { PFSENSE_SIM_API_KEY, startPfSenseSimulator } from '../simulators/pfsense/simulator';
+} from '@app/simulators/opnsense';
+import { PFSENSE_SIM_API_KEY, startPfSenseSimulator } from '@app/simulators/pfsense/simulator';
 import { hqRuleSet, ruleSet } from '../testing/rule-sets';
 import type { FortiOsTarget, OpnSenseTarget, PfSenseTarget } from './target';
 import { InMemoryPendingStateStore } from './pending-state';

@@ -6,16 +6,20 @@ import { ConnectorError } from '../core/errors';
 import { isPlanEmpty } from '../core/model';
 import { pushRuleSet, type PushOutcome } from '../core/push';
 import type { FortiOsTarget } from '../core/target';
-import type { FaultSpec } from '../simulators/core/faults';
+import type { FaultSpec } from '@app/simulators/core/faults';
 import {
   FORTIOS_SIM_READONLY_TOKEN,
   FORTIOS_SIM_TOKEN,
   FortiOsSimulator,
   startFortiOsSimulator,
   type FortiOsSimulatorOptions,
-} from '../simulators/fortios/simulator';
-import { text, type Row } from '../simulators/fortios/tables';
-import { OTHER_CA_CERT_PEM, TEST_CERT_FINGERPRINT_SHA256, TEST_CERT_PEM } from '../simulators/testing/certs';
+} from '@app/simulators/fortios/simulator';
+import { text, type Row } from '@app/simulators/fortios/tables';
+import {
+  OTHER_CA_CERT_PEM,
+  TEST_CERT_FINGERPRINT_SHA256,
+  TEST_CERT_PEM,
+} from '@app/simulators/testing/certs';
 import {
   address,
   emptyRuleSet,

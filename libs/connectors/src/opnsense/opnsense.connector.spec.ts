@@ -6,7 +6,7 @@ import { ConnectorError } from '../core/errors';
 import { isPlanEmpty } from '../core/model';
 import { pushRuleSet, type PushOutcome } from '../core/push';
 import type { OpnSenseTarget } from '../core/target';
-import type { FaultSpec } from '../simulators/core/faults';
+import type { FaultSpec } from '@app/simulators/core/faults';
 import {
   OPNSENSE_SIM_KEY,
   OPNSENSE_SIM_SECRET,
@@ -14,8 +14,12 @@ import {
   startOpnSenseSimulator,
   type OpnFields,
   type OpnSenseSimulatorOptions,
-} from '../simulators/opnsense';
-import { OTHER_CA_CERT_PEM, TEST_CERT_FINGERPRINT_SHA256, TEST_CERT_PEM } from '../simulators/testing/certs';
+} from '@app/simulators/opnsense';
+import {
+  OTHER_CA_CERT_PEM,
+  TEST_CERT_FINGERPRINT_SHA256,
+  TEST_CERT_PEM,
+} from '@app/simulators/testing/certs';
 import {
   address,
   emptyRuleSet,
@@ -979,7 +983,7 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
 
 /** Arms the device's rollback timer as another client would (apply/{rev} with a revision nobody cancels). */
 async function rawApply(sim: OpnSenseSimulator, revision: string): Promise<number> {
-  const { rawRequest } = await import('../simulators/testing/raw-http');
+  const { rawRequest } = await import('@app/simulators/testing/raw-http');
   const auth = `Basic ${Buffer.from(`${OPNSENSE_SIM_KEY}:${OPNSENSE_SIM_SECRET}`).toString('base64')}`;
   const res = await rawRequest(sim.url, {
     method: 'POST',

@@ -4,15 +4,19 @@ import { isPlanEmpty } from '../core/model';
 import { pushRuleSet, type PushOutcome } from '../core/push';
 import type { PfSenseTarget } from '../core/target';
 import { createConnector } from '../factory';
-import type { FaultSpec } from '../simulators/core/faults';
-import type { RuleRecord } from '../simulators/pfsense/models';
+import type { FaultSpec } from '@app/simulators/core/faults';
+import type { RuleRecord } from '@app/simulators/pfsense/models';
 import {
   PFSENSE_SIM_API_KEY,
   PFSENSE_SIM_USER,
   PfSenseSimulator,
   startPfSenseSimulator,
-} from '../simulators/pfsense/simulator';
-import { OTHER_CA_CERT_PEM, TEST_CERT_FINGERPRINT_SHA256, TEST_CERT_PEM } from '../simulators/testing/certs';
+} from '@app/simulators/pfsense/simulator';
+import {
+  OTHER_CA_CERT_PEM,
+  TEST_CERT_FINGERPRINT_SHA256,
+  TEST_CERT_PEM,
+} from '@app/simulators/testing/certs';
 import { address, emptyRuleSet, hqRuleSet, rule, ruleSet, service } from '../testing/rule-sets';
 import { PfSenseConnector } from './pfsense.connector';
 

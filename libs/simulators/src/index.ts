@@ -1,5 +1,3 @@
-import type { Vendor } from '@app/engine/model';
-import type { DeviceCredentials, DeviceTarget, TlsOptions } from '../core/target';
 import type { FaultController } from './core/faults';
 import type { CallLog, SimulatorServer } from './core/server';
 import { FORTIOS_SIM_TOKEN, FortiOsSimulator, type FortiOsSimulatorOptions } from './fortios/simulator';
@@ -29,6 +27,42 @@ export {
   TEST_KEY_PEM,
 } from './testing/certs';
 
+/**
+ * @app/simulators stands in for the vendors, so it shares no code with @app/connectors: the shapes below are
+ * this library's own description of "how to reach me", written to be structurally what a connector target
+ * accepts (a mismatch shows up as a type error where a test hands one to a connector).
+ */
+export type Vendor = 'pfsense' | 'fortios' | 'opnsense';
+
+export interface SimulatorTls {
+  /** SHA-256 fingerprint of the test certificate (set in HTTPS mode). */
+  fingerprintSha256?: string;
+}
+
+export type SimulatorCredentials =
+  | { kind: 'pfsense-api-key'; apiKey: string }
+  | { kind: 'fortios-token'; token: string }
+  | { kind: 'opnsense-api-key'; key: string; secret: string };
+
+interface SimulatorTargetBase {
+  id: string;
+  url: string;
+  tls: SimulatorTls;
+}
+
+/** A device description for this simulator, one shape per vendor (discriminated by `vendor`). */
+export type SimulatorTarget =
+  | (SimulatorTargetBase & { vendor: 'pfsense'; credentials: { kind: 'pfsense-api-key'; apiKey: string } })
+  | (SimulatorTargetBase & {
+      vendor: 'fortios';
+      credentials: { kind: 'fortios-token'; token: string };
+      vdom: string;
+    })
+  | (SimulatorTargetBase & {
+      vendor: 'opnsense';
+      credentials: { kind: 'opnsense-api-key'; key: string; secret: string };
+    });
+
 /** What every vendor simulator exposes. */
 export interface RunningSimulator {
   readonly vendor: Vendor;
@@ -37,11 +71,11 @@ export interface RunningSimulator {
   readonly faults: FaultController;
   readonly calls: CallLog;
   /** Credentials the simulator accepts out of the box. */
-  readonly credentials: DeviceCredentials;
+  readonly credentials: SimulatorCredentials;
   /** TLS options that trust it (the pinned test certificate in HTTPS mode). */
-  readonly tls: TlsOptions;
-  /** A ready-to-use DeviceTarget for this simulator (`extra` overrides any field). */
-  deviceTarget(id: string, extra?: Partial<DeviceTarget>): DeviceTarget;
+  readonly tls: SimulatorTls;
+  /** A ready-to-use device description for this simulator (`extra` overrides or adds fields). */
+  deviceTarget<E extends object = object>(id: string, extra?: E): SimulatorTarget & E;
   /** Back to the seed state; faults and counters cleared. */
   reset(): void;
   stop(): Promise<void>;
@@ -78,9 +112,9 @@ interface VendorSimulator {
 
 interface Registration<V extends Vendor> {
   create(options: SimulatorOptionsByVendor[V]): SimulatorByVendor[V] & VendorSimulator;
-  credentials: DeviceCredentials;
+  credentials: SimulatorCredentials;
   /** Vendor-specific target fields (e.g. the FortiOS VDOM). */
-  targetExtras?: Partial<DeviceTarget>;
+  targetExtras?: { vdom?: string };
 }
 
 const REGISTRY: { [V in Vendor]?: Registration<V> } = {
@@ -91,7 +125,7 @@ const REGISTRY: { [V in Vendor]?: Registration<V> } = {
   fortios: {
     create: (options) => new FortiOsSimulator(options),
     credentials: { kind: 'fortios-token', token: FORTIOS_SIM_TOKEN },
-    targetExtras: { vdom: 'root' } as Partial<DeviceTarget>,
+    targetExtras: { vdom: 'root' },
   },
   opnsense: {
     create: (options) => new OpnSenseSimulator(options),
@@ -116,7 +150,7 @@ export async function startSimulator<V extends Vendor>(
   if (!registration) throw new Error(`No ${vendor} simulator yet`);
   const sim = registration.create(options);
   await sim.start();
-  const tls: TlsOptions = sim.server.isHttps ? { fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 } : {};
+  const tls: SimulatorTls = sim.server.isHttps ? { fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 } : {};
   const { credentials } = registration;
   const started: RunningSimulator & { vendor: V; simulator: SimulatorByVendor[V] } = {
     vendor,
@@ -129,7 +163,7 @@ export async function startSimulator<V extends Vendor>(
     credentials,
     tls,
     simulator: sim,
-    deviceTarget: (id, extra = {}) =>
+    deviceTarget: <E extends object = object>(id: string, extra?: E) =>
       ({
         id,
         vendor,
@@ -138,7 +172,7 @@ export async function startSimulator<V extends Vendor>(
         tls,
         ...registration.targetExtras,
         ...extra,
-      }) as DeviceTarget,
+      }) as SimulatorTarget & E,
     reset: () => sim.reset(),
     stop: () => sim.stop(),
   };

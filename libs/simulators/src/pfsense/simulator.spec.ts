@@ -3,8 +3,8 @@ import {
   PfSenseSimulator,
   startPfSenseSimulator,
   type PfSenseSimulatorOptions,
-} from '../simulators/pfsense/simulator';
-import { rawRequest, type RawResponse } from '../simulators/testing/raw-http';
+} from './simulator';
+import { rawRequest, type RawResponse } from '../testing/raw-http';
 
 /**
  * Fidelity of the pfSense simulator to /work/shared/reference/pfsense-rest-api.md: the simulator must reject what

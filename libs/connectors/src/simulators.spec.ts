@@ -1,17 +1,16 @@
 import { builtinFlows } from '@app/catalog';
 import { computeRuleSets } from '@app/engine';
 import { handCheckedInventory } from '@app/engine/testing/hand-checked.fixture';
-import { pushRuleSet } from '../core/push';
-import { createConnector } from '../factory';
-import { PfSenseConnector } from '../pfsense/pfsense.connector';
-import { hqRuleSet } from '../testing/rule-sets';
-import type { PfSenseTarget } from '../core/target';
-import { simulatorVendors, startSimulator, TEST_CERT_FINGERPRINT_SHA256 } from './index';
+import { pushRuleSet } from './core/push';
+import { createConnector } from './factory';
+import { PfSenseConnector } from './pfsense/pfsense.connector';
+import { hqRuleSet } from './testing/rule-sets';
+import { simulatorVendors, startSimulator, TEST_CERT_FINGERPRINT_SHA256 } from '@app/simulators';
 
 describe('startSimulator', () => {
   it('starts a pfSense simulator that a connector can dry-run and push to, then resets and stops', async () => {
     const sim = await startSimulator('pfsense', { https: true });
-    const connector = new PfSenseConnector(sim.deviceTarget('fw-hq') as PfSenseTarget);
+    const connector = new PfSenseConnector(sim.deviceTarget('fw-hq'));
     try {
       expect(sim.vendor).toBe('pfsense');
       expect(sim.tls).toEqual({ fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 });

@@ -4,13 +4,8 @@ import {
   OpnSenseSimulator,
   startOpnSenseSimulator,
   type OpnSenseSimulatorOptions,
-} from '../simulators/opnsense';
-import { rawRequest, type RawResponse } from '../simulators/testing/raw-http';
-import { pushRuleSet } from '../core/push';
-import type { OpnSenseTarget } from '../core/target';
-import { hqRuleSet } from '../testing/rule-sets';
-import { OpnSenseConnector } from './opnsense.connector';
-import { assignSequences, blockBounds } from './sequence';
+} from './index';
+import { rawRequest, type RawResponse } from '../testing/raw-http';
 
 /**
  * Fidelity of the OPNsense simulator to /work/shared/reference/opnsense-api.md: it must answer what the real API
@@ -784,117 +779,5 @@ describe('OPNsense simulator fidelity', () => {
         product_version: '25.7.5',
       });
     });
-  });
-
-  it('state round-trips through JSON: rules, aliases, applied vs pending, backups; a restored device plans to nothing', async () => {
-    const rs = hqRuleSet({ vendor: 'opnsense' });
-    const target = (url: string): OpnSenseTarget => ({
-      id: 'fw-hq',
-      vendor: 'opnsense',
-      url,
-      credentials: { kind: 'opnsense-api-key', key: OPNSENSE_SIM_KEY, secret: OPNSENSE_SIM_SECRET },
-      timeouts: { connectMs: 1_000, requestMs: 2_000, commitMs: 2_000 },
-      retry: { retries: 2, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2_000 },
-    });
-    const fast = { rollbackWindowMs: 150, rollbackSlackMs: 60 };
-    const first = new OpnSenseConnector(target(sim.url), fast);
-    try {
-      expect((await pushRuleSet(first, rs)).ok).toBe(true);
-    } finally {
-      first.close();
-    }
-    // A people rule saved but not applied (pending), and an armed rollback timer (transient: left out).
-    expect((await addRule(RULE)).json).toMatchObject({ result: 'saved' });
-    const sp = (await post('/api/firewall/filter/savepoint')).json as { revision: string };
-    expect((await post(`/api/firewall/filter/apply/${sp.revision}`)).status).toBe(200);
-    expect(sim.pendingRollback).not.toBeNull();
-    expect((await addRule({ ...RULE, description: 'pending rule' })).json).toMatchObject({ result: 'saved' });
-    expect(sim.hasUnappliedChanges()).toBe(true);
-    const snapshot = JSON.parse(JSON.stringify(sim.state)) as typeof sim.state;
-    // Taken together with the snapshot: the armed timer may roll `sim` back later.
-    const before = {
-      state: sim.state,
-      applied: sim.applied,
-      backups: sim.backupRevisions,
-      inactive: sim.inactiveRules,
-    };
-
-    const fresh = await start();
-    fresh.guiReplace(snapshot);
-    expect(fresh.state).toEqual(before.state);
-    expect(fresh.applied).toEqual(before.applied);
-    expect(fresh.hasUnappliedChanges()).toBe(true);
-    expect(fresh.backupRevisions).toEqual(before.backups);
-    expect(fresh.backupRevisions).toContain(sp.revision);
-    expect(fresh.inactiveRules).toEqual(before.inactive);
-    expect(fresh.pendingRollback).toBeNull();
-    expect(JSON.stringify(fresh.state)).toBe(JSON.stringify(snapshot));
-    fresh.calls.reset();
-    const second = new OpnSenseConnector(target(fresh.url), fast);
-    try {
-      const again = await pushRuleSet(second, rs);
-      expect(again.ok).toBe(true);
-      expect(again.apply).toBeNull();
-      expect(fresh.calls.writes()).toBe(0);
-    } finally {
-      second.close();
-    }
-  });
-});
-
-describe('managed block sequences', () => {
-  const cur = (entries: Array<[string, number | undefined]>): Map<string, number | undefined> =>
-    new Map(entries);
-
-  it('places a block below people rules in steps of up to 100', () => {
-    expect([...assignSequences(['a', 'b'], cur([]), blockBounds([], 'top'))!]).toEqual([
-      ['a', 100],
-      ['b', 200],
-    ]);
-    expect([...assignSequences(['a', 'b'], cur([]), blockBounds([50, 900], 'top'))!]).toEqual([
-      ['a', 16],
-      ['b', 32],
-    ]);
-    expect([...assignSequences(['a', 'b'], cur([]), blockBounds([300], 'bottom'))!]).toEqual([
-      ['a', 400],
-      ['b', 500],
-    ]);
-  });
-
-  it('keeps the longest run already in order and only moves the others', () => {
-    const moved = assignSequences(
-      ['a', 'b', 'c', 'd'],
-      cur([
-        ['a', 100],
-        ['b', 400],
-        ['c', 200],
-        ['d', 300],
-      ]),
-      blockBounds([], 'top'),
-    );
-    expect([...moved!]).toEqual([['b', 150]]);
-    expect(
-      assignSequences(
-        ['a', 'b'],
-        cur([
-          ['a', 100],
-          ['b', 200],
-        ]),
-        blockBounds([1000], 'top'),
-      )!.size,
-    ).toBe(0);
-  });
-
-  it('renumbers everything when a gap is too small, and gives up when there is no room at all', () => {
-    const tight = assignSequences(
-      ['a', 'x', 'b'],
-      cur([
-        ['a', 10],
-        ['b', 11],
-      ]),
-      blockBounds([], 'top'),
-    );
-    expect([...tight!.values()]).toEqual([100, 200, 300]);
-    expect(assignSequences(['a'], cur([]), blockBounds([1], 'top'))).toBeNull();
   });
 });
