@@ -143,6 +143,15 @@ describe('bad input at the request edge', () => {
       );
       expect(last.errors).toBeUndefined();
     });
+    it('treats an explicit after: null as the first page, inline and as a variable', async () => {
+      for (const query of [
+        `{ sites(after: null) { totalCount } }`,
+        `query($after: String) { sites(after: $after) { totalCount } }`,
+      ]) {
+        const fromStart = await t.gql(query, { after: null });
+        expect(fromStart.errors, query).toBeUndefined();
+      }
+    });
   });
 
   describe('structure', () => {

@@ -117,7 +117,7 @@ export class ConnectionArgs {
   @IsOptional()
   @IsString()
   @MaxLength(100)
-  after?: string;
+  after?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Case-insensitive substring of the name' })
   @IsOptional()
@@ -132,7 +132,8 @@ export function encodeCursor(offset: number): string {
 
 export function connectionPage(args: ConnectionArgs): Page {
   let offset = 0;
-  if (args.after !== undefined) {
+  // GraphQL passes an explicit `after: null` through; it means "from the start", like an omitted cursor.
+  if (args.after !== undefined && args.after !== null) {
     const match = /^offset:(\d+)$/.exec(Buffer.from(args.after, 'base64url').toString('utf8'));
     if (!match) throw ValidationFailed.field('after', 'after is not a valid cursor');
     offset = Number(match[1]) + 1;
