@@ -14,7 +14,8 @@ export function deepValue(depth: number, kind: 'object' | 'array'): unknown {
 }
 
 export const DEEP = 3_500;
-export const LONG = 100_000;
+/** Longer than every string limit of the API (the largest, the input guard's default, is 131,072). */
+export const LONG = 200_000;
 
 /**
  * Stands for the JSON number 99999999999999999999, which no double represents exactly: bodies are serialised
@@ -170,7 +171,7 @@ export const WRONG_CONTENT_TYPES: Bad[] = [
 
 /**
  * Whether a parsed input breaks the limits the service checks on every body and query before authentication
- * (README "Using the API"): a NUL character, a string over 64 KiB, a key that rewrites prototypes, nesting
+ * (common/http/input-guard.ts): a NUL character, a string over 131,072 characters, a key that rewrites prototypes, nesting
  * deeper than 32. Such requests are refused as bad input whatever the credential, like unparseable JSON.
  */
 export function breaksInputLimits(value: unknown): boolean {
@@ -178,7 +179,7 @@ export function breaksInputLimits(value: unknown): boolean {
   while (stack.length > 0) {
     const { v, depth } = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000') || v.length > 65_536) return true;
+      if (v.includes('\u0000') || v.length > 131_072) return true;
       continue;
     }
     if (v === null || typeof v !== 'object') continue;

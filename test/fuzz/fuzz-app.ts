@@ -6,6 +6,8 @@ import type { IdPools, OpenApiDocument } from './arbitraries';
 import { applicationTables } from './db-snapshot';
 import { FuzzRunner, INVALID_TOKEN, type SurfaceRules } from './harness';
 
+/** Nothing listens on port 9 (discard) here: connections are refused at once, with no DNS lookup. */
+const REFUSING_URL = 'https://127.0.0.1:9';
 export const UNKNOWN_ID = '6f1c1c6e-0b7a-4d4e-9a51-3c1f0e8f5a10';
 
 export interface FuzzApp {
@@ -30,8 +32,20 @@ async function idsOf(t: TestApp, collection: string): Promise<string[]> {
  * route can address (custom flow, webhook, a spare token), a read-only token, and the live OpenAPI document.
  */
 export async function startFuzzApp(rules: SurfaceRules): Promise<FuzzApp> {
-  const t = await createTestApp();
+  // Work a successful request may start in the background (a push, its retries, a webhook delivery, a
+  // scheduled push of a device the fuzzing gave a schedule) must finish before the next batch's snapshot,
+  // or a later batch of refusals would be blamed for its writes: one attempt each, devices and webhook
+  // receivers that refuse connections at once, and no schedule slot within a run.
+  const t = await createTestApp({
+    pushMaxAttempts: 1,
+    webhookMaxAttempts: 1,
+    schedulerIntervalMs: 3_600_000,
+  });
   await seedInventory(t, handCheckedInventory('utmstack-v11'));
+  for (const id of await idsOf(t, '/api/v1/devices')) {
+    const res = await t.http().patch(`/api/v1/devices/${id}`).send({ managementUrl: REFUSING_URL });
+    if (res.status !== 200) throw new Error(`PATCH device → ${res.status}: ${res.text}`);
+  }
   const flow = await create(t, 'catalog/flows', {
     id: 'custom-fuzz-flow',
     version: 'utmstack-v11',
@@ -41,7 +55,7 @@ export async function startFuzzApp(rules: SurfaceRules): Promise<FuzzApp> {
     ports: '1514',
     purpose: 'fuzz target',
   });
-  await create(t, 'webhooks', { url: 'https://hooks.example.test/fuzz', events: ['push.failed'] });
+  await create(t, 'webhooks', { url: `${REFUSING_URL}/fuzz`, events: ['push.failed'] });
   // Routes on /tokens/{id} address this spare token, never the admin or read-only token the suite uses.
   const spare = await create(t, 'tokens', { name: 'fuzz-spare', scopes: ['read'] });
   const readOnly = await t.token(['read'], 'fuzz-read-only');

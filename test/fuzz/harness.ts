@@ -169,7 +169,8 @@ export class FuzzRunner {
       const out = await this.send(req);
       if (process.env.FUZZ_LOG) {
         this.log.push(
-          `${out.status} ${Date.now() - started}ms ${req.operation} | ${req.label} | ${req.credential}`,
+          `${out.status} ${Date.now() - started}ms ${req.operation} | ${req.label} | ${req.credential} | ` +
+            ([...out.text.matchAll(/"code":"([A-Z_]+)"/g)].map((m) => m[1]).join(',') || 'ok'),
         );
       }
       this.record(req, out);
@@ -262,13 +263,11 @@ export function report(surface: FuzzRequest['surface'], runner: FuzzRunner): str
     `${surface} fuzz: seed ${FUZZ_SEED} (FUZZ_SEED=${FUZZ_SEED} to reproduce), ${runner.sent} requests in ${runner.runMs} ms, ` +
       `${runner.batchesBisected} batches bisected, ${snapshotStats.count} snapshots (${snapshotStats.ms} ms), ` +
       `${classes.size} failure classes (${known.length} known, ${unknown.length} new)`,
-    `  ${surface} skip list (test/fuzz/known-failures.ts): ${
-      entries.length === 0
-        ? 'empty'
-        : entries
-            .map((k) => `${k.id}${usedEntries.has(k.id) ? '' : ' (matched nothing: remove it?)'}`)
-            .join(', ')
-    }`,
+    `  ${surface} skip list (test/fuzz/known-failures.ts): ${entries.length === 0 ? 'empty' : ''}`,
+    ...entries.map(
+      (k) =>
+        `    - ${k.id}${usedEntries.has(k.id) ? '' : ' (MATCHED NOTHING: fixed? remove the entry)'}: ${k.reason}`,
+    ),
     ...known.map((l) => `  ${l}`),
     ...unknown.map((l) => `  [NEW] ${l}`),
   ];
