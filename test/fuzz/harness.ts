@@ -77,6 +77,28 @@ export interface SurfaceRules {
 
 export const INVALID_TOKEN = 'uto_fuzz-invalid-token-0000000000000000';
 
+/**
+ * Authorization headers that authenticate nobody: an unknown token, other schemes, an empty or huge
+ * credential, a known token with junk appended. Picked per request from its content, so runs repeat.
+ */
+function invalidAuthorization(req: FuzzRequest, token: string | null): string {
+  const variants = [
+    `Bearer ${token ?? INVALID_TOKEN}`,
+    'Bearer',
+    'Bearer ',
+    `Basic ${Buffer.from('admin:admin').toString('base64')}`,
+    `Bearer ${'x'.repeat(10_000)}`,
+    `Bearer ${INVALID_TOKEN} extra`,
+    'Token uto_fuzz',
+    `Bearer ${INVALID_TOKEN.slice(0, 20)}`,
+  ];
+  const pick = createHash('sha256')
+    .update(`${req.operation} ${req.label} ${req.url}`)
+    .digest()
+    .readUInt32BE(0);
+  return variants[pick % variants.length];
+}
+
 /** A seed per operation, so adding an operation does not change the requests of the others. */
 export function seedFor(operation: string): number {
   return FUZZ_SEED ^ createHash('sha256').update(operation).digest().readInt32BE(0);
@@ -130,7 +152,8 @@ export class FuzzRunner {
     const method = req.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
     let r = agent[method](req.url).timeout(60_000);
     const token = this.tokens[req.credential];
-    if (token) r = r.set('Authorization', `Bearer ${token}`);
+    if (req.credential === 'invalid') r = r.set('Authorization', invalidAuthorization(req, token));
+    else if (token) r = r.set('Authorization', `Bearer ${token}`);
     for (const [name, value] of Object.entries(req.headers)) r = r.set(name, value);
     if (req.body?.kind === 'json') {
       r = r.set('Content-Type', 'application/json').send(toJson(req.body.value));
