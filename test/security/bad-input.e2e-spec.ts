@@ -406,7 +406,7 @@ describe('per-IP rate limit', () => {
   });
 });
 
-describe('per-IP rate limit in the OpenAPI document', () => {
+describe('the OpenAPI document', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -422,6 +422,13 @@ describe('per-IP rate limit in the OpenAPI document', () => {
       expect.arrayContaining(['414', '429']),
     );
     expect(Object.keys(doc.paths['/health'].get.responses)).toContain('429');
+    // The audit log has no name: its q says what it matches.
+    const auditQ = (
+      doc.paths['/api/v1/audit'].get as unknown as { parameters: { name: string; description?: string }[] }
+    ).parameters.find((p) => p.name === 'q');
+    expect(auditQ?.description).toBe(
+      'Case-insensitive substring of the actor, action, target type or target id',
+    );
   });
 });
 

@@ -116,10 +116,24 @@ export class AuditFilterInput {
   @IsDate()
   until?: Date;
 }
-export class AuditListQuery extends IntersectionType(ListQuery, AuditFilterInput) {}
+const AUDIT_Q = 'Case-insensitive substring of the actor, action, target type or target id';
+
+export class AuditListQuery extends IntersectionType(ListQuery, AuditFilterInput) {
+  @ApiPropertyOptional({ description: AUDIT_Q })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  declare q?: string;
+}
 
 @ArgsType()
 export class AuditConnectionArgs extends ConnectionArgs {
+  @Field(() => String, { nullable: true, description: AUDIT_Q })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  declare q?: string;
+
   @Field(() => AuditFilterInput, { nullable: true })
   @IsOptional()
   @NestedObject(() => AuditFilterInput)
