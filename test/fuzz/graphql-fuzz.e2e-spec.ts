@@ -16,6 +16,7 @@ import {
 import {
   graphqlOperations,
   graphqlRequestArb,
+  operationName,
   transportRequests,
   type GraphqlContext,
 } from './graphql-requests';
@@ -103,7 +104,7 @@ describe(`GraphQL fuzz (seed ${FUZZ_SEED})`, () => {
       expect(operations.length).toBeGreaterThan(40);
       const requests: FuzzRequest[] = [];
       for (const o of operations) {
-        requests.push(...sampleRequests(`${o.kind} ${o.field.name}`, graphqlRequestArb(o, ctx), CI_RUNS));
+        requests.push(...sampleRequests(operationName(o), graphqlRequestArb(o, ctx), CI_RUNS));
       }
       requests.push(...transportRequests(fc.sample(credentialArb, { seed: FUZZ_SEED, numRuns: 50 })));
       await runner.run(requests);

@@ -33,6 +33,13 @@ import { credentialArb, type Credential, type FuzzRequest } from './harness';
 export interface GraphqlOperation {
   kind: 'query' | 'mutation' | 'subscription';
   field: GraphQLField<unknown, unknown>;
+  /** For a field with arguments below the root: the root query that fetches its parent by id. */
+  parent?: { query: string; type: string };
+}
+
+/** How the operation appears in failure classes: "query sites", "query Device.pushes". */
+export function operationName(o: GraphqlOperation): string {
+  return o.parent ? `${o.kind} ${o.parent.type}.${o.field.name}` : `${o.kind} ${o.field.name}`;
 }
 
 export function graphqlOperations(schema: GraphQLSchema): GraphqlOperation[] {
@@ -44,6 +51,21 @@ export function graphqlOperations(schema: GraphQLSchema): GraphqlOperation[] {
   ] as const;
   for (const [kind, type] of roots) {
     for (const field of Object.values(type?.getFields() ?? {})) out.push({ kind, field });
+  }
+  // Arguments deeper in the graph (Device.pushes, Webhook.deliveries): reached through `parent(id:)`.
+  const byId = new Map<string, string>();
+  for (const q of Object.values(schema.getQueryType()?.getFields() ?? {})) {
+    const named = getNamedType(q.type);
+    if (isObjectType(named) && q.args.length === 1 && q.args[0].name === 'id') byId.set(named.name, q.name);
+  }
+  const rootNames = new Set(roots.map(([, type]) => type?.name));
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || rootNames.has(type.name) || type.name.startsWith('__')) continue;
+    const query = byId.get(type.name);
+    for (const field of Object.values(type.getFields())) {
+      if (field.args.length > 0 && query)
+        out.push({ kind: 'query', field, parent: { query, type: type.name } });
+    }
   }
   return out;
 }
@@ -155,6 +177,7 @@ function build(
   values: Record<string, unknown>,
   inline: Record<string, string> = {},
   extraArgs = '',
+  parentId = '',
 ): Omit<Built, 'label'> {
   const declared = args.filter((a) => !(a.name in inline) && a.name in values);
   const decls = declared.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
@@ -165,8 +188,10 @@ function build(
   ].join(', ');
   const variables: Record<string, unknown> = {};
   for (const a of declared) variables[a.name] = values[a.name];
+  const call = `${o.field.name}${callArgs ? `(${callArgs})` : ''}${selection(o.field)}`;
+  const body = o.parent ? `${o.parent.query}(id: ${JSON.stringify(parentId)}) { ${call} }` : call;
   return {
-    query: `${o.kind} Fuzz${decls ? `(${decls})` : ''} { ${o.field.name}${callArgs ? `(${callArgs})` : ''}${selection(o.field)} }`,
+    query: `${o.kind} Fuzz${decls ? `(${decls})` : ''} { ${body} }`,
     variables,
   };
 }
@@ -174,6 +199,9 @@ function build(
 /** Every way to get one argument (or input field) wrong, the rest being valid. */
 function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<Built> {
   const args = o.field.args;
+  const parentId = o.parent ? idForOperation(o.parent.query, 'id', ctx.pools) : '';
+  const b = (values: Record<string, unknown>, inline: Record<string, string> = {}, extra = '') =>
+    build(o, args, values, inline, extra, parentId);
   const base: Record<string, unknown> = {};
   for (const a of args) {
     if (isNonNullType(a.type) || a.name === 'input')
@@ -182,7 +210,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
   const kinds: { weight: number; arbitrary: fc.Arbitrary<Built> }[] = [
     {
       weight: 1,
-      arbitrary: fc.constant({ label: 'arg.unknown', ...build(o, args, base, {}, 'zzUnknown: 1') }),
+      arbitrary: fc.constant({ label: 'arg.unknown', ...b(base, {}, 'zzUnknown: 1') }),
     },
   ];
   if (args.length > 0) {
@@ -190,14 +218,14 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
       weight: 5,
       arbitrary: fc.tuple(fc.constantFrom(...args), badValueArb).map(([a, bad]) => ({
         label: `var.${a.name}=${bad.label}`,
-        ...build(o, args, { ...base, [a.name]: bad.value }),
+        ...b({ ...base, [a.name]: bad.value }),
       })),
     });
     kinds.push({
       weight: 2,
       arbitrary: fc.tuple(fc.constantFrom(...args), fc.constantFrom(...BAD_LITERALS)).map(([a, bad]) => ({
         label: `literal.${a.name}=${bad.label}`,
-        ...build(o, args, base, { [a.name]: String(bad.value) }),
+        ...b(base, { [a.name]: String(bad.value) }),
       })),
     });
   }
@@ -209,7 +237,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
       weight: 3,
       arbitrary: fc.tuple(fc.constantFrom(...idArgs), fc.constantFrom(...BAD_IDS)).map(([a, bad]) => ({
         label: `var.${a.name}=${bad.label}`,
-        ...build(o, args, { ...base, [a.name]: bad.value }),
+        ...b({ ...base, [a.name]: bad.value }),
       })),
     });
   }
@@ -220,7 +248,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
       arbitrary: fc.constantFrom(...required).map((a) => {
         const rest = { ...base };
         delete rest[a.name];
-        return { label: `arg.${a.name}=missing`, ...build(o, args, rest) };
+        return { label: `arg.${a.name}=missing`, ...b(rest) };
       }),
     });
   }
@@ -239,7 +267,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
       weight: 8,
       arbitrary: fc.tuple(fc.constantFrom(...paths), badValueArb).map(([p, bad]) => ({
         label: `var.${a.name}.${label(p)}=${bad.label}`,
-        ...build(o, args, { ...base, [a.name]: withValueAt(value, p, bad.value) }),
+        ...b({ ...base, [a.name]: withValueAt(value, p, bad.value) }),
       })),
     });
     const requiredFields = Object.values(input.getFields()).filter(
@@ -250,7 +278,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
         weight: 2,
         arbitrary: fc.constantFrom(...requiredFields).map((f) => ({
           label: `var.${a.name}.${f.name}=missing`,
-          ...build(o, args, { ...base, [a.name]: withValueAt(value, [f.name], REMOVE) }),
+          ...b({ ...base, [a.name]: withValueAt(value, [f.name], REMOVE) }),
         })),
       });
     }
@@ -258,7 +286,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
       weight: 2,
       arbitrary: fc.constantFrom('zzUnknown', '__proto__', 'constructor').map((key) => ({
         label: `var.${a.name}.${key}=unknown-key`,
-        ...build(o, args, { ...base, [a.name]: withValueAt(value, [key], { polluted: true }) }),
+        ...b({ ...base, [a.name]: withValueAt(value, [key], { polluted: true }) }),
       })),
     });
   }
@@ -268,7 +296,7 @@ function malformations(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<B
 export function graphqlRequestArb(o: GraphqlOperation, ctx: GraphqlContext): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(malformations(o, ctx), credentialArb).map(([built, credential]) => ({
     surface: 'graphql',
-    operation: `${o.kind} ${o.field.name}`,
+    operation: operationName(o),
     label: built.label,
     credential,
     method: 'POST',
