@@ -329,7 +329,10 @@ export class OpnSenseApi {
     const path = `${API.cancelRollback}/${revision}`;
     const data = await this.call('POST', path);
     if (!isRecord(data)) throw this.unexpected('POST', path, data);
-    if (data.status === null) return false;
+    // Cancelled: rollback_cancel.php exits 0 silently, configd answers "\n\n". No timer: it exits 1 and configd's
+    // error reaches us as null (≤25.7.2) or '' (25.7.3-26.1.x, `Backend::configdRun`, core commit 32d24c1358;
+    // vendor-conformance O30). So only a non-empty, all-whitespace answer means "cancelled".
+    if (data.status === null || data.status === '') return false;
     if (typeof data.status === 'string' && data.status.trim() === '') return true;
     throw this.unexpected('POST', path, data);
   }

@@ -52,8 +52,11 @@ function target(url: string, extra: Partial<OpnSenseTarget> = {}): OpnSenseTarge
   };
 }
 
+/** 25.1.x: the newest line whose rollback timer restores (25.7-26.1.x cannot, core#10721; tested separately). */
+const TIMER_WORKS = '25.1.12';
+
 const startSim = (options: OpnSenseSimulatorOptions = {}): Promise<OpnSenseSimulator> =>
-  startOpnSenseSimulator({ rollbackTimerMs: WINDOW_MS, ...options });
+  startOpnSenseSimulator({ rollbackTimerMs: WINDOW_MS, version: TIMER_WORKS, ...options });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -130,7 +133,7 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
   });
 
   it('probes the firmware version', async () => {
-    expect(await connector.probe()).toMatchObject({ vendor: 'opnsense', version: '25.7.5', tls: 'plain' });
+    expect(await connector.probe()).toMatchObject({ vendor: 'opnsense', version: TIMER_WORKS, tls: 'plain' });
     expect(connector.savepointSupported).toBeUndefined();
   });
 
@@ -210,6 +213,8 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
     expect(callLines(sim)).toEqual([
       'GET /api/firewall/alias/get',
       'GET /api/firewall/filter/get',
+      // The firmware decides whether the rollback timer is used (vendor-conformance O31), read before any write.
+      'GET /api/core/firmware/info',
       'POST /api/firewall/filter/savepoint',
       ...new Array<string>(11).fill('POST /api/firewall/alias/addItem'),
       'GET /api/firewall/filter/get',
@@ -679,6 +684,48 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
       }
     });
 
+    // vendor-conformance O31: the timer restores nothing there, so it is not used and nothing is promised.
+    for (const version of ['25.7.5', '26.1.11']) {
+      it(`${version}: no savepoint or rollback timer; a failed verification says the written rules are live`, async () => {
+        const box = await startSim({ version });
+        const c = new OpnSenseConnector(target(box.url), FAST);
+        try {
+          expect((await push(hqRuleSet(), c)).error).toBeUndefined();
+          expect(box.calls.count({ path: '/api/firewall/filter/savepoint' })).toBe(0);
+          expect(box.calls.count({ path: /cancelRollback/ })).toBe(0);
+          box.afterApply = (s) => {
+            s.afterApply = null;
+            s.guiDeleteRule(s.orderedRules('opt2')[0].uuid);
+          };
+          const failed = await push(hqRuleSet({ agents: ['10.20.0.0/24', '10.20.7.7'] }), c);
+          expect(failed.error).toMatchObject({ kind: 'conflict' });
+          expect(failed.error!.message).not.toMatch(/restores the previous/);
+          expect(failed.error!.message).toMatch(/live on the device: .*restores nothing .*core#10721/);
+          expect(box.calls.count({ path: '/api/firewall/filter/savepoint' })).toBe(0);
+          expect(await c.pendingRollback()).toBeNull();
+        } finally {
+          c.close();
+          await box.stop();
+        }
+      });
+    }
+
+    it('O30: cancelRollback reads 25.7.3+\'s "" (no timer) as "nothing cancelled", like 25.7.2\'s null', async () => {
+      for (const version of ['25.7.2', '25.7.5', '26.1.11']) {
+        const box = await startSim({ version });
+        const c = new OpnSenseConnector(target(box.url), FAST);
+        try {
+          expect({ version, cancelled: await c.api.cancelRollback('123.4567') }).toEqual({
+            version,
+            cancelled: false,
+          });
+        } finally {
+          c.close();
+          await box.stop();
+        }
+      }
+    });
+
     it('a firmware without savepoints (26.7) still gets pushed with a plain apply', async () => {
       const newer = await startSim({ version: '26.7.1' });
       const c = new OpnSenseConnector(target(newer.url), FAST);
@@ -686,12 +733,12 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
         const first = await push(hqRuleSet(), c);
         expect(first.error).toBeUndefined();
         expectConverged(newer, hqRuleSet());
-        // Feature detection: savepoint answered 404 once, then a plain apply and no cancelRollback.
-        expect(newer.calls.count({ path: '/api/firewall/filter/savepoint' })).toBe(1);
-        expect(newer.calls.list().find((x) => x.path === '/api/firewall/filter/savepoint')?.status).toBe(404);
+        // The firmware read before the first write says 26.7: no savepoint, a plain apply and no cancelRollback.
+        expect(newer.calls.count({ path: '/api/firewall/filter/savepoint' })).toBe(0);
         expect(newer.calls.count({ method: 'POST', path: '/api/firewall/filter/apply' })).toBe(1);
         expect(newer.calls.count({ path: /cancelRollback/ })).toBe(0);
         expect(c.savepointSupported).toBe(false);
+        expect(c.rollbackTimerWorks()).toBe(false);
         newer.calls.reset();
         expect((await push(hqRuleSet({ consoles: false }), c)).error).toBeUndefined();
         expect(newer.calls.count({ path: '/api/firewall/filter/savepoint' })).toBe(0);
@@ -734,7 +781,7 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
       const foreign = await rawApply(sim, '1.0000');
       expect(foreign).toBe(200);
       const outcome = await push(hqRuleSet({ consoles: false }));
-      expect(outcome.error).toMatchObject({ kind: 'conflict', vendorMessage: 'status: null' });
+      expect(outcome.error).toMatchObject({ kind: 'conflict', vendorMessage: 'no rollback timer pending' });
       expect(await connector.pendingRollback()).toMatchObject({ reason: 'cancelRollback found no timer' });
       await sleep(WINDOW_MS + 80);
       const retry = await push(hqRuleSet({ consoles: false }));
@@ -1024,7 +1071,7 @@ describe('OpnSenseConnector TLS', () => {
   it('accepts it with the pinned SHA-256 fingerprint and pushes over HTTPS', async () => {
     expect(await probeWith({ fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 })).toMatchObject({
       tls: 'pinned',
-      version: '25.7.5',
+      version: TIMER_WORKS,
     });
     const c = new OpnSenseConnector(
       target(sim.url, { tls: { fingerprintSha256: TEST_CERT_FINGERPRINT_SHA256 } }),

@@ -86,6 +86,8 @@ export class OpnSenseConnector implements FirewallConnector {
   /** undefined until known: probed firmware ≥ 26.7 or a `savepoint` 404 turn it off. */
   savepointSupported: boolean | undefined;
   firmwareVersion: string | null = null;
+  /** probe() ran (the version may still be null when the key may not read the firmware page). */
+  private firmwareRead = false;
   readonly pending: PendingStateStore;
   private readonly planned = new WeakMap<Plan, DesiredState>();
 
@@ -189,6 +191,7 @@ export class OpnSenseConnector implements FirewallConnector {
       version = null;
     }
     this.firmwareVersion = version;
+    this.firmwareRead = true;
     if (version !== null && compareVersion(version, [26, 7]) >= 0) this.savepointSupported = false;
     return {
       vendor: 'opnsense',
@@ -242,7 +245,25 @@ export class OpnSenseConnector implements FirewallConnector {
     };
   }
 
+  /**
+   * Whether `apply/{savepoint}` arms a timer that can restore anything here. 26.7+ has no savepoints; on 25.7-26.1.x
+   * the savepoint revision never names a backup file, so the timer restores nothing (core#10721, vendor-conformance
+   * O31); an unknown version is treated as "does not work". Only then is the timer used at all.
+   */
+  rollbackTimerWorks(): boolean {
+    return this.firmwareVersion !== null && compareVersion(this.firmwareVersion, [25, 7]) < 0;
+  }
+
+  /** Why the rollback timer is not used on this device (for messages and the push history). */
+  rollbackTimerAbsence(): string {
+    const v = this.firmwareVersion;
+    if (v === null) return 'the firmware version could not be read, so its rollback timer is not relied on';
+    if (compareVersion(v, [26, 7]) >= 0) return `OPNsense ${v} has no savepoints or rollback timer`;
+    return `OPNsense ${v}'s rollback timer restores nothing (the savepoint revision names no backup, core#10721)`;
+  }
+
   async apply(plan: Plan): Promise<ApplyResult> {
+    if (!this.firmwareRead) await this.probe();
     // The device holds one rollback timer: a new apply/{rev} would arm none while an earlier one is armed, and that
     // timer would then revert this push too. So a push inside that window writes under the SAME savepoint and
     // cancels it after its own verification (its rules are what the device ends up with either way).
@@ -332,7 +353,11 @@ class OpnSenseExecutor implements ApplyExecutor {
 
   /** Takes the savepoint right before the first write, so a rollback restores the rules as they were before. */
   private async beforeWrite(meter: WriteMeter): Promise<void> {
-    if (!this.savepointDecided && this.connector.savepointSupported !== false) {
+    if (
+      !this.savepointDecided &&
+      this.connector.savepointSupported !== false &&
+      this.connector.rollbackTimerWorks()
+    ) {
       meter.beforeWrite();
       const sp = await this.api.savepoint();
       this.connector.savepointSupported = sp !== null;
@@ -391,8 +416,8 @@ class OpnSenseExecutor implements ApplyExecutor {
         message:
           `verification after apply failed (${problems.join('; ')}); ` +
           (revision !== null
-            ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules at ${expiresAt} (aliases are not reverted; on 25.7-26.1 the timer may restore nothing, core#10721), unless the next push verifies the rules and cancels it`
-            : 'this firmware has no savepoints, nothing will be rolled back'),
+            ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules at ${expiresAt} (aliases are not reverted), unless the next push verifies the rules and cancels it`
+            : `the written rules are live on the device: ${this.connector.rollbackTimerAbsence()}`),
         retryAfterMs:
           revision !== null
             ? this.connector.options.rollbackWindowMs + this.connector.options.rollbackSlackMs
@@ -429,7 +454,7 @@ class OpnSenseExecutor implements ApplyExecutor {
           `rules applied and verified, but cancelRollback/${revision} found no pending rollback timer: another ` +
           `timer held the device's single slot or the window had already ended, so the filter rules may be ` +
           `reverted until ${expiresAt}; the next push re-checks the device and re-applies what is missing`,
-        vendorMessage: 'status: null',
+        vendorMessage: 'no rollback timer pending',
         details: { revision, rollbackExpiresAt: expiresAt },
       });
     }

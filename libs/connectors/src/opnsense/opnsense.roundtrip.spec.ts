@@ -28,7 +28,7 @@ describe('OPNsense connector and simulator snapshots', () => {
   let sim: OpnSenseSimulator;
   const servers: OpnSenseSimulator[] = [];
   const start = async (): Promise<OpnSenseSimulator> => {
-    const s = await startOpnSenseSimulator({ rollbackTimerMs: 150 });
+    const s = await startOpnSenseSimulator({ rollbackTimerMs: 150, version: '25.1.12' });
     servers.push(s);
     return s;
   };

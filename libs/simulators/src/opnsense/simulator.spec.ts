@@ -254,7 +254,7 @@ describe('OPNsense simulator fidelity', () => {
   describe('rule validation (HTTP 200 {"result":"failed","validations":{"rule.<field>":…}})', () => {
     const cases: Array<[string, Record<string, string>, Record<string, unknown>]> = [
       [
-        'protocol is case-sensitive',
+        'protocol is case-sensitive before 26.1',
         { protocol: 'tcp', destination_port: '' },
         { 'rule.protocol': 'Option not in list.' },
       ],
@@ -350,6 +350,13 @@ describe('OPNsense simulator fidelity', () => {
         expect(sim.state.rules).toEqual({});
       });
     }
+
+    it('26.1+ upper-cases the protocol on input (ProtocolField::setValue, core 33e296120f)', async () => {
+      const s = await start({ version: '26.1.11' });
+      const res = await addRule({ ...RULE, protocol: 'tcp' }, s);
+      expect(res.json).toMatchObject({ result: 'saved' });
+      expect(Object.values(s.state.rules)[0].protocol).toBe('TCP');
+    });
 
     it('a port alias is not an address; a host alias is not a port', async () => {
       await addAlias({ name: 'p1', type: 'port', content: '443' });
@@ -619,6 +626,12 @@ describe('OPNsense simulator fidelity', () => {
   });
 
   describe('apply, savepoint and the rollback timer', () => {
+    // 25.1.x: the last line whose rollback timer restores (25.7-26.1.x: core#10721, tested below).
+    const TIMER_WORKS = '25.1.12';
+    beforeEach(async () => {
+      sim = await start({ version: TIMER_WORKS });
+    });
+
     it('writes are stored at once but only applied by apply (or by alias reconfigure)', async () => {
       await addRule(RULE);
       expect(sim.hasUnappliedChanges()).toBe(true);
@@ -630,6 +643,19 @@ describe('OPNsense simulator fidelity', () => {
       // Reconfigure runs `filter reload skip_alias`: the staged rule went live too.
       expect(sim.hasUnappliedChanges()).toBe(false);
     });
+
+    // vendor-conformance O29: `filter reload skip_alias` from 26.1.11 (core a3091013d7); 26.1.10 still loads them.
+    for (const [version, loads] of [
+      ['26.1.10', true],
+      ['26.1.11', false],
+    ] as const) {
+      it(`apply ${loads ? 'also loads' : 'does not load'} alias tables on ${version}`, async () => {
+        const s = await start({ version });
+        await addAlias({ name: 'a1', type: 'host', content: '10.0.0.1' }, s);
+        await post('/api/firewall/filter/apply', undefined, s);
+        expect(Object.values(s.applied.aliases).map((a) => a.name)).toEqual(loads ? ['a1'] : []);
+      });
+    }
 
     it('apply answers OK even when pf refused the new ruleset (the old one stays)', async () => {
       await addRule(RULE);
@@ -692,7 +718,7 @@ describe('OPNsense simulator fidelity', () => {
     });
 
     it('revert/{rev} rolls back at once; an unknown or rotated savepoint is reported', async () => {
-      const s = await start({ backupCount: 3 });
+      const s = await start({ backupCount: 3, version: TIMER_WORKS });
       const sp = (await post('/api/firewall/filter/savepoint', undefined, s)).json as { revision: string };
       await addRule(RULE, s);
       expect((await post(`/api/firewall/filter/revert/${sp.revision}`, undefined, s)).json).toEqual({
@@ -706,16 +732,34 @@ describe('OPNsense simulator fidelity', () => {
       });
     });
 
-    it('core#10721: with the revision mismatch the rollback silently never fires', async () => {
-      const s = await start({ revisionMismatchBug: true });
-      const sp = (await post('/api/firewall/filter/savepoint', undefined, s)).json as { revision: string };
-      expect(sp.revision).toMatch(/^\d+\.\d{2}$/);
-      await addRule(RULE, s);
-      await post(`/api/firewall/filter/apply/${sp.revision}`, undefined, s);
-      await sleep(220);
-      expect(Object.values(s.state.rules)).toHaveLength(1);
-      expect(s.syslog.join('\n')).toContain(`unable to revert to unexisting revision ${sp.revision}`);
-    });
+    // vendor-conformance O31: by default 25.7-26.1.x behave like the real boxes (the timer restores nothing).
+    for (const version of ['25.7', '25.7.5', '26.1.11']) {
+      it(`core#10721 on ${version} (by default): the rollback silently never fires`, async () => {
+        const s = await start({ version });
+        const sp = (await post('/api/firewall/filter/savepoint', undefined, s)).json as { revision: string };
+        expect(sp.revision).toMatch(/^\d+\.\d{2}$/);
+        await addRule(RULE, s);
+        await post(`/api/firewall/filter/apply/${sp.revision}`, undefined, s);
+        await sleep(220);
+        expect(Object.values(s.state.rules)).toHaveLength(1);
+        expect(s.syslog.join('\n')).toContain(`unable to revert to unexisting revision ${sp.revision}`);
+      });
+    }
+
+    // vendor-conformance O30: Backend::configdRun returns null up to 25.7.2 and '' from 25.7.3.
+    for (const [version, status] of [
+      ['25.1.12', null],
+      ['25.7.2', null],
+      ['25.7.3', ''],
+      ['26.1.11', ''],
+    ] as const) {
+      it(`cancelRollback without a pending timer answers ${JSON.stringify(status)} on ${version}`, async () => {
+        const s = await start({ version });
+        expect((await post('/api/firewall/filter/cancelRollback/123.4567', undefined, s)).json).toEqual({
+          status,
+        });
+      });
+    }
 
     it('a rollback that restores a rule using a since-deleted alias silently disables it at reload', async () => {
       await addAlias({ name: 'a1', type: 'host', content: '10.0.0.1' });

@@ -76,7 +76,8 @@ export interface OpnSenseSimulatorOptions extends SimulatorListenOptions {
   backupCount?: number;
   /**
    * core#10721: the revision returned by `savepoint` does not name a backup file, so the rollback silently never
-   * fires (25.7+ almost always, earlier versions sometimes). Off by default so rollbacks can be exercised.
+   * fires. Default: what the firmware does (on for 25.7-26.1.x, see `OpnFeatures.rollbackRestores`); a test may
+   * force it either way.
    */
   revisionMismatchBug?: boolean;
   /**
@@ -252,7 +253,7 @@ export class OpnSenseSimulator extends VendorSimulator {
       seed: options.seed ?? {},
       rollbackTimerMs: options.rollbackTimerMs ?? 60_000,
       backupCount: options.backupCount ?? 100,
-      revisionMismatchBug: options.revisionMismatchBug ?? false,
+      revisionMismatchBug: options.revisionMismatchBug ?? !this.features.rollbackRestores,
       writeProcessingMs: options.writeProcessingMs ?? 0,
       now: options.now ?? Date.now,
     };
@@ -768,6 +769,7 @@ export class OpnSenseSimulator extends VendorSimulator {
     return this.write('other', (working) => {
       const node = { ...ruleDefaults(this.features), sequence: this.defaultSequence(working) };
       setNodes(node, input);
+      this.foldProtocol(node);
       const v = validateRule(node, this.modelContext(working));
       if (Object.keys(v).length > 0)
         return { response: json({ result: 'failed', validations: v }), save: false };
@@ -775,6 +777,12 @@ export class OpnSenseSimulator extends VendorSimulator {
       working.rules[uuid] = node;
       return { response: json({ result: 'saved', uuid }), save: true };
     });
+  }
+
+  /** ProtocolField::setValue upper-cases input from 26.1 (see `OpnFeatures.protocolCaseFold`). */
+  private foldProtocol(node: Fields): void {
+    if (this.features.protocolCaseFold && typeof node.protocol === 'string')
+      node.protocol = node.protocol.toUpperCase();
   }
 
   private setRule(ctx: Ctx): Promise<SimResponse> | SimResponse {
@@ -793,6 +801,7 @@ export class OpnSenseSimulator extends VendorSimulator {
         node = { ...node };
       }
       setNodes(node, input);
+      this.foldProtocol(node);
       const v = validateRule(node, this.modelContext(working));
       if (Object.keys(v).length > 0)
         return { response: json({ result: 'failed', validations: v }), save: false };
@@ -857,8 +866,9 @@ export class OpnSenseSimulator extends VendorSimulator {
       this.clearTimer();
       return json({ status: '\n\n' });
     }
-    // rollback_cancel.php exits 1 when /tmp/filter_<rev>.lock does not exist: configd reports null.
-    return json({ status: null });
+    // rollback_cancel.php exits 1 when /tmp/filter_<rev>.lock does not exist: configd reports an error, which
+    // Backend::configdRun turns into null (≤25.7.2) or '' (25.7.3+) (see OpnFeatures.noTimerStatus).
+    return json({ status: this.features.noTimerStatus });
   }
 
   private revert(ctx: Ctx): SimResponse {

@@ -41,8 +41,32 @@ export interface OpnFeatures {
   configLockAll: boolean;
   /** 24.1 priorities 1000/2000/3000 (all automation rules before all legacy ones); later 200000/300000/400000. */
   legacyPriorities: boolean;
-  /** `apply` also reloads alias tables (≤26.1); 26.7 runs `filter reload skip_alias`. */
+  /**
+   * `apply` also reloads alias tables up to 26.1.10; 26.1.11 and 26.7 run `filter reload skip_alias`
+   * (opnsense/core commit a3091013d7, 2026-06-25, `M/controllers/OPNsense/Firewall/Api/FilterBaseController.php`
+   * `applyAction`; vendor-conformance O29).
+   */
   applyLoadsAliases: boolean;
+  /**
+   * What `cancelRollback/{rev}` answers when no timer is pending: rollback_cancel.php exits 1, configd's
+   * script_output raises "Execute error", and `Backend::configdRun` returns null up to 25.7.2 but '' from 25.7.3
+   * (`M/library/OPNsense/Core/Backend.php` L173-179, core commit 32d24c1358 2025-08-26; vendor-conformance O30).
+   */
+  noTimerStatus: null | '';
+  /**
+   * Whether the rollback timer armed by `apply/{savepoint revision}` can restore anything. 25.7-26.1.x: no, the
+   * savepoint revision is rounded (`sprintf('%0.2f')`, `M/library/OPNsense/Core/Config.php` L489) while the backup
+   * file is named from another microtime() (L746, L758), so rollback_timer.php finds no backup (core#10721;
+   * vendor-conformance O31). Before 25.7 the revision is not rounded: unknown whether it always matched; taken as
+   * working.
+   */
+  rollbackRestores: boolean;
+  /**
+   * ProtocolField upper-cases its input from 26.1 (core commit 33e296120f, 2026-01-24,
+   * `M/models/OPNsense/Base/FieldTypes/ProtocolField.php` `setValue`; vendor-conformance O9); before, only the
+   * upper-case option keys are valid.
+   */
+  protocolCaseFold: boolean;
 }
 
 export function featuresOf(version: string): OpnFeatures {
@@ -60,6 +84,9 @@ export function featuresOf(version: string): OpnFeatures {
     searchRuleRows: atLeast(v, '25.7') ? 'raw' : v2515 ? 'all-labels' : 'four-labels',
     configLockAll: atLeast(v, '25.1.3'),
     legacyPriorities: !atLeast(v, '24.7'),
-    applyLoadsAliases: !atLeast(v, '26.7'),
+    applyLoadsAliases: !atLeast(v, '26.1.11'),
+    noTimerStatus: atLeast(v, '25.7.3') ? '' : null,
+    rollbackRestores: !(atLeast(v, '25.7') && !atLeast(v, '26.7')),
+    protocolCaseFold: atLeast(v, '26.1'),
   };
 }
