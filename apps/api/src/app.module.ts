@@ -12,6 +12,7 @@ import { formatGraphQLError } from './common/graphql/graphql-errors';
 import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
+import { NotFoundFallback } from './common/http/not-found.fallback';
 import { requireJsonBody } from './common/http/json-body.middleware';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig, ConfigOverrides } from './config/app-config';
@@ -25,6 +26,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PushesModule } from './pushes/pushes.module';
 import { RulesModule } from './rules/rules.module';
+import { TenantsModule } from './tenants/tenants.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -41,6 +43,7 @@ export class AppModule implements NestModule {
         AuthModule,
         HealthModule,
         MetricsModule,
+        TenantsModule,
         InventoryModule,
         CatalogModule,
         RulesModule,
@@ -79,6 +82,7 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        NotFoundFallback,
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EtagInterceptor },
       ],
