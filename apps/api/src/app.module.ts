@@ -26,7 +26,6 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PushesModule } from './pushes/pushes.module';
 import { RulesModule } from './rules/rules.module';
-import { TenantsModule } from './tenants/tenants.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -43,7 +42,6 @@ export class AppModule implements NestModule {
         AuthModule,
         HealthModule,
         MetricsModule,
-        TenantsModule,
         InventoryModule,
         CatalogModule,
         RulesModule,
