@@ -477,6 +477,27 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
   });
 
   it('uses the 7.6 service protocol literal on 7.6 firmware', async () => {
+    // F13: addrgrp6 has `exclude` only from 7.4.0; on 7.2 an IPv6 group update must not send it.
+    const v72 = await startFortiOsSimulator({ version: 'v7.2.0' });
+    const c72 = new FortiOsConnector(target(v72.url));
+    try {
+      const groups = (entries: string[]): RuleSet => {
+        const rs = hq({ ipv6: true });
+        return ruleSet({
+          ...rs,
+          addresses: rs.addresses.map((a) => (a.name === 'utm_hq_agents6' ? { ...a, entries } : a)),
+        });
+      };
+      expect((await push(groups(['fd00:20::/64', 'fd00:22::/64']), c72)).error).toBeUndefined();
+      expect(
+        (await push(groups(['fd00:20::/64', 'fd00:22::/64', 'fd00:24::/64']), c72)).error,
+      ).toBeUndefined();
+      expect(v72.calls.count({ method: 'PUT', path: /firewall\/addrgrp6\// })).toBe(1);
+      expect(v72.ignoredAttributes).toEqual([]);
+    } finally {
+      c72.close();
+      await v72.stop();
+    }
     const s76 = await startFortiOsSimulator({ version: 'v7.6.5' });
     const c = new FortiOsConnector(target(s76.url));
     try {
@@ -607,6 +628,35 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
   });
 
   describe('transactions', () => {
+    it('F23: transaction-start sends timeout 60 (in range as seconds and as minutes); 300 is refused up front', async () => {
+      const bodies: unknown[] = [];
+      const original = connector.api.startTransaction.bind(connector.api);
+      connector.api.startTransaction = (timeout: number) => {
+        bodies.push(timeout);
+        return original(timeout);
+      };
+      // The simulator reads the unit as the CLI does (minutes 1-60): the old 300 fails there.
+      expect((await push(hq())).error).toBeUndefined();
+      expect(bodies).toEqual([60]);
+      expect(() => new FortiOsConnector(target(sim.url), { transactionTimeout: 300 })).toThrow(/1 to 60/);
+    });
+
+    it('F16: a transactional POST answered without mkey still pushes (policies are found by name)', async () => {
+      const quiet = await startFortiOsSimulator({ mkeyInTransaction: false });
+      const c = new FortiOsConnector(target(quiet.url));
+      try {
+        const rs = hq({ ipv6: true });
+        expect((await push(rs, c)).error).toBeUndefined();
+        expectConverged(quiet, rs);
+        const swapped = hq({ ipv6: true, consoles: false });
+        expect((await push(swapped, c)).error).toBeUndefined();
+        expectConverged(quiet, swapped);
+      } finally {
+        c.close();
+        await quiet.stop();
+      }
+    });
+
     it('a failing step aborts the transaction: nothing of the push is applied', async () => {
       expect((await push(hq())).ok).toBe(true);
       const before = [sim.table('firewall/address'), sim.table('firewall/addrgrp'), sim.policies()];

@@ -46,12 +46,33 @@ export interface FortiOsConnectorOptions extends ConnectorOptions {
    * push leaves the device untouched. `never`: write directly (each write is live at once).
    */
   transactions?: 'auto' | 'never';
-  /** Transaction timeout sent to the device (seconds, default 300): it discards the transaction by itself then. */
-  transactionTimeoutSeconds?: number;
+  /**
+   * `timeout` sent with `transaction-start` (default 60). Its unit is not documented for REST; the CLI form of the
+   * command takes minutes 1-60 (vendor-conformance F23). So only 1-60 is accepted (valid in both readings), and the
+   * device is assumed to discard a forgotten transaction only after the longer reading (minutes).
+   */
+  transactionTimeout?: number;
 }
 
 const POLICY_FIELDS =
   'policyid|name|comments|srcintf|dstintf|srcaddr|dstaddr|srcaddr6|dstaddr6|service|action|status|schedule|logtraffic|nat|srcaddr-negate|dstaddr-negate|service-negate';
+
+/**
+ * Whether the address group table of `family` has `exclude`: addrgrp from 6.2.0
+ * (ANS/plugins/modules/fortios_firewall_addrgrp.py L546), addrgrp6 from 7.4.0 (fortios_firewall_addrgrp6.py L500).
+ */
+export function groupHasExclude(family: AddressFamily, status: FortiStatus): boolean {
+  const v = status.semver;
+  if (v === null) return false;
+  const [major, minor] = family === 4 ? [6, 2] : [7, 4];
+  return v[0] > major || (v[0] === major && v[1] >= minor);
+}
+
+/**
+ * `transaction-start` timeout: 60 is in range whether the device reads seconds (the docs example sends 60,
+ * docs.fortinet.com 7.4.0 new-features/174532) or minutes like the CLI (1-60, 7.6.6 cli-reference/148302082).
+ */
+export const TRANSACTION_TIMEOUT = 60;
 
 export function supportsTransactions(status: FortiStatus): boolean {
   const v = status.semver;
@@ -93,10 +114,17 @@ export class FortiOsConnector implements FirewallConnector {
     this.vdom = target.vdom ?? 'root';
     this.api = new FortiOsApi(this.settings, target.credentials, this.vdom);
     this.pending = options.pending ?? processPendingState(this.settings.deviceKey);
+    const timeout = options.transactionTimeout ?? TRANSACTION_TIMEOUT;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60) {
+      throw new ConnectorError({
+        kind: 'validation',
+        message: `transactionTimeout must be a whole number from 1 to 60 (valid as seconds and as minutes), got ${timeout}`,
+      });
+    }
   }
 
-  private get transactionTimeoutSeconds(): number {
-    return this.options.transactionTimeoutSeconds ?? 300;
+  private get transactionTimeout(): number {
+    return this.options.transactionTimeout ?? TRANSACTION_TIMEOUT;
   }
 
   /** Aborts a transaction an earlier push (this process or a dead one) left recorded as open. */
@@ -126,7 +154,8 @@ export class FortiOsConnector implements FirewallConnector {
     } catch (err) {
       if (!(err instanceof ConnectorError)) throw err;
       if (!isUnknownTransaction(err)) {
-        const expiresAt = Date.parse(transaction.openedAt) + this.transactionTimeoutSeconds * 1000;
+        // The unit is unknown (F23): the device may hold it for `timeout` minutes.
+        const expiresAt = Date.parse(transaction.openedAt) + this.transactionTimeout * 60_000;
         // Transient: keep the record and let the push fail (and retry). Anything else may be the unverified abort
         // syntax (vendor-conformance F24): after the transaction's own timeout the device has discarded it anyway.
         if (err.kind === 'unavailable' || err.kind === 'timeout' || Date.now() < expiresAt) {
@@ -223,8 +252,9 @@ export class FortiOsConnector implements FirewallConnector {
       const status = await this.firmwareStatus();
       const useTx = (this.options.transactions ?? 'auto') === 'auto' && supportsTransactions(status);
       const executor = new FortiOsExecutor(this.api, this.settings, this, {
+        firmware: status,
         transactions: useTx,
-        timeoutSeconds: this.transactionTimeoutSeconds,
+        timeout: this.transactionTimeout,
         protocolLiteral: serviceProtocolLiteral(status),
       });
       // FortiOS writes are live at once or discarded with the transaction: nothing is ever left to commit.
@@ -247,8 +277,9 @@ export class FortiOsConnector implements FirewallConnector {
 }
 
 interface ExecutorOptions {
+  firmware: FortiStatus;
   transactions: boolean;
-  timeoutSeconds: number;
+  timeout: number;
   protocolLiteral: string;
 }
 
@@ -307,7 +338,7 @@ class FortiOsExecutor implements ApplyExecutor {
       const openedAt = new Date().toISOString();
       await this.connector.pending.record({ transaction: { id: null, openedAt } });
       meter.beforeWrite();
-      const id = await this.api.startTransaction(this.options.timeoutSeconds);
+      const id = await this.api.startTransaction(this.options.timeout);
       // Durable before the first write that would lock a table under this id.
       await this.connector.pending.record({ transaction: { id, openedAt } });
       this.api.transactionId = id;
@@ -367,7 +398,9 @@ class FortiOsExecutor implements ApplyExecutor {
       await this.api.update(tables.group, change.name, {
         member: members.map((name) => ({ name })),
         comment: after!.description,
-        exclude: 'disable',
+        // addrgrp has `exclude` from 6.2.0, addrgrp6 only from 7.4.0 (vendor-conformance F13): never send a field
+        // the table may not have.
+        ...(groupHasExclude(family, this.options.firmware) ? { exclude: 'disable' } : {}),
       });
       await this.deleteMembers(family, change.name, names(current.member), members, meter);
     } else {
@@ -554,13 +587,8 @@ class FortiOsExecutor implements ApplyExecutor {
   private async rule(change: RuleChange, meter: WriteMeter): Promise<ChangeOutcome> {
     if (change.op === 'create') {
       await this.beforeWrite(meter);
-      const id = await this.api.create('firewall/policy', { policyid: 0, ...policyBody(change.after!) });
-      if (typeof id !== 'number') {
-        throw new ConnectorError({
-          kind: 'protocol',
-          message: `policy ${change.name}: mkey ${String(id)} is not a number`,
-        });
-      }
+      // The answer's mkey is not relied on (F16): later steps find the policy by name.
+      await this.api.create('firewall/policy', { policyid: 0, ...policyBody(change.after!) });
       return { status: 'applied' };
     }
     const found = await this.findPolicy(change.name, change.before?.ref, change.id.includes('#dup'));

@@ -447,6 +447,36 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
       return (res.results as Body)['transaction-id'] as number;
     };
 
+    it('timeout is read in minutes 1-60 like the CLI (F23): 300 is refused; the seconds variant accepts it', async () => {
+      const res = await call(sim, 'POST', '/api/v2/cmdb?action=transaction-start&vdom=root', {
+        timeout: 300,
+      });
+      expect(res.status).toBe(500);
+      expect(json(res)).toMatchObject({ status: 'error', error: -651 });
+      expect(sim.openTransactions()).toEqual([]);
+      const secs = await startFortiOsSimulator({ transactionTimeoutUnit: 'seconds' });
+      try {
+        expect(await start(secs, 300)).toBeGreaterThan(0);
+      } finally {
+        await secs.stop();
+      }
+    });
+
+    it('mkeyInTransaction: false answers a transactional POST without mkey (F16 unknown)', async () => {
+      const quiet = await startFortiOsSimulator({ mkeyInTransaction: false });
+      try {
+        const id = await start(quiet);
+        const body = { ...POLICY, policyid: 0 };
+        const w = json(
+          await call(quiet, 'POST', '/api/v2/cmdb/firewall/policy', body, { 'x-transaction-id': String(id) }),
+        );
+        expect(w).toMatchObject({ status: 'success' });
+        expect(w.mkey).toBeUndefined();
+      } finally {
+        await quiet.stop();
+      }
+    });
+
     it('staged writes are invisible until commit; write responses say revision_changed false; commit applies', async () => {
       const id = await start(sim);
       const tx = { 'x-transaction-id': String(id) };
@@ -540,7 +570,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
             'x-transaction-id': String(id),
           },
         );
-        now += 6_000;
+        now += 6 * 60_000; // minutes, like the CLI (F23)
         const commit = await call(timed, 'POST', '/api/v2/cmdb?action=transaction-commit', {
           'transaction-id': id,
         });
@@ -575,6 +605,32 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
       expect(results.find((r) => r.status === 429)!.text).toContain('429 Too Many Requests');
     } finally {
       await slow.stop();
+    }
+  });
+
+  // Fortinet's Ansible schemas: addrgrp6 `exclude` v7.4.0+ (F13), policy srcaddr6/dstaddr6 v6.4.0+ (F19).
+  it('fields a firmware does not have are unknown attributes there: ignored and recorded', async () => {
+    const v72 = await startFortiOsSimulator({ version: 'v7.2.0' });
+    const v62 = await startFortiOsSimulator({ version: 'v6.2.9' });
+    try {
+      await call(v72, 'POST', '/api/v2/cmdb/firewall/addrgrp6', {
+        name: 'g6',
+        member: [{ name: 'all' }],
+        exclude: 'disable',
+      });
+      expect(v72.ignoredAttributes).toEqual(['firewall/addrgrp6.exclude']);
+      expect(v72.table('firewall/addrgrp6')[0]).not.toHaveProperty('exclude');
+      await call(v62, 'POST', '/api/v2/cmdb/firewall/policy', { ...POLICY, srcaddr6: [], dstaddr6: [] });
+      expect(v62.ignoredAttributes).toEqual(['firewall/policy.srcaddr6', 'firewall/policy.dstaddr6']);
+      await call(sim, 'POST', '/api/v2/cmdb/firewall/addrgrp6', {
+        name: 'g6',
+        member: [{ name: 'all' }],
+        exclude: 'disable',
+      });
+      expect(sim.ignoredAttributes).toEqual([]);
+    } finally {
+      await v72.stop();
+      await v62.stop();
     }
   });
 });

@@ -63,6 +63,18 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
   writeProcessingMs?: number;
   /** Non-empty policy names must be unique per VDOM (default true; -5 otherwise). */
   uniquePolicyNames?: boolean;
+  /**
+   * Unit of `transaction-start`'s `timeout`. Unknown for REST (vendor-conformance F23); default `minutes` with the
+   * range 1-60 of the CLI form of the same command (`execute config-transaction start <integer>`: "Transaction
+   * timeout in minutes (1 - 60)", docs.fortinet.com/document/fortigate/7.6.6/cli-reference/148302082), so a value
+   * outside 1-60 is refused. `seconds`: 1-3600 accepted.
+   */
+  transactionTimeoutUnit?: 'minutes' | 'seconds';
+  /**
+   * Whether a POST inside a transaction answers the new `mkey` (no vendor source says either way, F16). Default
+   * true; false omits it, as a device might.
+   */
+  mkeyInTransaction?: boolean;
   now?: () => number;
 }
 
@@ -166,6 +178,8 @@ export class FortiOsSimulator extends VendorSimulator {
   private revisionValue = '';
   private failedAuth = new Map<string, { count: number; blockedUntil: number }>();
   private inFlightWrites = 0;
+  /** `table.field` of attributes this firmware does not have, in write order (ignored, see tables.ts FieldSpec). */
+  readonly ignoredAttributes: string[] = [];
 
   constructor(options: FortiOsSimulatorOptions = {}) {
     super(options, fortiFaultResponse);
@@ -185,6 +199,8 @@ export class FortiOsSimulator extends VendorSimulator {
       maxConcurrentWrites: options.maxConcurrentWrites ?? 4,
       writeProcessingMs: options.writeProcessingMs ?? 0,
       uniquePolicyNames: options.uniquePolicyNames ?? true,
+      transactionTimeoutUnit: options.transactionTimeoutUnit ?? 'minutes',
+      mkeyInTransaction: options.mkeyInTransaction ?? true,
       now: options.now ?? Date.now,
     };
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(this.opts.version);
@@ -202,6 +218,7 @@ export class FortiOsSimulator extends VendorSimulator {
   /** Back to the factory state (built-ins only), no transactions, no lockouts, no faults, counters cleared. */
   reset(): void {
     this.stores = new Map();
+    this.ignoredAttributes.length = 0;
     for (const vdom of this.opts.vdoms) {
       const store = emptyStore();
       seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID);
@@ -445,7 +462,7 @@ export class FortiOsSimulator extends VendorSimulator {
   }
 
   private buildContext(store: VdomStore): BuildContext {
-    return { version: this.versionTuple, store, newUuid: randomUUID };
+    return { version: this.versionTuple, store, newUuid: randomUUID, ignored: this.ignoredAttributes };
   }
 
   private bumpRevision(): void {
@@ -499,9 +516,11 @@ export class FortiOsSimulator extends VendorSimulator {
       body = parsed;
     }
     if (method === 'POST') {
-      return this.write(ctx, table, (s) => ({
-        mkey: mkeyJson(table, mkeyOf(table, this.create(s, table, body))),
-      }));
+      return this.write(ctx, table, (s): JsonObject => {
+        const mkey = mkeyJson(table, mkeyOf(table, this.create(s, table, body)));
+        // Unknown whether a transactional POST answers the mkey (F16): switchable, see the option.
+        return ctx.tx && !this.opts.mkeyInTransaction ? {} : { mkey };
+      });
     }
     if (method === 'PUT') {
       return this.write(ctx, table, (s) => {
@@ -759,7 +778,17 @@ export class FortiOsSimulator extends VendorSimulator {
       return this.envelopeError(req, 400, base);
     }
     if (action === 'transaction-start') {
-      const timeout = typeof body.timeout === 'number' ? Math.min(Math.max(body.timeout, 1), 3600) : 60;
+      const minutes = this.opts.transactionTimeoutUnit === 'minutes';
+      const raw = typeof body.timeout === 'number' ? body.timeout : minutes ? 1 : 60;
+      if (minutes && (raw < 1 || raw > 60 || !Number.isInteger(raw))) {
+        // Unknown how a device words this (no source); a CLI-style input error as for other bad values.
+        return this.envelopeError(req, 500, {
+          ...base,
+          error: -651,
+          cli_error: `timeout ${raw} out of range (1-60 minutes)\nCommand fail. Return code -651\n`,
+        });
+      }
+      const timeout = minutes ? raw * 60 : Math.min(Math.max(raw, 1), 3600);
       const tx: Transaction = {
         id: this.nextTxId++,
         vdom,

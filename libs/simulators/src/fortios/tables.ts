@@ -45,7 +45,7 @@ export function isTableKey(value: string): value is TableKey {
   return (TABLES as readonly string[]).includes(value);
 }
 
-type FieldSpec =
+type FieldKind =
   | { kind: 'string'; max: number; def: string }
   | { kind: 'enum'; values: readonly string[] | ((v: SchemaContext) => readonly string[]); def: string }
   | { kind: 'int'; min: number; max: number; def: number }
@@ -57,6 +57,19 @@ type FieldSpec =
   | { kind: 'ip6'; def: string }
   | { kind: 'portrange' }
   | { kind: 'uuid' };
+
+/**
+ * `since`: first firmware whose table has the field (Fortinet's Ansible schemas, `v_range`). Before it the field is
+ * an unknown attribute, which the device ignores like every other unknown attribute (reference §3; whether a real
+ * box rejects it instead is unknown): the simulator records it in `ignoredAttributes` so tests can see it.
+ */
+type FieldSpec = FieldKind & { since?: [number, number, number] };
+
+function fieldExists(f: FieldSpec, version: [number, number, number]): boolean {
+  if (!f.since) return true;
+  for (let i = 0; i < 3; i++) if (version[i] !== f.since[i]) return version[i] > f.since[i];
+  return true;
+}
 
 export interface SchemaContext {
   /** Firmware version, e.g. [7, 4, 3]; decides the service `protocol` literal. */
@@ -157,7 +170,8 @@ export const SCHEMAS: Record<TableKey, TableSpec> = {
       uuid: { kind: 'uuid' },
       member: { kind: 'members', refs: ['firewall/address6', 'firewall/addrgrp6'], def: [] },
       comment: COMMENT255,
-      exclude: { kind: 'enum', values: ENABLE, def: 'disable' },
+      // ANS/plugins/modules/fortios_firewall_addrgrp6.py L500: v_range v7.4.0+ (vendor-conformance F13).
+      exclude: { kind: 'enum', values: ENABLE, def: 'disable', since: [7, 4, 0] },
       color: COLOR,
     },
   },
@@ -200,8 +214,19 @@ export const SCHEMAS: Record<TableKey, TableSpec> = {
       dstintf: { kind: 'members', refs: ['system/interface'], def: [] },
       srcaddr: { kind: 'members', refs: ['firewall/address', 'firewall/addrgrp'], def: [] },
       dstaddr: { kind: 'members', refs: ['firewall/address', 'firewall/addrgrp'], def: [] },
-      srcaddr6: { kind: 'members', refs: ['firewall/address6', 'firewall/addrgrp6'], def: [] },
-      dstaddr6: { kind: 'members', refs: ['firewall/address6', 'firewall/addrgrp6'], def: [] },
+      // ANS/plugins/modules/fortios_firewall_policy.py L2557, L2569: v_range v6.4.0+ (vendor-conformance F19).
+      srcaddr6: {
+        kind: 'members',
+        refs: ['firewall/address6', 'firewall/addrgrp6'],
+        def: [],
+        since: [6, 4, 0],
+      },
+      dstaddr6: {
+        kind: 'members',
+        refs: ['firewall/address6', 'firewall/addrgrp6'],
+        def: [],
+        since: [6, 4, 0],
+      },
       service: { kind: 'members', refs: ['firewall.service/custom', 'firewall.service/group'], def: [] },
       action: { kind: 'enum', values: ['accept', 'deny', 'ipsec'], def: 'deny' },
       schedule: { kind: 'ref', refs: ['firewall.schedule/recurring'], max: 35, def: '' },
@@ -340,6 +365,8 @@ export interface BuildContext extends SchemaContext {
   /** The store the write applies to (references are resolved in it). */
   store: VdomStore;
   newUuid: () => string;
+  /** Receives `table.field` of every attribute the firmware does not know (ignored, see FieldSpec). */
+  ignored?: string[];
 }
 
 /** Resolves a reference in any of the referenced tables; built-ins (`all`, `ALL`, `always`, ports) are seeded rows. */
@@ -357,6 +384,7 @@ export function buildRow(table: TableKey, input: JsonObject, ctx: BuildContext, 
   const row: Row = existing ? structuredClone(existing) : {};
   if (!existing) {
     for (const [field, f] of Object.entries(spec.fields)) {
+      if (!fieldExists(f, ctx.version)) continue;
       if (f.kind === 'uuid') row[field] = ctx.newUuid();
       else if (f.kind === 'subnet') row[field] = '0.0.0.0 0.0.0.0';
       else if (f.kind === 'ip6prefix') row[field] = '::/0';
@@ -367,7 +395,11 @@ export function buildRow(table: TableKey, input: JsonObject, ctx: BuildContext, 
   }
   for (const [field, value] of Object.entries(input)) {
     const f = spec.fields[field];
-    if (!f || f.kind === 'uuid') continue;
+    if (!f || !fieldExists(f, ctx.version)) {
+      ctx.ignored?.push(`${table}.${field}`);
+      continue;
+    }
+    if (f.kind === 'uuid') continue;
     if (existing && field === spec.mkey) continue;
     row[field] = checkField(field, f, value, ctx);
   }
