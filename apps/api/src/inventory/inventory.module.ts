@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { ChecksController } from './checks/checks.controller';
+import { ChecksResolver } from './checks/checks.resolver';
+import { ChecksService } from './checks/checks.service';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentsResolver } from './deployments/deployments.resolver';
 import { DeploymentsService } from './deployments/deployments.service';
@@ -25,8 +28,17 @@ import { ZonesResolver } from './zones/zones.resolver';
 import { ZonesService } from './zones/zones.service';
 
 @Module({
-  controllers: [DeploymentsController, SitesController, ZonesController, NodesController, DevicesController],
+  controllers: [
+    DeploymentsController,
+    SitesController,
+    ZonesController,
+    NodesController,
+    DevicesController,
+    ChecksController,
+  ],
   providers: [
+    ChecksService,
+    ChecksResolver,
     DeploymentsService,
     DeploymentsResolver,
     DeploymentFieldsResolver,
@@ -46,6 +58,7 @@ import { ZonesService } from './zones/zones.service';
     InventoryLoaderFactory,
   ],
   exports: [
+    ChecksService,
     DeploymentsService,
     SitesService,
     ZonesService,

@@ -1,8 +1,9 @@
 import { Field, ObjectType } from '@nestjs/graphql';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Deployment as DeploymentRow } from '@app/persistence';
 import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
+import { InventoryWarningModel, WARNINGS_FIELD_DESCRIPTION } from '../checks/checks.model';
 
 @ObjectType('Deployment', {
   description:
@@ -26,16 +27,23 @@ export class DeploymentModel extends ResourceModel {
     description: "Catalog of the deployment's nodes (a site's catalogVersion, when set, overrides it)",
   })
   catalogVersion!: string;
+
+  @ApiPropertyOptional({ type: [InventoryWarningModel], description: WARNINGS_FIELD_DESCRIPTION })
+  @Field(() => [InventoryWarningModel], { nullable: true, description: WARNINGS_FIELD_DESCRIPTION })
+  warnings?: InventoryWarningModel[];
 }
 
 @ObjectType('DeploymentConnection')
 export class DeploymentConnection extends ConnectionType(DeploymentModel) {}
 
-export function toDeploymentModel(row: DeploymentRow): DeploymentModel {
+export function toDeploymentModel(
+  row: DeploymentRow & { warnings?: InventoryWarningModel[] },
+): DeploymentModel {
   return {
     ...resourceFields(row),
     name: row.name,
     description: row.description,
     catalogVersion: row.catalogVersion,
+    ...(row.warnings ? { warnings: row.warnings } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency
 import { Conflict, NotFound, ValidationFailed } from '../../common/errors/domain-error';
 import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ChecksService, type InventoryWarning } from '../checks/checks.service';
 import { collectorRolesFor } from '../collector-roles';
 import type { CreateDeploymentInput, DeploymentFilter, UpdateDeploymentInput } from './deployment.input';
 import { toDeploymentModel } from './deployment.model';
@@ -13,11 +14,15 @@ import { toDeploymentModel } from './deployment.model';
 /** Name of the deployment created for nodes when none exists (and by the migration for existing data). */
 export const DEFAULT_DEPLOYMENT_NAME = 'default';
 
+/** A written deployment with the guard-rail findings about it. */
+export type WrittenDeployment = Deployment & { warnings: InventoryWarning[] };
+
 @Injectable()
 export class DeploymentsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
+    private readonly checks: ChecksService,
   ) {}
 
   async list(filter: DeploymentFilter, page: Page): Promise<PageResult<Deployment>> {
@@ -43,8 +48,8 @@ export class DeploymentsService {
     return deployment;
   }
 
-  async create(input: CreateDeploymentInput): Promise<Deployment> {
-    return this.prisma.$transaction(async (tx) => {
+  async create(input: CreateDeploymentInput): Promise<WrittenDeployment> {
+    const created = await this.prisma.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
       const deployment = await tx.deployment.create({
         data: {
@@ -61,10 +66,15 @@ export class DeploymentsService {
       });
       return deployment;
     });
+    return this.withWarnings(created);
   }
 
-  async update(id: string, input: UpdateDeploymentInput, expectedVersion?: number): Promise<Deployment> {
-    return this.prisma.$transaction(async (tx) => {
+  async update(
+    id: string,
+    input: UpdateDeploymentInput,
+    expectedVersion?: number,
+  ): Promise<WrittenDeployment> {
+    const written = await this.prisma.$transaction(async (tx) => {
       await lockRow(tx, 'deployments', id);
       const current = await tx.deployment.findUnique({ where: { id } });
       if (!current) throw new NotFound('deployment', id);
@@ -93,6 +103,11 @@ export class DeploymentsService {
       });
       return deployment;
     });
+    return this.withWarnings(written);
+  }
+
+  private async withWarnings(deployment: Deployment): Promise<WrittenDeployment> {
+    return { ...deployment, warnings: await this.checks.warningsFor('deployment', deployment.id) };
   }
 
   /**

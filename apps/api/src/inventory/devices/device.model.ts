@@ -1,9 +1,10 @@
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { VENDORS, type Vendor } from '@app/engine/model';
 import type { Device as DeviceRow, DeviceInterface, InterfaceZone } from '@app/persistence';
 import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
+import { InventoryWarningModel, WARNINGS_FIELD_DESCRIPTION } from '../checks/checks.model';
 
 export const VendorEnum = Object.fromEntries(VENDORS.map((v) => [v, v])) as { [K in Vendor]: K };
 registerEnumType(VendorEnum, { name: 'Vendor', description: 'Firewall vendor API' });
@@ -100,6 +101,10 @@ export class DeviceModel extends ResourceModel {
   @ApiProperty({ type: [InterfaceModel] })
   @Field(() => [InterfaceModel])
   interfaces!: InterfaceModel[];
+
+  @ApiPropertyOptional({ type: [InventoryWarningModel], description: WARNINGS_FIELD_DESCRIPTION })
+  @Field(() => [InventoryWarningModel], { nullable: true, description: WARNINGS_FIELD_DESCRIPTION })
+  warnings?: InventoryWarningModel[];
 }
 
 @ObjectType('DeviceConnection')
@@ -118,7 +123,7 @@ export function toInterfaceModel(row: InterfaceRow): InterfaceModel {
 }
 
 /** The only way a device leaves the service: credentials are reduced to whether they are set. */
-export function toDeviceModel(row: DeviceView): DeviceModel {
+export function toDeviceModel(row: DeviceView & { warnings?: InventoryWarningModel[] }): DeviceModel {
   return {
     ...resourceFields(row),
     id: row.id,
@@ -137,5 +142,6 @@ export function toDeviceModel(row: DeviceView): DeviceModel {
     schedule: row.schedule,
     enabled: row.enabled,
     interfaces: [...row.interfaces].sort((a, b) => a.position - b.position).map(toInterfaceModel),
+    ...(row.warnings ? { warnings: row.warnings } : {}),
   };
 }

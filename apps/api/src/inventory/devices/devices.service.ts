@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CredentialCipher, type Device, type Prisma } from '@app/persistence';
+import { CredentialCipher, Prisma, type Device } from '@app/persistence';
 import type { Vendor } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertCallerHolds } from '../../auth/require-scope';
@@ -7,6 +7,8 @@ import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ChecksService, type InventoryWarning } from '../checks/checks.service';
+import { endpointKey } from '../checks/endpoint';
 import { credentialKindFits, credentialsFor, type DeviceCredentials } from './device-credentials';
 import type {
   CreateDeviceInput,
@@ -19,12 +21,16 @@ import { toDeviceModel, type DeviceView } from './device.model';
 
 const WITH_INTERFACES = { interfaces: { include: { zones: { select: { zoneId: true } } } } } as const;
 
+/** A written device with the guard-rail findings about it. */
+export type WrittenDevice = DeviceView & { warnings: InventoryWarning[] };
+
 @Injectable()
 export class DevicesService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly cipher: CredentialCipher,
     private readonly audit: AuditService,
+    private readonly checks: ChecksService,
   ) {}
 
   async list(filter: DeviceFilter, page: Page): Promise<PageResult<DeviceView>> {
@@ -64,145 +70,177 @@ export class DevicesService {
       : null;
   }
 
-  async create(input: CreateDeviceInput): Promise<DeviceView> {
+  async create(input: CreateDeviceInput): Promise<WrittenDevice> {
     if (input.schedule != null) assertScheduleChange();
     const sealed = input.credentials ? this.seal(input.vendor, input.credentials) : null;
     const vdom = vdomFor(input.vendor, input.vdom);
-    const id = await this.prisma.$transaction(async (tx) => {
-      const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
-      if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
-      await assertNameFree(tx, input.name);
-      const interfaces = await checkInterfaces(tx, input.siteId, input.interfaces ?? []);
-      const device = await tx.device.create({
-        data: {
-          siteId: input.siteId,
-          name: input.name,
-          vendor: input.vendor,
-          managementUrl: input.managementUrl,
-          credentialsEncrypted: sealed?.envelope ?? null,
-          credentialKind: sealed?.kind ?? null,
-          ...tlsData(input.tls ?? {}),
-          vdom,
-          schedule: input.schedule ?? null,
-          enabled: input.enabled ?? true,
-        },
-      });
-      await createInterfaces(tx, device.id, interfaces);
-      const after = await tx.device.findUniqueOrThrow({ where: { id: device.id }, include: WITH_INTERFACES });
-      await this.audit.record(tx, {
-        action: 'device.create',
-        targetType: 'device',
-        targetId: device.id,
-        after: toDeviceModel(after),
-      });
-      return device.id;
-    });
-    return this.get(id);
+    const key = endpointKey(input.managementUrl, vdom);
+    const id = await this.prisma
+      .$transaction(async (tx) => {
+        const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
+        if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+        await assertNameFree(tx, input.name);
+        await assertEndpointFree(tx, key, null);
+        const interfaces = await checkInterfaces(tx, input.siteId, input.interfaces ?? []);
+        const device = await tx.device.create({
+          data: {
+            siteId: input.siteId,
+            name: input.name,
+            vendor: input.vendor,
+            managementUrl: input.managementUrl,
+            endpointKey: key,
+            credentialsEncrypted: sealed?.envelope ?? null,
+            credentialKind: sealed?.kind ?? null,
+            ...tlsData(input.tls ?? {}),
+            vdom,
+            schedule: input.schedule ?? null,
+            enabled: input.enabled ?? true,
+          },
+        });
+        await createInterfaces(tx, device.id, interfaces);
+        const after = await tx.device.findUniqueOrThrow({
+          where: { id: device.id },
+          include: WITH_INTERFACES,
+        });
+        await this.audit.record(tx, {
+          action: 'device.create',
+          targetType: 'device',
+          targetId: device.id,
+          after: toDeviceModel(after),
+        });
+        return device.id;
+      })
+      .catch((error: unknown) => this.endpointRace(error, key, null));
+    return this.written(id);
   }
 
-  async update(id: string, input: UpdateDeviceInput, expectedVersion?: number): Promise<DeviceView> {
-    await this.prisma.$transaction(async (tx) => {
-      await lockRow(tx, 'devices', id);
-      const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
-      if (!device) throw new NotFound('device', id);
-      assertVersion('device', id, device.version, expectedVersion);
-      const vendor = input.vendor ?? device.vendor;
-      const siteId = input.siteId ?? device.siteId;
-      if (siteId !== device.siteId) {
-        const site = await tx.site.findUnique({ where: { id: siteId }, select: { id: true } });
-        if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
-      }
-      if (input.name !== undefined && input.name !== device.name) await assertNameFree(tx, input.name);
+  async update(id: string, input: UpdateDeviceInput, expectedVersion?: number): Promise<WrittenDevice> {
+    let key: string | null = null;
+    await this.prisma
+      .$transaction(async (tx) => {
+        await lockRow(tx, 'devices', id);
+        const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
+        if (!device) throw new NotFound('device', id);
+        assertVersion('device', id, device.version, expectedVersion);
+        const vendor = input.vendor ?? device.vendor;
+        const siteId = input.siteId ?? device.siteId;
+        if (siteId !== device.siteId) {
+          const site = await tx.site.findUnique({ where: { id: siteId }, select: { id: true } });
+          if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
+        }
+        if (input.name !== undefined && input.name !== device.name) await assertNameFree(tx, input.name);
 
-      let credentials: { credentialsEncrypted: string | null; credentialKind: string | null } | undefined;
-      if (input.credentials === null) credentials = { credentialsEncrypted: null, credentialKind: null };
-      else if (input.credentials) {
-        const sealed = this.seal(vendor, input.credentials);
-        credentials = { credentialsEncrypted: sealed.envelope, credentialKind: sealed.kind };
-      } else if (!credentialKindFits(vendor, device.credentialKind)) {
-        throw ValidationFailed.field(
-          'credentials',
-          `stored ${device.credentialKind} credentials do not fit ${vendor}; supply new ones`,
+        let credentials: { credentialsEncrypted: string | null; credentialKind: string | null } | undefined;
+        if (input.credentials === null) credentials = { credentialsEncrypted: null, credentialKind: null };
+        else if (input.credentials) {
+          const sealed = this.seal(vendor, input.credentials);
+          credentials = { credentialsEncrypted: sealed.envelope, credentialKind: sealed.kind };
+        } else if (!credentialKindFits(vendor, device.credentialKind)) {
+          throw ValidationFailed.field(
+            'credentials',
+            `stored ${device.credentialKind} credentials do not fit ${vendor}; supply new ones`,
+          );
+        }
+
+        const vdom = vdomFor(
+          vendor,
+          input.vdom === undefined ? (vendor === device.vendor ? device.vdom : undefined) : input.vdom,
         );
-      }
+        const tls = input.tls ? tlsData(input.tls, device) : undefined;
+        if (input.schedule !== undefined && input.schedule !== device.schedule) assertScheduleChange();
+        const endpoint = endpointChanges(device, { managementUrl: input.managementUrl, tls, vdom });
+        // Recomputed only when the endpoint moves, so records that predate the key are not blocked from other edits.
+        const moved = endpoint.includes('managementUrl') || endpoint.includes('vdom');
+        key = moved ? endpointKey(input.managementUrl ?? device.managementUrl, vdom) : null;
+        if (moved) await assertEndpointFree(tx, key, id);
+        const keptCredentials = device.credentialsEncrypted !== null && input.credentials === undefined;
+        if (endpoint.length && keptCredentials) assertMayRepoint(endpoint);
+        const interfaces =
+          input.interfaces !== undefined
+            ? await checkInterfaces(tx, siteId, input.interfaces)
+            : siteId !== device.siteId
+              ? await checkInterfaces(
+                  tx,
+                  siteId,
+                  device.interfaces.map((i) => ({
+                    name: i.name,
+                    external: i.external,
+                    zoneIds: i.zones.map((z) => z.zoneId),
+                  })),
+                  'interfaces (kept from before the site change)',
+                )
+              : undefined;
 
-      const vdom = vdomFor(
-        vendor,
-        input.vdom === undefined ? (vendor === device.vendor ? device.vdom : undefined) : input.vdom,
-      );
-      const tls = input.tls ? tlsData(input.tls, device) : undefined;
-      if (input.schedule !== undefined && input.schedule !== device.schedule) assertScheduleChange();
-      const endpoint = endpointChanges(device, { managementUrl: input.managementUrl, tls, vdom });
-      const keptCredentials = device.credentialsEncrypted !== null && input.credentials === undefined;
-      if (endpoint.length && keptCredentials) assertMayRepoint(endpoint);
-      const interfaces =
-        input.interfaces !== undefined
-          ? await checkInterfaces(tx, siteId, input.interfaces)
-          : siteId !== device.siteId
-            ? await checkInterfaces(
-                tx,
-                siteId,
-                device.interfaces.map((i) => ({
-                  name: i.name,
-                  external: i.external,
-                  zoneIds: i.zones.map((z) => z.zoneId),
-                })),
-                'interfaces (kept from before the site change)',
-              )
-            : undefined;
-
-      await versionedWrite('device', id, () =>
-        tx.device.update({
-          where: { id, version: device.version },
-          data: {
-            siteId,
-            name: input.name,
-            vendor,
-            managementUrl: input.managementUrl,
-            ...credentials,
-            ...tls,
-            vdom,
-            schedule: input.schedule,
-            enabled: input.enabled,
-            version: { increment: 1 },
+        await versionedWrite('device', id, () =>
+          tx.device.update({
+            where: { id, version: device.version },
+            data: {
+              siteId,
+              name: input.name,
+              vendor,
+              managementUrl: input.managementUrl,
+              ...(moved ? { endpointKey: key } : {}),
+              ...credentials,
+              ...tls,
+              vdom,
+              schedule: input.schedule,
+              enabled: input.enabled,
+              version: { increment: 1 },
+            },
+          }),
+        );
+        if (interfaces) {
+          await tx.deviceInterface.deleteMany({ where: { deviceId: id } });
+          await createInterfaces(tx, id, interfaces);
+        }
+        const after = await tx.device.findUniqueOrThrow({ where: { id }, include: WITH_INTERFACES });
+        await this.audit.record(tx, {
+          action: endpoint.length
+            ? 'device.update.endpoint'
+            : credentials
+              ? 'device.update.credentials'
+              : 'device.update',
+          targetType: 'device',
+          targetId: id,
+          before: toDeviceModel(device),
+          after: {
+            ...toDeviceModel(after),
+            ...(endpoint.length
+              ? {
+                  endpointChange: {
+                    fields: endpoint,
+                    credentialsAction:
+                      input.credentials === null
+                        ? 'removed'
+                        : input.credentials
+                          ? 'replaced'
+                          : keptCredentials
+                            ? 'kept'
+                            : 'none',
+                  },
+                }
+              : {}),
           },
-        }),
-      );
-      if (interfaces) {
-        await tx.deviceInterface.deleteMany({ where: { deviceId: id } });
-        await createInterfaces(tx, id, interfaces);
-      }
-      const after = await tx.device.findUniqueOrThrow({ where: { id }, include: WITH_INTERFACES });
-      await this.audit.record(tx, {
-        action: endpoint.length
-          ? 'device.update.endpoint'
-          : credentials
-            ? 'device.update.credentials'
-            : 'device.update',
-        targetType: 'device',
-        targetId: id,
-        before: toDeviceModel(device),
-        after: {
-          ...toDeviceModel(after),
-          ...(endpoint.length
-            ? {
-                endpointChange: {
-                  fields: endpoint,
-                  credentialsAction:
-                    input.credentials === null
-                      ? 'removed'
-                      : input.credentials
-                        ? 'replaced'
-                        : keptCredentials
-                          ? 'kept'
-                          : 'none',
-                },
-              }
-            : {}),
-        },
-      });
-    });
-    return this.get(id);
+        });
+      })
+      .catch((error: unknown) => this.endpointRace(error, key, id));
+    return this.written(id);
+  }
+
+  private async written(id: string): Promise<WrittenDevice> {
+    const [view, warnings] = await Promise.all([this.get(id), this.checks.warningsFor('device', id)]);
+    return { ...view, warnings };
+  }
+
+  /**
+   * Two writes that race past `assertEndpointFree` meet the unique index; the loser gets the same 409 naming
+   * the device that won, instead of a bare unique-violation.
+   */
+  private async endpointRace(error: unknown, key: string | null, selfId: string | null): Promise<never> {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && key) {
+      await assertEndpointFree(this.prisma, key, selfId);
+    }
+    throw error;
   }
 
   async delete(id: string, expectedVersion?: number): Promise<DeviceView> {
@@ -380,6 +418,43 @@ async function createInterfaces(
         zones: { create: iface.zoneIds.map((zoneId) => ({ zoneId })) },
       },
     });
+  }
+}
+
+/**
+ * One device record per firewall endpoint (and VDOM): a second record's plan would delete the first one's
+ * rules. Devices that predate the key (null) are compared by URL too, so a new record cannot join them.
+ */
+async function assertEndpointFree(
+  tx: Prisma.TransactionClient,
+  key: string | null,
+  selfId: string | null,
+): Promise<void> {
+  if (!key) return;
+  const notSelf = selfId ? { id: { not: selfId } } : {};
+  let existing = await tx.device.findFirst({
+    where: { endpointKey: key, ...notSelf },
+    select: { id: true, name: true },
+  });
+  if (!existing) {
+    const legacy = await tx.device.findMany({
+      where: { endpointKey: null, ...notSelf },
+      select: { id: true, name: true, managementUrl: true, vdom: true },
+    });
+    existing = legacy.find((d) => endpointKey(d.managementUrl, d.vdom) === key) ?? null;
+  }
+  if (existing) {
+    throw new Conflict(
+      `device ${existing.name} already manages this endpoint (${key}); a second record would plan against the ` +
+        "same firewall and delete the first one's rules",
+      [
+        {
+          field: 'managementUrl',
+          message: `managementUrl (and vdom) is already used by device ${existing.name}`,
+        },
+      ],
+      { existingId: existing.id },
+    );
   }
 }
 

@@ -1,9 +1,10 @@
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ROLES, type Role } from '@app/engine/model';
 import type { Node as NodeRow } from '@app/persistence';
 import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
+import { InventoryWarningModel, WARNINGS_FIELD_DESCRIPTION } from '../checks/checks.model';
 
 export const NodeRoleEnum = Object.fromEntries(ROLES.map((r) => [r, r])) as { [K in Role]: K };
 registerEnumType(NodeRoleEnum, { name: 'NodeRole', description: 'Role of a UTMStack participant' });
@@ -70,12 +71,18 @@ export class NodeModel extends ResourceModel {
   })
   @Field(() => [NodeAddressModel], { description: 'Zone of each address (null when outside every zone)' })
   addressZones!: NodeAddressModel[];
+
+  @ApiPropertyOptional({ type: [InventoryWarningModel], description: WARNINGS_FIELD_DESCRIPTION })
+  @Field(() => [InventoryWarningModel], { nullable: true, description: WARNINGS_FIELD_DESCRIPTION })
+  warnings?: InventoryWarningModel[];
 }
 
 @ObjectType('NodeConnection')
 export class NodeConnection extends ConnectionType(NodeModel) {}
 
-export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] }): NodeModel {
+export function toNodeModel(
+  row: NodeRow & { addressZones: NodeAddressModel[]; warnings?: InventoryWarningModel[] },
+): NodeModel {
   return {
     ...resourceFields(row),
     siteId: row.siteId,
@@ -87,5 +94,6 @@ export function toNodeModel(row: NodeRow & { addressZones: NodeAddressModel[] })
     masterId: row.masterId,
     selectors: row.selectors,
     addressZones: row.addressZones,
+    ...(row.warnings ? { warnings: row.warnings } : {}),
   };
 }

@@ -8,11 +8,15 @@ import { containsText, paginate, type Page, type PageResult } from '../../common
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalAddress, zoneForAddress } from '../addressing';
 import { COLLECTED_ROLES, collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
+import { ChecksService, type InventoryWarning } from '../checks/checks.service';
+import { assertKnownSelectors } from '../checks/selectors';
 import { DeploymentsService } from '../deployments/deployments.service';
 import type { CreateNodeInput, NodeFilter, UpdateNodeInput } from './node.input';
 import type { NodeAddressModel } from './node.model';
 
 export type NodeView = Node & { addressZones: NodeAddressModel[] };
+/** A written node with the guard-rail findings about it. */
+export type WrittenNode = NodeView & { warnings: InventoryWarning[] };
 
 @Injectable()
 export class NodesService {
@@ -20,6 +24,7 @@ export class NodesService {
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
     private readonly deployments: DeploymentsService,
+    private readonly checks: ChecksService,
   ) {}
 
   async list(filter: NodeFilter, page: Page): Promise<PageResult<NodeView>> {
@@ -49,7 +54,7 @@ export class NodesService {
     return view;
   }
 
-  async create(input: CreateNodeInput): Promise<NodeView> {
+  async create(input: CreateNodeInput): Promise<WrittenNode> {
     const addresses = normaliseAddresses(input.addresses);
     const node = await this.prisma.$transaction(async (tx) => {
       const site = await tx.site.findUnique({ where: { id: input.siteId } });
@@ -62,6 +67,7 @@ export class NodesService {
         await assertCollector(tx, { role: input.role, site, deployment, collectorId: input.collectorId });
       }
       if (input.masterId) await assertMaster(tx, { role: input.role, deployment, masterId: input.masterId });
+      await assertKnownSelectors(tx, effectiveCatalogVersion(site, deployment), input.selectors ?? []);
       const created = await tx.node.create({
         data: {
           siteId: input.siteId,
@@ -82,10 +88,10 @@ export class NodesService {
       });
       return created;
     });
-    return this.get(node.id);
+    return this.written(node.id);
   }
 
-  async update(id: string, input: UpdateNodeInput, expectedVersion?: number): Promise<NodeView> {
+  async update(id: string, input: UpdateNodeInput, expectedVersion?: number): Promise<WrittenNode> {
     const addresses = input.addresses ? normaliseAddresses(input.addresses) : undefined;
     await this.prisma.$transaction(async (tx) => {
       await lockRow(tx, 'nodes', id);
@@ -110,6 +116,14 @@ export class NodesService {
       if (masterId) await assertMaster(tx, { role, deployment, masterId });
       if (deploymentId !== node.deploymentId) await assertNoDependentsLeftBehind(tx, node);
       if (role !== node.role) await assertStillValidCollector(tx, node, role);
+      // The selectors, or the catalog version they are read against, change.
+      if (input.selectors || siteId !== node.siteId || deploymentId !== node.deploymentId) {
+        await assertKnownSelectors(
+          tx,
+          effectiveCatalogVersion(site, deployment),
+          input.selectors ?? node.selectors,
+        );
+      }
       const updated = await versionedWrite('node', id, () =>
         tx.node.update({
           where: { id, version: node.version },
@@ -134,7 +148,12 @@ export class NodesService {
         after: updated,
       });
     });
-    return this.get(id);
+    return this.written(id);
+  }
+
+  private async written(id: string): Promise<WrittenNode> {
+    const [view, warnings] = await Promise.all([this.get(id), this.checks.warningsFor('node', id)]);
+    return { ...view, warnings };
   }
 
   /**

@@ -6,14 +6,19 @@ import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../com
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { canonicalCidr, cidrRelation } from '../addressing';
+import { ChecksService, type InventoryWarning } from '../checks/checks.service';
 import type { CreateZoneInput, UpdateZoneInput, ZoneFilter } from './zone.input';
 import { toZoneModel } from './zone.model';
+
+/** A written zone with the guard-rail findings about it. */
+export type WrittenZone = Zone & { warnings: InventoryWarning[] };
 
 @Injectable()
 export class ZonesService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
+    private readonly checks: ChecksService,
   ) {}
 
   async list(filter: ZoneFilter, page: Page): Promise<PageResult<Zone>> {
@@ -39,9 +44,9 @@ export class ZonesService {
     return zone;
   }
 
-  async create(input: CreateZoneInput): Promise<Zone> {
+  async create(input: CreateZoneInput): Promise<WrittenZone> {
     const cidrs = normaliseCidrs(input.cidrs);
-    return this.prisma.$transaction(async (tx) => {
+    const created = await this.prisma.$transaction(async (tx) => {
       const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
       if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
       await assertNameFree(tx, input.siteId, input.name);
@@ -55,11 +60,12 @@ export class ZonesService {
       });
       return zone;
     });
+    return this.withWarnings(created);
   }
 
-  async update(id: string, input: UpdateZoneInput, expectedVersion?: number): Promise<Zone> {
+  async update(id: string, input: UpdateZoneInput, expectedVersion?: number): Promise<WrittenZone> {
     const cidrs = input.cidrs ? normaliseCidrs(input.cidrs) : undefined;
-    return this.prisma.$transaction(async (tx) => {
+    const written = await this.prisma.$transaction(async (tx) => {
       await lockRow(tx, 'zones', id);
       const zone = await tx.zone.findUnique({ where: { id } });
       if (!zone) throw new NotFound('zone', id);
@@ -82,6 +88,11 @@ export class ZonesService {
       });
       return updated;
     });
+    return this.withWarnings(written);
+  }
+
+  private async withWarnings(zone: Zone): Promise<WrittenZone> {
+    return { ...zone, warnings: await this.checks.warningsFor('zone', zone.id) };
   }
 
   /**
