@@ -156,6 +156,17 @@ export class PfSenseApi {
     return { version: strOr(d.version, 'unknown'), base: strOrNull(d.base), patch: strOrNull(d.patch) };
   }
 
+  /**
+   * The package setting `represent_interfaces_as` (`id`, `descr` or `if`): how rule `interface` values are accepted
+   * and shown (R/Fields/InterfaceField.inc L112; R/Endpoints/SystemRESTAPISettingsEndpoint.inc).
+   */
+  async interfaceRepresentation(): Promise<string | null> {
+    const data = await this.call('GET', '/api/v2/system/restapi/settings');
+    return isRecord(data) && typeof data.represent_interfaces_as === 'string'
+      ? data.represent_interfaces_as
+      : null;
+  }
+
   /** GET with urlencoded query parameters and NO JSON content type (a JSON content type drops the filters). */
   async listAliases(query: Record<string, QueryValue> = {}): Promise<PfAlias[]> {
     const data = await this.call('GET', '/api/v2/firewall/aliases', { query });

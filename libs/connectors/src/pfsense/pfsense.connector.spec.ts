@@ -141,10 +141,31 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
     });
   });
 
+  for (const representation of ['descr', 'if'] as const) {
+    it(`P14: refuses a box whose REST API names interfaces by ${representation}, before any write`, async () => {
+      const box = await startPfSenseSimulator({ representInterfacesAs: representation });
+      const c = new PfSenseConnector(target(box.url));
+      try {
+        const outcome = await push(hqRuleSet(), c);
+        expect(outcome.ok).toBe(false);
+        expect(outcome.error).toMatchObject({ kind: 'validation' });
+        expect(outcome.error!.message).toMatch(/Represent Interfaces As.*Internal ID/);
+        expect(box.calls.writes()).toBe(0);
+        expect(box.calls.lines()).toEqual(['GET /api/v2/system/restapi/settings']);
+        await expect(c.readUnmanagedRules()).rejects.toMatchObject({ kind: 'validation' });
+      } finally {
+        c.close();
+        await box.stop();
+      }
+    });
+  }
+
   it('lists the API calls of a first push and of a no-change push', async () => {
     const rs = hqRuleSet({ syslog: false, consoles: false });
     await push(rs);
     expect(sim.calls.lines()).toEqual([
+      // Once per connector: interfaces must be named by id (vendor-conformance P14).
+      'GET /api/v2/system/restapi/settings',
       'GET /api/v2/firewall/aliases?name__startswith=utm_',
       'GET /api/v2/firewall/rules',
       'GET /api/v2/firewall/apply',

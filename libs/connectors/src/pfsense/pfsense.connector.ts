@@ -51,6 +51,8 @@ export class PfSenseConnector implements FirewallConnector {
   readonly settings: ResolvedSettings;
   readonly api: PfSenseApi;
   readonly pending: PendingStateStore;
+  /** represent_interfaces_as was read and is `id` (checked once per connector). */
+  private interfaceIdsConfirmed = false;
 
   constructor(
     readonly target: PfSenseTarget,
@@ -88,7 +90,46 @@ export class PfSenseConnector implements FirewallConnector {
     };
   }
 
+  /**
+   * Rules are addressed by interface id (`lan`, `opt1`). The package names interfaces as its
+   * `represent_interfaces_as` setting says: `id` is the installed default, but a box set to `descr` or `if` would
+   * refuse every rule and show managed rules under other names, i.e. as foreign (vendor-conformance P14). Checked
+   * once per connector before anything else is read, so such a box is refused before any write.
+   */
+  private async assertInterfaceIds(): Promise<void> {
+    if (this.interfaceIdsConfirmed) return;
+    let value: string | null;
+    try {
+      value = await this.api.interfaceRepresentation();
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) {
+        throw new ConnectorError({
+          kind: 'authentication',
+          status: 403,
+          message:
+            'cannot read the REST API setting represent_interfaces_as (GET /api/v2/system/restapi/settings needs ' +
+            'the privilege api-v2-system-restapi-settings-get): without it managed rules cannot be told apart ' +
+            'from foreign ones, so nothing was written',
+          vendorMessage: err.vendorMessage,
+        });
+      }
+      throw err;
+    }
+    if (value !== 'id') {
+      throw new ConnectorError({
+        kind: 'validation',
+        message:
+          `the pfSense REST API package names interfaces by "${value ?? 'unknown'}" (System > REST API > ` +
+          'Settings > Represent Interfaces As); this connector addresses them by id (lan, opt1): set it to ' +
+          '"Internal ID". Nothing was written',
+        details: { setting: 'represent_interfaces_as', value },
+      });
+    }
+    this.interfaceIdsConfirmed = true;
+  }
+
   async readState(): Promise<ManagedState> {
+    await this.assertInterfaceIds();
     const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });
     const rules = await this.api.listRules();
@@ -98,6 +139,7 @@ export class PfSenseConnector implements FirewallConnector {
   }
 
   async readUnmanagedRules(): Promise<UnmanagedRule[]> {
+    await this.assertInterfaceIds();
     const aliases = await this.api.listAliases();
     const rules = await this.api.listRules();
     return unmanagedRulesFromPfSense(rules, aliases, this.settings);

@@ -58,6 +58,11 @@ export interface ModelContext {
   config: PfConfig;
   /** Interface ids (`wan`, `lan`, `opt1`...). */
   interfaces: string[];
+  /**
+   * How the API names interfaces (`represent_interfaces_as`): maps an interface id to what requests send and reads
+   * show. Identity for `id` (and for GUI edits, which work with ids).
+   */
+  representInterface?: (id: string) => string;
   /** `user@ip (API)`. */
   actor: string;
   now: () => number;
@@ -135,66 +140,64 @@ const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr'];
 const DIRECTIONS = ['any', 'in', 'out'];
 const ALIAS_TYPES = ['host', 'network', 'port'];
 
-/** pf reserved words (FilterNameValidator). */
-const RESERVED_NAMES = new Set(
-  [
-    'all',
-    'any',
-    'pass',
-    'block',
-    'reject',
-    'in',
-    'out',
-    'on',
-    'from',
-    'to',
-    'port',
-    'proto',
-    'table',
-    'self',
-    'sshguard',
-    'sshlockout',
-    'webConfiguratorlockout',
-    'virusprot',
-    'bogons',
-    'bogonsv6',
-    'snort2c',
-    'IPsec',
-    'egress',
-    'enc0',
-    'lo0',
-    'pflog0',
-    'pfsync0',
-    'openvpn',
-    'pppoe',
-    'l2tp',
-    'carp',
-    'pfsync',
-    'vpn_networks',
-    'negate_networks',
-    'tonatsubnets',
-    'user',
-    'group',
-    'label',
-    'tag',
-    'tagged',
-    'keep',
-    'state',
-    'quick',
-    'log',
-    'inet',
-    'inet6',
-    'icmp-type',
-    'flags',
-    'scrub',
-    'nat',
-    'rdr',
-    'binat',
-    'anchor',
-    'queue',
-    'altq',
-  ].map((n) => n.toLowerCase()),
-);
+/** pf reserved words (`get_pf_reserved()`), compared case-sensitively (`in_array` in FilterNameValidator). */
+const RESERVED_NAMES = new Set([
+  'all',
+  'any',
+  'pass',
+  'block',
+  'reject',
+  'in',
+  'out',
+  'on',
+  'from',
+  'to',
+  'port',
+  'proto',
+  'table',
+  'self',
+  'sshguard',
+  'sshlockout',
+  'webConfiguratorlockout',
+  'virusprot',
+  'bogons',
+  'bogonsv6',
+  'snort2c',
+  'IPsec',
+  'egress',
+  'enc0',
+  'lo0',
+  'pflog0',
+  'pfsync0',
+  'openvpn',
+  'pppoe',
+  'l2tp',
+  'carp',
+  'pfsync',
+  'vpn_networks',
+  'negate_networks',
+  'tonatsubnets',
+  'user',
+  'group',
+  'label',
+  'tag',
+  'tagged',
+  'keep',
+  'state',
+  'quick',
+  'log',
+  'inet',
+  'inet6',
+  'icmp-type',
+  'flags',
+  'scrub',
+  'nat',
+  'rdr',
+  'binat',
+  'anchor',
+  'queue',
+  'altq',
+]);
 
 /** getservbyname()/getprotobyname() names: not valid alias names, but valid ports (services). */
 const SERVICE_PORTS: Record<string, number> = {
@@ -406,7 +409,20 @@ export function buildAlias(
   return { name, type, descr, address, detail: filled };
 }
 
+/**
+ * Order and ids as on the device (vendor-conformance §7): `maximum_length: 31` (R/Models/FirewallAlias.inc L29-37)
+ * fails first with LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT (R/Validators/LengthValidator.inc L50); then
+ * FilterNameValidator (R/Validators/FilterNameValidator.inc L24-85, case-sensitive, its own FILTER_NAME_VALIDATOR_*
+ * ids); then `validate_name` → pfSense `is_validaliasname` (INVALID_FIREWALL_ALIAS_NAME, FirewallAlias.inc L85-95).
+ */
 function validateAliasName(name: string, ctx: ModelContext): void {
+  if (name.length > 31) {
+    fail(
+      400,
+      'LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT',
+      `Field \`name\` exceeds the maximum length of 31 characters.`,
+    );
+  }
   if (!/^[A-Za-z0-9_]+$/.test(name)) {
     fail(
       400,
@@ -414,25 +430,28 @@ function validateAliasName(name: string, ctx: ModelContext): void {
       `Field \`name\` contains invalid characters. Only alphanumeric characters and underscores are allowed.`,
     );
   }
-  if (RESERVED_NAMES.has(name.toLowerCase())) {
+  if (RESERVED_NAMES.has(name)) {
     fail(
       400,
       'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED',
       `Field \`name\` cannot use reserved name \`${name}\`.`,
     );
   }
+  if (name.startsWith('pkg_')) {
+    fail(400, 'FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG', `Field \`name\` cannot start with 'pkg_'.`);
+  }
   if (/^\d+$/.test(name)) {
     fail(400, 'FILTER_NAME_VALIDATOR_CANNOT_BE_NUMERICAL', `Field \`name\` cannot be numerical.`);
   }
-  if (
-    name.toLowerCase().startsWith('pkg_') ||
-    ctx.interfaces.some((i) => i.toLowerCase() === name.toLowerCase())
-  ) {
-    fail(400, 'INVALID_FIREWALL_ALIAS_NAME', `Field \`name\` value \`${name}\` is not a valid alias name.`);
+  if (ctx.interfaces.includes(name)) {
+    fail(
+      400,
+      'FILTER_NAME_VALIDATOR_NAME_IN_USE_BY_INTERFACE',
+      `Field \`name\` cannot be \`${name}\` because it is in use by an existing interface.`,
+    );
   }
   const lower = name.toLowerCase();
   if (
-    name.length >= 32 ||
     /^_+$/.test(name) ||
     lower === 'port' ||
     lower === 'pass' ||
@@ -476,9 +495,15 @@ export function buildRule(input: JsonObject, ctx: ModelContext, existing?: RuleR
   const type = str('type', m.type, { required: true })!;
   if (!RULE_TYPES.includes(type)) badChoice('type', RULE_TYPES);
 
-  const ifChoices = [...ctx.interfaces, 'any', 'enc0', 'openvpn'];
-  const iface = stringArray('interface', m.interface, { allowEmpty: false, required: true })!;
-  for (const i of iface) if (!ifChoices.includes(i)) badChoice('interface', ifChoices);
+  // InterfaceField: choices are the interfaces as `represent_interfaces_as` names them (R/Fields/InterfaceField.inc
+  // L112, get_interface_choices; vendor-conformance P14); stored as ids. Built-ins keep their names.
+  const repr = ctx.representInterface ?? ((id: string) => id);
+  const byRepr = new Map(ctx.interfaces.map((id) => [repr(id), id]));
+  for (const builtin of ['any', 'enc0', 'openvpn']) byRepr.set(builtin, builtin);
+  const ifChoices = [...byRepr.keys()];
+  const given = stringArray('interface', m.interface, { allowEmpty: false, required: true })!;
+  for (const i of given) if (!byRepr.has(i)) badChoice('interface', ifChoices);
+  const iface = given.map((i) => byRepr.get(i)!);
 
   const ipprotocol = str('ipprotocol', m.ipprotocol, { required: true })!;
   if (!IP_PROTOCOLS.includes(ipprotocol)) badChoice('ipprotocol', IP_PROTOCOLS);
@@ -641,8 +666,14 @@ function validatePortField(field: string, value: Json | undefined, ctx: ModelCon
 }
 
 /** Every field is always present in responses, plus `id`. */
-export function renderRule(rule: RuleRecord, id: number): JsonObject {
-  return { id, ...(rule as unknown as JsonObject) };
+export function renderRule(
+  rule: RuleRecord,
+  id: number,
+  representInterface?: (id: string) => string,
+): JsonObject {
+  const out: JsonObject = { id, ...(rule as unknown as JsonObject) };
+  if (representInterface) out.interface = rule.interface.map((i) => representInterface(i));
+  return out;
 }
 
 export function renderAlias(alias: AliasRecord, id: number): JsonObject {

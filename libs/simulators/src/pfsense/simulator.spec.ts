@@ -264,17 +264,23 @@ describe('pfSense simulator fidelity', () => {
       ['bad-name', 'FILTER_NAME_VALIDATOR_INVALID_CHARACTERS'],
       ['sshguard', 'FILTER_NAME_VALIDATOR_RESERVED_NAME_USED'],
       ['12345', 'FILTER_NAME_VALIDATOR_CANNOT_BE_NUMERICAL'],
-      ['a'.repeat(32), 'INVALID_FIREWALL_ALIAS_NAME'],
+      ['a'.repeat(32), 'LENGTH_VALIDATOR_MAXIMUM_CONSTRAINT'],
+      ['pkg_x', 'FILTER_NAME_VALIDATOR_CANNOT_START_WITH_PKG'],
       ['http', 'INVALID_FIREWALL_ALIAS_NAME'],
       ['tcp', 'INVALID_FIREWALL_ALIAS_NAME'],
       ['___', 'INVALID_FIREWALL_ALIAS_NAME'],
-      ['lan', 'INVALID_FIREWALL_ALIAS_NAME'],
+      ['lan', 'FILTER_NAME_VALIDATOR_NAME_IN_USE_BY_INTERFACE'],
     ])('rejects the alias name %s with %s', async (name, id) => {
       expectError(await alias({ name }), 400, id);
     });
 
     it('accepts a 31-character name', async () => {
       expect((await alias({ name: 'a'.repeat(31) })).status).toBe(200);
+    });
+
+    it('compares reserved words and interface ids case-sensitively (in_array, ModelSet id query)', async () => {
+      expect((await alias({ name: 'SSHGUARD' })).status).toBe(200);
+      expect((await alias({ name: 'LAN' })).status).toBe(200);
     });
 
     it('rejects a duplicate name with FIELD_MUST_BE_UNIQUE naming the other object', async () => {
@@ -361,15 +367,63 @@ describe('pfSense simulator fidelity', () => {
       expect(sim.state.aliases[0]).toMatchObject({ address: ['10.0.0.2'], detail: ['d2'] });
     });
 
-    it('does not block deleting an alias that rules use; pf then refuses the new ruleset at apply', async () => {
+    it('does not block deleting an alias that rules use; the reload then skips only that rule (filter.inc)', async () => {
       await alias({});
       await post('/api/v2/firewall/rule', { ...RULE, source: 'utm_x' });
+      await post('/api/v2/firewall/rule', { ...RULE, descr: 'other rule' });
       await call('POST', '/api/v2/firewall/apply', { async: false });
-      const appliedBefore = sim.applied;
+      expect(sim.skippedRules).toEqual([]);
       expect((await call('DELETE', '/api/v2/firewall/alias?id=0', undefined, KEY)).status).toBe(200);
+      await post('/api/v2/firewall/rule', { ...RULE, descr: 'added later' });
       await call('POST', '/api/v2/firewall/apply', { async: false });
-      expect(sim.filterErrors.join()).toContain('missing alias utm_x');
-      expect(sim.applied).toEqual(appliedBefore);
+      // Everything else went live; only the rule with the dangling reference is left out, with a notice.
+      expect(sim.skippedRules).toEqual(['test rule']);
+      expect(sim.filterErrors.join()).toContain(
+        "Rule skipped: Unresolvable alias 'utm_x' for rule 'test rule'",
+      );
+      expect(sim.applied.rules.map((r) => r.descr)).toContain('added later');
+      expect(sim.applied.aliases).toEqual([]);
+      expect(((await call('GET', '/api/v2/firewall/apply')).json as { data: object }).data).toMatchObject({
+        applied: true,
+      });
+    });
+
+    it('a failed reload leaves the pending flags set (filter.inc returns before clearing them)', async () => {
+      await alias({});
+      sim.rejectNextReload();
+      await call('POST', '/api/v2/firewall/apply', { async: false });
+      expect(((await call('GET', '/api/v2/firewall/apply')).json as { data: object }).data).toMatchObject({
+        applied: false,
+      });
+      expect(sim.applied.aliases).toEqual([]);
+      await call('POST', '/api/v2/firewall/apply', { async: false });
+      expect(((await call('GET', '/api/v2/firewall/apply')).json as { data: object }).data).toMatchObject({
+        applied: true,
+      });
+    });
+  });
+
+  describe('represent_interfaces_as (vendor-conformance P14)', () => {
+    it('descr: rules take and show interface descriptions; ids are invalid choices; settings report it', async () => {
+      await sim.stop();
+      sim = await startPfSenseSimulator({ representInterfacesAs: 'descr' });
+      const settings = await call('GET', '/api/v2/system/restapi/settings');
+      expect((settings.json as { data: object }).data).toMatchObject({ represent_interfaces_as: 'descr' });
+      expectError(await post('/api/v2/firewall/rule', RULE), 400, 'FIELD_INVALID_CHOICE');
+      const ok = await post('/api/v2/firewall/rule', { ...RULE, interface: ['LAN'] });
+      expect((ok.json as { data: { interface: string[] } }).data.interface).toEqual(['LAN']);
+      const seeded = await call('GET', '/api/v2/firewall/rules');
+      expect((seeded.json as { data: Array<{ interface: string[] }> }).data[0].interface).toEqual(['LAN']);
+      expect(sim.state.rules.at(-1)!.interface).toEqual(['lan']);
+    });
+
+    it('id (the installed default) and if', async () => {
+      const settings = await call('GET', '/api/v2/system/restapi/settings');
+      expect((settings.json as { data: object }).data).toMatchObject({ represent_interfaces_as: 'id' });
+      await sim.stop();
+      sim = await startPfSenseSimulator({ representInterfacesAs: 'if' });
+      const ok = await post('/api/v2/firewall/rule', { ...RULE, interface: ['vtnet1'] });
+      expect((ok.json as { data: { interface: string[] } }).data.interface).toEqual(['vtnet1']);
     });
   });
 

@@ -76,6 +76,19 @@ export interface PfSenseSimulatorOptions extends SimulatorListenOptions {
   writeProcessingMs?: number;
   /** Delay before an `async` (default) apply actually happens (default 0). */
   asyncApplyDelayMs?: number;
+  /**
+   * REST API package setting `represent_interfaces_as` (vendor-conformance P14): `id` is the installed default
+   * (`files/usr/local/share/pfSense-pkg-RESTAPI/info.xml` L29), `descr` the model default
+   * (`R/Models/RESTAPISettings.inc` L172-180), `if` the real interface name. Rule `interface` values are accepted
+   * and shown in that form; `GET /api/v2/system/restapi/settings` reports it.
+   */
+  representInterfacesAs?: 'id' | 'descr' | 'if';
+  /** Interface descriptions (default the id upper-cased: WAN, LAN, OPT1...). */
+  interfaceDescriptions?: Record<string, string>;
+  /** Real interface names (default vtnet0, vtnet1... in id order). */
+  interfaceDevices?: Record<string, string>;
+  /** REST API package version reported by `GET /api/v2/system/restapi/version` (default v2.4.3). */
+  packageVersion?: string;
   /** Clock (ms), for deterministic trackers. */
   now?: () => number;
 }
@@ -179,6 +192,8 @@ export class PfSenseSimulator extends VendorSimulator {
   private appliedConfig: PfConfig = { aliases: [], rules: [] };
   private readonly pending = new Set<string>();
   private readonly filterErrorLog: string[] = [];
+  private skipped: string[] = [];
+  private rejectNext = false;
   private readonly opts: Required<Omit<PfSenseSimulatorOptions, keyof SimulatorListenOptions | 'seed'>> & {
     seed: PfSenseSeed;
   };
@@ -197,13 +212,42 @@ export class PfSenseSimulator extends VendorSimulator {
       readOnlyMode: options.readOnlyMode ?? false,
       writeProcessingMs: options.writeProcessingMs ?? 0,
       asyncApplyDelayMs: options.asyncApplyDelayMs ?? 0,
+      representInterfacesAs: options.representInterfacesAs ?? 'id',
+      interfaceDescriptions: options.interfaceDescriptions ?? {},
+      interfaceDevices: options.interfaceDevices ?? {},
+      packageVersion: options.packageVersion ?? 'v2.4.3',
       now: options.now ?? Date.now,
+    };
+    const ruleModel: ModelAdapter<RuleRecord> = {
+      ...RULE_MODEL,
+      render: (record, id) => renderRule(record, id, (i) => this.representInterface(i)),
     };
     this.routes = {
       '/api/v2/firewall/alias': this.singular(ALIAS_MODEL),
       '/api/v2/firewall/aliases': this.plural(ALIAS_MODEL),
-      '/api/v2/firewall/rule': this.singular(RULE_MODEL),
-      '/api/v2/firewall/rules': this.plural(RULE_MODEL),
+      '/api/v2/firewall/rule': this.singular(ruleModel),
+      '/api/v2/firewall/rules': this.plural(ruleModel),
+      // R/Endpoints/SystemRESTAPISettingsEndpoint.inc (GET, PATCH); only the field the connectors read is modelled.
+      '/api/v2/system/restapi/settings': {
+        methods: ['GET'],
+        handle: () =>
+          success({
+            enabled: true,
+            represent_interfaces_as: this.opts.representInterfacesAs,
+            read_only: false,
+          }),
+      },
+      // R/Endpoints/SystemRESTAPIVersionEndpoint.inc, R/Models/RESTAPIVersion.inc L17-22 (`current_version`).
+      '/api/v2/system/restapi/version': {
+        methods: ['GET'],
+        handle: () =>
+          success({
+            current_version: this.opts.packageVersion,
+            latest_version: this.opts.packageVersion,
+            latest_version_release_date: '',
+            update_available: false,
+          }),
+      },
       '/api/v2/firewall/apply': {
         methods: ['GET', 'POST'],
         handle: (ctx) => (ctx.method === 'GET' ? success(this.applyStatus()) : this.postApply(ctx)),
@@ -234,6 +278,8 @@ export class PfSenseSimulator extends VendorSimulator {
     this.appliedConfig = clone(this.config);
     this.pending.clear();
     this.filterErrorLog.length = 0;
+    this.skipped = [];
+    this.rejectNext = false;
     this.server.reset();
   }
 
@@ -256,9 +302,29 @@ export class PfSenseSimulator extends VendorSimulator {
     return JSON.stringify(this.config) !== JSON.stringify(this.appliedConfig);
   }
 
-  /** Filter reload errors (e.g. a rule referencing a deleted alias: pf refuses the new ruleset). */
+  /** Filter reload messages: refused reloads and "Rule skipped" notices (a rule referencing a missing alias). */
   get filterErrors(): string[] {
     return [...this.filterErrorLog];
+  }
+
+  /** Rules (by descr) the last successful reload left out because they reference a missing alias. */
+  get skippedRules(): string[] {
+    return [...this.skipped];
+  }
+
+  /** The next filter reload fails (pf refuses the ruleset): filter.inc returns before clearing the dirty flags. */
+  rejectNextReload(): void {
+    this.rejectNext = true;
+  }
+
+  /** An interface id as `represent_interfaces_as` names it (P14). */
+  representInterface(id: string): string {
+    const i = this.opts.interfaces.indexOf(id);
+    if (i < 0) return id;
+    if (this.opts.representInterfacesAs === 'descr')
+      return this.opts.interfaceDescriptions[id] ?? id.toUpperCase();
+    if (this.opts.representInterfacesAs === 'if') return this.opts.interfaceDevices[id] ?? `vtnet${i}`;
+    return id;
   }
 
   /** Like an admin editing and applying the config by hand: replaces stored and applied state (no validation). */
@@ -465,7 +531,15 @@ export class PfSenseSimulator extends VendorSimulator {
   }
 
   private modelContext(config: PfConfig, actor: string): ModelContext {
-    return { config, interfaces: this.opts.interfaces, actor, now: this.opts.now };
+    // The GUI works with interface ids; API requests with what represent_interfaces_as says.
+    const api = !actor.endsWith('(GUI)');
+    return {
+      config,
+      interfaces: this.opts.interfaces,
+      actor,
+      now: this.opts.now,
+      ...(api ? { representInterface: (id: string) => this.representInterface(id) } : {}),
+    };
   }
 
   /** The config this request works on, read at its start; written back whole at the end (last writer wins). */
@@ -705,22 +779,29 @@ export class PfSenseSimulator extends VendorSimulator {
     return success(this.applyStatus());
   }
 
-  /** filter_configure(): reload pf from config. A dangling alias reference makes pf refuse the new ruleset. */
+  /**
+   * filter_configure_sync(): reload pf from config (pfsense/pfsense `src/etc/inc/filter.inc`, vendor-conformance
+   * §7). A rule referencing a missing alias is skipped with a "Rule skipped" notice and everything else loads
+   * (filter.inc L4351-4365). A failed reload returns early and leaves the dirty flags set (L1086-1090); they are
+   * cleared only after success (L1133 `clear_filter_subsystems_dirty()`).
+   */
   private applyNow(): void {
-    const names = new Set(this.config.aliases.map((a) => a.name));
-    const dangling: string[] = [];
-    for (const rule of this.config.rules) {
-      for (const ref of ruleAliasRefs(rule)) {
-        if (this.isLiteralAddressOrPort(ref) || names.has(ref)) continue;
-        dangling.push(`rule "${rule.descr}" references missing alias ${ref}`);
-      }
-    }
-    this.pending.clear();
-    if (dangling.length > 0) {
-      this.filterErrorLog.push(...dangling);
+    if (this.rejectNext) {
+      this.rejectNext = false;
+      this.filterErrorLog.push('There were error(s) loading the rules: /tmp/rules.debug: syntax error');
       return;
     }
+    const names = new Set(this.config.aliases.map((a) => a.name));
+    const skipped: string[] = [];
+    for (const rule of this.config.rules) {
+      const missing = ruleAliasRefs(rule).find((ref) => !this.isLiteralAddressOrPort(ref) && !names.has(ref));
+      if (missing === undefined) continue;
+      skipped.push(rule.descr);
+      this.filterErrorLog.push(`Rule skipped: Unresolvable alias '${missing}' for rule '${rule.descr}'`);
+    }
+    this.skipped = skipped;
     this.appliedConfig = clone(this.config);
+    this.pending.clear();
   }
 
   private isLiteralAddressOrPort(value: string): boolean {
