@@ -26,6 +26,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PushesModule } from './pushes/pushes.module';
 import { RulesModule } from './rules/rules.module';
+import { TenantsModule } from './tenants/tenants.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -42,6 +43,7 @@ export class AppModule implements NestModule {
         AuthModule,
         HealthModule,
         MetricsModule,
+        TenantsModule,
         InventoryModule,
         CatalogModule,
         RulesModule,

@@ -3,6 +3,7 @@ import type { AuditEntry, Prisma } from '@app/persistence';
 import { currentRequest } from '../common/request-context';
 import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { PrismaService } from '../database/prisma.service';
+import { auditTenantOf } from '../tenants/tenant-scope';
 
 export interface AuditRecord {
   action: string;
@@ -47,6 +48,8 @@ export class AuditService {
   /** Records inside the caller's transaction, so an audit entry exists exactly when the change does. */
   async record(tx: Prisma.TransactionClient, entry: AuditRecord): Promise<void> {
     const { principal, requestId } = currentRequest();
+    // Kept on the row, so a tenant token's audit log shows its entries even after the target is gone.
+    const tenantId = await auditTenantOf(tx, entry.targetType, entry.targetId, entry.after ?? entry.before);
     await tx.auditEntry.create({
       data: {
         actor: principal?.name ?? 'system',
@@ -55,6 +58,7 @@ export class AuditService {
         action: entry.action,
         targetType: entry.targetType,
         targetId: entry.targetId ?? null,
+        tenantId,
         before: redact(entry.before),
         after: redact(entry.after),
       },

@@ -1,6 +1,6 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMinSize, IsArray, IsIn, IsISO8601, IsString } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO8601, IsString, IsUUID } from 'class-validator';
 import { IsInventoryName, OptionalNotNull } from '../common/http/validators';
 import { SCOPES, type Scope } from './scopes';
 
@@ -24,4 +24,18 @@ export class CreateTokenInput {
   @OptionalNotNull()
   @IsISO8601({ strict: true })
   expiresAt?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description:
+      'Limit the token to these tenants: it sees and changes only their resources. Omitted: unlimited for a ' +
+      "provider token; the creating token's own tenants for a token limited to tenants (a subset is allowed)",
+  })
+  @Field(() => [String], { nullable: true })
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsUUID('all', { each: true })
+  tenantIds?: string[];
 }

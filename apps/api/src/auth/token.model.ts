@@ -21,6 +21,13 @@ export class TokenModel {
   @Field(() => [String])
   scopes!: string[];
 
+  @ApiProperty({
+    type: [String],
+    description: 'Tenants the token is limited to; empty: a provider token, which sees every resource',
+  })
+  @Field(() => [String])
+  tenantIds!: string[];
+
   @ApiProperty({ nullable: true, type: Date })
   @Field(() => Date, { nullable: true })
   expiresAt!: Date | null;
@@ -62,6 +69,7 @@ export function toTokenModel(view: TokenView): TokenModel {
     name: view.name,
     hint: view.hint,
     scopes: view.scopes,
+    tenantIds: view.tenantIds,
     expiresAt: view.expiresAt,
     revokedAt: view.revokedAt,
     lastUsedAt: view.lastUsedAt,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { ApiToken } from '@app/persistence';
+import type { ApiToken, Prisma } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
 import type { Principal } from '../common/request-context';
@@ -8,6 +8,7 @@ import { containsText, paginate, type Page, type PageResult } from '../common/pa
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
+import { TenantScope } from '../tenants/tenant-scope';
 import type { CreateTokenInput } from './token.input';
 
 const TOKEN_PREFIX = 'uto_';
@@ -17,7 +18,18 @@ const BOOTSTRAP_LOCK = 0x75746f31;
 // Writing last-used time on every request would turn reads into writes; once a minute is enough.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export type TokenView = Omit<ApiToken, 'tokenHash'>;
+/** `tenantIds`: the tenants the token is limited to; empty for a provider token. */
+export type TokenView = Omit<ApiToken, 'tokenHash'> & { tenantIds: string[] };
+
+// Every token read returns its tenant limits alongside the row, never the hash.
+const VIEW = { omit: { tokenHash: true }, include: { tenants: { select: { tenantId: true } } } } as const;
+
+function toView<T extends Omit<ApiToken, 'tokenHash'> & { tenants: { tenantId: string }[] }>(
+  row: T,
+): TokenView {
+  const { tenants, ...rest } = row;
+  return { ...rest, tenantIds: tenants.map((t) => t.tenantId).sort() };
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -63,7 +75,10 @@ export class TokensService implements OnApplicationBootstrap {
   /** Resolves a bearer token to its principal, or null when unknown, revoked or expired. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX) && token !== this.config.adminToken) return null;
-    const row = await this.prisma.apiToken.findUnique({ where: { tokenHash: hashToken(token) } });
+    const row = await this.prisma.apiToken.findUnique({
+      where: { tokenHash: hashToken(token) },
+      include: { tenants: { select: { tenantId: true } } },
+    });
     const now = new Date();
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
@@ -71,7 +86,12 @@ export class TokensService implements OnApplicationBootstrap {
         .update({ where: { id: row.id }, data: { lastUsedAt: now } })
         .catch(() => undefined);
     }
-    return { tokenId: row.id, name: row.name, scopes: row.scopes };
+    return {
+      tokenId: row.id,
+      name: row.name,
+      scopes: row.scopes,
+      tenantIds: row.tenants.map((t) => t.tenantId).sort(),
+    };
   }
 
   /** `q`: case-insensitive substring of the token's name. */
@@ -80,20 +100,17 @@ export class TokensService implements OnApplicationBootstrap {
     return paginate(
       page,
       (window) =>
-        this.prisma.apiToken.findMany({
-          where,
-          omit: { tokenHash: true },
-          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-          ...window,
-        }),
+        this.prisma.apiToken
+          .findMany({ where, ...VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], ...window })
+          .then((rows) => rows.map(toView)),
       () => this.prisma.apiToken.count({ where }),
     );
   }
 
   async get(id: string): Promise<TokenView> {
-    const token = await this.prisma.apiToken.findUnique({ where: { id }, omit: { tokenHash: true } });
+    const token = await this.prisma.apiToken.findUnique({ where: { id }, ...VIEW });
     if (!token) throw new NotFound('token', id);
-    return token;
+    return toView(token);
   }
 
   /** Returns the token's secret once; only its hash is kept. */
@@ -106,22 +123,26 @@ export class TokensService implements OnApplicationBootstrap {
       throw ValidationFailed.field('expiresAt', 'expiresAt must be in the future');
     const token = generateToken();
     const view = await this.prisma.$transaction(async (tx) => {
+      const tenantIds = await tokenTenants(tx, input.tenantIds);
       if (await tx.apiToken.findUnique({ where: { name: input.name }, select: { id: true } })) {
         throw new Conflict(`a token named "${input.name}" already exists`, [
           { field: 'name', message: 'name is already taken' },
         ]);
       }
-      const row = await tx.apiToken.create({
-        data: {
-          name: input.name,
-          tokenHash: hashToken(token),
-          hint: hint(token),
-          scopes: [...new Set(input.scopes)].sort(),
-          expiresAt,
-          createdBy,
-        },
-        omit: { tokenHash: true },
-      });
+      const row = await tx.apiToken
+        .create({
+          data: {
+            name: input.name,
+            tokenHash: hashToken(token),
+            hint: hint(token),
+            scopes: [...new Set(input.scopes)].sort(),
+            expiresAt,
+            createdBy,
+            tenants: { create: tenantIds.map((tenantId) => ({ tenantId })) },
+          },
+          ...VIEW,
+        })
+        .then(toView);
       await this.audit.record(tx, {
         action: 'token.create',
         targetType: 'token',
@@ -135,14 +156,13 @@ export class TokensService implements OnApplicationBootstrap {
 
   async revoke(id: string): Promise<TokenView> {
     return this.prisma.$transaction(async (tx) => {
-      const before = await tx.apiToken.findUnique({ where: { id }, omit: { tokenHash: true } });
-      if (!before) throw new NotFound('token', id);
+      const found = await tx.apiToken.findUnique({ where: { id }, ...VIEW });
+      if (!found) throw new NotFound('token', id);
+      const before = toView(found);
       if (before.revokedAt) return before;
-      const after = await tx.apiToken.update({
-        where: { id },
-        data: { revokedAt: new Date() },
-        omit: { tokenHash: true },
-      });
+      const after = toView(
+        await tx.apiToken.update({ where: { id }, data: { revokedAt: new Date() }, ...VIEW }),
+      );
       await this.audit.record(tx, {
         action: 'token.revoke',
         targetType: 'token',
@@ -153,6 +173,39 @@ export class TokensService implements OnApplicationBootstrap {
       return after;
     });
   }
+}
+
+/**
+ * The tenants a new token is limited to. A provider token may name any tenants (or none: another provider
+ * token). A token limited to tenants can only hand out a subset of its own: by default all of them; a tenant
+ * outside its set is refused like one that does not exist.
+ */
+async function tokenTenants(
+  tx: Pick<Prisma.TransactionClient, 'tenant'>,
+  requested: string[] | undefined,
+): Promise<string[]> {
+  const scope = TenantScope.current();
+  const wanted = [...new Set(requested ?? scope.tenantIds ?? [])].sort();
+  if (scope.limited && wanted.length === 0) {
+    throw ValidationFailed.field(
+      'tenantIds',
+      'a token limited to tenants can only create tokens limited to them',
+    );
+  }
+  // Scoped lookup: the caller's own tenants are all it can name.
+  const found = await tx.tenant.findMany({ where: { id: { in: wanted } }, select: { id: true } });
+  const known = new Set(found.map((t) => t.id));
+  const missing = wanted.filter((id) => !known.has(id));
+  if (missing.length) {
+    throw new ValidationFailed(
+      missing.map((id) => ({
+        field: `tenantIds.${wanted.indexOf(id)}`,
+        message: `tenant ${id} does not exist`,
+      })),
+      `tenantIds: tenant ${missing.join(', ')} does not exist`,
+    );
+  }
+  return wanted;
 }
 
 function generateToken(): string {

@@ -4,11 +4,18 @@ export interface Principal {
   tokenId: string;
   name: string;
   scopes: string[];
+  /** Tenants the token is limited to; empty or absent: a provider token, which sees every resource. */
+  tenantIds?: readonly string[];
 }
 
 export interface RequestState {
   requestId?: string;
   principal?: Principal;
+  /**
+   * Set while the service reads on its own behalf (e.g. the whole inventory for the rule engine): the
+   * principal's tenant limits do not apply to those reads. See TenantScope.
+   */
+  system?: boolean;
 }
 
 /**

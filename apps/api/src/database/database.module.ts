@@ -4,6 +4,7 @@ import { CredentialCipher, type Database, loadOrCreateKeyFile, openDatabase } fr
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { withTenantScope } from '../tenants/tenant-scope';
 import { PrismaService } from './prisma.service';
 import { QueryCounter } from './query-counter';
 
@@ -35,7 +36,8 @@ export const DATABASE = Symbol('DATABASE');
     {
       provide: PrismaService,
       inject: [DATABASE],
-      useFactory: (db: Database) => db.prisma,
+      // Every service's queries carry the caller's tenant filter (TenantScope).
+      useFactory: (db: Database) => withTenantScope(db.prisma),
     },
     {
       provide: CredentialCipher,

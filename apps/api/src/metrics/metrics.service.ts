@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { PrismaService } from '../database/prisma.service';
 import { FleetSummaryService } from '../pushes/fleet-summary.service';
 import { PushRunner } from '../pushes/push-runner.service';
+import { TenantScope } from '../tenants/tenant-scope';
 
 /** Seconds; pushes of a small device take well under a second, a large fleet device behind a slow API minutes. */
 const PUSH_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -50,29 +51,7 @@ export class MetricsService implements OnModuleInit {
     help: 'Write calls made to firewall APIs by the pushes this instance finished',
     registers: [this.registry],
   });
-  private readonly devices = new Gauge({
-    name: 'utm_devices',
-    help: 'Devices by vendor and state of their latest push (never: not pushed yet)',
-    labelNames: ['vendor', 'last_push_state'] as const,
-    registers: [this.registry],
-  });
-  private readonly lastSuccess = new Gauge({
-    name: 'utm_device_last_success_timestamp_seconds',
-    help: 'End of the latest succeeded or noop push of each device that has one (alert when it gets old)',
-    labelNames: ['device_id', 'device', 'vendor'] as const,
-    registers: [this.registry],
-  });
-  private readonly drifted = new Gauge({
-    name: 'utm_devices_drifted',
-    help: 'Devices whose latest drift check found drift or exposed never-exposed ports',
-    registers: [this.registry],
-  });
-  private readonly pushesInFlight = new Gauge({
-    name: 'utm_pushes_in_flight',
-    help: 'Pushes queued or running across all replicas',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-  });
+  private readonly gauges = fleetGauges(this.registry);
 
   constructor(
     private readonly prisma: PrismaService,
@@ -107,6 +86,12 @@ export class MetricsService implements OnModuleInit {
    * one scrape's reset of the gauges can never interleave with another's output.
    */
   render(): Promise<string> {
+    // A token limited to tenants gets only its tenants' fleet gauges, read through its scope; this instance's
+    // request and push counters mix every tenant's, so they are left out.
+    if (TenantScope.current().limited) {
+      const registry = new Registry();
+      return this.fillFleet(fleetGauges(registry)).then(() => registry.metrics());
+    }
     this.rendering ??= this.renderOnce().finally(() => {
       this.rendering = null;
     });
@@ -114,6 +99,11 @@ export class MetricsService implements OnModuleInit {
   }
 
   private async renderOnce(): Promise<string> {
+    await this.fillFleet(this.gauges);
+    return this.registry.metrics();
+  }
+
+  private async fillFleet({ devices, lastSuccess, drifted, pushesInFlight }: FleetGauges): Promise<void> {
     const [summary, inFlight] = await Promise.all([
       this.fleet.summary(),
       this.prisma.push.groupBy({
@@ -122,22 +112,51 @@ export class MetricsService implements OnModuleInit {
         _count: { _all: true },
       }),
     ]);
-    this.devices.reset();
-    this.lastSuccess.reset();
+    devices.reset();
+    lastSuccess.reset();
     for (const device of summary.devices) {
-      this.devices.inc({ vendor: device.vendor, last_push_state: device.lastState ?? 'never' });
+      devices.inc({ vendor: device.vendor, last_push_state: device.lastState ?? 'never' });
       if (device.lastSuccessAt) {
-        this.lastSuccess.set(
+        lastSuccess.set(
           { device_id: device.deviceId, device: device.deviceName, vendor: device.vendor },
           device.lastSuccessAt.getTime() / 1000,
         );
       }
     }
-    this.drifted.set(summary.drifted.length);
-    this.pushesInFlight.reset();
+    drifted.set(summary.drifted.length);
+    pushesInFlight.reset();
     for (const state of ['queued', 'running'] as const) {
-      this.pushesInFlight.set({ state }, inFlight.find((row) => row.state === state)?._count._all ?? 0);
+      pushesInFlight.set({ state }, inFlight.find((row) => row.state === state)?._count._all ?? 0);
     }
-    return this.registry.metrics();
   }
+}
+
+type FleetGauges = ReturnType<typeof fleetGauges>;
+
+function fleetGauges(registry: Registry) {
+  return {
+    devices: new Gauge({
+      name: 'utm_devices',
+      help: 'Devices by vendor and state of their latest push (never: not pushed yet)',
+      labelNames: ['vendor', 'last_push_state'] as const,
+      registers: [registry],
+    }),
+    lastSuccess: new Gauge({
+      name: 'utm_device_last_success_timestamp_seconds',
+      help: 'End of the latest succeeded or noop push of each device that has one (alert when it gets old)',
+      labelNames: ['device_id', 'device', 'vendor'] as const,
+      registers: [registry],
+    }),
+    drifted: new Gauge({
+      name: 'utm_devices_drifted',
+      help: 'Devices whose latest drift check found drift or exposed never-exposed ports',
+      registers: [registry],
+    }),
+    pushesInFlight: new Gauge({
+      name: 'utm_pushes_in_flight',
+      help: 'Pushes queued or running across all replicas',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+  };
 }

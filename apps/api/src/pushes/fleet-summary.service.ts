@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Vendor } from '@app/engine/model';
 import type { PushState } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
+import { TenantScope } from '../tenants/tenant-scope';
 import type { DevicePushStatusModel, DriftedDeviceModel, FleetSummaryModel } from './fleet-summary.model';
 import { PUSH_STATES } from './push.model';
 
@@ -27,8 +28,13 @@ interface StatusRow {
 export class FleetSummaryService {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** One query over all devices; dry runs never count, since they leave the device as it was. */
+  /**
+   * One query over all devices (a token limited to tenants: its tenants' devices); dry runs never count, since
+   * they leave the device as it was.
+   */
   async summary(): Promise<FleetSummaryModel> {
+    // Raw SQL escapes the client's tenant filter, so the scope's condition is added here.
+    const inScope = TenantScope.current().deviceCondition('d');
     const rows = await this.prisma.$queryRaw<StatusRow[]>`
       SELECT d."id"::text AS device_id, d."name" AS device_name, d."vendor"::text AS vendor,
              lp."state"::text AS last_state, lp."created_at" AS last_push_at,
@@ -44,6 +50,7 @@ export class FleetSummaryService {
         WHERE p."device_id" = d."id" AND NOT p."dry_run" AND p."state" IN ('succeeded', 'noop')
         ORDER BY p."finished_at" DESC, p."id" DESC LIMIT 1
       ) ls ON true
+      WHERE ${inScope}
       ORDER BY d."name", d."id"`;
     const devices: DevicePushStatusModel[] = rows.map((r) => ({
       deviceId: r.device_id,
@@ -63,6 +70,7 @@ export class FleetSummaryService {
         WHERE dc."device_id" = d."id" AND dc."checked_at" IS NOT NULL AND dc."drifted" IS NOT NULL
         ORDER BY dc."checked_at" DESC, dc."id" DESC LIMIT 1
       ) c ON c."drifted"
+      WHERE ${inScope}
       ORDER BY d."name", d."id"`;
     const drifted: DriftedDeviceModel[] = driftRows.map((r) => ({
       deviceId: r.device_id,

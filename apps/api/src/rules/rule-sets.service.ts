@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { computeRuleSets, traceReachability } from '@app/engine';
 import type {
@@ -13,6 +14,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { PrismaClient } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
+import { asSystem, TenantScope } from '../tenants/tenant-scope';
 
 interface Snapshot {
   revision: bigint;
@@ -43,10 +45,30 @@ export class RuleSetsService {
     return this.computationCount;
   }
 
+  /**
+   * A device's rule set. A token limited to tenants gets its own devices' whole rule sets and, of a provider
+   * (shared) device, only the rules whose every source and destination node is its own: which of its flows
+   * the shared firewall carries. Anything else (another tenant's device, a provider device carrying none of
+   * its flows) does not exist for it.
+   */
   async ruleSet(deviceId: string): Promise<RuleSet> {
     const ruleSet = (await this.current()).ruleSets.get(deviceId);
     if (!ruleSet) throw new NotFound('device', deviceId);
-    return ruleSet;
+    const scope = TenantScope.current();
+    if (!scope.limited) return ruleSet;
+    if (await this.prisma.device.findUnique({ where: { id: deviceId }, select: { id: true } }))
+      return ruleSet;
+    const device = await asSystem(() =>
+      this.prisma.device.findUnique({
+        where: { id: deviceId },
+        select: { site: { select: { tenantId: true } } },
+      }),
+    );
+    if (!device || device.site.tenantId !== null) throw new NotFound('device', deviceId);
+    const own = new Set((await this.prisma.node.findMany({ select: { id: true } })).map((n) => n.id));
+    const shared = ownRules(ruleSet, own);
+    if (shared.rules.length === 0) throw new NotFound('device', deviceId);
+    return shared;
   }
 
   async ruleSets(deviceIds: readonly string[]): Promise<(RuleSet | null)[]> {
@@ -60,7 +82,20 @@ export class RuleSetsService {
     filter: ReachabilityFilter,
   ): Promise<ReachabilityResult> {
     const snapshot = await this.current();
-    const nodeIds = new Set(snapshot.inventory.nodes.map((n) => n.id));
+    // A token limited to tenants asks only about its own nodes: the others do not exist for it.
+    const visible = TenantScope.current().limited
+      ? new Set(
+          (
+            await this.prisma.node.findMany({
+              where: { id: { in: [fromNodeId, toNodeId] } },
+              select: { id: true },
+            })
+          ).map((n) => n.id),
+        )
+      : null;
+    const nodeIds = new Set(
+      snapshot.inventory.nodes.map((n) => n.id).filter((id) => visible === null || visible.has(id)),
+    );
     if (!nodeIds.has(fromNodeId)) throw ValidationFailed.field('from', `node ${fromNodeId} does not exist`);
     if (!nodeIds.has(toNodeId)) throw ValidationFailed.field('to', `node ${toNodeId} does not exist`);
     return traceReachability(
@@ -92,7 +127,10 @@ export class RuleSetsService {
   private async compute(revision: bigint): Promise<Snapshot> {
     // Reading the revision before the data means a concurrent write can only make this snapshot newer
     // than its label, which costs at most one extra computation later.
-    const [inventory, flows] = await Promise.all([readInventory(this.prisma), this.catalog.flows()]);
+    // The snapshot is shared by every caller, so it is read as the service itself, whatever the caller's tenants.
+    const [inventory, flows] = await asSystem(() =>
+      Promise.all([readInventory(this.prisma), this.catalog.flows()]),
+    );
     const ruleSets = computeRuleSets(inventory, flows, { prefix: this.config.rulePrefix });
     this.computationCount += 1;
     const snapshot = { revision, inventory, flows, ruleSets: new Map(ruleSets.map((r) => [r.deviceId, r])) };
@@ -152,4 +190,26 @@ export async function readInventory(
         .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
     })),
   };
+}
+
+/** The part of a shared device's rule set that only concerns the given nodes, with the objects it uses. */
+function ownRules(ruleSet: RuleSet, own: ReadonlySet<string>): RuleSet {
+  const rules = ruleSet.rules.filter(
+    (r) =>
+      r.sourceNodeIds.length + r.destinationNodeIds.length > 0 &&
+      r.sourceNodeIds.every((id) => own.has(id)) &&
+      r.destinationNodeIds.every((id) => own.has(id)),
+  );
+  const used = new Set(rules.flatMap((r) => [r.source, r.destination, r.service]));
+  const view = {
+    ...ruleSet,
+    addresses: ruleSet.addresses.filter((a) => used.has(a.name)),
+    services: ruleSet.services.filter((s) => used.has(s.name)),
+    rules,
+  };
+  // Its own hash: the full set's would change with other tenants' flows and tell them apart.
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ addresses: view.addresses, services: view.services, rules }))
+    .digest('hex');
+  return { ...view, hash };
 }

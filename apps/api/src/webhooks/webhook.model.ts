@@ -15,6 +15,7 @@ import GraphQLJSON from 'graphql-type-json';
 import type { Webhook, WebhookDelivery } from '@app/persistence';
 import { OptionalNotNull } from '../common/http/validators';
 import { ConnectionArgs, ConnectionType } from '../common/pagination/pagination';
+import { OwnerField, OwnerInput } from '../tenants/tenant-fields';
 
 export const WEBHOOK_EVENTS = ['push.succeeded', 'push.failed', 'drift.detected'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -40,6 +41,9 @@ export class WebhookModel {
   @ApiProperty()
   @Field()
   enabled!: boolean;
+
+  @OwnerField()
+  tenantId!: string | null;
 
   @ApiProperty()
   @Field(() => Int)
@@ -155,6 +159,10 @@ export class CreateWebhookInput {
   @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
+
+  /** A tenant's webhook receives only the events of that tenant's devices. */
+  @OwnerInput()
+  tenantId?: string | null;
 }
 
 @InputType('UpdateWebhookInput')
@@ -202,6 +210,7 @@ export function toWebhookModel(row: Webhook): WebhookModel {
     events: row.events,
     description: row.description,
     enabled: row.enabled,
+    tenantId: row.tenantId,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

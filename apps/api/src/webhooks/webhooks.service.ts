@@ -26,6 +26,7 @@ import { JobQueue } from '../jobs/job-queue.service';
 import { toPushModel } from '../pushes/push.model';
 import { PushRunner } from '../pushes/push-runner.service';
 import type { CreateWebhookInput, UpdateWebhookInput, WebhookEvent } from './webhook.model';
+import { asSystem, resolveOwner } from '../tenants/tenant-scope';
 import { toWebhookModel } from './webhook.model';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
@@ -109,8 +110,10 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
   async create(input: CreateWebhookInput): Promise<{ webhook: Webhook; secret: string }> {
     const secret = input.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
     const webhook = await this.prisma.$transaction(async (tx) => {
+      const tenantId = (await resolveOwner(tx, input.tenantId)) ?? null;
       const created = await tx.webhook.create({
         data: {
+          tenantId,
           url: input.url,
           events: [...new Set(input.events)],
           description: input.description ?? '',
@@ -271,7 +274,25 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
     event: WebhookEvent,
     data: Record<string, unknown>,
   ): Promise<string[]> {
-    const hooks = await tx.webhook.findMany({ where: { enabled: true, events: { has: event } } });
+    // Provider webhooks hear every event; a tenant's only those of its devices. Read as the service: an event
+    // raised inside a tenant's request still reaches the provider's webhooks.
+    const hooks = await asSystem(async () => {
+      const deviceId = typeof data.deviceId === 'string' ? data.deviceId : null;
+      const device = deviceId
+        ? await tx.device.findUnique({
+            where: { id: deviceId },
+            select: { site: { select: { tenantId: true } } },
+          })
+        : null;
+      const owner = device?.site.tenantId ?? null;
+      return tx.webhook.findMany({
+        where: {
+          enabled: true,
+          events: { has: event },
+          OR: [{ tenantId: null }, ...(owner ? [{ tenantId: owner }] : [])],
+        },
+      });
+    });
     if (!hooks.length) return [];
     const payload = JSON.parse(
       JSON.stringify({ event, occurredAt: new Date().toISOString(), data }),

@@ -4,6 +4,7 @@ import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { CATALOG_VERSIONS, DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
 import { IsInventoryName, OptionalNotNull } from '../../common/http/validators';
+import { OwnerInput, TenantFilterArg } from '../../tenants/tenant-fields';
 
 @InputType('CreateDeploymentInput')
 export class CreateDeploymentInput {
@@ -29,6 +30,9 @@ export class CreateDeploymentInput {
   @OptionalNotNull()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string;
+
+  @OwnerInput()
+  tenantId?: string | null;
 }
 
 @InputType('UpdateDeploymentInput')
@@ -52,6 +56,9 @@ export class UpdateDeploymentInput {
   @OptionalNotNull()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string;
+
+  @OwnerInput()
+  tenantId?: string | null;
 }
 
 export class DeploymentListQuery extends ListQuery {
@@ -59,6 +66,9 @@ export class DeploymentListQuery extends ListQuery {
   @IsOptional()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 }
 
 @ArgsType()
@@ -67,9 +77,13 @@ export class DeploymentConnectionArgs extends ConnectionArgs {
   @IsOptional()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 }
 
 export interface DeploymentFilter {
   q?: string;
   catalogVersion?: string;
+  tenantId?: string;
 }

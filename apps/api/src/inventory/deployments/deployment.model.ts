@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Deployment as DeploymentRow } from '@app/persistence';
 import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
+import { OwnerField } from '../../tenants/tenant-fields';
 import { InventoryWarningModel, WARNINGS_FIELD_DESCRIPTION } from '../checks/checks.model';
 
 @ObjectType('Deployment', {
@@ -28,6 +29,9 @@ export class DeploymentModel extends ResourceModel {
   })
   catalogVersion!: string;
 
+  @OwnerField()
+  tenantId!: string | null;
+
   @ApiPropertyOptional({ type: [InventoryWarningModel], description: WARNINGS_FIELD_DESCRIPTION })
   @Field(() => [InventoryWarningModel], { nullable: true, description: WARNINGS_FIELD_DESCRIPTION })
   warnings?: InventoryWarningModel[];
@@ -44,6 +48,7 @@ export function toDeploymentModel(
     name: row.name,
     description: row.description,
     catalogVersion: row.catalogVersion,
+    tenantId: row.tenantId,
     ...(row.warnings ? { warnings: row.warnings } : {}),
   };
 }

@@ -19,7 +19,7 @@ export class DeploymentsController {
   @ApiOkResponse({ type: DeploymentList })
   async list(@Query() query: DeploymentListQuery): Promise<PageResult<DeploymentModel>> {
     const result = await this.service.list(
-      { q: query.q, catalogVersion: query.catalogVersion },
+      { q: query.q, catalogVersion: query.catalogVersion, tenantId: query.tenantId },
       pageOf(query),
     );
     return { ...result, items: result.items.map(toDeploymentModel) };

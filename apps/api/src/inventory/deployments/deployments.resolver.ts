@@ -13,7 +13,10 @@ export class DeploymentsResolver {
   @Query(() => DeploymentConnection)
   async deployments(@Args() args: DeploymentConnectionArgs): Promise<DeploymentConnection> {
     return toConnection(
-      await this.service.list({ q: args.q, catalogVersion: args.catalogVersion }, connectionPage(args)),
+      await this.service.list(
+        { q: args.q, catalogVersion: args.catalogVersion, tenantId: args.tenantId },
+        connectionPage(args),
+      ),
       toDeploymentModel,
     );
   }

@@ -6,6 +6,7 @@ import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency
 import { Conflict, NotFound, ValidationFailed } from '../../common/errors/domain-error';
 import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { resolveOwner } from '../../tenants/tenant-scope';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
 import { collectorRolesFor } from '../collector-roles';
 import type { CreateDeploymentInput, DeploymentFilter, UpdateDeploymentInput } from './deployment.input';
@@ -29,6 +30,7 @@ export class DeploymentsService {
     const where: Prisma.DeploymentWhereInput = {
       ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
+      ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
     };
     return paginate(
       page,
@@ -51,8 +53,10 @@ export class DeploymentsService {
   async create(input: CreateDeploymentInput): Promise<WrittenDeployment> {
     const created = await this.prisma.$transaction(async (tx) => {
       await assertNameFree(tx, input.name);
+      const tenantId = (await resolveOwner(tx, input.tenantId)) ?? null;
       const deployment = await tx.deployment.create({
         data: {
+          tenantId,
           name: input.name,
           description: input.description ?? '',
           catalogVersion: input.catalogVersion ?? DEFAULT_CATALOG_VERSION,
@@ -83,6 +87,9 @@ export class DeploymentsService {
       if (input.catalogVersion !== undefined && input.catalogVersion !== current.catalogVersion) {
         await assertCollectorsFit(tx, id, input.catalogVersion);
       }
+      const tenantId = input.tenantId === undefined ? undefined : await resolveOwner(tx, input.tenantId);
+      if (tenantId !== undefined && tenantId !== current.tenantId)
+        await assertDeploymentMovable(tx, id, tenantId);
       const deployment = await versionedWrite('deployment', id, () =>
         tx.deployment.update({
           where: { id, version: current.version },
@@ -90,6 +97,7 @@ export class DeploymentsService {
             name: input.name,
             description: input.description,
             catalogVersion: input.catalogVersion,
+            tenantId,
             version: { increment: 1 },
           },
         }),
@@ -212,6 +220,29 @@ async function assertCollectorsFit(
         `${broken.map((n) => `${n.name} (collector ${n.collector?.name})`).join(', ')} would break`,
       [{ field: 'catalogVersion', message: `collectors of this deployment do not fit ${catalogVersion}` }],
       { referencedBy: { nodes: broken.map((n) => ({ id: n.id, name: n.name })) } },
+    );
+  }
+}
+
+/** A tenant's deployment may stand only at that tenant's sites and provider sites (see assertPlacement). */
+async function assertDeploymentMovable(
+  tx: Prisma.TransactionClient,
+  deploymentId: string,
+  tenantId: string | null,
+): Promise<void> {
+  const misplaced = await tx.node.findMany({
+    where: {
+      deploymentId,
+      site: tenantId === null ? { tenantId: { not: null } } : { tenantId: { notIn: [tenantId] } },
+    },
+    select: { id: true, name: true, siteId: true },
+    orderBy: [{ name: 'asc' }, { id: 'asc' }],
+  });
+  if (misplaced.length) {
+    throw new Conflict(
+      `${misplaced.length} node(s) of the deployment stand at sites of another tenant`,
+      [{ field: 'tenantId', message: "the deployment's nodes stand at sites of another tenant" }],
+      { referencedBy: { nodes: misplaced } },
     );
   }
 }

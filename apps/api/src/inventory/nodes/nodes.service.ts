@@ -6,6 +6,7 @@ import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { assertPlacement, siteForNode } from '../../tenants/tenant-scope';
 import { canonicalAddress, zoneForAddress } from '../addressing';
 import { COLLECTED_ROLES, collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
@@ -57,11 +58,11 @@ export class NodesService {
   async create(input: CreateNodeInput): Promise<WrittenNode> {
     const addresses = normaliseAddresses(input.addresses);
     const node = await this.prisma.$transaction(async (tx) => {
-      const site = await tx.site.findUnique({ where: { id: input.siteId } });
-      if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+      const site = await siteForNode(tx, input.siteId);
       const deployment = input.deploymentId
         ? await deploymentOrThrow(tx, input.deploymentId)
         : await this.deployments.forNodeWithoutDeployment(tx);
+      assertPlacement(site, deployment);
       await assertNameFree(tx, input.siteId, input.name);
       if (input.collectorId) {
         await assertCollector(tx, { role: input.role, site, deployment, collectorId: input.collectorId });
@@ -99,10 +100,10 @@ export class NodesService {
       if (!node) throw new NotFound('node', id);
       assertVersion('node', id, node.version, expectedVersion);
       const siteId = input.siteId ?? node.siteId;
-      const site = await tx.site.findUnique({ where: { id: siteId } });
-      if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
+      const site = await siteForNode(tx, siteId);
       const deploymentId = input.deploymentId ?? node.deploymentId;
       const deployment = await deploymentOrThrow(tx, deploymentId);
+      assertPlacement(site, deployment);
       const name = input.name ?? node.name;
       if (siteId !== node.siteId || name !== node.name) await assertNameFree(tx, siteId, name);
       const role = input.role ?? node.role;

@@ -4,6 +4,7 @@ import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { CATALOG_VERSIONS } from '@app/catalog';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
 import { IsInventoryName, OptionalNotNull, OptionalNullable } from '../../common/http/validators';
+import { OwnerInput, TenantFilterArg } from '../../tenants/tenant-fields';
 
 @InputType('CreateSiteInput')
 export class CreateSiteInput {
@@ -31,6 +32,9 @@ export class CreateSiteInput {
   @OptionalNullable()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string | null;
+
+  @OwnerInput()
+  tenantId?: string | null;
 }
 
 @InputType('UpdateSiteInput')
@@ -58,6 +62,9 @@ export class UpdateSiteInput {
   @OptionalNullable()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string | null;
+
+  @OwnerInput()
+  tenantId?: string | null;
 }
 
 export class SiteListQuery extends ListQuery {
@@ -70,6 +77,9 @@ export class SiteListQuery extends ListQuery {
   @IsOptional()
   @IsUUID()
   deploymentId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 }
 
 @ArgsType()
@@ -83,10 +93,14 @@ export class SiteConnectionArgs extends ConnectionArgs {
   @IsOptional()
   @IsUUID()
   deploymentId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 }
 
 export interface SiteFilter {
   q?: string;
   catalogVersion?: string;
   deploymentId?: string;
+  tenantId?: string;
 }

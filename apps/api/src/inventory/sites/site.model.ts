@@ -3,6 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { Site as SiteRow } from '@app/persistence';
 import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
+import { OwnerField } from '../../tenants/tenant-fields';
 
 @ObjectType('Site', { description: 'A location or network domain (HQ, Branch-1, DMZ datacenter)' })
 export class SiteModel extends ResourceModel {
@@ -25,6 +26,9 @@ export class SiteModel extends ResourceModel {
     description: "Override of the catalog version for the nodes at this site; null: each node's deployment's",
   })
   catalogVersion!: string | null;
+
+  @OwnerField()
+  tenantId!: string | null;
 }
 
 @ObjectType('SiteConnection')
@@ -36,5 +40,6 @@ export function toSiteModel(row: SiteRow): SiteModel {
     name: row.name,
     description: row.description,
     catalogVersion: row.catalogVersion,
+    tenantId: row.tenantId,
   };
 }

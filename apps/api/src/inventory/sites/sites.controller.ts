@@ -19,7 +19,12 @@ export class SitesController {
   @ApiOkResponse({ type: SiteList })
   async list(@Query() query: SiteListQuery): Promise<PageResult<SiteModel>> {
     const result = await this.service.list(
-      { q: query.q, catalogVersion: query.catalogVersion, deploymentId: query.deploymentId },
+      {
+        q: query.q,
+        catalogVersion: query.catalogVersion,
+        deploymentId: query.deploymentId,
+        tenantId: query.tenantId,
+      },
       pageOf(query),
     );
     return { ...result, items: result.items.map(toSiteModel) };

@@ -14,7 +14,12 @@ export class SitesResolver {
   async sites(@Args() args: SiteConnectionArgs): Promise<SiteConnection> {
     return toConnection(
       await this.service.list(
-        { q: args.q, catalogVersion: args.catalogVersion, deploymentId: args.deploymentId },
+        {
+          q: args.q,
+          catalogVersion: args.catalogVersion,
+          deploymentId: args.deploymentId,
+          tenantId: args.tenantId,
+        },
         connectionPage(args),
       ),
       toSiteModel,

@@ -5,6 +5,7 @@ import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency
 import { Conflict, NotFound } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { resolveOwner } from '../../tenants/tenant-scope';
 import { collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
 import { toSiteModel } from './site.model';
@@ -21,6 +22,7 @@ export class SitesService {
       ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
       ...(filter.deploymentId ? { nodes: { some: { deploymentId: filter.deploymentId } } } : {}),
+      ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
     };
     return paginate(
       page,
@@ -43,11 +45,13 @@ export class SitesService {
   async create(input: CreateSiteInput): Promise<Site> {
     return this.prisma.$transaction(async (tx) => {
       await this.assertNameFree(tx, input.name);
+      const tenantId = (await resolveOwner(tx, input.tenantId)) ?? null;
       const site = await tx.site.create({
         data: {
           name: input.name,
           description: input.description ?? '',
           catalogVersion: input.catalogVersion ?? null,
+          tenantId,
         },
       });
       await this.audit.record(tx, {
@@ -70,6 +74,8 @@ export class SitesService {
       if (input.catalogVersion !== undefined && input.catalogVersion !== current.catalogVersion) {
         await assertCollectorsFit(tx, id, input.catalogVersion);
       }
+      const tenantId = input.tenantId === undefined ? undefined : await resolveOwner(tx, input.tenantId);
+      if (tenantId !== undefined && tenantId !== current.tenantId) await assertSiteMovable(tx, id, tenantId);
       const site = await versionedWrite('site', id, () =>
         tx.site.update({
           where: { id, version: current.version },
@@ -77,6 +83,7 @@ export class SitesService {
             name: input.name,
             description: input.description,
             catalogVersion: input.catalogVersion,
+            tenantId,
             version: { increment: 1 },
           },
         }),
@@ -191,6 +198,30 @@ async function assertCollectorsFit(
         'that its catalog version does not allow',
       [{ field: 'catalogVersion', message: 'collectors at this site do not fit this catalog version' }],
       { referencedBy: { nodes: broken.map((n) => ({ id: n.id, name: n.name })) } },
+    );
+  }
+}
+
+/**
+ * A tenant's site holds only that tenant's nodes; a provider site holds anyone's (the shared datacenter).
+ * So a site can become a tenant's only when every node on it belongs to that tenant's deployments.
+ */
+async function assertSiteMovable(
+  tx: Prisma.TransactionClient,
+  siteId: string,
+  tenantId: string | null,
+): Promise<void> {
+  if (tenantId === null) return;
+  const foreign = await tx.node.findMany({
+    where: { siteId, deployment: { OR: [{ tenantId: null }, { tenantId: { not: tenantId } }] } },
+    select: { id: true, name: true },
+    orderBy: [{ name: 'asc' }, { id: 'asc' }],
+  });
+  if (foreign.length) {
+    throw new Conflict(
+      `the site still holds ${foreign.length} node(s) of deployments that are not this tenant's`,
+      [{ field: 'tenantId', message: 'nodes of other owners stand at this site' }],
+      { referencedBy: { nodes: foreign } },
     );
   }
 }

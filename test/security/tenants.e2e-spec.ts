@@ -1,0 +1,538 @@
+/**
+ * Customers (tenants) and tenant-scoped tokens (issue #11 items 3-4): two tenants with one deployment each share a
+ * provider datacenter site whose FortiGate hosts both masters. Each branch firewall carries only its own
+ * deployment's rules; the shared FortiGate carries both and nothing between them; a token of one tenant gets 404
+ * for every resource of the other over every REST route and GraphQL operation, and sees only its own in lists,
+ * counts, the fleet summary and /metrics.
+ */
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import {
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isScalarType,
+  type GraphQLField,
+  type GraphQLInputType,
+} from 'graphql';
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
+import { createTestApp, type TestApp } from '../utils/create-test-app';
+import { create, type Created } from '../utils/fixtures';
+
+interface Rule {
+  sourceNodeIds: string[];
+  destinationNodeIds: string[];
+}
+
+interface Customer {
+  tenant: Created;
+  deployment: Created;
+  branch: Created;
+  lan: Created;
+  master: Created;
+  agents: Created;
+  firewall: Created;
+  webhook: Created;
+  push: { id: string };
+  token: string;
+  tokenId: string;
+}
+
+describe('tenants and tenant-scoped tokens (issue #11)', () => {
+  let t: TestApp;
+  let dc: Created;
+  let dcFw: Created;
+  let a: Customer;
+  let b: Customer;
+
+  async function customer(key: 'a' | 'b', net: number): Promise<Customer> {
+    const tenant = await create(t, 'tenants', { name: `tenant-${key}` });
+    const deployment = await create(t, 'deployments', { name: `dep-${key}`, tenantId: tenant.id });
+    const branch = await create(t, 'sites', { name: `branch-${key}`, tenantId: tenant.id });
+    const lan = await create(t, 'zones', { siteId: branch.id, name: 'lan', cidrs: [`10.${net}.0.0/24`] });
+    const master = await create(t, 'nodes', {
+      siteId: dc.id,
+      deploymentId: deployment.id,
+      name: `master-${key}`,
+      role: 'master',
+      addresses: [`10.100.${net}.5`],
+    });
+    const agents = await create(t, 'nodes', {
+      siteId: branch.id,
+      deploymentId: deployment.id,
+      name: `agents-${key}`,
+      role: 'agent',
+      addresses: [`10.${net}.0.0/24`],
+      collectorId: master.id,
+    });
+    const firewall = await create(t, 'devices', {
+      siteId: branch.id,
+      name: `fw-${key}`,
+      vendor: 'pfsense',
+      managementUrl: `https://fw-${key}.example.test`,
+      interfaces: [
+        { name: 'lan', zoneIds: [lan.id] },
+        { name: 'wan', external: true },
+      ],
+    });
+    const webhook = await create(t, 'webhooks', {
+      url: `https://hooks-${key}.example.test/in`,
+      events: ['push.succeeded'],
+      tenantId: tenant.id,
+    });
+    // History rows as the push runner leaves them (no simulator needed to prove who may see them).
+    const prisma = t.app.get(PrismaService);
+    const push = await prisma.push.create({
+      data: {
+        deviceId: firewall.id,
+        trigger: 'manual',
+        actor: 'test',
+        state: 'succeeded',
+        startedAt: new Date(),
+        finishedAt: new Date(),
+      },
+    });
+    await prisma.driftCheck.create({
+      data: { deviceId: firewall.id, trigger: 'manual', actor: 'test', drifted: true, checkedAt: new Date() },
+    });
+    const created = await t
+      .http()
+      .post('/api/v1/tokens')
+      .send({ name: `token-${key}`, scopes: ['admin'], tenantIds: [tenant.id] })
+      .expect(201);
+    expect(created.body.tenantIds).toEqual([tenant.id]);
+    return {
+      tenant,
+      deployment,
+      branch,
+      lan,
+      master,
+      agents,
+      firewall,
+      webhook,
+      push,
+      token: created.body.token as string,
+      tokenId: created.body.id as string,
+    };
+  }
+
+  const dcZones: Record<'a' | 'b', Created> = {} as Record<'a' | 'b', Created>;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    // The provider's datacenter: no tenant, one FortiGate hosting both customers' masters.
+    dc = await create(t, 'sites', { name: 'provider-dc' });
+    expect(dc.tenantId).toBeNull();
+    dcZones.a = await create(t, 'zones', { siteId: dc.id, name: 'masters-a', cidrs: ['10.100.1.0/24'] });
+    dcZones.b = await create(t, 'zones', { siteId: dc.id, name: 'masters-b', cidrs: ['10.100.2.0/24'] });
+    dcFw = await create(t, 'devices', {
+      siteId: dc.id,
+      name: 'dc-fortigate',
+      vendor: 'fortios',
+      managementUrl: 'https://dc-fortigate.example.test',
+      interfaces: [
+        { name: 'port1', zoneIds: [dcZones.a.id] },
+        { name: 'port2', zoneIds: [dcZones.b.id] },
+        { name: 'wan1', external: true },
+      ],
+    });
+    a = await customer('a', 1);
+    b = await customer('b', 2);
+  });
+  afterAll(() => t.close());
+
+  const ruleSet = async (deviceId: string, token?: string) =>
+    (await (token ? t.as(token) : t.http()).get(`/api/v1/devices/${deviceId}/ruleset`).expect(200)).body as {
+      rules: Rule[];
+      hash: string;
+    };
+  const nodesOf = (rules: Rule[]) =>
+    new Set(rules.flatMap((r) => [...r.sourceNodeIds, ...r.destinationNodeIds]));
+
+  it("branch firewalls carry only their deployment's rules; the shared FortiGate both and nothing between them", async () => {
+    const own = { a: new Set([a.master.id, a.agents.id]), b: new Set([b.master.id, b.agents.id]) };
+    for (const [key, c] of [['a', a] as const, ['b', b] as const]) {
+      const rules = (await ruleSet(c.firewall.id)).rules;
+      expect(rules.length).toBeGreaterThan(0);
+      expect([...nodesOf(rules)].every((id) => own[key].has(id))).toBe(true);
+    }
+    const shared = (await ruleSet(dcFw.id)).rules;
+    for (const key of ['a', 'b'] as const) {
+      // Both customers' flows reach their masters through the shared FortiGate …
+      expect(shared.some((r) => r.destinationNodeIds.every((id) => own[key].has(id)))).toBe(true);
+    }
+    // … and no rule joins one customer's node to the other's.
+    for (const rule of shared) {
+      const ids = [...rule.sourceNodeIds, ...rule.destinationNodeIds];
+      expect(ids.every((id) => own.a.has(id)) || ids.every((id) => own.b.has(id))).toBe(true);
+    }
+  });
+
+  it("a tenant token sees which of its flows the shared FortiGate carries, and none of the other's", async () => {
+    const full = await ruleSet(dcFw.id);
+    const mine = await ruleSet(dcFw.id, a.token);
+    expect(mine.rules.length).toBeGreaterThan(0);
+    expect(mine.rules.length).toBeLessThan(full.rules.length);
+    expect([...nodesOf(mine.rules)].every((id) => [a.master.id, a.agents.id].includes(id))).toBe(true);
+    expect(mine.hash).not.toBe(full.hash);
+    // But the device itself is the provider's: not readable, plannable, pushable or drift-checked by a tenant.
+    await t.as(a.token).get(`/api/v1/devices/${dcFw.id}`).expect(404);
+    await t.as(a.token).post(`/api/v1/devices/${dcFw.id}/plan`).send({}).expect(404);
+    await t.as(a.token).post(`/api/v1/devices/${dcFw.id}/pushes`).send({}).expect(404);
+    await t.as(a.token).post(`/api/v1/devices/${dcFw.id}/drift`).send({}).expect(404);
+    const fleet = await t
+      .as(a.token)
+      .post('/api/v1/pushes')
+      .send({ deviceIds: [dcFw.id] });
+    expect([400, 404]).toContain(fleet.status);
+    const gql = await t.gql<{ device: unknown }>(`{ device(id: "${dcFw.id}") { id } }`, {}, a.token);
+    expect(gql.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('answers reachability about its own nodes only', async () => {
+    const trace = await t
+      .as(a.token)
+      .get(`/api/v1/reachability?from=${a.agents.id}&to=${a.master.id}`)
+      .expect(200);
+    expect(trace.body.allowed).toBe(true);
+    const across = await t
+      .as(a.token)
+      .get(`/api/v1/reachability?from=${a.agents.id}&to=${b.master.id}`)
+      .expect(400);
+    expect(across.body.errors).toEqual([{ field: 'to', message: expect.stringContaining('does not exist') }]);
+  });
+
+  it('lists and counts only its own resources (REST and GraphQL)', async () => {
+    const list = async (path: string) => (await t.as(a.token).get(`/api/v1/${path}`).expect(200)).body;
+    const ids = (body: { items: { id: string }[] }) => body.items.map((i) => i.id).sort();
+    expect(ids(await list('tenants'))).toEqual([a.tenant.id]);
+    expect(ids(await list('deployments'))).toEqual([a.deployment.id]);
+    // The provider datacenter is not its site, although its master stands there.
+    expect(ids(await list('sites'))).toEqual([a.branch.id]);
+    expect(ids(await list('zones'))).toEqual([a.lan.id]);
+    expect(ids(await list('nodes'))).toEqual([a.master.id, a.agents.id].sort());
+    const devices = await list('devices');
+    expect(ids(devices)).toEqual([a.firewall.id]);
+    expect(devices.total).toBe(1);
+    expect(ids(await list('webhooks'))).toEqual([a.webhook.id]);
+    expect(ids(await list('pushes'))).toEqual([a.push.id]);
+    expect(ids(await list('tokens'))).toEqual([a.tokenId]);
+    // The provider filter works on top: the other tenant's id yields nothing.
+    expect((await list(`sites?tenantId=${b.tenant.id}`)).total).toBe(0);
+    expect((await t.http().get(`/api/v1/sites?tenantId=${b.tenant.id}`).expect(200)).body.total).toBe(1);
+
+    const audit = await list('audit?limit=500');
+    expect(audit.total).toBeGreaterThan(0);
+    const bIds = new Set([b.tenant.id, b.deployment.id, b.branch.id, b.lan.id, b.master.id, b.agents.id]);
+    expect(audit.items.some((e: { targetId: string }) => bIds.has(e.targetId))).toBe(false);
+    expect(audit.items.some((e: { targetId: string }) => e.targetId === dcFw.id)).toBe(false);
+    expect(audit.items.some((e: { targetId: string }) => e.targetId === a.agents.id)).toBe(true);
+
+    const gql = await t.gql<{
+      sites: { totalCount: number };
+      devices: { totalCount: number; nodes: { id: string }[] };
+      nodes: { totalCount: number };
+    }>('{ sites { totalCount } devices { totalCount nodes { id } } nodes { totalCount } }', {}, a.token);
+    expect(gql.errors).toBeUndefined();
+    expect(gql.data).toMatchObject({
+      sites: { totalCount: 1 },
+      devices: { totalCount: 1, nodes: [{ id: a.firewall.id }] },
+      nodes: { totalCount: 2 },
+    });
+    // A node at the provider site resolves its site to null rather than leaking it.
+    const node = await t.gql<{ node: { site: unknown } }>(
+      `{ node(id: "${a.master.id}") { id site { id } } }`,
+      {},
+      a.token,
+    );
+    expect(node.data?.node.site ?? null).toBeNull();
+  });
+
+  it('fleet summaries and /metrics count only its own devices', async () => {
+    const mine = await t.as(a.token).get('/api/v1/pushes/summary').expect(200);
+    expect(mine.body.totalDevices).toBe(1);
+    expect(mine.body.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual([a.firewall.id]);
+    expect(mine.body.drifted.map((d: { deviceId: string }) => d.deviceId)).toEqual([a.firewall.id]);
+    expect((await t.http().get('/api/v1/pushes/summary').expect(200)).body.totalDevices).toBe(3);
+    const gql = await t.gql<{ fleetSummary: { totalDevices: number } }>(
+      '{ fleetSummary { totalDevices } }',
+      {},
+      a.token,
+    );
+    expect(gql.data?.fleetSummary.totalDevices).toBe(1);
+
+    const metrics = await t.as(a.token).get('/metrics').expect(200);
+    const deviceCount = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('utm_devices{'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    expect(deviceCount(metrics.text)).toBe(1);
+    expect(metrics.text).not.toContain('fw-b');
+    expect(metrics.text).not.toContain('utm_http_requests_total');
+    expect(deviceCount((await t.http().get('/metrics').expect(200)).text)).toBe(3);
+  });
+
+  describe('creating inside its tenants only', () => {
+    it('defaults tenantId to its only tenant and refuses another tenant or the provider', async () => {
+      const site = await t.as(a.token).post('/api/v1/sites').send({ name: 'branch-a2' }).expect(201);
+      expect(site.body.tenantId).toBe(a.tenant.id);
+      const other = await t
+        .as(a.token)
+        .post('/api/v1/sites')
+        .send({ name: 'stolen', tenantId: b.tenant.id })
+        .expect(400);
+      expect(other.body.errors).toEqual([
+        { field: 'tenantId', message: expect.stringContaining('does not exist') },
+      ]);
+      const provider = await t
+        .as(a.token)
+        .post('/api/v1/deployments')
+        .send({ name: 'provider-owned', tenantId: null })
+        .expect(400);
+      expect(provider.body.errors[0].field).toBe('tenantId');
+      await t.as(a.token).patch(`/api/v1/sites/${site.body.id}`).send({ tenantId: b.tenant.id }).expect(400);
+      // Zones and devices of a site it cannot see: the site does not exist for it.
+      await t
+        .as(a.token)
+        .post('/api/v1/zones')
+        .send({ siteId: dc.id, name: 'mine', cidrs: ['10.100.9.0/24'] })
+        .expect(400);
+      await t.as(a.token).delete(`/api/v1/sites/${site.body.id}`).expect(204);
+    });
+
+    it("places its nodes at the provider datacenter but never at the other tenant's site", async () => {
+      const shared = await t
+        .as(a.token)
+        .post('/api/v1/nodes')
+        .send({
+          siteId: dc.id,
+          deploymentId: a.deployment.id,
+          name: 'probe-a',
+          role: 'probe',
+          addresses: ['10.100.1.9'],
+        })
+        .expect(201);
+      await t.as(a.token).delete(`/api/v1/nodes/${shared.body.id}`).expect(204);
+      const foreign = await t
+        .as(a.token)
+        .post('/api/v1/nodes')
+        .send({
+          siteId: b.branch.id,
+          deploymentId: a.deployment.id,
+          name: 'x',
+          role: 'probe',
+          addresses: ['10.2.0.9'],
+        })
+        .expect(400);
+      expect(foreign.body.errors).toEqual([
+        { field: 'siteId', message: expect.stringContaining('does not exist') },
+      ]);
+      // The provider gets the same refusal, with the reason.
+      const byProvider = await t
+        .http()
+        .post('/api/v1/nodes')
+        .send({
+          siteId: b.branch.id,
+          deploymentId: a.deployment.id,
+          name: 'x',
+          role: 'probe',
+          addresses: ['10.2.0.9'],
+        })
+        .expect(400);
+      expect(byProvider.body.errors[0]).toMatchObject({
+        field: 'siteId',
+        message: expect.stringContaining('another tenant'),
+      });
+    });
+
+    it('creates tenants and tokens only within its reach', async () => {
+      await t.as(a.token).post('/api/v1/tenants').send({ name: 'tenant-c' }).expect(403);
+      await t
+        .as(a.token)
+        .post('/api/v1/tokens')
+        .send({ name: 'wider', scopes: ['read'], tenantIds: [b.tenant.id] })
+        .expect(400);
+      const sub = await t
+        .as(a.token)
+        .post('/api/v1/tokens')
+        .send({ name: 'sub-a', scopes: ['read'] })
+        .expect(201);
+      expect(sub.body.tenantIds).toEqual([a.tenant.id]);
+      const sites = await t
+        .as(sub.body.token as string)
+        .get('/api/v1/sites')
+        .expect(200);
+      expect(sites.body.items.map((s: { id: string }) => s.id)).toEqual([a.branch.id]);
+      // Catalog flows are the provider's: one catalog for every tenant.
+      await t
+        .as(a.token)
+        .post('/api/v1/catalog/flows')
+        .send({
+          version: 'utmstack-v9',
+          from: 'console',
+          to: 'master',
+          protocol: 'tcp',
+          ports: '7000',
+          purpose: 'x',
+        })
+        .expect(403);
+    });
+
+    it('refuses to delete a tenant that still owns resources (409 naming them)', async () => {
+      const res = await t.http().delete(`/api/v1/tenants/${b.tenant.id}`).expect(409);
+      expect(res.body.referencedBy.deployments).toEqual([{ id: b.deployment.id, name: 'dep-b' }]);
+      const empty = await create(t, 'tenants', { name: 'tenant-empty' });
+      await t.http().delete(`/api/v1/tenants/${empty.id}`).expect(204);
+    });
+  });
+
+  describe("the other tenant's resources do not exist for it", () => {
+    /** Resource type of a REST path's :id, by the path's first segment. */
+    function otherId(path: string): string | null {
+      const segment = path.replace(/^\/api\/v1\//, '').split('/')[0];
+      const map: Record<string, string> = {
+        tenants: b.tenant.id,
+        deployments: b.deployment.id,
+        sites: b.branch.id,
+        zones: b.lan.id,
+        nodes: b.master.id,
+        devices: b.firewall.id,
+        webhooks: b.webhook.id,
+        pushes: b.push.id,
+        tokens: b.tokenId,
+      };
+      return map[segment] ?? null;
+    }
+
+    it('answers 404 on every REST route with an id of the other tenant, and changes nothing', async () => {
+      const instance = t.app.getHttpAdapter().getInstance() as {
+        router?: { stack: unknown[] };
+        _router?: { stack: unknown[] };
+      };
+      const stack = (instance.router ?? instance._router)!.stack as {
+        route?: { path: string; methods: Record<string, boolean> };
+      }[];
+      const checked: string[] = [];
+      const unmapped: string[] = [];
+      for (const layer of stack) {
+        if (!layer.route || !layer.route.path.includes(':id')) continue;
+        for (const [method, on] of Object.entries(layer.route.methods)) {
+          if (!on || method === '_all') continue;
+          const id = otherId(layer.route.path);
+          if (!id) {
+            // Global resources (the catalog) have no tenant.
+            if (!layer.route.path.startsWith('/api/v1/catalog/'))
+              unmapped.push(`${method} ${layer.route.path}`);
+            continue;
+          }
+          const res = await t
+            .as(a.token)
+            [method as 'get' | 'post' | 'patch' | 'delete'](layer.route.path.replace(':id', id))
+            .send(method === 'get' || method === 'delete' ? undefined : {});
+          expect({ route: `${method.toUpperCase()} ${layer.route.path}`, status: res.status }).toEqual({
+            route: `${method.toUpperCase()} ${layer.route.path}`,
+            status: 404,
+          });
+          checked.push(`${method} ${layer.route.path}`);
+        }
+      }
+      expect(unmapped).toEqual([]);
+      expect(checked.length).toBeGreaterThanOrEqual(25);
+      // Everything of the other tenant is still there and unchanged.
+      for (const [path, id] of [
+        ['tenants', b.tenant.id],
+        ['deployments', b.deployment.id],
+        ['sites', b.branch.id],
+        ['zones', b.lan.id],
+        ['nodes', b.master.id],
+        ['devices', b.firewall.id],
+        ['webhooks', b.webhook.id],
+      ]) {
+        const res = await t.http().get(`/api/v1/${path}/${id}`).expect(200);
+        if ('version' in res.body) expect(res.body.version).toBe(1);
+      }
+      expect((await t.http().get(`/api/v1/tokens/${b.tokenId}`).expect(200)).body.revokedAt).toBeNull();
+      await t.as(b.token).get('/api/v1/sites').expect(200);
+    });
+
+    it('answers NOT_FOUND (or null) on every GraphQL operation taking an id of the other tenant', async () => {
+      const schema = t.app.get(GraphQLSchemaHost).schema;
+      const idFor = (field: string): string | null => {
+        const name = field.toLowerCase();
+        // Global (the catalog), or a list filtered by device (asserted empty below).
+        if (name.includes('customflow') || name === 'pushes') return null;
+        if (name.includes('tenant')) return b.tenant.id;
+        if (name.includes('deployment')) return b.deployment.id;
+        if (name.includes('site')) return b.branch.id;
+        if (name.includes('zone')) return b.lan.id;
+        if (name.includes('node')) return b.master.id;
+        if (name.includes('webhook')) return b.webhook.id;
+        if (name.includes('token')) return b.tokenId;
+        if (name === 'push' || name === 'cancelpush') return b.push.id;
+        if (/device|drift|plan|ruleset/.test(name)) return b.firewall.id;
+        return '';
+      };
+      const literal = (type: GraphQLInputType): string => {
+        const inner = getNullableType(type);
+        if (isListType(inner)) return `[${literal(inner.ofType)}]`;
+        if (isEnumType(inner)) return inner.getValues()[0].name;
+        if (isInputObjectType(inner)) {
+          const required = Object.values(inner.getFields()).filter(
+            (f) => isNonNullType(f.type) && f.defaultValue === undefined,
+          );
+          return `{ ${required.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
+        }
+        if (isScalarType(inner) && inner.name === 'Int') return '1';
+        if (isScalarType(inner) && inner.name === 'Boolean') return 'false';
+        return '"x"';
+      };
+      const checked: string[] = [];
+      const unmapped: string[] = [];
+      for (const [kind, type] of [
+        ['query', schema.getQueryType()],
+        ['mutation', schema.getMutationType()],
+      ] as const) {
+        for (const field of Object.values(type!.getFields()) as GraphQLField<unknown, unknown>[]) {
+          const idArg = field.args.find((arg) => arg.name === 'id' || arg.name === 'deviceId');
+          if (!idArg) continue;
+          const id = idFor(field.name);
+          if (id === null) continue;
+          if (id === '') {
+            unmapped.push(field.name);
+            continue;
+          }
+          const args = field.args
+            .filter((arg) => arg === idArg || (isNonNullType(arg.type) && arg.defaultValue === undefined))
+            .map((arg) => `${arg.name}: ${arg === idArg ? `"${id}"` : literal(arg.type)}`);
+          const selection = isObjectType(getNamedType(field.type)) ? '{ __typename }' : '';
+          const res = await t.gql<Record<string, unknown>>(
+            `${kind} { ${field.name}(${args.join(', ')}) ${selection} }`,
+            {},
+            a.token,
+          );
+          const code = res.errors?.[0]?.extensions?.code ?? null;
+          const value = res.data?.[field.name] ?? null;
+          expect({ field: field.name, code: code === 'NOT_FOUND' ? 'NOT_FOUND' : code, value }).toEqual({
+            field: field.name,
+            code: code === null ? null : 'NOT_FOUND',
+            value: null,
+          });
+          checked.push(field.name);
+        }
+      }
+      expect(unmapped).toEqual([]);
+      expect(checked.length).toBeGreaterThanOrEqual(20);
+      const pushes = await t.gql<{ pushes: { totalCount: number } }>(
+        `{ pushes(deviceId: "${b.firewall.id}") { totalCount } }`,
+        {},
+        a.token,
+      );
+      expect(pushes.data?.pushes.totalCount).toBe(0);
+      expect((await t.http().get(`/api/v1/devices/${b.firewall.id}`).expect(200)).body.version).toBe(1);
+    });
+  });
+});
