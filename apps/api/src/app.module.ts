@@ -8,6 +8,7 @@ import { RequestAuthenticator } from './auth/request-authenticator';
 import { CatalogModule } from './catalog/catalog.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { authenticatedContext } from './common/graphql/graphql-context';
+import { DateTimeScalar } from './common/graphql/date-time.scalar';
 import { formatGraphQLError } from './common/graphql/graphql-errors';
 import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
@@ -61,6 +62,8 @@ export class AppModule implements NestModule {
           ): ApolloDriverConfig => ({
             autoSchemaFile: true,
             sortSchema: true,
+            // Strict DateTime: Nest's own turns non-string literals into null and passes any variable to new Date().
+            buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: DateTimeScalar }] },
             path: '/graphql',
             playground: false,
             // Only for authenticated callers: the context refuses anonymous requests before any parsing.
