@@ -75,6 +75,14 @@ describe('FortiOS: a push that dies inside its transaction', () => {
 
   beforeEach(async () => {
     sim = await startFortiOsSimulator();
+    // The transaction probe (once per device and process, fortios.connector.spec.ts) first, so records and call
+    // counts show the pushes only.
+    for (const process of ['a', 'b']) {
+      const probing = new FortiOsConnector(fortiTarget(sim.url, process, 10_000));
+      expect(await probing.transactionMode()).toMatchObject({ mode: 'transaction' });
+      probing.close();
+    }
+    sim.calls.reset();
   });
   afterEach(async () => {
     await sim.stop();

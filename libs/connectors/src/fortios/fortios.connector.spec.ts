@@ -105,6 +105,9 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
   beforeEach(async () => {
     sim = await startFortiOsSimulator();
     connector = new FortiOsConnector(target(sim.url));
+    // The once-per-device transaction probe (tested on its own below) is done up front so call lists show pushes.
+    expect(await connector.transactionMode()).toMatchObject({ mode: 'transaction' });
+    sim.calls.reset();
   });
 
   afterEach(async () => {
@@ -628,6 +631,69 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
   });
 
   describe('transactions', () => {
+    it('F24-F26: probes start, staged reads, abort and commit once per device and firmware, and leaves nothing', async () => {
+      const fresh = await startFortiOsSimulator();
+      const c = new FortiOsConnector(target(fresh.url));
+      try {
+        expect(await c.transactionMode()).toEqual({
+          mode: 'transaction',
+          reason: 'start, staged reads, abort and commit behaved as expected',
+        });
+        expect(fresh.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-abort',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+        ]);
+        expect(fresh.table('firewall/address').map((a) => a.name)).toEqual(['all']);
+        expect(fresh.openTransactions()).toEqual([]);
+        fresh.calls.reset();
+        const second = new FortiOsConnector(target(fresh.url));
+        expect((await push(hq(), second)).error).toBeUndefined();
+        second.close();
+        expect(fresh.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+        ]);
+      } finally {
+        c.close();
+        await fresh.stop();
+      }
+    });
+
+    for (const [label, semantics, reason] of [
+      [
+        'GETs inside a transaction do not see staged objects',
+        { stagedReads: false },
+        /did not see the object/,
+      ],
+      [
+        'the commit syntax is not understood',
+        { commit: false },
+        /probe failed: .*transaction-commit|probe failed/,
+      ],
+    ] as const) {
+      it(`falls back to direct writes when ${label}, and still converges`, async () => {
+        const odd = await startFortiOsSimulator({ transactionSemantics: semantics });
+        const c = new FortiOsConnector(target(odd.url));
+        try {
+          const mode = await c.transactionMode();
+          expect(mode.mode).toBe('direct');
+          expect(mode.reason).toMatch(reason);
+          expect(odd.table('firewall/address').map((a) => a.name)).toEqual(['all']);
+          expect(odd.openTransactions()).toEqual([]);
+          odd.calls.reset();
+          const rs = hq({ ipv6: true });
+          expect((await push(rs, c)).error).toBeUndefined();
+          expectConverged(odd, rs);
+          expect(odd.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([]);
+        } finally {
+          c.close();
+          await odd.stop();
+        }
+      });
+    }
+
     it('F23: transaction-start sends timeout 60 (in range as seconds and as minutes); 300 is refused up front', async () => {
       const bodies: unknown[] = [];
       const original = connector.api.startTransaction.bind(connector.api);
@@ -638,6 +704,7 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       // The simulator reads the unit as the CLI does (minutes 1-60): the old 300 fails there.
       expect((await push(hq())).error).toBeUndefined();
       expect(bodies).toEqual([60]);
+      expect(sim.calls.count({ method: 'POST', path: '/api/v2/cmdb' })).toBe(2); // start + commit
       expect(() => new FortiOsConnector(target(sim.url), { transactionTimeout: 300 })).toThrow(/1 to 60/);
     });
 

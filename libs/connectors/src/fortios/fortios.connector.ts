@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressFamily, RuleSet } from '@app/engine/model';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
@@ -250,7 +251,13 @@ export class FortiOsConnector implements FirewallConnector {
       const { transaction } = await this.pending.read();
       if (transaction) await this.abortRecorded(transaction).catch(() => undefined);
       const status = await this.firmwareStatus();
-      const useTx = (this.options.transactions ?? 'auto') === 'auto' && supportsTransactions(status);
+      let useTx = (this.options.transactions ?? 'auto') === 'auto' && supportsTransactions(status);
+      let probeWrites = 0;
+      if (useTx && plan.changes.length > 0) {
+        const probe = await this.probeTransactions(status);
+        useTx = probe.mode === 'transaction';
+        probeWrites = probe.writes;
+      }
       const executor = new FortiOsExecutor(this.api, this.settings, this, {
         firmware: status,
         transactions: useTx,
@@ -265,7 +272,7 @@ export class FortiOsConnector implements FirewallConnector {
         staged: false,
       });
       if (!result.ok) await executor.rollback();
-      return result;
+      return { ...result, writes: result.writes + probeWrites };
     });
   }
 
@@ -274,7 +281,123 @@ export class FortiOsConnector implements FirewallConnector {
     const plan = this.plan(desired, live);
     return { ok: isPlanEmpty(plan), plan, live };
   }
+
+  /**
+   * Whether pushes to this device run in a batch transaction, probing the device first when that is not known yet
+   * for its firmware (see probeTransactions). `direct` without probing when transactions are off or absent.
+   */
+  transactionMode(): Promise<TransactionProbe> {
+    return withDeviceLock(this.settings.deviceKey, async () => {
+      const status = await this.firmwareStatus();
+      if ((this.options.transactions ?? 'auto') !== 'auto' || !supportsTransactions(status)) {
+        return { mode: 'direct', reason: 'transactions are off, or the firmware has none (before 6.4)' };
+      }
+      const { mode, reason } = await this.probeTransactions(status);
+      return { mode, reason };
+    });
+  }
+
+  /**
+   * Transactions rest on behaviour no vendor source settles (vendor-conformance F24-F26): the commit/abort syntax,
+   * and whether GETs carrying the transaction id see its staged objects. So before the first transactional push
+   * to a device (per firmware, remembered in this process) the connector checks them with a throwaway address
+   * object `<prefix>txprobe_<hex>` (marker in its comment): staged and seen inside, invisible outside, discarded by
+   * abort; then staged again, committed, visible, deleted. Anything else, or any error, and the device is pushed
+   * without transactions (each write live at once; a failure half-way is undone by the push's own recovery).
+   */
+  private async probeTransactions(status: FortiStatus): Promise<TransactionProbe & { writes: number }> {
+    const key = `${this.settings.deviceKey}|${status.version ?? ''}`;
+    const known = TRANSACTION_PROBES.get(key);
+    if (known) return { ...known, writes: 0 };
+    const name = `${this.settings.prefix}txprobe_${randomBytes(4).toString('hex')}`;
+    const body = {
+      name,
+      type: 'ipmask',
+      subnet: '192.0.2.1 255.255.255.255',
+      comment: `transaction probe ${this.settings.marker}`,
+    };
+    let writes = 0;
+    let open: number | null = null;
+    const start = async (): Promise<number> => {
+      const openedAt = new Date().toISOString();
+      await this.pending.record({ transaction: { id: null, openedAt } });
+      writes += 1;
+      const id = await this.api.startTransaction(this.transactionTimeout);
+      await this.pending.record({ transaction: { id, openedAt } });
+      open = id;
+      return id;
+    };
+    const inside = async <T>(id: number, fn: () => Promise<T>): Promise<T> => {
+      this.api.transactionId = id;
+      try {
+        return await fn();
+      } finally {
+        this.api.transactionId = null;
+      }
+    };
+    const check = async (): Promise<string | null> => {
+      const first = await start();
+      writes += 1;
+      await inside(first, () => this.api.create('firewall/address', body));
+      if ((await inside(first, () => this.api.get('firewall/address', name))) === null) {
+        return 'a GET carrying the transaction id did not see the object staged in it';
+      }
+      if ((await this.api.get('firewall/address', name)) !== null) {
+        return 'an object written inside a transaction was live before the commit';
+      }
+      writes += 1;
+      await this.api.abortTransaction(first);
+      open = null;
+      await this.pending.record({ transaction: null });
+      if ((await this.api.get('firewall/address', name)) !== null)
+        return 'transaction-abort did not discard it';
+      const second = await start();
+      writes += 1;
+      await inside(second, () => this.api.create('firewall/address', body));
+      writes += 1;
+      await this.api.commitTransaction(second, this.settings.timeouts.commitMs);
+      open = null;
+      await this.pending.record({ transaction: null });
+      if ((await this.api.get('firewall/address', name)) === null)
+        return 'transaction-commit did not apply it';
+      return null;
+    };
+    let problem: string | null;
+    try {
+      problem = await check();
+    } catch (err) {
+      problem = `the probe failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (open !== null) {
+      const id: number = open;
+      writes += 1;
+      await this.api
+        .abortTransaction(id)
+        .then(() => this.pending.record({ transaction: null }))
+        .catch(() => undefined);
+    }
+    const leftover = await this.api.get('firewall/address', name).catch(() => null);
+    if (leftover !== null) {
+      writes += 1;
+      await this.api.remove('firewall/address', name).catch(() => false);
+    }
+    const result: TransactionProbe =
+      problem === null
+        ? { mode: 'transaction', reason: 'start, staged reads, abort and commit behaved as expected' }
+        : { mode: 'direct', reason: problem };
+    TRANSACTION_PROBES.set(key, result);
+    return { ...result, writes };
+  }
 }
+
+export interface TransactionProbe {
+  /** `transaction`: pushes run in one batch transaction; `direct`: every write is live at once. */
+  mode: 'transaction' | 'direct';
+  reason: string;
+}
+
+/** Probe results per `deviceKey|firmware version`, for the life of the process (a restart probes again). */
+const TRANSACTION_PROBES = new Map<string, TransactionProbe>();
 
 interface ExecutorOptions {
   firmware: FortiStatus;

@@ -75,6 +75,12 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * true; false omits it, as a device might.
    */
   mkeyInTransaction?: boolean;
+  /**
+   * Transaction details no vendor source settles (vendor-conformance F24, F26): `stagedReads` (default true) — a GET
+   * carrying X-TRANSACTION-ID sees the transaction's staged objects; `commit` (default true) — `transaction-commit`
+   * with `{"transaction-id":N}` is understood (false: answered 400, as a device with another syntax would).
+   */
+  transactionSemantics?: { stagedReads?: boolean; commit?: boolean };
   now?: () => number;
 }
 
@@ -201,6 +207,7 @@ export class FortiOsSimulator extends VendorSimulator {
       uniquePolicyNames: options.uniquePolicyNames ?? true,
       transactionTimeoutUnit: options.transactionTimeoutUnit ?? 'minutes',
       mkeyInTransaction: options.mkeyInTransaction ?? true,
+      transactionSemantics: { stagedReads: true, commit: true, ...options.transactionSemantics },
       now: options.now ?? Date.now,
     };
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(this.opts.version);
@@ -692,7 +699,8 @@ export class FortiOsSimulator extends VendorSimulator {
   }
 
   private getRoute(ctx: Ctx, table: TableKey, mkey: string | undefined): SimResponse {
-    const store = ctx.tx ? ctx.tx.staged : this.store(ctx.vdom);
+    const staged = ctx.tx && this.opts.transactionSemantics.stagedReads !== false;
+    const store = staged ? ctx.tx!.staged : this.store(ctx.vdom);
     const withMeta = ctx.query.get('with_meta') === '1';
     const render = (r: Row): JsonObject =>
       renderRow(table, r, withMeta ? referencesTo(store, table, mkeyOf(table, r)) : null);
@@ -822,7 +830,9 @@ export class FortiOsSimulator extends VendorSimulator {
         ...this.tail(),
       });
     }
-    if (action !== 'transaction-commit') return this.envelopeError(req, 400, base);
+    if (action !== 'transaction-commit' || this.opts.transactionSemantics.commit === false) {
+      return this.envelopeError(req, 400, base);
+    }
     this.transactions.delete(id);
     const live = this.store(vdom);
     const merged: VdomStore = { ...live };
