@@ -335,9 +335,14 @@ describe('Inventory over REST', () => {
       const res = await t
         .http()
         .patch(`/api/v1/nodes/${node.id}`)
-        .send({ addresses: ['10.1.10.41'], collectorId: null, selectors: ['b', 'a', 'b'] })
+        // Selectors the catalog version knows (others are refused), deduplicated and sorted.
+        .send({ addresses: ['10.1.10.41'], collectorId: null, selectors: ['syslog', 'http', 'syslog'] })
         .expect(200);
-      expect(res.body).toMatchObject({ addresses: ['10.1.10.41'], collectorId: null, selectors: ['a', 'b'] });
+      expect(res.body).toMatchObject({
+        addresses: ['10.1.10.41'],
+        collectorId: null,
+        selectors: ['http', 'syslog'],
+      });
       expect(res.body.addressZones[0].zoneName).toBe('servers');
       await t.http().delete(`/api/v1/nodes/${node.id}`).expect(204);
     });

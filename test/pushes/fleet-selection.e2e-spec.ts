@@ -15,13 +15,17 @@ describe('fleet push selection', () => {
     const site = await create(t, 'sites', { name: 'fleet-site' });
     const zone = await create(t, 'zones', { siteId: site.id, name: 'lan', cidrs: ['10.7.0.0/24'] });
     siteId = site.id;
-    for (const name of ['fleet-a', 'fleet-b']) {
+    // Ports 9 (discard) and 1 (tcpmux) are closed: any push that does get queued fails fast instead of waiting on
+    // a timeout. Two ports, because two device records of one endpoint are refused.
+    for (const [name, port] of [
+      ['fleet-a', 9],
+      ['fleet-b', 1],
+    ] as const) {
       const device = await create(t, 'devices', {
         siteId: site.id,
         name,
         vendor: 'pfsense',
-        // Port 9 is closed: any push that does get queued fails fast instead of waiting on a timeout.
-        managementUrl: 'http://127.0.0.1:9',
+        managementUrl: `http://127.0.0.1:${port}`,
         credentials: { apiKey: 'fleet-key-0123456789' },
         interfaces: [{ name: 'lan', zoneIds: [zone.id] }],
       });

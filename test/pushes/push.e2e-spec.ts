@@ -203,6 +203,8 @@ describe('pushes through the job queue', () => {
       [{ name: 'wan', external: true }],
       {
         enabled: false,
+        // Another endpoint than hq-fw's: two records of one firewall are refused.
+        managementUrl: 'https://192.0.2.11',
       },
     );
     await t.http().post(`/api/v1/devices/${disabled.id}/pushes`).send({}).expect(422);

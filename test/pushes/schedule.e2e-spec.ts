@@ -42,6 +42,8 @@ describe('scheduled pushes', () => {
     const disabled = await simulatedDevice(t, sim, d.hq.id, 'off-fw', [{ name: 'wan', external: true }], {
       enabled: false,
       schedule: '* * * * *',
+      // Another endpoint than hq-fw's: two records of one firewall are refused.
+      managementUrl: 'https://192.0.2.11',
     });
     // A fixed clock: two real-time ticks a second apart may straddle a slot boundary.
     const now = new Date('2030-01-01T10:02:00Z');

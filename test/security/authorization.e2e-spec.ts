@@ -50,17 +50,26 @@ describe('what each scope may do to a device', () => {
     await attacker.close();
   });
 
-  async function device(extra: Record<string, unknown> = {}): Promise<{ id: string; version: number }> {
+  let devices = 0;
+  async function device(
+    extra: Record<string, unknown> = {},
+  ): Promise<{ id: string; version: number; managementUrl: string }> {
+    devices += 1;
     const created = await create(t, 'devices', {
       siteId: d.hq.id,
       name: `fw-${Math.random().toString(36).slice(2, 10)}`,
       vendor: 'pfsense',
-      managementUrl: 'https://10.255.0.1',
+      // One endpoint per record: two records of one firewall are refused.
+      managementUrl: `https://10.254.${devices}.1`,
       credentials: { username: 'admin', password: 'pfsense-password-0123' },
       interfaces: [{ name: 'lan', zoneIds: [d.lan.id] }],
       ...extra,
     });
-    return { id: created.id, version: created.version as number };
+    return {
+      id: created.id,
+      version: created.version as number,
+      managementUrl: created.managementUrl as string,
+    };
   }
 
   describe('credentials are bound to the endpoint they were given for', () => {
@@ -114,7 +123,7 @@ describe('what each scope may do to a device', () => {
       await t
         .as(writer)
         .patch(`/api/v1/devices/${dev.id}`)
-        .send({ managementUrl: 'https://10.255.0.1', tls: { insecure: false }, name: 'kept-endpoint' })
+        .send({ managementUrl: dev.managementUrl, tls: { insecure: false }, name: 'kept-endpoint' })
         .expect(200);
       const res = await t
         .as(writer)
@@ -149,7 +158,7 @@ describe('what each scope may do to a device', () => {
         .get(`/api/v1/audit?targetId=${dev.id}&action=device.update.endpoint`)
         .expect(200);
       expect(audit.body.items[0]).toMatchObject({
-        before: { managementUrl: 'https://10.255.0.1' },
+        before: { managementUrl: dev.managementUrl },
         after: {
           managementUrl: 'https://10.255.0.3',
           credentials: { set: true, kind: 'basic' },
@@ -192,11 +201,13 @@ describe('what each scope may do to a device', () => {
   });
 
   describe('schedules are pushes', () => {
+    let scheduled = 0;
     const base = (): Record<string, unknown> => ({
       siteId: d.hq.id,
       name: `sched-${Math.random().toString(36).slice(2, 10)}`,
       vendor: 'pfsense',
-      managementUrl: 'https://10.255.1.1',
+      // One endpoint per record: two records of one firewall are refused.
+      managementUrl: `https://10.255.1.${++scheduled}`,
       credentials: { apiKey: 'sched-key-0123456789' },
       interfaces: [{ name: 'lan', zoneIds: [d.lan.id] }],
     });

@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { withDeviceLock, type Plan } from '@app/connectors';
+import {
+  canReadInterfaceNames,
+  planWarningText,
+  unknownInterfaceFindings,
+} from '../inventory/checks/interface-names';
 import { RuleSetsService } from '../rules/rule-sets.service';
 import { connectorFailure } from './connector-errors';
 import { DeviceConnectors } from './device-connectors.service';
@@ -17,9 +22,15 @@ export class PlansService {
     const { device, connector } = await this.connectors.open(deviceId);
     try {
       // Under the device lock so a plan never observes a push half-way through its writes (in this process).
-      return await withDeviceLock(connector.settings.deviceKey, async () =>
+      const plan = await withDeviceLock(connector.settings.deviceKey, async () =>
         connector.plan(ruleSet, await connector.readState()),
       );
+      // Interface names the live device does not have (guard rail); only connectors that can list them.
+      if (canReadInterfaceNames(connector)) {
+        const findings = unknownInterfaceFindings(device, await connector.readInterfaceNames());
+        return { ...plan, warnings: [...plan.warnings, ...findings.map(planWarningText)] };
+      }
+      return plan;
     } catch (error) {
       throw connectorFailure(error, device.name);
     } finally {
