@@ -3,6 +3,7 @@
  * selectors, a second record of one firewall endpoint); writes that are legal but probably wrong answer with
  * `warnings`, and GET /api/v1/inventory/checks (and GraphQL inventoryChecks) lists the same findings.
  */
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, type Created, snapshotCounts } from '../utils/fixtures';
 
@@ -195,6 +196,64 @@ describe('inventory guard rails', () => {
       }
       const listed = await t.http().get('/api/v1/devices?q=gr-race').expect(200);
       expect(listed.body.total).toBe(1);
+    });
+  });
+
+  describe('device records that share an endpoint from before the unique key', () => {
+    it('lists them as DEVICE_ENDPOINT_DUPLICATE errors and refuses a third record on that endpoint', async () => {
+      const prisma = t.app.get(PrismaService);
+      // As the migration leaves them: the oldest keyed, the later duplicate without a key.
+      const kept = await prisma.device.create({
+        data: {
+          siteId: dc.id,
+          name: 'legacy-a',
+          vendor: 'opnsense',
+          managementUrl: 'https://10.61.0.1',
+          endpointKey: 'https://10.61.0.1:443',
+        },
+      });
+      const duplicate = await prisma.device.create({
+        data: {
+          siteId: dc.id,
+          name: 'legacy-b',
+          vendor: 'opnsense',
+          managementUrl: 'https://10.61.0.1:443/',
+        },
+      });
+      const listed = await t
+        .http()
+        .get('/api/v1/inventory/checks?code=DEVICE_ENDPOINT_DUPLICATE')
+        .expect(200);
+      expect((listed.body.items as Warning[]).map((w) => [w.entity.name, w.severity, w.field])).toEqual([
+        ['legacy-a', 'error', 'managementUrl'],
+        ['legacy-b', 'error', 'managementUrl'],
+      ]);
+      const problem = await refused(
+        'post',
+        'devices',
+        {
+          siteId: dc.id,
+          name: 'legacy-c',
+          vendor: 'opnsense',
+          managementUrl: 'https://10.61.0.1',
+          interfaces: [{ name: 'wan', external: true }],
+        },
+        409,
+        'managementUrl',
+      );
+      expect(problem.existingId).toBe(kept.id);
+      // The unkeyed record can still be edited as long as its endpoint stays, and re-pointed elsewhere.
+      await t.http().patch(`/api/v1/devices/${duplicate.id}`).send({ enabled: false }).expect(200);
+      await t
+        .http()
+        .patch(`/api/v1/devices/${duplicate.id}`)
+        .send({
+          managementUrl: 'https://10.61.0.2',
+          credentials: { key: 'k-0123456789', secret: 's-0123456789' },
+        })
+        .expect(200);
+      const after = await t.http().get('/api/v1/inventory/checks?code=DEVICE_ENDPOINT_DUPLICATE').expect(200);
+      expect(after.body.items).toEqual([]);
     });
   });
 
