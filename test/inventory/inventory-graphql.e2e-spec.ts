@@ -2,7 +2,7 @@ import { QueryCounter } from '../../apps/api/src/database/query-counter';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, smallDeployment, type SmallDeployment } from '../utils/fixtures';
 
-const SITE_FIELDS = 'id name description catalogVersion version createdAt updatedAt';
+const SITE_FIELDS = 'id name description catalogVersion tenantId version createdAt updatedAt';
 const NODE_FIELDS =
   'id siteId deploymentId name role addresses collectorId masterId selectors addressZones { address zoneId zoneName } version createdAt updatedAt';
 const DEVICE_FIELDS = `id siteId name vendor managementUrl credentials { set kind } tls { verify insecure caBundle fingerprintSha256 }
