@@ -63,6 +63,42 @@ export type SimulatorTarget =
       credentials: { kind: 'opnsense-api-key'; key: string; secret: string };
     });
 
+/**
+ * The firmware versions the simulators are exercised as in the connector matrix spec (every one at least once in
+ * CI): the supported range of each connector with its version boundaries (vendor-conformance.md §0; OPNsense 25.7.3
+ * no-timer status, 25.7-26.1.x inert rollback, 26.1.11 skip_alias, 26.7 no savepoints; FortiOS 7.4.0 addrgrp6
+ * exclude, 7.6.0 UDP-Lite literal; pfSense CE and Plus lines with REST API package 2.x).
+ */
+export const SIMULATOR_VERSIONS = {
+  pfsense: [
+    { version: '2.7.0-RELEASE', packageVersion: 'v2.0.0' },
+    { version: '2.7.2-RELEASE', packageVersion: 'v2.3.0' },
+    { version: '2.8.0-RELEASE', packageVersion: 'v2.5.0' },
+    { version: '2.8.1-RELEASE', packageVersion: 'v2.10.0' },
+    { version: '24.03-RELEASE', packageVersion: 'v2.0.0' },
+    { version: '24.11-RELEASE', packageVersion: 'v2.3.0' },
+    { version: '25.07.1-RELEASE', packageVersion: 'v2.6.0' },
+    { version: '25.11.1-RELEASE', packageVersion: 'v2.10.0' },
+    { version: '26.03-RELEASE', packageVersion: 'v2.10.0' },
+  ],
+  fortios: ['v6.4.15', 'v7.0.17', 'v7.2.11', 'v7.4.0', 'v7.4.3', 'v7.4.8', 'v7.6.0', 'v7.6.4'],
+  opnsense: [
+    '24.7',
+    '24.7.12',
+    '25.1.4',
+    '25.1.12',
+    '25.7',
+    '25.7.2',
+    '25.7.3',
+    '25.7.5',
+    '26.1',
+    '26.1.10',
+    '26.1.11',
+    '26.7',
+    '26.7.2',
+  ],
+} as const;
+
 /** What every vendor simulator exposes. */
 export interface RunningSimulator {
   readonly vendor: Vendor;

@@ -12,3 +12,4 @@ export * from './plan';
 export * from './push';
 export * from './target';
 export { createAgent, normalizeFingerprint } from './tls';
+export * from './versions';

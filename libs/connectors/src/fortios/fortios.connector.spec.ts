@@ -514,18 +514,22 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
     }
   });
 
-  it('works without transactions on firmware older than 6.4 (writes are live at once)', async () => {
-    const old = await startFortiOsSimulator({ version: 'v6.2.9' });
-    const c = new FortiOsConnector(target(old.url));
-    try {
-      expect((await push(hq(), c)).ok).toBe(true);
-      expect(old.calls.count({ path: '/api/v2/cmdb' })).toBe(0);
-      expectConverged(old, hq());
-    } finally {
-      c.close();
-      await old.stop();
-    }
-  });
+  // Version matrix: FortiOS 6.4-7.6 only, refused before anything is written.
+  for (const version of ['v6.2.9', 'v7.8.0']) {
+    it(`refuses firmware ${version} (outside 6.4-7.6) before any write`, async () => {
+      const other = await startFortiOsSimulator({ version });
+      const c = new FortiOsConnector(target(other.url));
+      try {
+        const outcome = await push(hq(), c);
+        expect(outcome.error).toMatchObject({ kind: 'validation' });
+        expect(outcome.error!.message).toMatch(/not supported: this connector supports FortiOS 6.4-7.6/);
+        expect(other.calls.writes()).toBe(0);
+      } finally {
+        c.close();
+        await other.stop();
+      }
+    });
+  }
 
   it('sends vdom on every call and manages the configured VDOM only', async () => {
     const multi = await startFortiOsSimulator({ vdoms: ['root', 'branch'] });

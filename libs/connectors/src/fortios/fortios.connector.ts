@@ -3,6 +3,7 @@ import type { AddressFamily, RuleSet } from '@app/engine/model';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { ConnectorError } from '../core/errors';
+import { inRange, unsupportedVersion } from '../core/versions';
 import { withDeviceLock } from '../core/lock';
 import {
   isPlanEmpty,
@@ -67,6 +68,13 @@ export function groupHasExclude(family: AddressFamily, status: FortiStatus): boo
   if (v === null) return false;
   const [major, minor] = family === 4 ? [6, 2] : [7, 4];
   return v[0] > major || (v[0] === major && v[1] >= minor);
+}
+
+/** Refuses firmware outside FortiOS 6.4-7.6 (SUPPORTED_VERSIONS) before anything is written. */
+export function assertFortiOsSupported(status: FortiStatus): void {
+  if (status.semver === null || !inRange(status.semver, [6, 4], [7, 6])) {
+    throw unsupportedVersion('fortios', 'FortiOS', status.version);
+  }
 }
 
 /**
@@ -207,7 +215,7 @@ export class FortiOsConnector implements FirewallConnector {
   }
 
   async readState(): Promise<ManagedState> {
-    await this.firmwareStatus();
+    assertFortiOsSupported(await this.firmwareStatus());
     const readAt = new Date().toISOString();
     const prefixFilter = { filter: `name=@${filterValue(this.settings.prefix)}` };
     const address = await this.api.list('firewall/address', prefixFilter);

@@ -211,10 +211,10 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
     expect(first.error).toBeUndefined();
     expect(first.plan!.summary).toEqual({ create: 17, update: 0, delete: 0, reorder: 3 });
     expect(callLines(sim)).toEqual([
+      // Once per connector: the firmware (version matrix; it decides the rollback timer, O31).
+      'GET /api/core/firmware/info',
       'GET /api/firewall/alias/get',
       'GET /api/firewall/filter/get',
-      // The firmware decides whether the rollback timer is used (vendor-conformance O31), read before any write.
-      'GET /api/core/firmware/info',
       'POST /api/firewall/filter/savepoint',
       ...new Array<string>(11).fill('POST /api/firewall/alias/addItem'),
       'GET /api/firewall/filter/get',
@@ -758,8 +758,22 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
       }
     });
 
-    it('pushes to 24.1 and 24.7 firmware (no TCP/UDP, no advanced fields, savepoints present)', async () => {
-      for (const version of ['24.1.10', '24.7.12', '25.1.4']) {
+    it('refuses 24.1 (outside 24.7-26.7) before any write', async () => {
+      const s = await startSim({ version: '24.1.10' });
+      const c = new OpnSenseConnector(target(s.url), FAST);
+      try {
+        const outcome = await push(hqRuleSet(), c);
+        expect(outcome.error).toMatchObject({ kind: 'validation' });
+        expect(outcome.error!.message).toMatch(/OPNsense 24.1.10 is not supported/);
+        expect(s.calls.writes()).toBe(0);
+      } finally {
+        c.close();
+        await s.stop();
+      }
+    });
+
+    it('pushes to 24.7 and 25.1.4 firmware (no TCP/UDP, savepoints present)', async () => {
+      for (const version of ['24.7.12', '25.1.4']) {
         const s = await startSim({ version });
         const c = new OpnSenseConnector(target(s.url), FAST);
         try {

@@ -3,6 +3,7 @@ import { rebucket } from '../core/aliases';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { ConnectorError } from '../core/errors';
+import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
 import { withDeviceLock } from '../core/lock';
 import {
   isPlanEmpty,
@@ -202,7 +203,22 @@ export class OpnSenseConnector implements FirewallConnector {
     };
   }
 
+  /**
+   * Reads the firmware once per connector (it decides the rollback timer, O31) and refuses a version outside
+   * OPNsense 24.7-26.7 before anything is written. A key that may not read the firmware page leaves it unknown:
+   * allowed, with the rollback timer not relied on.
+   */
+  private async assertSupported(): Promise<void> {
+    if (!this.firmwareRead) await this.probe();
+    const v = this.firmwareVersion;
+    const n = v === null ? null : versionNumbers(v);
+    if (v !== null && (n === null || !inRange(n, [24, 7], [26, 7]))) {
+      throw unsupportedVersion('opnsense', 'OPNsense', v);
+    }
+  }
+
   async readState(): Promise<ManagedState> {
+    await this.assertSupported();
     const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases();
     const rules = await this.api.listRules();
@@ -263,7 +279,6 @@ export class OpnSenseConnector implements FirewallConnector {
   }
 
   async apply(plan: Plan): Promise<ApplyResult> {
-    if (!this.firmwareRead) await this.probe();
     // The device holds one rollback timer: a new apply/{rev} would arm none while an earlier one is armed, and that
     // timer would then revert this push too. So a push inside that window writes under the SAME savepoint and
     // cancels it after its own verification (its rules are what the device ends up with either way).

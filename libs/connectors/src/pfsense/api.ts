@@ -156,6 +156,12 @@ export class PfSenseApi {
     return { version: strOr(d.version, 'unknown'), base: strOrNull(d.base), patch: strOrNull(d.patch) };
   }
 
+  /** The REST API package's own version (`current_version`, e.g. `v2.4.3`; R/Models/RESTAPIVersion.inc L17). */
+  async packageVersion(): Promise<string | null> {
+    const data = await this.call('GET', '/api/v2/system/restapi/version');
+    return isRecord(data) && typeof data.current_version === 'string' ? data.current_version : null;
+  }
+
   /**
    * The package setting `represent_interfaces_as` (`id`, `descr` or `if`): how rule `interface` values are accepted
    * and shown (R/Fields/InterfaceField.inc L112; R/Endpoints/SystemRESTAPISettingsEndpoint.inc).

@@ -151,8 +151,32 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
         expect(outcome.error).toMatchObject({ kind: 'validation' });
         expect(outcome.error!.message).toMatch(/Represent Interfaces As.*Internal ID/);
         expect(box.calls.writes()).toBe(0);
-        expect(box.calls.lines()).toEqual(['GET /api/v2/system/restapi/settings']);
+        expect(box.calls.lines()).toEqual([
+          'GET /api/v2/system/version',
+          'GET /api/v2/system/restapi/version',
+          'GET /api/v2/system/restapi/settings',
+        ]);
         await expect(c.readUnmanagedRules()).rejects.toMatchObject({ kind: 'validation' });
+      } finally {
+        c.close();
+        await box.stop();
+      }
+    });
+  }
+
+  for (const [version, packageVersion, what] of [
+    ['2.6.0-RELEASE', 'v2.4.3', /pfSense 2.6.0-RELEASE is not supported/],
+    ['23.09.1-RELEASE', 'v2.4.3', /pfSense 23.09.1-RELEASE is not supported/],
+    ['2.8.1-RELEASE', 'v1.7.4', /REST API package v1.7.4 is not supported/],
+  ] as const) {
+    it(`refuses ${version} with package ${packageVersion} before any write`, async () => {
+      const box = await startPfSenseSimulator({ version, packageVersion });
+      const c = new PfSenseConnector(target(box.url));
+      try {
+        const outcome = await push(hqRuleSet(), c);
+        expect(outcome.error).toMatchObject({ kind: 'validation' });
+        expect(outcome.error!.message).toMatch(what);
+        expect(box.calls.writes()).toBe(0);
       } finally {
         c.close();
         await box.stop();
@@ -164,7 +188,9 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
     const rs = hqRuleSet({ syslog: false, consoles: false });
     await push(rs);
     expect(sim.calls.lines()).toEqual([
-      // Once per connector: interfaces must be named by id (vendor-conformance P14).
+      // Once per connector: supported versions, interfaces named by id (vendor-conformance P14).
+      'GET /api/v2/system/version',
+      'GET /api/v2/system/restapi/version',
       'GET /api/v2/system/restapi/settings',
       'GET /api/v2/firewall/aliases?name__startswith=utm_',
       'GET /api/v2/firewall/rules',

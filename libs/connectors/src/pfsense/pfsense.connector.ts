@@ -3,6 +3,7 @@ import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } fro
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { rebucket } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
+import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
 import { processPendingState, type PendingStateStore, type RecoveryReport } from '../core/pending-state';
 import {
   isPlanEmpty,
@@ -53,6 +54,8 @@ export class PfSenseConnector implements FirewallConnector {
   readonly pending: PendingStateStore;
   /** represent_interfaces_as was read and is `id` (checked once per connector). */
   private interfaceIdsConfirmed = false;
+  /** The firmware and package versions were read and are supported. */
+  private versionSupported = false;
 
   constructor(
     readonly target: PfSenseTarget,
@@ -81,13 +84,30 @@ export class PfSenseConnector implements FirewallConnector {
   async probe(): Promise<ProbeResult> {
     const t0 = Date.now();
     const v = await this.api.version();
+    const pkg = await this.api.packageVersion();
     return {
       vendor: 'pfsense',
       version: v.version,
-      apiVersion: null,
+      apiVersion: pkg,
       tls: this.settings.tlsMode,
       latencyMs: Date.now() - t0,
     };
+  }
+
+  /**
+   * Refuses, once per connector and before anything is written, a pfSense or REST API package outside
+   * SUPPORTED_VERSIONS: CE 2.7-2.8 (`2.8.1-RELEASE`), Plus 24.03-26.03 (`25.11.1-RELEASE`), package 2.x.
+   */
+  private async assertSupported(): Promise<void> {
+    if (this.versionSupported) return;
+    const { version } = await this.api.version();
+    const n = versionNumbers(version);
+    const ok = n !== null && (n[0] === 2 ? inRange(n, [2, 7], [2, 8]) : inRange(n, [24, 3], [26, 3]));
+    if (!ok) throw unsupportedVersion('pfsense', 'pfSense', version);
+    const pkg = await this.api.packageVersion();
+    const p = pkg === null ? null : versionNumbers(pkg);
+    if (p === null || p[0] !== 2) throw unsupportedVersion('pfsense', 'pfSense REST API package', pkg);
+    this.versionSupported = true;
   }
 
   /**
@@ -129,6 +149,7 @@ export class PfSenseConnector implements FirewallConnector {
   }
 
   async readState(): Promise<ManagedState> {
+    await this.assertSupported();
     await this.assertInterfaceIds();
     const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });

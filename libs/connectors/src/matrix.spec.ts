@@ -1,0 +1,86 @@
+import type { RuleSet, Vendor } from '@app/engine/model';
+import { SIMULATOR_VERSIONS, startSimulator, type RunningSimulator } from '@app/simulators';
+import { pushRuleSet } from './core/push';
+import { SUPPORTED_VERSIONS } from './core/versions';
+import { createConnector } from './factory';
+import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
+
+/**
+ * Version matrix: every connector against its simulator running as every firmware in SIMULATOR_VERSIONS (each
+ * version at least once in CI). First push, a no-change push (zero writes) and a change push (alias, rule and order
+ * changes), each verified. Version-specific behaviour has its own tests in the connector specs; this one proves no
+ * supported version is refused or left unconverged.
+ */
+
+const FORTI_PORTS: Record<string, string> = { lan: 'port2', opt1: 'port3', opt2: 'port4' };
+
+function ruleSetFor(vendor: Vendor, options: HqOptions): RuleSet {
+  const rs = hqRuleSet({ ...options, vendor });
+  if (vendor !== 'fortios') return rs;
+  return ruleSet({
+    ...rs,
+    rules: rs.rules.map((r) => ({ ...r, ingress: FORTI_PORTS[r.ingress], egress: FORTI_PORTS[r.egress] })),
+  });
+}
+
+const cases: Array<{ vendor: Vendor; label: string; start: () => Promise<RunningSimulator> }> = [
+  ...SIMULATOR_VERSIONS.pfsense.map((v) => ({
+    vendor: 'pfsense' as const,
+    label: `${v.version} (package ${v.packageVersion})`,
+    start: () => startSimulator('pfsense', { version: v.version, packageVersion: v.packageVersion }),
+  })),
+  ...SIMULATOR_VERSIONS.fortios.map((version) => ({
+    vendor: 'fortios' as const,
+    label: version,
+    start: () => startSimulator('fortios', { version }),
+  })),
+  ...SIMULATOR_VERSIONS.opnsense.map((version) => ({
+    vendor: 'opnsense' as const,
+    label: version,
+    start: () => startSimulator('opnsense', { version }),
+  })),
+];
+
+describe('version matrix: first, no-change and change push on every supported firmware', () => {
+  it('states what each connector supports', () => {
+    expect(Object.keys(SUPPORTED_VERSIONS).sort()).toEqual(['fortios', 'opnsense', 'pfsense']);
+  });
+
+  for (const { vendor, label, start } of cases) {
+    it(`${vendor} ${label}`, async () => {
+      const sim = await start();
+      const connector = createConnector(
+        sim.deviceTarget('fw-hq', {
+          timeouts: { connectMs: 1_000, requestMs: 3_000, commitMs: 3_000 },
+          retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
+        }),
+      );
+      try {
+        const first = ruleSetFor(vendor, { ipv6: true });
+        const firstPush = await pushRuleSet(connector, first);
+        expect({ step: 'first', error: firstPush.error }).toEqual({ step: 'first', error: undefined });
+
+        sim.calls.reset();
+        const again = await pushRuleSet(connector, first);
+        expect({ step: 'no-change', error: again.error, apply: again.apply }).toEqual({
+          step: 'no-change',
+          error: undefined,
+          apply: null,
+        });
+        expect(sim.calls.writes()).toBe(0);
+
+        const changed = ruleSetFor(vendor, {
+          ipv6: true,
+          agents: ['10.20.0.0/24', '10.20.9.9'],
+          consoles: false,
+        });
+        const change = await pushRuleSet(connector, changed);
+        expect({ step: 'change', error: change.error }).toEqual({ step: 'change', error: undefined });
+        expect((await connector.verify(changed)).ok).toBe(true);
+      } finally {
+        connector.close();
+        await sim.stop();
+      }
+    });
+  }
+});
