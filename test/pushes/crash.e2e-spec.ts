@@ -190,7 +190,8 @@ describe('a push interrupted by SIGKILL', () => {
 
   it('leaves no FortiOS transaction open, no OPNsense rollback armed and no pfSense writes unapplied', async () => {
     const forti = await startSimulator('fortios', { interfaces: ['opt1', 'lan', 'wan'] });
-    const opn = await startSimulator('opnsense');
+    // 25.1.x: the newest OPNsense whose rollback timer restores (25.7-26.1.x: core#10721, not armed there).
+    const opn = await startSimulator('opnsense', { version: '25.1.12' });
     const pf = await startSimulator('pfsense');
     const sims = [forti, opn, pf];
     try {

@@ -29,7 +29,8 @@ describe('device pending state: start-up sweep and next push', () => {
 
   beforeAll(async () => {
     forti = await startSimulator('fortios', { interfaces: ['opt1', 'lan', 'wan'] });
-    opn = await startSimulator('opnsense');
+    // 25.1.x: the newest OPNsense whose rollback timer restores (25.7-26.1.x: core#10721, not armed there).
+    opn = await startSimulator('opnsense', { version: '25.1.12' });
     t = await createTestApp();
     prisma = t.app.get(PrismaService);
     runner = t.app.get(PushRunner);
@@ -54,7 +55,7 @@ describe('device pending state: start-up sweep and next push', () => {
   async function strandedTransaction(): Promise<number> {
     const c = new FortiOsConnector(forti.deviceTarget('raw') as FortiOsTarget);
     try {
-      const id = await c.api.startTransaction(300);
+      const id = await c.api.startTransaction(60);
       await prisma.devicePendingState.upsert({
         where: { deviceId: fortiDevice },
         create: { deviceId: fortiDevice, transactionId: id, transactionOpenedAt: new Date() },
