@@ -3,7 +3,7 @@ import type { InventoryWarning } from './checks.service';
 /**
  * What a connector offers when it can list the interface names the live device has. No connector implements it
  * yet (libs/connectors reads only managed objects and rules); the plan-time check runs for any connector that
- * adds `readInterfaceNames()` and is skipped, saying so nowhere, for the others.
+ * adds `readInterfaceNames()`; for the others the plan carries no interface finding.
  */
 export interface LiveInterfaceReader {
   readInterfaceNames(): Promise<string[]>;
