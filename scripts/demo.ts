@@ -2,6 +2,8 @@
  * `npm run demo`: the service on the embedded database (DATA_DIR, default ./data), the vendor simulators, a
  * realistic UTMStack deployment (HQ with master, agents, a DMZ and analysts; two branches with probes, agents and
  * syslog/NetFlow sources; one firewall of each vendor), one fleet push, and a summary of what went where.
+ * Two customers (tenants): acme owns that deployment; globex's master stands in the provider's datacenter, whose
+ * FortiGate belongs to no tenant. The run ends with what each customer's own token sees.
  * Simulator state is saved in DATA_DIR, so running the demo again shows the unchanged devices as `noop`.
  * Keeps serving on PORT (default 3000) until Ctrl-C; `--once` (or DEMO_ONCE=1) exits after the summary.
  */
@@ -68,6 +70,33 @@ const NODES: [string, string, string, string[], string | null, string[]][] = [
   ['Branch-2', 'br2-agents', 'agent', ['10.30.20.0/24'], 'br2-probe', []],
   ['Branch-2', 'br2-esxi', 'agentless', ['10.30.10.60'], 'br2-probe', ['syslog']],
 ];
+/** Tenants: acme owns the deployment above and its sites; globex shares the provider datacenter. */
+const CUSTOMERS = [
+  { name: 'acme', description: 'Customer running the Demo deployment (HQ and two branches)' },
+  { name: 'globex', description: 'Customer whose master is hosted in the provider datacenter' },
+];
+const SECOND = {
+  deployment: {
+    name: 'Globex',
+    description: 'UTMStack v9: master in the provider datacenter',
+    catalogVersion: 'utmstack-v9',
+  },
+  /** Provider site: no tenant; shared by every customer hosted there. */
+  dc: {
+    name: 'Provider-DC',
+    description: 'Provider datacenter: hosted UTMStack masters of several customers',
+  },
+  office: { name: 'Globex-Office', description: 'Globex office: agents reporting to the hosted master' },
+  zones: [
+    ['Provider-DC', 'globex-masters', ['10.200.1.0/24']],
+    ['Globex-Office', 'lan', ['10.60.20.0/24']],
+  ] as [string, string, string[]][],
+  nodes: [
+    ['Provider-DC', 'globex-master', 'master', ['10.200.1.10'], null, []],
+    ['Globex-Office', 'globex-agents', 'agent', ['10.60.20.0/24'], 'globex-master', []],
+  ] as [string, string, string, string[], string | null, string[]][],
+};
+
 const FIREWALLS: Firewall[] = [
   {
     vendor: 'pfsense',
@@ -103,6 +132,16 @@ const FIREWALLS: Firewall[] = [
       ['opt1', ['servers']],
     ],
     simPort: portBase + 2,
+  },
+  {
+    vendor: 'fortios',
+    name: 'dc-fortigate',
+    site: 'Provider-DC',
+    interfaces: [
+      ['port1', []],
+      ['port2', ['globex-masters']],
+    ],
+    simPort: portBase + 3,
   },
 ];
 
@@ -151,16 +190,18 @@ async function main(): Promise<void> {
   const { token } = await app
     .get(TokensService)
     .create({ name: `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`, scopes: ['admin'] }, 'demo');
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(bearer: string, method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${base}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
     if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
     return (text ? JSON.parse(text) : null) as T;
   };
+  const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    call<T>(token, method, path, body);
 
   const saveSimulators = (): void => {
     const out: Record<string, unknown> = {};
@@ -201,6 +242,47 @@ async function main(): Promise<void> {
       nodes.set(name, created.id);
     }
   }
+  // Customers: created on any run, so a data directory seeded before tenants gets them too. Moving the
+  // deployment first lets its sites follow (a tenant's site holds only that tenant's nodes).
+  type Owned = Named & { tenantId: string | null };
+  const tenants = new Map((await list('/tenants')).map((c) => [c.name, c.id]));
+  for (const c of CUSTOMERS)
+    if (!tenants.has(c.name)) tenants.set(c.name, (await api<Named>('POST', '/tenants', c)).id);
+  const acme = tenants.get('acme')!;
+  for (const d of (await list('/deployments')) as Owned[])
+    if (d.name === DEPLOYMENT.name && d.tenantId === null)
+      await api('PATCH', `/deployments/${d.id}`, { tenantId: acme });
+  for (const s of (await list('/sites')) as Owned[])
+    if (SITES.some((x) => x.name === s.name) && s.tenantId === null)
+      await api('PATCH', `/sites/${s.id}`, { tenantId: acme });
+  if (!(await list('/deployments')).some((d) => d.name === SECOND.deployment.name)) {
+    const globex = tenants.get('globex')!;
+    const deploymentId = (
+      await api<Named>('POST', '/deployments', { ...SECOND.deployment, tenantId: globex })
+    ).id;
+    if (!sites.has(SECOND.dc.name))
+      sites.set(SECOND.dc.name, (await api<Named>('POST', '/sites', SECOND.dc)).id);
+    sites.set(
+      SECOND.office.name,
+      (await api<Named>('POST', '/sites', { ...SECOND.office, tenantId: globex })).id,
+    );
+    for (const [site, name, cidrs] of SECOND.zones)
+      await api('POST', '/zones', { siteId: sites.get(site), name, cidrs });
+    const nodes = new Map<string, string>();
+    for (const [site, name, role, addresses, collector, selectors] of SECOND.nodes) {
+      const created = await api<Named>('POST', '/nodes', {
+        siteId: sites.get(site),
+        deploymentId,
+        name,
+        role,
+        addresses,
+        selectors,
+        ...(collector ? { collectorId: nodes.get(collector) } : {}),
+      });
+      nodes.set(name, created.id);
+    }
+  }
+
   // Firewalls are added on any run, so a vendor whose simulator arrives later joins the deployment.
   const zoneIds = new Map(
     (await api<{ items: (Named & { siteId: string })[] }>('GET', '/zones?limit=500')).items.map((z) => [
@@ -299,6 +381,48 @@ async function main(): Promise<void> {
   }
   // Pushing an unchanged fleet again writes nothing.
   await fleetPush('push again');
+
+  // What each customer sees with a token limited to it: only its own inventory and fleet; of the provider's
+  // shared FortiGate, only the rules of its own flows.
+  console.log('\nPer customer (each with its own tenant-limited read token):');
+  const dcFortigate = devices.items.find((d) => d.name === 'dc-fortigate');
+  const table = [
+    ['customer', 'deployments', 'sites', 'nodes', 'firewalls', 'last pushes', 'dc-fortigate rules'],
+  ];
+  for (const c of CUSTOMERS) {
+    const own = await api<{ token: string }>('POST', '/tokens', {
+      name: `demo-${c.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+      scopes: ['read'],
+      tenantIds: [tenants.get(c.name)],
+    });
+    const total = async (path: string): Promise<string> =>
+      String((await call<{ total: number }>(own.token, 'GET', `${path}?limit=1`)).total);
+    const fleet = await call<{ totalDevices: number; byState: { state: string; devices: number }[] }>(
+      own.token,
+      'GET',
+      '/pushes/summary',
+    );
+    const shared = dcFortigate
+      ? await call<{ rules: unknown[] }>(own.token, 'GET', `/devices/${dcFortigate.id}/ruleset`).then(
+          (r) => String(r.rules.length),
+          () => '0 (not found for it)',
+        )
+      : '-';
+    table.push([
+      c.name,
+      await total('/deployments'),
+      await total('/sites'),
+      await total('/nodes'),
+      String(fleet.totalDevices),
+      fleet.byState
+        .filter((s) => s.devices > 0)
+        .map((s) => `${s.state} ${s.devices}`)
+        .join(', ') || '-',
+      shared,
+    ]);
+  }
+  const tw = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  for (const row of table) console.log(`  ${row.map((c, i) => c.padEnd(tw[i])).join('  ')}`.trimEnd());
   console.log(
     '\nRun `npm run demo` again: the simulator state is saved in DATA_DIR, so every device is noop.',
   );
