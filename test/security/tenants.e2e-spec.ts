@@ -19,6 +19,7 @@ import {
   type GraphQLInputType,
 } from 'graphql';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
+import { WebhooksService } from '../../apps/api/src/webhooks/webhooks.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, type Created } from '../utils/fixtures';
 
@@ -274,6 +275,23 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
     expect(metrics.text).not.toContain('fw-b');
     expect(metrics.text).not.toContain('utm_http_requests_total');
     expect(deviceCount((await t.http().get('/metrics').expect(200)).text)).toBe(3);
+  });
+
+  it("delivers a device's events to its tenant's webhooks and the provider's, never another tenant's", async () => {
+    const provider = await create(t, 'webhooks', {
+      url: 'https://hooks-provider.example.test/in',
+      events: ['push.succeeded'],
+    });
+    const webhooks = t.app.get(WebhooksService);
+    const forA = await webhooks.emit('push.succeeded', { deviceId: a.firewall.id });
+    expect(forA.map((d) => d.webhookId).sort()).toEqual([a.webhook.id, provider.id].sort());
+    const forDc = await webhooks.emit('push.succeeded', { deviceId: dcFw.id });
+    expect(forDc.map((d) => d.webhookId)).toEqual([provider.id]);
+    // Each tenant token sees only its webhook's deliveries; the provider webhook is not visible to it.
+    await t.as(a.token).get(`/api/v1/webhooks/${provider.id}/deliveries`).expect(404);
+    const mine = await t.as(a.token).get(`/api/v1/webhooks/${a.webhook.id}/deliveries`).expect(200);
+    expect(mine.body.total).toBe(1);
+    await t.http().delete(`/api/v1/webhooks/${provider.id}`).expect(204);
   });
 
   describe('creating inside its tenants only', () => {
