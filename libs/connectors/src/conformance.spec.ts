@@ -1,0 +1,211 @@
+import type { RuleSet, Vendor } from '@app/engine/model';
+import { startSimulator, type RunningSimulator } from '@app/simulators';
+import { HttpClient } from './core/http';
+import { pushRuleSet } from './core/push';
+import { versionNumbers } from './core/versions';
+import { createConnector } from './factory';
+import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
+import {
+  FORTIOS_TABLE,
+  OPNSENSE_TABLE,
+  PFSENSE_TABLE,
+  type CheckContext,
+  type Json,
+  type VendorTable,
+} from './testing/vendor-conformance.table';
+
+/**
+ * Captures every request each connector sends for a first push, a no-change push and a change push, and checks
+ * method, path, query and every body field against vendor-conformance.table.ts (derived from the vendors' sources,
+ * cited per row). A future change that sends something the real device would reject fails here.
+ */
+
+const TABLES: Record<Vendor, VendorTable> = {
+  pfsense: PFSENSE_TABLE,
+  fortios: FORTIOS_TABLE,
+  opnsense: OPNSENSE_TABLE,
+};
+
+interface Captured {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  json: unknown;
+}
+
+function isObject(v: unknown): v is Record<string, Json> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Every way `request` breaks the table (empty: conforms). */
+export function violations(table: VendorTable, req: Captured, ctx: CheckContext): string[] {
+  const line = `${req.method} ${req.path}`;
+  const rule = table.endpoints.find((e) => e.method === req.method && e.path.test(req.path));
+  if (!rule) return [`${line}: no vendor source defines this request`];
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(req.query)) {
+    const check = table.commonQuery[key] ?? rule.query?.[key];
+    if (!check) out.push(`${line}: query ${key} is not defined (${rule.source})`);
+    else {
+      const problem = check(value, ctx);
+      if (problem) out.push(`${line}: query ${key}=${value}: ${problem} (${rule.source})`);
+    }
+  }
+  for (const key of Object.keys(table.commonQuery)) {
+    if (!(key in req.query)) out.push(`${line}: query ${key} missing`);
+  }
+  if (rule.body === 'none') {
+    if (req.json !== undefined) out.push(`${line}: sends a body where none is defined (${rule.source})`);
+    return out;
+  }
+  let body: unknown = req.json;
+  if (rule.wrap) {
+    if (!isObject(body) || Object.keys(body).join() !== rule.wrap) {
+      return [...out, `${line}: body must be {"${rule.wrap}":{…}} (${rule.source})`];
+    }
+    body = body[rule.wrap];
+  }
+  if (body === undefined) return out;
+  if (!isObject(body)) return [...out, `${line}: body is not an object`];
+  for (const [key, value] of Object.entries(body)) {
+    const check = rule.body[key];
+    if (!check) out.push(`${line}: field ${key} is not defined (${rule.source})`);
+    else {
+      const problem = check(value, ctx);
+      if (problem) out.push(`${line}: ${key}=${JSON.stringify(value)}: ${problem} (${rule.source})`);
+    }
+  }
+  for (const key of rule.required ?? [])
+    if (!(key in body)) out.push(`${line}: ${key} missing (${rule.source})`);
+  return out;
+}
+
+const FORTI_PORTS: Record<string, string> = { lan: 'port2', opt1: 'port3', opt2: 'port4' };
+
+function ruleSetFor(vendor: Vendor, options: HqOptions, groups6 = false): RuleSet {
+  const rs = hqRuleSet({ ...options, vendor });
+  const addresses = groups6
+    ? rs.addresses.map((a) =>
+        a.name === 'utm_hq_agents6' ? { ...a, entries: ['fd00:20::/64', 'fd00:22::/64', 'fd00:24::/64'] } : a,
+      )
+    : rs.addresses;
+  return ruleSet({
+    ...rs,
+    addresses,
+    rules:
+      vendor === 'fortios'
+        ? rs.rules.map((r) => ({ ...r, ingress: FORTI_PORTS[r.ingress], egress: FORTI_PORTS[r.egress] }))
+        : rs.rules,
+  });
+}
+
+const SCENARIOS: Array<{ vendor: Vendor; version: string; start: () => Promise<RunningSimulator> }> = [
+  { vendor: 'pfsense', version: '2.8.1', start: () => startSimulator('pfsense') },
+  {
+    vendor: 'pfsense',
+    version: '2.7.2',
+    start: () => startSimulator('pfsense', { version: '2.7.2-RELEASE' }),
+  },
+  { vendor: 'fortios', version: '7.2.11', start: () => startSimulator('fortios', { version: 'v7.2.11' }) },
+  { vendor: 'fortios', version: '7.4.3', start: () => startSimulator('fortios', { version: 'v7.4.3' }) },
+  { vendor: 'fortios', version: '7.6.0', start: () => startSimulator('fortios', { version: 'v7.6.0' }) },
+  { vendor: 'opnsense', version: '24.7.12', start: () => startSimulator('opnsense', { version: '24.7.12' }) },
+  { vendor: 'opnsense', version: '25.1.12', start: () => startSimulator('opnsense', { version: '25.1.12' }) },
+  { vendor: 'opnsense', version: '26.7.2', start: () => startSimulator('opnsense', { version: '26.7.2' }) },
+];
+
+describe('vendor conformance of every request the connectors send', () => {
+  it('the checker itself catches what the audit found (so it can fail)', () => {
+    const fortiosOld = { version: [7, 2, 11] };
+    expect(
+      violations(
+        FORTIOS_TABLE,
+        {
+          method: 'POST',
+          path: '/api/v2/cmdb',
+          query: { vdom: 'root', action: 'transaction-start' },
+          json: { timeout: 300 },
+        },
+        fortiosOld,
+      ),
+    ).toEqual([expect.stringContaining('timeout=300: not an integer 1-60')]);
+    expect(
+      violations(
+        FORTIOS_TABLE,
+        {
+          method: 'PUT',
+          path: '/api/v2/cmdb/firewall/addrgrp6/utm_x',
+          query: { vdom: 'root' },
+          json: { member: [{ name: 'a' }], comment: 'c', exclude: 'disable' },
+        },
+        fortiosOld,
+      ),
+    ).toEqual([expect.stringContaining('only from 7.4.0')]);
+    expect(
+      violations(
+        PFSENSE_TABLE,
+        {
+          method: 'POST',
+          path: '/api/v2/firewall/rule',
+          query: {},
+          json: { type: 'pass', interface: ['LAN'], ipprotocol: 'inet' },
+        },
+        { version: [2, 8, 1] },
+      ),
+    ).toHaveLength(1);
+    expect(
+      violations(
+        OPNSENSE_TABLE,
+        { method: 'POST', path: '/api/firewall/filter/apply', query: {}, json: {} },
+        { version: [25, 7, 5] },
+      ),
+    ).toEqual([expect.stringContaining('sends a body where none is defined')]);
+  });
+
+  for (const { vendor, version, start } of SCENARIOS) {
+    it(`${vendor} ${version}: first, no-change and change push send only what the vendor defines`, async () => {
+      const sim = await start();
+      const connector = createConnector(
+        sim.deviceTarget('fw-hq', {
+          timeouts: { connectMs: 1_000, requestMs: 3_000, commitMs: 3_000 },
+          retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
+        }),
+      );
+      const captured: Captured[] = [];
+      const spy = vi.spyOn(HttpClient.prototype, 'request');
+      try {
+        const first = ruleSetFor(vendor, { ipv6: true });
+        const changed = ruleSetFor(
+          vendor,
+          { ipv6: true, agents: ['10.20.0.0/24', '10.20.9.9'], consoles: false },
+          true,
+        );
+        const groupsChanged = ruleSetFor(vendor, { ipv6: true, syslog: false }, true);
+        for (const [label, rs] of [
+          ['first', first],
+          ['no-change', first],
+          ['change', changed],
+          ['group change', groupsChanged],
+        ] as const) {
+          const outcome = await pushRuleSet(connector, rs);
+          expect({ label, error: outcome.error }).toEqual({ label, error: undefined });
+        }
+        for (const call of spy.mock.calls) {
+          const req = call[0];
+          const query: Record<string, string> = {};
+          for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query[k] = String(v);
+          captured.push({ method: req.method, path: req.path, query, json: req.json });
+        }
+      } finally {
+        spy.mockRestore();
+        connector.close();
+        await sim.stop();
+      }
+      expect(captured.length).toBeGreaterThan(20);
+      expect(captured.some((c) => c.method !== 'GET')).toBe(true);
+      const ctx: CheckContext = { version: versionNumbers(version)! };
+      const problems = captured.flatMap((c) => violations(TABLES[vendor], c, ctx));
+      expect(problems).toEqual([]);
+    });
+  }
+});
