@@ -249,7 +249,14 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       {},
       a.token,
     );
-    expect(node.data?.node.site ?? null).toBeNull();
+    expect(node.errors).toBeUndefined();
+    expect(node.data).toEqual({ node: { id: a.master.id, site: null } });
+    const agents = await t.gql<{ node: { site: { id: string } } }>(
+      `{ node(id: "${a.agents.id}") { site { id } } }`,
+      {},
+      a.token,
+    );
+    expect(agents.data?.node.site.id).toBe(a.branch.id);
   });
 
   it('fleet summaries and /metrics count only its own devices', async () => {
@@ -475,6 +482,128 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       }
       expect((await t.http().get(`/api/v1/tokens/${b.tokenId}`).expect(200)).body.revokedAt).toBeNull();
       await t.as(b.token).get('/api/v1/sites').expect(200);
+    });
+
+    const otherIds = (): string[] => [
+      b.tenant.id,
+      b.deployment.id,
+      b.branch.id,
+      b.lan.id,
+      b.master.id,
+      b.agents.id,
+      b.firewall.id,
+      b.webhook.id,
+      b.push.id,
+      b.tokenId,
+    ];
+
+    it('never names a resource of the other tenant in any REST list or GraphQL query without an id', async () => {
+      const instance = t.app.getHttpAdapter().getInstance() as {
+        router?: { stack: unknown[] };
+        _router?: { stack: unknown[] };
+      };
+      const stack = (instance.router ?? instance._router)!.stack as {
+        route?: { path: string; methods: Record<string, boolean> };
+      }[];
+      const gets = stack
+        .filter(
+          (l) => l.route?.methods.get && !l.route.path.includes(':') && l.route.path.startsWith('/api/v1/'),
+        )
+        .map((l) => l.route!.path);
+      expect(gets.length).toBeGreaterThanOrEqual(12);
+      for (const path of gets) {
+        const res = await t.as(a.token).get(`${path}${path.includes('?') ? '&' : '?'}limit=500`);
+        const text = JSON.stringify(res.body);
+        for (const id of otherIds())
+          expect({ path, leaks: text.includes(id) }).toEqual({ path, leaks: false });
+        // The same list as the provider does name them (the check can fail).
+      }
+      const providerSites = JSON.stringify((await t.http().get('/api/v1/sites').expect(200)).body);
+      expect(providerSites).toContain(b.branch.id);
+
+      const schema = t.app.get(GraphQLSchemaHost).schema;
+      const selection = (type: ReturnType<typeof getNamedType>, depth: number): string => {
+        if (!isObjectType(type)) return '';
+        const fields = Object.values(type.getFields()).filter(
+          (f) => !f.args.some((a) => isNonNullType(a.type)),
+        );
+        const parts = fields
+          .map((f) => {
+            const inner = getNamedType(f.type);
+            if (!isObjectType(inner))
+              return f.name.toLowerCase().endsWith('id') || f.name === 'id' ? f.name : '';
+            return depth > 0 ? `${f.name} ${selection(inner, depth - 1)}` : '';
+          })
+          .filter((p) => p && !p.endsWith(' '));
+        return parts.length ? `{ ${parts.join(' ')} }` : '{ __typename }';
+      };
+      let queried = 0;
+      for (const field of Object.values(schema.getQueryType()!.getFields())) {
+        if (field.args.some((arg) => isNonNullType(arg.type))) continue;
+        const res = await t.gql(`{ ${field.name} ${selection(getNamedType(field.type), 3)} }`, {}, a.token);
+        expect({ field: field.name, errors: (res.errors ?? []).map((e) => e.message) }).toEqual({
+          field: field.name,
+          errors: [],
+        });
+        const text = JSON.stringify(res.data);
+        for (const id of otherIds())
+          expect({ field: field.name, leaks: text.includes(id) }).toEqual({
+            field: field.name,
+            leaks: false,
+          });
+        queried += 1;
+      }
+      expect(queried).toBeGreaterThanOrEqual(10);
+    });
+
+    it("refuses to attach anything to the other tenant's resources, and changes nothing", async () => {
+      const as = t.as(a.token);
+      const refused = [
+        await as.post('/api/v1/zones').send({ siteId: b.branch.id, name: 'z', cidrs: ['10.9.0.0/24'] }),
+        await as.post('/api/v1/devices').send({
+          siteId: b.branch.id,
+          name: 'd',
+          vendor: 'pfsense',
+          managementUrl: 'https://x.example.test',
+          interfaces: [{ name: 'wan', external: true }],
+        }),
+        await as.post('/api/v1/nodes').send({
+          siteId: a.branch.id,
+          deploymentId: b.deployment.id,
+          name: 'n',
+          role: 'agent',
+          addresses: ['10.1.0.9'],
+        }),
+        await as.post('/api/v1/nodes').send({
+          siteId: a.branch.id,
+          deploymentId: a.deployment.id,
+          name: 'n',
+          role: 'agent',
+          addresses: ['10.1.0.9'],
+          collectorId: b.master.id,
+        }),
+        await as.post('/api/v1/pushes').send({ deviceIds: [b.firewall.id] }),
+        await as
+          .patch(`/api/v1/devices/${a.firewall.id}`)
+          .send({ interfaces: [{ name: 'lan', zoneIds: [b.lan.id] }] }),
+      ];
+      for (const [i, res] of refused.entries()) {
+        expect({
+          i,
+          status: [400, 404].includes(res.status) ? 'refused' : res.status,
+          body: res.body as unknown,
+        }).toMatchObject({ i, status: 'refused' });
+      }
+      // A fleet push by the other tenant's site selects nothing; of everything, only its own devices.
+      const bySite = await as.post('/api/v1/pushes').send({ siteId: b.branch.id, dryRun: true });
+      expect(bySite.status).toBe(202);
+      expect(bySite.body.pushes).toEqual([]);
+      const all = await as.post('/api/v1/pushes').send({ all: true, dryRun: true });
+      expect(all.status).toBe(202);
+      const selected = [...all.body.pushes, ...all.body.skipped].map((p: { deviceId: string }) => p.deviceId);
+      expect(selected).toEqual([a.firewall.id]);
+      expect((await t.http().get(`/api/v1/devices/${b.firewall.id}`).expect(200)).body.version).toBe(1);
+      expect((await t.http().get(`/api/v1/devices/${a.firewall.id}`).expect(200)).body.version).toBe(1);
     });
 
     it('answers NOT_FOUND (or null) on every GraphQL operation taking an id of the other tenant', async () => {

@@ -49,9 +49,14 @@ export class ZoneFieldsResolver {
 
 @Resolver(() => NodeModel)
 export class NodeFieldsResolver {
-  @ResolveField(() => SiteModel)
-  site(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<SiteModel> {
-    return siteOf(ctx, node.siteId);
+  // A tenant's node may stand at a provider site (a shared datacenter) that its tenant-limited token cannot see.
+  @ResolveField(() => SiteModel, {
+    nullable: true,
+    description: 'Null for a token limited to tenants when the node stands at a provider (shared) site',
+  })
+  async site(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<SiteModel | null> {
+    const site = await ctx.loaders.siteById.load(node.siteId);
+    return site ? toSiteModel(site) : null;
   }
 
   @ResolveField(() => DeploymentModel)
