@@ -71,6 +71,51 @@ describe('bad input at the request edge', () => {
       expect(await snapshotCounts(t)).toEqual(before);
     });
 
+    it('refuses lone surrogates, which PostgreSQL would store as U+FFFD, and changes nothing', async () => {
+      const before = await snapshotCounts(t);
+      // Raw JSON text, so the body carries the escape exactly as a client would send it.
+      const res = await t
+        .http()
+        .post('/api/v1/sites')
+        .set('content-type', 'application/json')
+        .send('{"name":"surrogate","description":"a\\ud800b"}');
+      expect(res.status).toBe(400);
+      expect(fields(res.body)).toEqual(['description']);
+      const variables = await t.gql(
+        `mutation($input: CreateSiteInput!) { createSite(input: $input) { id } }`,
+        {
+          input: { name: 's2', description: 'a\ud800' },
+        },
+      );
+      expect(variables.status).toBe(400);
+      // graphql-js refuses a lone surrogate escape in a literal while parsing.
+      const inline = await t.gql(
+        `mutation { createSite(input: { name: "s3", description: "a\\ud800" }) { id } }`,
+      );
+      expect(inline.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+      expect(await snapshotCounts(t)).toEqual(before);
+      const pair = await t.http().post('/api/v1/sites').send({ name: 'pair', description: 'fire \u{1F525}' });
+      expect(pair.status).toBe(201);
+      expect(pair.body.description).toBe('fire \u{1F525}');
+    });
+
+    it('refuses a body on routes that take none (plan, live drift check, cancel) instead of ignoring it', async () => {
+      for (const path of [
+        `/api/v1/devices/${UNKNOWN_DEVICE}/plan`,
+        `/api/v1/devices/${UNKNOWN_DEVICE}/drift`,
+        `/api/v1/pushes/${UNKNOWN_DEVICE}/cancel`,
+      ]) {
+        for (const body of [{ zz: 1 }, [], [{}]]) {
+          const res = await t.http().post(path).send(body);
+          expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+          expect(fields(res.body)).toEqual(['body']);
+        }
+        // No body, or an empty object, still reaches the route (which does not know the id).
+        expect((await t.http().post(path)).status, path).toBe(404);
+        expect((await t.http().post(path).send({})).status, path).toBe(404);
+      }
+    });
+
     it('refuses NUL in path parameters (catalog ids)', async () => {
       const res = await t.http().get('/api/v1/catalog/flows/x%00y');
       expect(res.status).toBe(400);

@@ -13,6 +13,7 @@ import { formatGraphQLError } from './common/graphql/graphql-errors';
 import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
+import { NoBodyInterceptor } from './common/http/no-body.interceptor';
 import { NotFoundFallback } from './common/http/not-found.fallback';
 import { requireJsonBody } from './common/http/json-body.middleware';
 import { createValidationPipe } from './common/http/validation.pipe';
@@ -86,6 +87,7 @@ export class AppModule implements NestModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         NotFoundFallback,
+        { provide: APP_INTERCEPTOR, useClass: NoBodyInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EtagInterceptor },
       ],

@@ -17,6 +17,15 @@ describe('inspectInput', () => {
     ]);
   });
 
+  it('refuses lone UTF-16 surrogates (stored as U+FFFD otherwise) but keeps valid pairs', () => {
+    expect(inspectInput({ ok: 'fw \u{1F525} \ud83d\udd25', cjk: '防火墙' })).toEqual([]);
+    expect(inspectInput({ a: 'a\ud800b', b: ['\udc00'] })).toEqual([
+      { field: 'a', message: 'a must be well-formed Unicode (no lone surrogate)' },
+      { field: 'b.0', message: 'b.0 must be well-formed Unicode (no lone surrogate)' },
+    ]);
+    expect(inspectInput({ 'k\ud800': 1 }).map((e) => e.field)).toEqual(['body']);
+  });
+
   it('refuses strings over the default maximum length', () => {
     expect(inspectInput({ s: 'x'.repeat(INPUT_LIMITS.maxStringLength) })).toEqual([]);
     expect(inspectInput({ s: 'x'.repeat(INPUT_LIMITS.maxStringLength + 1) })).toEqual([

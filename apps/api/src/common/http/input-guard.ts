@@ -26,6 +26,12 @@ export const INPUT_LIMITS = {
 
 /** Keys that change an object's prototype when a library copies them with plain assignment. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * A lone UTF-16 surrogate (`"\ud800"` in JSON) cannot be encoded in UTF-8, so PostgreSQL would store U+FFFD
+ * instead: what is read back would not be what was written. In `u` mode a valid pair is one code point, so
+ * only lone halves match.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 interface Frame {
   value: unknown;
@@ -47,6 +53,8 @@ export function inspectInput(value: unknown, root = ''): FieldError[] {
       const field = path || 'value';
       if (current.includes('\u0000')) {
         errors.push({ field, message: `${field} must not contain NUL characters (U+0000)` });
+      } else if (LONE_SURROGATE.test(current)) {
+        errors.push({ field, message: `${field} must be well-formed Unicode (no lone surrogate)` });
       } else if (current.length > INPUT_LIMITS.maxStringLength) {
         errors.push({
           field,
@@ -84,6 +92,7 @@ function describeKey(key: string): { message: string; safe: boolean } | null {
   if (FORBIDDEN_KEYS.has(key)) return { message: `the key "${key}" is not allowed`, safe: true };
   if (key.includes('\u0000'))
     return { message: 'keys must not contain NUL characters (U+0000)', safe: false };
+  if (LONE_SURROGATE.test(key)) return { message: 'keys must be well-formed Unicode', safe: false };
   if (key.length > INPUT_LIMITS.maxKeyLength) {
     return { message: `keys must be at most ${INPUT_LIMITS.maxKeyLength} characters`, safe: false };
   }
