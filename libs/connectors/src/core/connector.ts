@@ -1,6 +1,7 @@
 import type { RuleSet, Vendor } from '@app/engine/model';
 import type { ApplyResult, ManagedState, Plan, ProbeResult, UnmanagedRule, VerifyResult } from './model';
 import type { PendingStateStore, RecoveryReport } from './pending-state';
+import type { RestoreContext, RestoreReport } from './restore';
 import type { DeviceTarget, ResolvedSettings } from './target';
 
 export interface ConnectorOptions {
@@ -55,10 +56,23 @@ export interface FirewallConnector {
   verify(desired: RuleSet): Promise<VerifyResult>;
 
   /**
+   * Optional, read-only: the interface names the live device has, as rules name them (pfSense/OPNsense interface
+   * ids, FortiOS interface names of the VDOM). The plan's guard rail warns about configured interfaces missing here.
+   */
+  readInterfaceNames?(): Promise<string[]>;
+
+  /**
    * Optional: the rules people made, with what they let through (drift checks warn about exposed ports that
    * must stay closed). Vendors without it are checked for managed drift only.
    */
   readUnmanagedRules?(): Promise<UnmanagedRule[]>;
+
+  /**
+   * Own recovery after a failed push (core/restore.ts): puts back the managed state read before the push with
+   * compensating writes, verifies it, and says what is live. Null when nothing the push wrote can be live (staged
+   * writes never applied). Called by `pushRuleSet` under the device lock; never throws.
+   */
+  restore?(previous: ManagedState, failure: RestoreContext): Promise<RestoreReport | null>;
 
   /** Releases keep-alive sockets. The connector must not be used afterwards. */
   close(): void;

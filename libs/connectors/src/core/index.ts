@@ -10,6 +10,7 @@ export * from './ownership';
 export * from './pending-state';
 export * from './plan';
 export * from './push';
+export * from './restore';
 export * from './target';
 export { createAgent, normalizeFingerprint } from './tls';
 export * from './versions';

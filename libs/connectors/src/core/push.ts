@@ -2,8 +2,9 @@ import type { RuleSet } from '@app/engine/model';
 import type { FirewallConnector } from './connector';
 import { toConnectorError, type ConnectorErrorJson } from './errors';
 import { withDeviceLock } from './lock';
-import { isPlanEmpty, type ApplyResult, type Plan, type VerifyResult } from './model';
+import { isPlanEmpty, type ApplyResult, type ManagedState, type Plan, type VerifyResult } from './model';
 import type { RecoveryReport } from './pending-state';
+import type { RestoreReport } from './restore';
 
 export interface PushOptions {
   /** Read and plan only. */
@@ -20,6 +21,11 @@ export interface PushOutcome {
   verification: VerifyResult | null;
   /** What resolving the state an earlier push left pending did (null: dry run, or recovery failed). */
   recovery: RecoveryReport | null;
+  /**
+   * The connector's own recovery after a failed apply or verification (null: not needed or not supported): what it
+   * undid and what is live on the device afterwards. Its summary is also appended to `error.message`.
+   */
+  restore?: RestoreReport | null;
   /** The first failure (read, plan, apply or verification), classified. */
   error?: ConnectorErrorJson;
 }
@@ -35,11 +41,12 @@ export async function pushRuleSet(
 ): Promise<PushOutcome> {
   return withDeviceLock(connector.settings.deviceKey, async () => {
     let plan: Plan;
+    let live: ManagedState;
     let recovery: RecoveryReport | null = null;
     try {
       // A dry run writes nothing, recovery included; its read still reports what is pending.
       if (!options.dryRun) recovery = await connector.recover(desired);
-      const live = await connector.readState();
+      live = await connector.readState();
       plan = connector.plan(desired, live);
     } catch (err) {
       return {
@@ -54,7 +61,19 @@ export async function pushRuleSet(
     if (options.dryRun) return { ok: true, plan, apply: null, verification: null, recovery };
     const apply = isPlanEmpty(plan) ? null : await connector.apply(plan);
     if (apply && !apply.ok) {
-      return { ok: false, plan, apply, verification: null, recovery, error: apply.error };
+      const restore =
+        apply.writes > 0 && connector.restore
+          ? await connector.restore(live, { stage: 'apply', apply, ruleSetHash: desired.hash })
+          : null;
+      return {
+        ok: false,
+        plan,
+        apply,
+        verification: null,
+        recovery,
+        restore,
+        error: withRestore(apply.error, restore),
+      };
     }
     if (options.verify === false || apply === null) {
       return { ok: true, plan, apply, verification: null, recovery };
@@ -62,17 +81,24 @@ export async function pushRuleSet(
     try {
       const verification = await connector.verify(desired);
       if (!verification.ok) {
+        const restore = connector.restore
+          ? await connector.restore(live, { stage: 'verify', apply, ruleSetHash: desired.hash })
+          : null;
         return {
           ok: false,
           plan,
           apply,
           verification,
           recovery,
-          error: {
-            name: 'ConnectorError',
-            kind: 'conflict',
-            message: `verification found ${verification.plan.changes.length} change(s) still to do after apply (the device changed concurrently or ignored a write)`,
-          },
+          restore,
+          error: withRestore(
+            {
+              name: 'ConnectorError',
+              kind: 'conflict',
+              message: `verification found ${verification.plan.changes.length} change(s) still to do after apply (the device changed concurrently or ignored a write)`,
+            },
+            restore,
+          ),
         };
       }
       return { ok: true, plan, apply, verification, recovery };
@@ -80,4 +106,23 @@ export async function pushRuleSet(
       return { ok: false, plan, apply, verification: null, recovery, error: toConnectorError(err).toJSON() };
     }
   });
+}
+
+const LIVE: Record<RestoreReport['live'], string> = {
+  previous: 'the device holds the managed rules and objects it had before this push',
+  new: "this push's changes are live",
+  partial: 'part of this push may be live: check the device, the next push re-plans from what it reads',
+  unknown: 'what is live is unknown (the device could not be read)',
+};
+
+/** The failure, with what the connector's own recovery did and what is live afterwards. */
+function withRestore(
+  error: ConnectorErrorJson | undefined,
+  restore: RestoreReport | null,
+): ConnectorErrorJson | undefined {
+  if (!error || !restore) return error;
+  return {
+    ...error,
+    message: `${error.message}; recovery ${restore.status}: ${LIVE[restore.live]} (${restore.actions.join('; ')})`,
+  };
 }

@@ -160,6 +160,17 @@ export class FortiOsApi {
     return this.rows(env, table);
   }
 
+  /**
+   * `GET /api/v2/cmdb/system/interface` (access group `netgrp`), names and VDOMs only (`format`, reference §2.2).
+   * Interfaces are one global table whose rows carry the VDOM they belong to (`vdom`, required, datasource
+   * `system.vdom.name`: Fortinet's 7.6.5 schema as in hfortix-fortios `dev/schema/7.6.5/cmdb/system.interface.json`,
+   * `object_range: both`; Ansible `fortios_system_interface.py` "Interface is in this virtual domain (VDOM)").
+   */
+  async listInterfaces(): Promise<FortiRow[]> {
+    const env = await this.call('GET', '/api/v2/cmdb/system/interface', { query: { format: 'name|vdom' } });
+    return this.rows(env, 'system/interface');
+  }
+
   /** One item by mkey, or null when the device answers 404. */
   async get(table: FortiTable, mkey: string | number): Promise<FortiRow | null> {
     const path = itemPath(table, mkey);

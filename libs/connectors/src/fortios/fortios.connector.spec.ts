@@ -665,6 +665,59 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       }
     });
 
+    it('own recovery: a direct-mode push failing half-way is undone with compensating writes and verified', async () => {
+      const odd = await startFortiOsSimulator({ transactionSemantics: { commit: false } });
+      const c = new FortiOsConnector(target(odd.url));
+      try {
+        expect((await c.transactionMode()).mode).toBe('direct');
+        const before = hq();
+        expect((await push(before, c)).error).toBeUndefined();
+        // What the device holds, without the uuids a re-created object gets anew, by name.
+        const holds = (): string =>
+          JSON.stringify(
+            (['firewall/address', 'firewall/addrgrp', 'firewall.service/custom'] as const)
+              .map((t) =>
+                odd
+                  .table(t)
+                  .sort((a, b) => text(a.name).localeCompare(text(b.name)))
+                  .map((r) => ({ ...r, uuid: undefined })),
+              )
+              .concat([odd.policies().map((p) => ({ ...p, uuid: undefined, policyid: undefined }))]),
+          );
+        const snapshot = holds();
+        // The policy POST of the next push fails: the address and group writes before it are live (no transaction).
+        odd.faults.add({
+          method: 'POST',
+          path: '/api/v2/cmdb/firewall/policy',
+          fault: { type: 'status', status: 500 },
+          times: 1,
+        });
+        const next = hq({ agents: ['10.20.0.0/24', '10.20.5.9'], ipv6: true });
+        const failed = await push(next, c);
+        expect(failed.ok).toBe(false);
+        expect(failed.apply!.writes).toBeGreaterThan(0);
+        expect(failed.restore).toMatchObject({ status: 'restored', live: 'previous' });
+        expect(failed.error!.message).toMatch(/recovery restored/);
+        expect(holds()).toBe(snapshot);
+        expect((await c.verify(before)).ok).toBe(true);
+      } finally {
+        c.close();
+        await odd.stop();
+      }
+    });
+
+    it('own recovery after an aborted transaction only confirms the device is as before (no writes)', async () => {
+      expect((await push(hq())).ok).toBe(true);
+      sim.faults.add({
+        method: 'POST',
+        path: '/api/v2/cmdb/firewall/policy',
+        fault: { type: 'status', status: 500 },
+        times: 1,
+      });
+      const failed = await push(hq({ ipv6: true }));
+      expect(failed.restore).toMatchObject({ status: 'not_needed', live: 'previous', writes: 0 });
+    });
+
     for (const [label, semantics, reason] of [
       [
         'GETs inside a transaction do not see staged objects',

@@ -4,11 +4,13 @@ import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } fro
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { ConnectorError } from '../core/errors';
 import { inRange, unsupportedVersion } from '../core/versions';
+import { restoreManagedState, type RestoreContext, type RestoreReport } from '../core/restore';
 import { withDeviceLock } from '../core/lock';
 import {
   isPlanEmpty,
   type AddressChange,
   type ApplyResult,
+  type DesiredState,
   type ManagedAddress,
   type ManagedState,
   type Plan,
@@ -241,12 +243,25 @@ export class FortiOsConnector implements FirewallConnector {
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
-    const want = desiredFromRuleSet(desired, this.settings);
+    return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
+  }
+
+  /**
+   * Own recovery (core/restore.ts): a push that ran in a transaction was aborted, so this only re-reads and
+   * confirms; one that wrote directly (transactions off, or the probe found them unusable) has its live writes
+   * undone with compensating writes, then verified.
+   */
+  restore(previous: ManagedState, failure: RestoreContext): Promise<RestoreReport | null> {
+    return restoreManagedState(this, previous, failure.ruleSetHash);
+  }
+
+  /** @internal The plan towards a normalised state (also the push's own recovery, see core/restore.ts). */
+  planTo(want: DesiredState, live: ManagedState, ruleSetHash: string): Plan {
     return computePlan(want, adoptMembers(live, want), {
       vendor: 'fortios',
       deviceId: this.target.id,
       deviceKey: this.settings.deviceKey,
-      ruleSetHash: desired.hash,
+      ruleSetHash,
       prefix: this.settings.prefix,
       blockPosition: this.settings.blockPosition,
     });
@@ -282,6 +297,21 @@ export class FortiOsConnector implements FirewallConnector {
       if (!result.ok) await executor.rollback();
       return { ...result, writes: result.writes + probeWrites };
     });
+  }
+
+  /**
+   * Names of the interfaces in this connector's VDOM (one GET, see the api). Whether FortiOS answers a
+   * `vdom=`-scoped read of this global table with every VDOM's interfaces or only that VDOM's is not settled by the
+   * sources in reach, so rows are kept by their own `vdom` attribute (a row without one is kept). Zones and SD-WAN
+   * zones, which policies also accept as `srcintf`, are not listed.
+   */
+  async readInterfaceNames(): Promise<string[]> {
+    const rows = await this.api.listInterfaces();
+    return rows.flatMap((row) =>
+      typeof row.name === 'string' && (typeof row.vdom !== 'string' || row.vdom === this.vdom)
+        ? [row.name]
+        : [],
+    );
   }
 
   async verify(desired: RuleSet): Promise<VerifyResult> {

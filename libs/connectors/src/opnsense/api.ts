@@ -227,6 +227,30 @@ export class OpnSenseApi {
     return isRecord(data) && typeof data.product_version === 'string' ? data.product_version : null;
   }
 
+  /**
+   * Identifiers of the assigned interfaces that exist live (`lan`, `opt1`: what a filter rule's `interface` holds).
+   * `GET /api/interfaces/overview/interfacesInfo` (ACL `page-status-interfaces`, `models/OPNsense/Core/ACL/ACL.xml`
+   * L370-376 at tag 26.7), present on every supported release (opnsense/core
+   * `controllers/OPNsense/Interfaces/Api/OverviewController.php` `interfacesInfoAction` L248 at tags 25.1-26.7, L242
+   * at 24.7): one row per live device, `identifier` = the assigned config key (L140-147, L180 at 26.7) or `''` for
+   * an unassigned device (L172); without `rowCount` every row is answered (`Base/ApiControllerBase.php`
+   * `searchRecordsetBase` L94 at 26.7, L62 at 24.7-25.1: default 9999) as `{total,rowCount,current,rows}`.
+   * `/api/diagnostics/interface/getInterfaceNames` maps devices to descriptions, not identifiers.
+   */
+  async listInterfaceIdentifiers(): Promise<string[]> {
+    const data = await this.call('GET', '/api/interfaces/overview/interfacesInfo');
+    const rows = isRecord(data) && Array.isArray(data.rows) ? data.rows : null;
+    if (rows === null) {
+      throw new ConnectorError({
+        kind: 'protocol',
+        message: 'OPNsense GET /api/interfaces/overview/interfacesInfo: no rows',
+      });
+    }
+    return rows.flatMap((row) =>
+      isRecord(row) && typeof row.identifier === 'string' && row.identifier !== '' ? [row.identifier] : [],
+    );
+  }
+
   /** Every automation rule via the model dump (searchRule hides interface rules on 25.1.5..26.1 and pages). */
   async listRules(): Promise<OpnRule[]> {
     const data = await this.call('GET', API.filterGet);

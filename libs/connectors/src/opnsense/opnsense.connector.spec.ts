@@ -710,6 +710,48 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
       });
     }
 
+    it('own recovery (25.7.5, no working timer): a failed verification restores the state read before the push', async () => {
+      const box = await startSim({ version: '25.7.5' });
+      const c = new OpnSenseConnector(target(box.url), FAST);
+      try {
+        const before = hqRuleSet();
+        expect((await push(before, c)).error).toBeUndefined();
+        const previous = { rules: rulesByName(box), aliases: aliasesByName(box) };
+        box.afterApply = (s) => {
+          s.afterApply = null;
+          s.guiDeleteRule(s.orderedRules('opt2')[0].uuid);
+        };
+        const failed = await push(hqRuleSet({ agents: ['10.20.0.0/24', '10.20.7.7'], syslog: false }), c);
+        expect(failed.ok).toBe(false);
+        expect(failed.restore).toMatchObject({ status: 'restored', live: 'previous' });
+        expect(failed.restore!.writes).toBeGreaterThan(0);
+        expect(failed.error!.message).toMatch(
+          /recovery restored: the device holds the managed rules and objects it had before this push/,
+        );
+        // Back as before (the rule the admin deleted included), applied, and nothing left to do for `before`.
+        expect(Object.keys(rulesByName(box)).sort()).toEqual(Object.keys(previous.rules).sort());
+        expect(aliasesByName(box).utm_hq_agents.content).toBe(previous.aliases.utm_hq_agents.content);
+        expect(box.hasUnappliedChanges()).toBe(false);
+        expect(isPlanEmpty((await c.verify(before)).plan)).toBe(true);
+      } finally {
+        c.close();
+        await box.stop();
+      }
+    });
+
+    it('own recovery defers to a rollback timer that works (25.1) and says so', async () => {
+      expect((await push(hqRuleSet())).ok).toBe(true);
+      sim.afterApply = (s) => {
+        s.afterApply = null;
+        s.guiDeleteRule(s.orderedRules('opt2')[0].uuid);
+      };
+      const failed = await push(hqRuleSet({ syslog: false }));
+      expect(failed.restore).toMatchObject({ status: 'deferred', live: 'new', writes: 0 });
+      expect(failed.error!.message).toMatch(
+        /rollback timer \(savepoint .*\) restores the previous filter rules/,
+      );
+    });
+
     it('O30: cancelRollback reads 25.7.3+\'s "" (no timer) as "nothing cancelled", like 25.7.2\'s null', async () => {
       for (const version of ['25.7.2', '25.7.5', '26.1.11']) {
         const box = await startSim({ version });

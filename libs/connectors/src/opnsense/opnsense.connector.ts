@@ -4,6 +4,7 @@ import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } fro
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { ConnectorError } from '../core/errors';
 import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
+import { restoreManagedState, type RestoreContext, type RestoreReport } from '../core/restore';
 import { withDeviceLock } from '../core/lock';
 import {
   isPlanEmpty,
@@ -242,10 +243,40 @@ export class OpnSenseConnector implements FirewallConnector {
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
-    const want = desiredFromRuleSet(desired, this.settings);
-    const plan = computePlan(want, rebucket(live, want), this.planOptions(desired.hash));
+    return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
+  }
+
+  /** @internal The plan towards a normalised state (also the push's own recovery, see core/restore.ts). */
+  planTo(want: DesiredState, live: ManagedState, ruleSetHash: string): Plan {
+    const plan = computePlan(want, rebucket(live, want), this.planOptions(ruleSetHash));
     this.planned.set(plan, want);
     return plan;
+  }
+
+  /**
+   * Own recovery (core/restore.ts). A rollback timer that works and is still armed restores the
+   * rules itself, so it is left to do that (aliases are not part of it; the next push re-checks them). Otherwise
+   * (25.7-26.1.x, 26.7+, unknown firmware) the managed state read before the push is written back and applied.
+   */
+  async restore(previous: ManagedState, failure: RestoreContext): Promise<RestoreReport | null> {
+    // Only a verification failure inside the commit (the apply went through) leaves wrong rules live; a failed
+    // write or apply call leaves staged writes, recorded for the next push.
+    const details = failure.apply.commit.error?.details;
+    const verifiedBad = typeof details === 'object' && details !== null && 'problems' in details;
+    if (failure.stage === 'apply' && !verifiedBad) return null;
+    const armed = await this.pendingRollback();
+    if (armed) {
+      return {
+        status: 'deferred',
+        live: 'new',
+        writes: 0,
+        actions: [
+          `the device's rollback timer (savepoint ${armed.revision}) restores the previous filter rules at ` +
+            `${armed.expiresAt}; aliases keep the pushed content until the next push`,
+        ],
+      };
+    }
+    return restoreManagedState(this, previous, failure.ruleSetHash);
   }
 
   /** @internal */
@@ -289,6 +320,15 @@ export class OpnSenseConnector implements FirewallConnector {
       pending: this.pending,
       staged: true,
     });
+  }
+
+  /**
+   * Identifiers of the assigned interfaces the device has live (`lan`, `opt1`: what filter rules name; one GET,
+   * see the api). The endpoint exists on every release of the supported range, so there is no per-version branch.
+   * Interface groups, also valid rule interfaces, are not listed.
+   */
+  async readInterfaceNames(): Promise<string[]> {
+    return this.api.listInterfaceIdentifiers();
   }
 
   async verify(desired: RuleSet): Promise<VerifyResult> {

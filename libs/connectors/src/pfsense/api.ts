@@ -173,6 +173,19 @@ export class PfSenseApi {
       : null;
   }
 
+  /**
+   * Interface ids (`wan`, `lan`, `opt1`): `GET /api/v2/interfaces` (R/Endpoints/NetworkInterfacesEndpoint.inc, GET
+   * and DELETE, many) lists the `interfaces` config section (R/Models/NetworkInterface.inc L71-76: `config_path`
+   * `interfaces`, `id_type` `string`), each object's `id` being its config key (R/Core/Model.inc L1138-1141). The
+   * `id` is not an InterfaceField, so `represent_interfaces_as` does not rename it.
+   */
+  async listInterfaceIds(): Promise<string[]> {
+    const data = await this.call('GET', '/api/v2/interfaces');
+    return this.array(data, '/api/v2/interfaces').flatMap((row) =>
+      isRecord(row) && typeof row.id === 'string' ? [row.id] : [],
+    );
+  }
+
   /** GET with urlencoded query parameters and NO JSON content type (a JSON content type drops the filters). */
   async listAliases(query: Record<string, QueryValue> = {}): Promise<PfAlias[]> {
     const data = await this.call('GET', '/api/v2/firewall/aliases', { query });

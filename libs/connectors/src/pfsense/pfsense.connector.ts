@@ -4,11 +4,13 @@ import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { rebucket } from '../core/aliases';
 import { ConnectorError } from '../core/errors';
 import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
+import { restoreManagedState, type RestoreContext, type RestoreReport } from '../core/restore';
 import { processPendingState, type PendingStateStore, type RecoveryReport } from '../core/pending-state';
 import {
   isPlanEmpty,
   type AddressChange,
   type ApplyResult,
+  type DesiredState,
   type ManagedState,
   type Plan,
   type PlanChange,
@@ -159,6 +161,16 @@ export class PfSenseConnector implements FirewallConnector {
     return liveFromPfSense({ aliases, rules, apply, locallyDirty: uncommitted, readAt }, this.settings);
   }
 
+  /**
+   * Own recovery (core/restore.ts), after a verification that failed once the apply went through. A push whose
+   * writes or `firewall/apply` failed changed nothing live that pf did not reload as a whole (writes are staged;
+   * flags stay set on a failed reload): the staged writes are recorded and the next push applies or replaces them.
+   */
+  async restore(previous: ManagedState, failure: RestoreContext): Promise<RestoreReport | null> {
+    if (failure.stage === 'apply') return null;
+    return restoreManagedState(this, previous, failure.ruleSetHash);
+  }
+
   async readUnmanagedRules(): Promise<UnmanagedRule[]> {
     await this.assertInterfaceIds();
     const aliases = await this.api.listAliases();
@@ -168,12 +180,16 @@ export class PfSenseConnector implements FirewallConnector {
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
-    const want = desiredFromRuleSet(desired, this.settings);
+    return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
+  }
+
+  /** @internal The plan towards a normalised state (also the push's own recovery, see core/restore.ts). */
+  planTo(want: DesiredState, live: ManagedState, ruleSetHash: string): Plan {
     return computePlan(want, rebucket(live, want), {
       vendor: 'pfsense',
       deviceId: this.target.id,
       deviceKey: this.settings.deviceKey,
-      ruleSetHash: desired.hash,
+      ruleSetHash,
       prefix: this.settings.prefix,
       blockPosition: this.settings.blockPosition,
       sharedObjectNamespace: true,
@@ -187,6 +203,17 @@ export class PfSenseConnector implements FirewallConnector {
       pending: this.pending,
       staged: true,
     });
+  }
+
+  /**
+   * The interface ids rules are written on (`wan`, `lan`, `opt1`; one `GET /api/v2/interfaces`, see the api). Rule
+   * `interface` values are those ids only while `represent_interfaces_as` is `id`, hence the check first (cached per
+   * connector). Interface groups, which rules also accept (R/Fields/InterfaceField.inc `get_interface_choices`
+   * L207-214), are not listed.
+   */
+  async readInterfaceNames(): Promise<string[]> {
+    await this.assertInterfaceIds();
+    return this.api.listInterfaceIds();
   }
 
   async verify(desired: RuleSet): Promise<VerifyResult> {
