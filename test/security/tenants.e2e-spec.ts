@@ -259,6 +259,34 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
     expect(agents.data?.node.site.id).toBe(a.branch.id);
   });
 
+  it('filters every inventory and history list by tenantId (and zones and devices by deploymentId)', async () => {
+    const ids = async (path: string): Promise<string[]> =>
+      ((await t.http().get(`/api/v1/${path}`).expect(200)).body.items as { id: string }[])
+        .map((i) => i.id)
+        .sort();
+    const q = `tenantId=${b.tenant.id}`;
+    expect(await ids(`deployments?${q}`)).toEqual([b.deployment.id]);
+    expect(await ids(`sites?${q}`)).toEqual([b.branch.id]);
+    expect(await ids(`zones?${q}`)).toEqual([b.lan.id]);
+    expect(await ids(`nodes?${q}`)).toEqual([b.master.id, b.agents.id].sort());
+    expect(await ids(`devices?${q}`)).toEqual([b.firewall.id]);
+    expect(await ids(`pushes?${q}`)).toEqual([b.push.id]);
+    const audit = (await t.http().get(`/api/v1/audit?${q}&limit=500`).expect(200)).body.items as {
+      targetId: string;
+    }[];
+    expect(audit.map((e) => e.targetId)).toContain(b.agents.id);
+    expect(audit.map((e) => e.targetId)).not.toContain(a.agents.id);
+    // The shared datacenter hosts both deployments: its zones and FortiGate show under each.
+    expect(await ids(`zones?deploymentId=${b.deployment.id}`)).toEqual(
+      [b.lan.id, dcZones.a.id, dcZones.b.id].sort(),
+    );
+    expect(await ids(`devices?deploymentId=${b.deployment.id}`)).toEqual([b.firewall.id, dcFw.id].sort());
+    const gql = await t.gql<{ devices: { totalCount: number }; nodes: { totalCount: number } }>(
+      `{ devices(tenantId: "${b.tenant.id}") { totalCount } nodes(tenantId: "${b.tenant.id}") { totalCount } }`,
+    );
+    expect(gql.data).toEqual({ devices: { totalCount: 1 }, nodes: { totalCount: 2 } });
+  });
+
   it('fleet summaries and /metrics count only its own devices', async () => {
     const mine = await t.as(a.token).get('/api/v1/pushes/summary').expect(200);
     expect(mine.body.totalDevices).toBe(1);

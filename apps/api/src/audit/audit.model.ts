@@ -5,6 +5,7 @@ import { IsDate, IsOptional, IsString, MaxLength } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
 import type { AuditEntry } from '@app/persistence';
 import { NestedObject } from '../common/http/validators';
+import { TenantFilterArg } from '../tenants/tenant-fields';
 import { ConnectionArgs, ConnectionType, ListQuery } from '../common/pagination/pagination';
 
 @ObjectType('AuditEntry', {
@@ -94,6 +95,9 @@ export class AuditFilterInput {
   @IsString()
   @MaxLength(200)
   targetId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 
   @ApiPropertyOptional()
   @Field({ nullable: true })

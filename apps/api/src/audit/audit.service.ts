@@ -20,6 +20,7 @@ export interface AuditFilter {
   action?: string;
   targetType?: string;
   targetId?: string;
+  tenantId?: string;
   requestId?: string;
   since?: Date;
   until?: Date;
@@ -78,6 +79,7 @@ export class AuditService {
       ...(filter.action ? { action: filter.action } : {}),
       ...(filter.targetType ? { targetType: filter.targetType } : {}),
       ...(filter.targetId ? { targetId: filter.targetId } : {}),
+      ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
       ...(filter.requestId ? { requestId: filter.requestId } : {}),
       ...(filter.since || filter.until
         ? {

@@ -18,6 +18,7 @@ import type { PushState, PushTrigger } from '@app/persistence';
 import { OptionalNotNull } from '../common/http/validators';
 import { ConnectionArgs, ListQuery } from '../common/pagination/pagination';
 import { VendorEnum } from '../inventory/devices/device.model';
+import { TenantFilterArg } from '../tenants/tenant-fields';
 import { PUSH_STATES, PUSH_TRIGGERS, PushStateEnum, PushTriggerEnum } from './push.model';
 
 @InputType('PushInput')
@@ -76,6 +77,7 @@ export class FleetPushInput extends PushInput {
 export interface PushFilter {
   deviceId?: string;
   siteId?: string;
+  tenantId?: string;
   fleetId?: string;
   state?: PushState;
   trigger?: PushTrigger;
@@ -93,6 +95,9 @@ export class PushListQuery extends ListQuery implements PushFilter {
   @IsOptional()
   @IsUUID()
   siteId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
@@ -133,6 +138,9 @@ export class PushConnectionArgs extends ConnectionArgs implements PushFilter {
   @IsOptional()
   @IsUUID()
   siteId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
 
   @Field(() => ID, { nullable: true })
   @IsOptional()

@@ -248,7 +248,14 @@ export class PushesService {
 export function pushWhere(filter: PushFilter): Prisma.PushWhereInput {
   return {
     ...(filter.deviceId ? { deviceId: filter.deviceId } : {}),
-    ...(filter.siteId ? { device: { siteId: filter.siteId } } : {}),
+    ...(filter.siteId || filter.tenantId
+      ? {
+          device: {
+            ...(filter.siteId ? { siteId: filter.siteId } : {}),
+            ...(filter.tenantId ? { site: { tenantId: filter.tenantId } } : {}),
+          },
+        }
+      : {}),
     ...(filter.fleetId ? { fleetId: filter.fleetId } : {}),
     ...(filter.state ? { state: filter.state } : {}),
     ...(filter.trigger ? { trigger: filter.trigger } : {}),

@@ -39,3 +39,14 @@ export function TenantFilterArg(): PropertyDecorator {
     IsUUID()(target, key);
   };
 }
+
+/** `deploymentId` list filter for resources found through their site (zones, devices). */
+export function DeploymentFilterArg(): PropertyDecorator {
+  const description = 'Only those at sites where nodes of this deployment stand';
+  return (target, key) => {
+    ApiPropertyOptional({ format: 'uuid', description })(target, key);
+    Field(() => ID, { nullable: true, description })(target, key);
+    IsOptional()(target, key);
+    IsUUID()(target, key);
+  };
+}

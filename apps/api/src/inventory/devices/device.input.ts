@@ -24,6 +24,7 @@ import {
   OptionalNullable,
 } from '../../common/http/validators';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
+import { DeploymentFilterArg, TenantFilterArg } from '../../tenants/tenant-fields';
 import { VendorEnum } from './device.model';
 
 @InputType('DeviceCredentialsInput', {
@@ -300,6 +301,12 @@ export class DeviceListQuery extends ListQuery {
   @IsUUID()
   siteId?: string;
 
+  @TenantFilterArg()
+  tenantId?: string;
+
+  @DeploymentFilterArg()
+  deploymentId?: string;
+
   @ApiPropertyOptional({ enum: VENDORS })
   @IsOptional()
   @IsIn(VENDORS)
@@ -313,6 +320,12 @@ export class DeviceConnectionArgs extends ConnectionArgs {
   @IsUUID()
   siteId?: string;
 
+  @TenantFilterArg()
+  tenantId?: string;
+
+  @DeploymentFilterArg()
+  deploymentId?: string;
+
   @Field(() => VendorEnum, { nullable: true })
   @IsOptional()
   @IsIn(VENDORS)
@@ -322,5 +335,7 @@ export class DeviceConnectionArgs extends ConnectionArgs {
 export interface DeviceFilter {
   q?: string;
   siteId?: string;
+  tenantId?: string;
+  deploymentId?: string;
   vendor?: Vendor;
 }

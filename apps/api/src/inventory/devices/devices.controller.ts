@@ -18,7 +18,13 @@ export class DevicesController {
   @ApiOkResponse({ type: DeviceList })
   async list(@Query() query: DeviceListQuery): Promise<PageResult<DeviceModel>> {
     const result = await this.service.list(
-      { q: query.q, siteId: query.siteId, vendor: query.vendor },
+      {
+        q: query.q,
+        siteId: query.siteId,
+        vendor: query.vendor,
+        tenantId: query.tenantId,
+        deploymentId: query.deploymentId,
+      },
       pageOf(query),
     );
     return { ...result, items: result.items.map(toDeviceModel) };

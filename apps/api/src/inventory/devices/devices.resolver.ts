@@ -13,7 +13,16 @@ export class DevicesResolver {
   @Query(() => DeviceConnection)
   async devices(@Args() args: DeviceConnectionArgs): Promise<DeviceConnection> {
     return toConnection(
-      await this.service.list({ q: args.q, siteId: args.siteId, vendor: args.vendor }, connectionPage(args)),
+      await this.service.list(
+        {
+          q: args.q,
+          siteId: args.siteId,
+          vendor: args.vendor,
+          tenantId: args.tenantId,
+          deploymentId: args.deploymentId,
+        },
+        connectionPage(args),
+      ),
       toDeviceModel,
     );
   }

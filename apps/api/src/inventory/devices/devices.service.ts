@@ -37,6 +37,14 @@ export class DevicesService {
     const where: Prisma.DeviceWhereInput = {
       ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
+      ...(filter.tenantId || filter.deploymentId
+        ? {
+            site: {
+              ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
+              ...(filter.deploymentId ? { nodes: { some: { deploymentId: filter.deploymentId } } } : {}),
+            },
+          }
+        : {}),
       ...(filter.vendor ? { vendor: filter.vendor } : {}),
     };
     return paginate(

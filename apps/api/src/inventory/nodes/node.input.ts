@@ -14,6 +14,7 @@ import { ROLES, type Role } from '@app/engine/model';
 import { IsCidrList } from '../../common/http/is-cidr.validator';
 import { IsInventoryName, OptionalNotNull, OptionalNullable } from '../../common/http/validators';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
+import { TenantFilterArg } from '../../tenants/tenant-fields';
 import { NodeRoleEnum } from './node.model';
 
 const SELECTOR = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -164,6 +165,9 @@ export class NodeListQuery extends ListQuery {
   @IsUUID()
   siteId?: string;
 
+  @TenantFilterArg()
+  tenantId?: string;
+
   @ApiPropertyOptional({ enum: ROLES })
   @IsOptional()
   @IsIn(ROLES)
@@ -182,6 +186,9 @@ export class NodeConnectionArgs extends ConnectionArgs {
   @IsUUID()
   siteId?: string;
 
+  @TenantFilterArg()
+  tenantId?: string;
+
   @Field(() => NodeRoleEnum, { nullable: true })
   @IsOptional()
   @IsIn(ROLES)
@@ -196,6 +203,7 @@ export class NodeConnectionArgs extends ConnectionArgs {
 export interface NodeFilter {
   q?: string;
   siteId?: string;
+  tenantId?: string;
   role?: Role;
   deploymentId?: string;
 }

@@ -19,7 +19,13 @@ export class NodesController {
   @ApiOkResponse({ type: NodeList })
   async list(@Query() query: NodeListQuery): Promise<PageResult<NodeModel>> {
     const result = await this.service.list(
-      { q: query.q, siteId: query.siteId, role: query.role, deploymentId: query.deploymentId },
+      {
+        q: query.q,
+        siteId: query.siteId,
+        role: query.role,
+        deploymentId: query.deploymentId,
+        tenantId: query.tenantId,
+      },
       pageOf(query),
     );
     return { ...result, items: result.items.map(toNodeModel) };

@@ -14,7 +14,13 @@ export class NodesResolver {
   async nodes(@Args() args: NodeConnectionArgs): Promise<NodeConnection> {
     return toConnection(
       await this.service.list(
-        { q: args.q, siteId: args.siteId, role: args.role, deploymentId: args.deploymentId },
+        {
+          q: args.q,
+          siteId: args.siteId,
+          role: args.role,
+          deploymentId: args.deploymentId,
+          tenantId: args.tenantId,
+        },
         connectionPage(args),
       ),
       toNodeModel,

@@ -32,6 +32,7 @@ export class NodesService {
     const where: Prisma.NodeWhereInput = {
       ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
+      ...(filter.tenantId ? { deployment: { tenantId: filter.tenantId } } : {}),
       ...(filter.role ? { role: filter.role } : {}),
       ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
     };

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, IsUUID } from 'class-validator';
 import { IsCidrList } from '../../common/http/is-cidr.validator';
 import { IsInventoryName, OptionalNotNull } from '../../common/http/validators';
+import { DeploymentFilterArg, TenantFilterArg } from '../../tenants/tenant-fields';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
 
 @InputType('CreateZoneInput')
@@ -51,6 +52,12 @@ export class ZoneListQuery extends ListQuery {
   @IsOptional()
   @IsUUID()
   siteId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
+
+  @DeploymentFilterArg()
+  deploymentId?: string;
 }
 
 @ArgsType()
@@ -59,9 +66,17 @@ export class ZoneConnectionArgs extends ConnectionArgs {
   @IsOptional()
   @IsUUID()
   siteId?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
+
+  @DeploymentFilterArg()
+  deploymentId?: string;
 }
 
 export interface ZoneFilter {
   q?: string;
   siteId?: string;
+  tenantId?: string;
+  deploymentId?: string;
 }

@@ -18,7 +18,15 @@ export class ZonesController {
   @Get()
   @ApiOkResponse({ type: ZoneList })
   async list(@Query() query: ZoneListQuery): Promise<PageResult<ZoneModel>> {
-    const result = await this.service.list({ q: query.q, siteId: query.siteId }, pageOf(query));
+    const result = await this.service.list(
+      {
+        q: query.q,
+        siteId: query.siteId,
+        tenantId: query.tenantId,
+        deploymentId: query.deploymentId,
+      },
+      pageOf(query),
+    );
     return { ...result, items: result.items.map(toZoneModel) };
   }
 

@@ -13,7 +13,10 @@ export class ZonesResolver {
   @Query(() => ZoneConnection)
   async zones(@Args() args: ZoneConnectionArgs): Promise<ZoneConnection> {
     return toConnection(
-      await this.service.list({ q: args.q, siteId: args.siteId }, connectionPage(args)),
+      await this.service.list(
+        { q: args.q, siteId: args.siteId, tenantId: args.tenantId, deploymentId: args.deploymentId },
+        connectionPage(args),
+      ),
       toZoneModel,
     );
   }

@@ -25,6 +25,14 @@ export class ZonesService {
     const where: Prisma.ZoneWhereInput = {
       ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.siteId ? { siteId: filter.siteId } : {}),
+      ...(filter.tenantId || filter.deploymentId
+        ? {
+            site: {
+              ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
+              ...(filter.deploymentId ? { nodes: { some: { deploymentId: filter.deploymentId } } } : {}),
+            },
+          }
+        : {}),
     };
     return paginate(
       page,
