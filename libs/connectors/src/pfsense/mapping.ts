@@ -29,10 +29,14 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     if (!ALIAS_NAME.test(obj.name))
       problems.add(`address object name ${obj.name} is not a valid pfSense alias name`);
     const sorted = problems.addressEntries(obj);
+    const description = managedDescription(obj.description, settings.marker);
+    // StringField's default maximum_length 1024 (R/Fields/StringField.inc L89-90; vendor-conformance P9).
+    if (description.length > 1024)
+      problems.add(`address object ${obj.name}: description longer than 1024 characters`);
     return {
       name: obj.name,
       entries: sorted,
-      description: managedDescription(obj.description, settings.marker),
+      description,
       attributes: { type: sorted.every(isHostCidr) ? 'host' : 'network' },
     };
   });
@@ -40,12 +44,15 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     if (!ALIAS_NAME.test(svc.name))
       problems.add(`service object name ${svc.name} is not a valid pfSense alias name`);
     problems.servicePorts(svc);
+    const description = managedDescription(svc.description, settings.marker);
+    if (description.length > 1024)
+      problems.add(`service object ${svc.name}: description longer than 1024 characters`);
     return {
       name: svc.name,
       // A pfSense port alias has no protocol: the protocol is on the rule.
       protocol: null,
       ports: normalizePorts(svc.ports),
-      description: managedDescription(svc.description, settings.marker),
+      description,
       attributes: { type: 'port' },
     };
   });

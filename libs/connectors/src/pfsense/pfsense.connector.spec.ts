@@ -184,6 +184,18 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
     });
   }
 
+  it('P9: refuses an alias description over 1024 characters before any write', async () => {
+    const rs = hqRuleSet();
+    const long = ruleSet({
+      ...rs,
+      addresses: rs.addresses.map((a, i) => (i === 0 ? { ...a, description: 'x'.repeat(1030) } : a)),
+    });
+    const outcome = await push(long);
+    expect(outcome.error).toMatchObject({ kind: 'validation' });
+    expect(outcome.error!.message).toMatch(/description longer than 1024 characters/);
+    expect(sim.calls.writes()).toBe(0);
+  });
+
   it('lists the API calls of a first push and of a no-change push', async () => {
     const rs = hqRuleSet({ syslog: false, consoles: false });
     await push(rs);

@@ -342,7 +342,9 @@ class PfSenseExecutor implements ApplyExecutor {
 
   /**
    * Looks the rule up again by its managed name (ids are positions and shift). With several copies, the kept one is
-   * the first; a duplicate delete takes the copy with the planned tracker, else the last.
+   * the first; a duplicate delete takes the copy with the planned tracker, else the last. Trackers are creation
+   * times in seconds, so copies made in the same second share one (vendor-conformance P24): that only changes which
+   * of the surplus copies goes, never the kept first one, and every copy is the same managed rule.
    */
   private async findRule(name: string, ref: string | undefined, duplicate: boolean): Promise<PfRule | null> {
     const rows = await this.api.listRules({ descr__startswith: name });
