@@ -36,10 +36,7 @@ describe('pfSense readInterfaceNames', () => {
     const connector = new PfSenseConnector(target(sim.url));
     try {
       expect(await connector.readInterfaceNames()).toEqual(['wan', 'lan', 'opt1']);
-      expect(sim.calls.lines()).toEqual([
-        'GET /api/v2/system/restapi/settings',
-        'GET /api/v2/interfaces',
-      ]);
+      expect(sim.calls.lines()).toEqual(['GET /api/v2/system/restapi/settings', 'GET /api/v2/interfaces']);
       expect(sim.calls.writes()).toBe(0);
     } finally {
       connector.close();

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { withDeviceLock, type Plan } from '@app/connectors';
+import { ConnectorError, withDeviceLock, type Plan } from '@app/connectors';
 import {
   canReadInterfaceNames,
   planWarningText,
@@ -26,11 +26,21 @@ export class PlansService {
         connector.plan(ruleSet, await connector.readState()),
       );
       // Interface names the live device does not have (guard rail); only connectors that can list them.
-      if (canReadInterfaceNames(connector)) {
-        const findings = unknownInterfaceFindings(device, await connector.readInterfaceNames());
-        return { ...plan, warnings: [...plan.warnings, ...findings.map(planWarningText)] };
+      if (!canReadInterfaceNames(connector)) return plan;
+      let live: string[];
+      try {
+        live = await connector.readInterfaceNames();
+      } catch (error) {
+        // The guard rail never fails a plan that was computed: a key without the privilege to list interfaces (or a
+        // read that failed) leaves the names unchecked, and the plan says so.
+        if (!(error instanceof ConnectorError)) throw error;
+        const unchecked =
+          `INTERFACE_UNCHECKED interfaces: the device's interface list could not be read (${error.message}); ` +
+          'configured interface names were not checked';
+        return { ...plan, warnings: [...plan.warnings, unchecked] };
       }
-      return plan;
+      const findings = unknownInterfaceFindings(device, live);
+      return { ...plan, warnings: [...plan.warnings, ...findings.map(planWarningText)] };
     } catch (error) {
       throw connectorFailure(error, device.name);
     } finally {

@@ -50,6 +50,13 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
   vdoms?: string[];
   /** Interface names present in every VDOM (default port1..port10). */
   interfaces?: string[];
+  /**
+   * The VDOM each interface belongs to (default: the first VDOM). `system/interface` is one global table whose rows
+   * carry their VDOM (`vdom`, required: Fortinet's 7.6.5 schema, hfortix-fortios
+   * `dev/schema/7.6.5/cmdb/system.interface.json`), so every VDOM's reads show every interface with its `vdom`. Whether
+   * a real `vdom=`-scoped GET answers all VDOMs' interfaces or only that VDOM's is unknown (no source settles it).
+   */
+  interfaceVdoms?: Record<string, string>;
   tokens?: FortiOsSimToken[];
   /** `?access_token=` accepted (`rest-api-key-url-query enable`); off by default as on 7.4.5+. */
   allowUrlToken?: boolean;
@@ -81,6 +88,12 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * with `{"transaction-id":N}` is understood (false: answered 400, as a device with another syntax would).
    */
   transactionSemantics?: { stagedReads?: boolean; commit?: boolean };
+  /**
+   * HTTP status of CLI validation failures. Unknown which one real devices use per case: the reference notes 500,
+   * Fortinet's Terraform SDK documents 424 "Failed Dependency – duplicate resource, missing required parameter…
+   * invalid attribute value" (TF/sdk/sdkcore/forticlient.go L186-187). Default 500; 424 to exercise the other.
+   */
+  cliErrorStatus?: 500 | 424;
   now?: () => number;
 }
 
@@ -195,6 +208,7 @@ export class FortiOsSimulator extends VendorSimulator {
       serial: options.serial ?? 'FGVM02TM24000001',
       vdoms: options.vdoms ?? ['root'],
       interfaces: options.interfaces ?? Array.from({ length: 10 }, (_, i) => `port${i + 1}`),
+      interfaceVdoms: options.interfaceVdoms ?? {},
       tokens: options.tokens ?? [
         { token: FORTIOS_SIM_TOKEN },
         { token: FORTIOS_SIM_READONLY_TOKEN, readOnly: true },
@@ -208,6 +222,7 @@ export class FortiOsSimulator extends VendorSimulator {
       transactionTimeoutUnit: options.transactionTimeoutUnit ?? 'minutes',
       mkeyInTransaction: options.mkeyInTransaction ?? true,
       transactionSemantics: { stagedReads: true, commit: true, ...options.transactionSemantics },
+      cliErrorStatus: options.cliErrorStatus ?? 500,
       now: options.now ?? Date.now,
     };
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(this.opts.version);
@@ -228,7 +243,7 @@ export class FortiOsSimulator extends VendorSimulator {
     this.ignoredAttributes.length = 0;
     for (const vdom of this.opts.vdoms) {
       const store = emptyStore();
-      seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID);
+      seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID, (i) => this.interfaceVdom(i));
       this.stores.set(vdom, store);
     }
     this.transactions.clear();
@@ -236,6 +251,10 @@ export class FortiOsSimulator extends VendorSimulator {
     this.inFlightWrites = 0;
     this.bumpRevision();
     this.server.reset();
+  }
+
+  private interfaceVdom(name: string): string {
+    return this.opts.interfaceVdoms[name] ?? this.opts.vdoms[0];
   }
 
   /** Deep copy of a committed table. */
@@ -272,7 +291,9 @@ export class FortiOsSimulator extends VendorSimulator {
       if (saved) {
         for (const table of TABLES) store[table] = structuredClone(saved[table] ?? []);
       } else {
-        seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID);
+        seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID, (i) =>
+          this.interfaceVdom(i),
+        );
       }
       stores.set(vdom, store);
     }
@@ -668,7 +689,8 @@ export class FortiOsSimulator extends VendorSimulator {
         extra = fn(store);
       } catch (err) {
         if (err instanceof CliError) {
-          return this.envelopeError(ctx.req, err.httpStatus, {
+          const status = err.httpStatus === 500 ? this.opts.cliErrorStatus : err.httpStatus;
+          return this.envelopeError(ctx.req, status, {
             ...this.base(ctx, table),
             revision_changed: false,
             cli_error: err.cliText,

@@ -254,6 +254,8 @@ export const SCHEMAS: Record<TableKey, TableSpec> = {
     fields: {
       name: { kind: 'string', max: 15, def: '' },
       type: { kind: 'string', max: 31, def: 'physical' },
+      // Required, datasource system.vdom.name (Fortinet 7.6.5 schema via hfortix-fortios system.interface.json).
+      vdom: { kind: 'string', max: 31, def: '' },
     },
   },
 };
@@ -545,9 +547,10 @@ export function seedBuiltins(
   interfaces: string[],
   version: SchemaContext['version'],
   newUuid: () => string,
+  vdomOf: (iface: string) => string = () => 'root',
 ): void {
   const ctx: BuildContext = { version, store, newUuid };
-  store['system/interface'] = interfaces.map((name) => ({ name, type: 'physical' }));
+  store['system/interface'] = interfaces.map((name) => ({ name, type: 'physical', vdom: vdomOf(name) }));
   store['firewall.schedule/recurring'] = [
     { name: 'always', day: 'sunday monday tuesday wednesday thursday friday saturday' },
   ];

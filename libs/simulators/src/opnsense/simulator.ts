@@ -31,7 +31,8 @@ export type OpnPrivilege =
   | 'page-filter-api'
   | 'page-firewall-alias-edit'
   | 'page-firewall-aliases'
-  | 'page-system-firmware';
+  | 'page-system-firmware'
+  | 'page-status-interfaces';
 
 export interface OpnSimKey {
   key: string;
@@ -537,6 +538,11 @@ export class OpnSenseSimulator extends VendorSimulator {
       [
         'core/firmware/info',
         { minParams: 0, privilege: 'page-system-firmware', handle: () => this.firmwareInfo() },
+      ],
+      // ACL.xml page-status-interfaces: `api/interfaces/overview/*` (L370-376 at tag 26.7).
+      [
+        'interfaces/overview/interfacesinfo',
+        { minParams: 0, privilege: 'page-status-interfaces', handle: () => this.interfacesInfo() },
       ],
     ]);
   }
@@ -1078,6 +1084,29 @@ export class OpnSenseSimulator extends VendorSimulator {
     this.appliedConfig.aliases = clone(this.config.aliases);
     this.filterReload(false);
     return json({ status: 'ok' });
+  }
+
+  /**
+   * `GET /api/interfaces/overview/interfacesInfo` (Interfaces/Api/OverviewController.php `interfacesInfoAction`, L248
+   * at tags 25.1-26.7, L242 at 24.7): one row per live device. Assigned ones carry `identifier` (the config key,
+   * L140-147/L180 at 26.7) and `description` (`descr`, else the identifier upper-cased, L181); unassigned ones
+   * `identifier: ''` and "Unassigned Interface" (L172-174; one such device, `enc0`, is included). Only these fields
+   * plus `device`/`status`/`enabled` are modelled; device names (`vtnet<i>`) are the simulator's own. Envelope of
+   * `searchRecordsetBase` without `rowCount`: every row (Base/ApiControllerBase.php L94, L176-180 at 26.7).
+   */
+  private interfacesInfo(): SimResponse {
+    const assigned = this.opts.interfaces.map((i, n) => ({
+      device: `vtnet${n}`,
+      status: 'up',
+      identifier: i.id,
+      description: i.descr !== '' ? i.descr : i.id.toUpperCase(),
+      enabled: true,
+    }));
+    const rows = [
+      ...assigned,
+      { device: 'enc0', status: 'up', identifier: '', description: 'Unassigned Interface' },
+    ];
+    return json({ total: rows.length, rowCount: rows.length, current: 1, rows });
   }
 
   private firmwareInfo(): SimResponse {

@@ -248,6 +248,22 @@ export class PfSenseSimulator extends VendorSimulator {
             update_available: false,
           }),
       },
+      // R/Endpoints/NetworkInterfacesEndpoint.inc (GET, DELETE; only GET is modelled): the `interfaces` config
+      // section, `id` = config key (R/Models/NetworkInterface.inc L71-76, R/Core/Model.inc L1138-1141) then the fields
+      // (only `if`, `enable`, `descr` of NetworkInterface.inc L26-28 are modelled). `id` is not an InterfaceField, so
+      // represent_interfaces_as does not change it.
+      '/api/v2/interfaces': {
+        methods: ['GET'],
+        handle: () =>
+          success(
+            this.opts.interfaces.map((id, i) => ({
+              id,
+              if: this.opts.interfaceDevices[id] ?? `vtnet${i}`,
+              enable: true,
+              descr: this.opts.interfaceDescriptions[id] ?? id.toUpperCase(),
+            })),
+          ),
+      },
       '/api/v2/firewall/apply': {
         methods: ['GET', 'POST'],
         handle: (ctx) => (ctx.method === 'GET' ? success(this.applyStatus()) : this.postApply(ctx)),

@@ -1,4 +1,4 @@
-import type { FirewallConnector, Plan } from '@app/connectors';
+import { ConnectorError, type FirewallConnector, type Plan } from '@app/connectors';
 import type { Inventory, NodeInput, RuleSet } from '@app/engine/model';
 import type { DeviceConnectors } from '../../pushes/device-connectors.service';
 import { PlansService } from '../../pushes/plans.service';
@@ -222,6 +222,19 @@ describe('interface names at plan time', () => {
     expect(plan.warnings).toEqual([
       'from the connector',
       expect.stringMatching(/^INTERFACE_UNKNOWN interfaces\.1\.name: device hq-fw has no interface "opt9"/),
+    ]);
+  });
+
+  it('says the names went unchecked, and still plans, when the device refuses the interface read', async () => {
+    const refused = new ConnectorError({
+      kind: 'authentication',
+      status: 403,
+      message: 'HTTP 403 Forbidden',
+    });
+    const plan = await plansWith({ readInterfaceNames: () => Promise.reject(refused) }).plan('dev-1');
+    expect(plan.warnings).toEqual([
+      'from the connector',
+      expect.stringMatching(/^INTERFACE_UNCHECKED interfaces: .*HTTP 403 Forbidden.*not checked$/),
     ]);
   });
 

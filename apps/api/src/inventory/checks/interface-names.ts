@@ -1,9 +1,9 @@
 import type { InventoryWarning } from './checks.service';
 
 /**
- * What a connector offers when it can list the interface names the live device has. No connector implements it
- * yet (libs/connectors reads only managed objects and rules); the plan-time check runs for any connector that
- * adds `readInterfaceNames()`; for the others the plan carries no interface finding.
+ * What a connector offers when it can list the interface names the live device has (`readInterfaceNames()`,
+ * optional in FirewallConnector; the pfSense, FortiOS and OPNsense connectors implement it). The plan-time check
+ * runs for any connector that has it; for the others the plan carries no interface finding.
  */
 export interface LiveInterfaceReader {
   readInterfaceNames(): Promise<string[]>;
