@@ -514,6 +514,23 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
     }
   });
 
+  it('classifies a CLI failure answered with HTTP 424 (TF SDK) like one answered with 500: validation', async () => {
+    const s424 = await startFortiOsSimulator({ cliErrorStatus: 424 });
+    const c = new FortiOsConnector(target(s424.url));
+    try {
+      const rs = hq();
+      const bad = ruleSet({
+        ...rs,
+        rules: rs.rules.map((r, i) => (i === 0 ? { ...r, ingress: 'port99' } : r)),
+      });
+      const outcome = await push(bad, c);
+      expect(outcome.error).toMatchObject({ kind: 'validation', status: 424, vendorCode: '-651' });
+    } finally {
+      c.close();
+      await s424.stop();
+    }
+  });
+
   // Version matrix: FortiOS 6.4-7.6 only, refused before anything is written.
   for (const version of ['v6.2.9', 'v7.8.0']) {
     it(`refuses firmware ${version} (outside 6.4-7.6) before any write`, async () => {

@@ -633,4 +633,19 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
       await v62.stop();
     }
   });
+
+  it('cliErrorStatus 424 answers CLI validation failures with HTTP 424 (TF forticlient.go L186-187)', async () => {
+    const s424 = await startFortiOsSimulator({ cliErrorStatus: 424 });
+    try {
+      await call(s424, 'POST', '/api/v2/cmdb/firewall/address', { name: 'a', subnet: '10.0.0.1/32' });
+      const dup = await call(s424, 'POST', '/api/v2/cmdb/firewall/address', {
+        name: 'a',
+        subnet: '10.0.0.1/32',
+      });
+      expect(dup.status).toBe(424);
+      expect(json(dup)).toMatchObject({ status: 'error', http_status: 424, error: -5 });
+    } finally {
+      await s424.stop();
+    }
+  });
 });
