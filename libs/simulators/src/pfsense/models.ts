@@ -63,6 +63,8 @@ export interface ModelContext {
    * show. Identity for `id` (and for GUI edits, which work with ids).
    */
   representInterface?: (id: string) => string;
+  /** Interface groups / CARP VIPs accepted as rule interfaces as they are. */
+  extraInterfaceChoices?: string[];
   /** `user@ip (API)`. */
   actor: string;
   now: () => number;
@@ -499,7 +501,8 @@ export function buildRule(input: JsonObject, ctx: ModelContext, existing?: RuleR
   // L112, get_interface_choices; vendor-conformance P14); stored as ids. Built-ins keep their names.
   const repr = ctx.representInterface ?? ((id: string) => id);
   const byRepr = new Map(ctx.interfaces.map((id) => [repr(id), id]));
-  for (const builtin of ['any', 'enc0', 'openvpn']) byRepr.set(builtin, builtin);
+  for (const builtin of ['any', 'enc0', 'openvpn', ...(ctx.extraInterfaceChoices ?? [])])
+    byRepr.set(builtin, builtin);
   const ifChoices = [...byRepr.keys()];
   const given = stringArray('interface', m.interface, { allowEmpty: false, required: true })!;
   for (const i of given) if (!byRepr.has(i)) badChoice('interface', ifChoices);

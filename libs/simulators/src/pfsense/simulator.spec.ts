@@ -417,6 +417,18 @@ describe('pfSense simulator fidelity', () => {
       expect(sim.state.rules.at(-1)!.interface).toEqual(['lan']);
     });
 
+    it('interface groups and CARP VIPs are choices too', async () => {
+      await sim.stop();
+      sim = await startPfSenseSimulator({ extraInterfaceChoices: ['SERVERS'] });
+      const ok = await post('/api/v2/firewall/rule', { ...RULE, interface: ['SERVERS'] });
+      expect(ok.status).toBe(200);
+      expectError(
+        await post('/api/v2/firewall/rule', { ...RULE, interface: ['OTHERS'] }),
+        400,
+        'FIELD_INVALID_CHOICE',
+      );
+    });
+
     it('id (the installed default) and if', async () => {
       const settings = await call('GET', '/api/v2/system/restapi/settings');
       expect((settings.json as { data: object }).data).toMatchObject({ represent_interfaces_as: 'id' });

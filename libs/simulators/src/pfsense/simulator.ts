@@ -87,6 +87,11 @@ export interface PfSenseSimulatorOptions extends SimulatorListenOptions {
   interfaceDescriptions?: Record<string, string>;
   /** Real interface names (default vtnet0, vtnet1... in id order). */
   interfaceDevices?: Record<string, string>;
+  /**
+   * Interface groups and CARP VIPs, which InterfaceField also offers as rule interfaces under their own names
+   * (R/Fields/InterfaceField.inc get_interface_choices; vendor-conformance P14). Default none.
+   */
+  extraInterfaceChoices?: string[];
   /** REST API package version reported by `GET /api/v2/system/restapi/version` (default v2.4.3). */
   packageVersion?: string;
   /** Clock (ms), for deterministic trackers. */
@@ -216,6 +221,7 @@ export class PfSenseSimulator extends VendorSimulator {
       interfaceDescriptions: options.interfaceDescriptions ?? {},
       interfaceDevices: options.interfaceDevices ?? {},
       packageVersion: options.packageVersion ?? 'v2.4.3',
+      extraInterfaceChoices: options.extraInterfaceChoices ?? [],
       now: options.now ?? Date.now,
     };
     const ruleModel: ModelAdapter<RuleRecord> = {
@@ -554,6 +560,7 @@ export class PfSenseSimulator extends VendorSimulator {
       interfaces: this.opts.interfaces,
       actor,
       now: this.opts.now,
+      extraInterfaceChoices: this.opts.extraInterfaceChoices,
       ...(api ? { representInterface: (id: string) => this.representInterface(id) } : {}),
     };
   }
