@@ -153,6 +153,45 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
   const nodesOf = (rules: Rule[]) =>
     new Set(rules.flatMap((r) => [...r.sourceNodeIds, ...r.destinationNodeIds]));
 
+  it('serves tenants with the inventory conventions: ETag/If-Match, Idempotency-Key, audit, GraphQL', async () => {
+    const send = () =>
+      t.http().post('/api/v1/tenants').set('Idempotency-Key', 'tenant-1').send({ name: 'initech' });
+    const created = await send().expect(201);
+    const again = await send().expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.id).toBe(created.body.id);
+    const id = created.body.id as string;
+    expect((await t.http().get(`/api/v1/tenants/${id}`).expect(200)).headers.etag).toBe('"1"');
+    await t
+      .http()
+      .patch(`/api/v1/tenants/${id}`)
+      .set('If-Match', '"7"')
+      .send({ description: 'x' })
+      .expect(412);
+    await t
+      .http()
+      .patch(`/api/v1/tenants/${id}`)
+      .set('If-Match', '"1"')
+      .send({ description: 'Initech' })
+      .expect(200);
+    const audit = await t.http().get(`/api/v1/audit?action=tenant.update&tenantId=${id}`).expect(200);
+    expect(audit.body.items[0]).toMatchObject({
+      targetId: id,
+      before: expect.objectContaining({ description: '' }),
+      after: expect.objectContaining({ description: 'Initech' }),
+    });
+    await t.http().post('/api/v1/tenants').send({ name: 'initech' }).expect(409);
+    const gql = await t.gql<{ updateTenant: { version: number }; deleteTenant: { id: string } }>(
+      `mutation { updateTenant(id: "${id}", input: { name: "initech-2" }, expectedVersion: 2) { version } }`,
+    );
+    expect(gql.data?.updateTenant.version).toBe(3);
+    const gone = await t.gql<{ deleteTenant: { id: string } }>(
+      `mutation { deleteTenant(id: "${id}") { id } }`,
+    );
+    expect(gone.data?.deleteTenant.id).toBe(id);
+    await t.http().get(`/api/v1/tenants/${id}`).expect(404);
+  });
+
   it("branch firewalls carry only their deployment's rules; the shared FortiGate both and nothing between them", async () => {
     const own = { a: new Set([a.master.id, a.agents.id]), b: new Set([b.master.id, b.agents.id]) };
     for (const [key, c] of [['a', a] as const, ['b', b] as const]) {
