@@ -670,6 +670,9 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       expect(bySite.body.pushes).toEqual([]);
       const all = await as.post('/api/v1/pushes').send({ all: true, dryRun: true });
       expect(all.status).toBe(202);
+      // The fleet push names no device owner in its audit entry; it is the acting tenant's.
+      const fleetAudit = await as.get('/api/v1/audit?targetType=fleet').expect(200);
+      expect(fleetAudit.body.total).toBeGreaterThan(0);
       const selected = [...all.body.pushes, ...all.body.skipped].map((p: { deviceId: string }) => p.deviceId);
       expect(selected).toEqual([a.firewall.id]);
       expect((await t.http().get(`/api/v1/devices/${b.firewall.id}`).expect(200)).body.version).toBe(1);

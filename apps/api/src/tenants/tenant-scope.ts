@@ -186,9 +186,11 @@ export async function auditTenantOf(
   view: unknown,
 ): Promise<string | null> {
   if (targetType === 'tenant') return targetId ?? null;
+  // What names no owner (a fleet push) belongs to the acting token's tenant when it has exactly one.
+  const scope = TenantScope.current();
+  const fallback = scope.tenantIds?.length === 1 ? scope.tenantIds[0] : null;
   const v = (view && typeof view === 'object' ? view : {}) as Record<string, unknown>;
-  const str = (key: string): string | undefined =>
-    typeof v[key] === 'string' ? (v[key]) : undefined;
+  const str = (key: string): string | undefined => (typeof v[key] === 'string' ? v[key] : undefined);
   if ('tenantId' in v) return str('tenantId') ?? null;
   if (Array.isArray(v.tenantIds)) return v.tenantIds.length === 1 ? String(v.tenantIds[0]) : null;
   return asSystem(async () => {
@@ -217,7 +219,7 @@ export async function auditTenantOf(
       });
       return p?.device.site.tenantId ?? null;
     }
-    return null;
+    return fallback;
   });
 }
 
