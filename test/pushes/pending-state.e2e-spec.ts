@@ -1,9 +1,4 @@
-import {
-  FortiOsConnector,
-  OpnSenseConnector,
-  type FortiOsTarget,
-  type OpnSenseTarget,
-} from '@app/connectors';
+import { FortiOsConnector, OpnSenseConnector } from '@app/connectors';
 import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { DeviceLocks } from '../../apps/api/src/jobs/device-locks.service';
@@ -53,7 +48,7 @@ describe('device pending state: start-up sweep and next push', () => {
 
   /** A transaction a dead process opened and recorded (id known: it wrote inside it). */
   async function strandedTransaction(): Promise<number> {
-    const c = new FortiOsConnector(forti.deviceTarget('raw') as FortiOsTarget);
+    const c = new FortiOsConnector(forti.deviceTarget('raw'));
     try {
       const id = await c.api.startTransaction(60);
       await prisma.devicePendingState.upsert({
@@ -102,7 +97,7 @@ describe('device pending state: start-up sweep and next push', () => {
   it('the sweep cancels an armed OPNsense rollback once the device matches its rule set', async () => {
     expect((await waitForPush(t, (await requestPush(t, opnDevice)).id)).state).toBe('succeeded');
     // A dead process had applied under a savepoint and never cancelled the timer.
-    const c = new OpnSenseConnector(opn.deviceTarget('raw') as OpnSenseTarget);
+    const c = new OpnSenseConnector(opn.deviceTarget('raw'));
     const savepoint = (await c.api.savepoint())!;
     await c.api.apply(savepoint.revision, 5_000);
     c.close();
@@ -126,7 +121,7 @@ describe('device pending state: start-up sweep and next push', () => {
 
   it('a push never reports success while the rollback it found may still remove the rules', async () => {
     // The device differs from the rule set (a managed rule was removed by hand) and a recorded rollback is armed.
-    const c = new OpnSenseConnector(opn.deviceTarget('raw') as OpnSenseTarget);
+    const c = new OpnSenseConnector(opn.deviceTarget('raw'));
     const savepoint = (await c.api.savepoint())!;
     await c.api.apply(savepoint.revision, 5_000);
     c.close();
