@@ -334,6 +334,16 @@ describe('bad input at the request edge', () => {
       expect((sites.body as { items: { name: string }[] }).items.map((i) => i.name)).toEqual(['under_site']);
       expect((await t.http().get('/api/v1/sites?q=%25').expect(200)).body.total).toBe(0);
       expect((await t.http().get('/api/v1/devices?q=%25').expect(200)).body.total).toBe(0);
+      await create(t, 'deployments', { name: 'plain-dep' });
+      await create(t, 'deployments', { name: 'under_dep' });
+      await t.http().post('/api/v1/tenants').send({ name: 'plain-tenant' }).expect(201);
+      for (const list of ['deployments', 'tenants', 'zones', 'nodes']) {
+        expect((await t.http().get(`/api/v1/${list}?q=%25`).expect(200)).body.total, list).toBe(0);
+      }
+      const deployments = await t.http().get('/api/v1/deployments?q=_').expect(200);
+      expect((deployments.body as { items: { name: string }[] }).items.map((i) => i.name)).toEqual([
+        'under_dep',
+      ]);
     });
   });
 });

@@ -4,7 +4,7 @@ import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { Conflict, NotFound, ValidationFailed } from '../../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { resolveOwner } from '../../tenants/tenant-scope';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
@@ -28,7 +28,7 @@ export class DeploymentsService {
 
   async list(filter: DeploymentFilter, page: Page): Promise<PageResult<Deployment>> {
     const where: Prisma.DeploymentWhereInput = {
-      ...(filter.q ? { name: { contains: filter.q, mode: 'insensitive' } } : {}),
+      ...(filter.q ? { name: containsText(filter.q) } : {}),
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
       ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
     };
