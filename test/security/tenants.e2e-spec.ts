@@ -408,6 +408,10 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
           addresses: ['10.100.1.9'],
         })
         .expect(201);
+      // Inside the provider's zone for its masters, although the token cannot see that zone.
+      expect(shared.body.warnings).toEqual([]);
+      const checks = await t.as(a.token).get('/api/v1/inventory/checks').expect(200);
+      expect(checks.body.items).toEqual([]);
       await t.as(a.token).delete(`/api/v1/nodes/${shared.body.id}`).expect(204);
       const foreign = await t
         .as(a.token)

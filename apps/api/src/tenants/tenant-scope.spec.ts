@@ -21,7 +21,11 @@ describe('TenantScope', () => {
 
   it('runs a lazy query (a thenable started only when awaited) inside the system context', async () => {
     // Prisma queries are thenables that run on then(): asSystem must await them itself.
-    const lazy = { then: (resolve: (v: boolean) => void) => resolve(currentRequest().system === true) };
+    const lazy: PromiseLike<boolean> = {
+      then(onfulfilled, onrejected) {
+        return Promise.resolve(currentRequest().system === true).then(onfulfilled, onrejected);
+      },
+    };
     await requestContext.run(
       { principal: { tokenId: 't', name: 'n', scopes: [], tenantIds: [T1] } },
       async () => {

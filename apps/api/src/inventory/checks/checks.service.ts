@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../database/prisma.service';
 import { readInventory } from '../../rules/rule-sets.service';
+import { asSystem, TenantScope } from '../../tenants/tenant-scope';
 import { runChecks, type CheckCode, type CheckEntityType, type InventoryCheck } from './checks';
 import { selectorsByVersion } from './selectors';
 
@@ -27,9 +28,11 @@ export class ChecksService {
   async list(filter: CheckFilter = {}): Promise<InventoryWarning[]> {
     const checks = await this.evaluate();
     const scope = await this.scope(filter);
+    const visible = await this.visible();
     return checks
       .filter((c) => !filter.code || c.code === filter.code)
       .filter((c) => !scope || inScope(c, scope))
+      .filter((c) => !visible || inScope(c, visible))
       .map(toWarning);
   }
 
@@ -39,7 +42,13 @@ export class ChecksService {
     return checks.filter((c) => c.entity.type === type && c.entity.id === id).map(toWarning);
   }
 
+  // Read as the service: a tenant token's partial view (no provider zones) would flag its nodes in a shared
+  // datacenter as outside every zone. What it may see of the findings is filtered afterwards (visible()).
   private async evaluate(): Promise<InventoryCheck[]> {
+    return asSystem(() => this.evaluateAll());
+  }
+
+  private async evaluateAll(): Promise<InventoryCheck[]> {
     const [inventory, deployments, devices, selectors] = await Promise.all([
       readInventory(this.prisma),
       this.prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
@@ -73,6 +82,19 @@ export class ChecksService {
         })
       : [];
     return { deploymentIds: new Set(ids), siteIds: new Set(sites.map((s) => s.siteId)) };
+  }
+
+  /** For a token limited to tenants: its deployments and its sites (queries are tenant-scoped); else null. */
+  private async visible(): Promise<Scope | null> {
+    if (!TenantScope.current().limited) return null;
+    const [deployments, sites] = await Promise.all([
+      this.prisma.deployment.findMany({ select: { id: true } }),
+      this.prisma.site.findMany({ select: { id: true } }),
+    ]);
+    return {
+      deploymentIds: new Set(deployments.map((d) => d.id)),
+      siteIds: new Set(sites.map((s) => s.id)),
+    };
   }
 }
 
