@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Tenant } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { assertVersion, versionedWrite } from '../common/concurrency';
+import { refuseTakenName } from '../common/conflicts';
 import { Conflict, DomainError, NotFound } from '../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { PrismaService } from '../database/prisma.service';
@@ -120,12 +121,5 @@ function assertProvider(what: string): void {
 
 async function assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
   // Scoped: another tenant's name is not named back; the unique index still refuses it (409).
-  const existing = await tx.tenant.findUnique({ where: { name }, select: { id: true } });
-  if (existing) {
-    throw new Conflict(
-      `a tenant named "${name}" already exists`,
-      [{ field: 'name', message: 'name is already taken' }],
-      { existingId: existing.id },
-    );
-  }
+  refuseTakenName('tenant', name, await tx.tenant.findUnique({ where: { name }, select: { id: true } }));
 }

@@ -3,6 +3,7 @@ import type { Deployment, Prisma } from '@app/persistence';
 import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
+import { refuseTakenName } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -191,14 +192,11 @@ export class DeploymentsService {
 }
 
 async function assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
-  const existing = await tx.deployment.findUnique({ where: { name }, select: { id: true } });
-  if (existing) {
-    throw new Conflict(
-      `a deployment named "${name}" already exists`,
-      [{ field: 'name', message: 'name is already taken' }],
-      { existingId: existing.id },
-    );
-  }
+  refuseTakenName(
+    'deployment',
+    name,
+    await tx.deployment.findUnique({ where: { name }, select: { id: true } }),
+  );
 }
 
 /** Nodes that follow the deployment's version must keep a collector of a role that version allows. */

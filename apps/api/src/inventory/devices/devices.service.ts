@@ -4,6 +4,7 @@ import type { Vendor } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertCallerHolds } from '../../auth/require-scope';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
+import { refuseTakenName } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -467,16 +468,7 @@ async function assertEndpointFree(
 }
 
 async function assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
-  const existing = await tx.device.findUnique({ where: { name }, select: { id: true } });
-  if (existing) {
-    throw new Conflict(
-      `a device named "${name}" already exists`,
-      [{ field: 'name', message: 'name is already taken' }],
-      {
-        existingId: existing.id,
-      },
-    );
-  }
+  refuseTakenName('device', name, await tx.device.findUnique({ where: { name }, select: { id: true } }));
 }
 
 function vdomFor(vendor: Vendor, vdom: string | null | undefined): string | null {

@@ -3,6 +3,7 @@ import type { Deployment, Node, Prisma, Site, Zone } from '@app/persistence';
 import type { Role } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
+import { refuseTakenName } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -239,15 +240,7 @@ async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name
     where: { siteId_name: { siteId, name } },
     select: { id: true },
   });
-  if (existing) {
-    throw new Conflict(
-      `site already has a node named "${name}"`,
-      [{ field: 'name', message: 'name is already taken in this site' }],
-      {
-        existingId: existing.id,
-      },
-    );
-  }
+  refuseTakenName('node', name, existing, 'site');
 }
 
 async function deploymentOrThrow(tx: Prisma.TransactionClient, id: string): Promise<Deployment> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Site } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
+import { refuseTakenName } from '../../common/conflicts';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -153,16 +154,7 @@ export class SitesService {
   }
 
   private async assertNameFree(tx: Prisma.TransactionClient, name: string): Promise<void> {
-    const existing = await tx.site.findUnique({ where: { name }, select: { id: true } });
-    if (existing) {
-      throw new Conflict(
-        `a site named "${name}" already exists`,
-        [{ field: 'name', message: 'name is already taken' }],
-        {
-          existingId: existing.id,
-        },
-      );
-    }
+    refuseTakenName('site', name, await tx.site.findUnique({ where: { name }, select: { id: true } }));
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Zone } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
+import { refuseTakenName } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -168,15 +169,7 @@ async function assertNameFree(tx: Prisma.TransactionClient, siteId: string, name
     where: { siteId_name: { siteId, name } },
     select: { id: true },
   });
-  if (existing) {
-    throw new Conflict(
-      `site already has a zone named "${name}"`,
-      [{ field: 'name', message: 'name is already taken in this site' }],
-      {
-        existingId: existing.id,
-      },
-    );
-  }
+  refuseTakenName('zone', name, existing, 'site');
 }
 
 /**
