@@ -183,6 +183,15 @@ describe('OPNsense: rollbacks left armed', () => {
   const managedRules = (): number =>
     Object.values(sim.state.rules).filter((r) => r.description.includes('[managed by utm-orchestrator]'))
       .length;
+  /** The push applies and verifies, then its cancelRollback fails: the rollback stays armed on the device. */
+  const failNextCancelRollback = (): void => {
+    sim.faults.add({
+      method: 'POST',
+      path: /cancelRollback/,
+      fault: { type: 'status', status: 503 },
+      times: 1,
+    });
+  };
 
   beforeEach(async () => {
     // 25.1.x: its rollback timer restores (25.7-26.1.x: core#10721, the connector does not arm it there).
@@ -238,12 +247,7 @@ describe('OPNsense: rollbacks left armed', () => {
     const db = new InMemoryPendingStateStore();
     const c = new OpnSenseConnector(opnTarget(sim.url, 'a'), options(db));
     try {
-      sim.faults.add({
-        method: 'POST',
-        path: /cancelRollback/,
-        fault: { type: 'status', status: 503 },
-        times: 1,
-      });
+      failNextCancelRollback();
       const failed = await pushRuleSet(c, rs());
       expect(failed.ok).toBe(false);
       expect(failed.error).toMatchObject({ kind: 'unavailable' });
@@ -271,12 +275,7 @@ describe('OPNsense: rollbacks left armed', () => {
     const db = new InMemoryPendingStateStore();
     const c = new OpnSenseConnector(opnTarget(sim.url, 'a'), options(db));
     try {
-      sim.faults.add({
-        method: 'POST',
-        path: /cancelRollback/,
-        fault: { type: 'status', status: 503 },
-        times: 1,
-      });
+      failNextCancelRollback();
       expect((await pushRuleSet(c, rs())).ok).toBe(false);
       const armed = (await db.read()).rollback!;
       const changed = hqRuleSet({ vendor: 'opnsense', agents: ['10.20.0.0/24', '10.20.7.7'] });
