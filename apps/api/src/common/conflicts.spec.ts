@@ -1,5 +1,5 @@
 import { Conflict } from './errors/domain-error';
-import { refuseTakenName } from './conflicts';
+import { refuseTakenName, refuseWhileReferenced } from './conflicts';
 
 function thrown(run: () => void): Conflict {
   try {
@@ -32,5 +32,27 @@ describe('refuseTakenName', () => {
     expect(conflict.message).toBe('site already has a node named "hq-master"');
     expect(conflict.errors).toEqual([{ field: 'name', message: 'name is already taken in this site' }]);
     expect(conflict.details).toEqual({ existingId: 'n-1' });
+  });
+});
+
+describe('refuseWhileReferenced', () => {
+  it('lets a delete through while nothing references the row', () => {
+    expect(() => refuseWhileReferenced('unused', { zones: [], nodes: [], devices: [] })).not.toThrow();
+  });
+
+  // As the site delete answered before: every list named, the empty ones too.
+  it('refuses when any list has a row, with every list in referencedBy and no field errors', () => {
+    const nodes = [{ id: 'n-1', name: 'hq-master' }];
+    const conflict = thrown(() =>
+      refuseWhileReferenced('site HQ still has 0 zone(s), 1 node(s) and 0 device(s)', {
+        zones: [],
+        nodes,
+        devices: [],
+      }),
+    );
+    expect(conflict.code).toBe('CONFLICT');
+    expect(conflict.message).toBe('site HQ still has 0 zone(s), 1 node(s) and 0 device(s)');
+    expect(conflict.errors).toEqual([]);
+    expect(conflict.details).toEqual({ referencedBy: { zones: [], nodes, devices: [] } });
   });
 });

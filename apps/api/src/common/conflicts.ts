@@ -25,3 +25,17 @@ export function refuseTakenName(
     { existingId: holder.id },
   );
 }
+
+/**
+ * The 409 for deleting a row that others still reference (without `cascade`): every kind of referencing
+ * row rides in `details.referencedBy`, so the client sees what to delete or move first. Nothing is
+ * thrown while every list is empty.
+ */
+export function refuseWhileReferenced(
+  message: string,
+  referencedBy: Record<string, readonly unknown[]>,
+): void {
+  if (Object.values(referencedBy).some((rows) => rows.length > 0)) {
+    throw new Conflict(message, [], { referencedBy });
+  }
+}

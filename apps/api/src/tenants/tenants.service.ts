@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Tenant } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { assertVersion, versionedWrite } from '../common/concurrency';
-import { refuseTakenName } from '../common/conflicts';
-import { Conflict, DomainError, NotFound } from '../common/errors/domain-error';
+import { refuseTakenName, refuseWhileReferenced } from '../common/conflicts';
+import { DomainError, NotFound } from '../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { PrismaService } from '../database/prisma.service';
 import type { CreateTenantInput, UpdateTenantInput } from './tenant.input';
@@ -92,15 +92,11 @@ export class TenantsService {
         tx.webhook.findMany({ where: { tenantId: id }, select: { id: true, url: true } }),
         tx.apiToken.findMany({ where: { tenants: { some: { tenantId: id } } }, ...pick }),
       ]);
-      const held = deployments.length + sites.length + webhooks.length + tokens.length;
-      if (held > 0) {
-        throw new Conflict(
-          `tenant ${tenant.name} still owns ${deployments.length} deployment(s), ${sites.length} site(s), ` +
-            `${webhooks.length} webhook(s) and limits ${tokens.length} token(s); remove or move them first`,
-          [],
-          { referencedBy: { deployments, sites, webhooks, tokens } },
-        );
-      }
+      refuseWhileReferenced(
+        `tenant ${tenant.name} still owns ${deployments.length} deployment(s), ${sites.length} site(s), ` +
+          `${webhooks.length} webhook(s) and limits ${tokens.length} token(s); remove or move them first`,
+        { deployments, sites, webhooks, tokens },
+      );
       await versionedWrite('tenant', id, () => tx.tenant.delete({ where: { id, version: tenant.version } }));
       await this.audit.record(tx, {
         action: 'tenant.delete',

@@ -3,7 +3,7 @@ import type { Deployment, Prisma } from '@app/persistence';
 import { DEFAULT_CATALOG_VERSION } from '@app/catalog';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
-import { refuseTakenName } from '../../common/conflicts';
+import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -134,11 +134,10 @@ export class DeploymentsService {
         select: { id: true, name: true, siteId: true },
         orderBy: [{ name: 'asc' }, { id: 'asc' }],
       });
-      if (!cascade && nodes.length > 0) {
-        throw new Conflict(
+      if (!cascade) {
+        refuseWhileReferenced(
           `deployment ${deployment.name} still has ${nodes.length} node(s); delete or move them first or pass cascade=true`,
-          [],
-          { referencedBy: { nodes } },
+          { nodes },
         );
       }
       const nodeIds = nodes.map((n) => n.id);

@@ -3,7 +3,7 @@ import type { Deployment, Node, Prisma, Site, Zone } from '@app/persistence';
 import type { Role } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
-import { refuseTakenName } from '../../common/conflicts';
+import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -175,13 +175,12 @@ export class NodesService {
         select: { id: true, name: true, siteId: true },
         orderBy: { name: 'asc' },
       });
-      if (dependents.length && !cascade) {
-        throw new Conflict(
+      if (!cascade) {
+        refuseWhileReferenced(
           `node ${node.name} is the ${node.role === 'master' ? 'collector or master' : 'collector'} of ` +
             `${dependents.map((d) => d.name).join(', ')}; point them elsewhere first or pass cascade=true ` +
             'to fall back to their default collector and master',
-          [],
-          { referencedBy: { nodes: dependents } },
+          { nodes: dependents },
         );
       }
       await tx.node.updateMany({ where: { collectorId: id }, data: { collectorId: null } });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Site } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
-import { refuseTakenName } from '../../common/conflicts';
+import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -128,12 +128,11 @@ export class SitesService {
           orderBy: { name: 'asc' },
         }),
       ]);
-      if (!cascade && zones.length + nodes.length + devices.length > 0) {
-        throw new Conflict(
+      if (!cascade) {
+        refuseWhileReferenced(
           `site ${site.name} still has ${zones.length} zone(s), ${nodes.length} node(s) and ${devices.length} device(s); ` +
             'delete them first or pass cascade=true',
-          [],
-          { referencedBy: { zones, nodes, devices } },
+          { zones, nodes, devices },
         );
       }
       const nodeIds = nodes.map((n) => n.id);

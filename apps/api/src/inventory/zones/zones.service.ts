@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Prisma, Zone } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
-import { refuseTakenName } from '../../common/conflicts';
+import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
@@ -120,17 +120,16 @@ export class ZonesService {
           interface: { select: { id: true, name: true, device: { select: { id: true, name: true } } } },
         },
       });
-      if (uses.length && !cascade) {
+      if (!cascade) {
         const interfaces = uses.map((u) => ({
           deviceId: u.interface.device.id,
           device: u.interface.device.name,
           interface: u.interface.name,
         }));
-        throw new Conflict(
+        refuseWhileReferenced(
           `zone ${zone.name} is behind ${interfaces.map((i) => `${i.device}/${i.interface}`).join(', ')}; ` +
             'change those interfaces first or pass cascade=true',
-          [],
-          { referencedBy: { interfaces } },
+          { interfaces },
         );
       }
       await tx.interfaceZone.deleteMany({ where: { zoneId: id } });
