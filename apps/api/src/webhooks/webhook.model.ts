@@ -6,6 +6,7 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsOptional,
   IsString,
   IsUrl,
   MaxLength,
@@ -14,8 +15,8 @@ import {
 import GraphQLJSON from 'graphql-type-json';
 import type { Webhook, WebhookDelivery } from '@app/persistence';
 import { OptionalNotNull } from '../common/http/validators';
-import { ConnectionArgs, ConnectionType } from '../common/pagination/pagination';
-import { OwnerField, OwnerInput } from '../tenants/tenant-fields';
+import { ConnectionArgs, ConnectionType, ListQuery } from '../common/pagination/pagination';
+import { OwnerField, OwnerInput, TenantFilterArg } from '../tenants/tenant-fields';
 
 export const WEBHOOK_EVENTS = ['push.succeeded', 'push.failed', 'drift.detected'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -231,4 +232,27 @@ export function toDeliveryModel(row: WebhookDelivery): WebhookDeliveryModel {
     lastAttemptAt: row.lastAttemptAt,
     deliveredAt: row.deliveredAt,
   };
+}
+
+/** `q` matches the URL or the description (it used to be accepted and ignored). */
+export class WebhookListQuery extends ListQuery {
+  @TenantFilterArg()
+  tenantId?: string;
+}
+
+@ArgsType()
+export class WebhookListArgs {
+  @Field({ nullable: true, description: 'Case-insensitive substring of the URL or the description' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @TenantFilterArg()
+  tenantId?: string;
+}
+
+export interface WebhookFilter {
+  q?: string;
+  tenantId?: string;
 }

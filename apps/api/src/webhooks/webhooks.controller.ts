@@ -12,6 +12,7 @@ import {
   toWebhookModel,
   UpdateWebhookInput,
   WebhookDeliveryModel,
+  WebhookListQuery,
   WebhookModel,
 } from './webhook.model';
 import { WebhooksService } from './webhooks.service';
@@ -24,8 +25,8 @@ export class WebhooksController {
 
   @Get()
   @ApiOkResponse({ type: ListResponse(WebhookModel) })
-  async list(@Query() query: ListQuery): Promise<PageResult<WebhookModel>> {
-    const result = await this.service.list(pageOf(query));
+  async list(@Query() query: WebhookListQuery): Promise<PageResult<WebhookModel>> {
+    const result = await this.service.list(query, pageOf(query));
     return { ...result, items: result.items.map(toWebhookModel) };
   }
 
@@ -68,7 +69,7 @@ export class WebhooksController {
     @Param('id', idParam()) id: string,
     @Query() query: ListQuery,
   ): Promise<PageResult<WebhookDeliveryModel>> {
-    const result = await this.service.deliveries(id, pageOf(query));
+    const result = await this.service.deliveries(id, query, pageOf(query));
     return { ...result, items: result.items.map(toDeliveryModel) };
   }
 }

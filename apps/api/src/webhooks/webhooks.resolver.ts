@@ -11,6 +11,7 @@ import {
   toWebhookModel,
   UpdateWebhookInput,
   WebhookDeliveryConnection,
+  WebhookListArgs,
   WebhookModel,
 } from './webhook.model';
 import { WebhooksService } from './webhooks.service';
@@ -21,8 +22,8 @@ export class WebhooksResolver {
   constructor(private readonly service: WebhooksService) {}
 
   @Query(() => [WebhookModel])
-  async webhooks(): Promise<WebhookModel[]> {
-    return (await this.service.list({ limit: 500, offset: 0 })).items.map(toWebhookModel);
+  async webhooks(@Args() filter: WebhookListArgs): Promise<WebhookModel[]> {
+    return (await this.service.list(filter, { limit: 500, offset: 0 })).items.map(toWebhookModel);
   }
 
   @Query(() => WebhookModel)
@@ -55,6 +56,6 @@ export class WebhooksResolver {
     @Parent() webhook: WebhookModel,
     @Args() args: DeliveryConnectionArgs,
   ): Promise<WebhookDeliveryConnection> {
-    return toConnection(await this.service.deliveries(webhook.id, connectionPage(args)), toDeliveryModel);
+    return toConnection(await this.service.deliveries(webhook.id, {}, connectionPage(args)), toDeliveryModel);
   }
 }

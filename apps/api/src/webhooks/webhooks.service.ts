@@ -17,7 +17,7 @@ import {
 import { AuditService } from '../audit/audit.service';
 import { assertVersion, versionedWrite } from '../common/concurrency';
 import { NotFound } from '../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
@@ -25,7 +25,7 @@ import { DriftService, toDriftModel } from '../drift/drift.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { toPushModel } from '../pushes/push.model';
 import { PushRunner } from '../pushes/push-runner.service';
-import type { CreateWebhookInput, UpdateWebhookInput, WebhookEvent } from './webhook.model';
+import type { CreateWebhookInput, UpdateWebhookInput, WebhookEvent, WebhookFilter } from './webhook.model';
 import { asSystem, resolveOwner } from '../tenants/tenant-scope';
 import { toWebhookModel } from './webhook.model';
 
@@ -186,21 +186,34 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
     return webhook;
   }
 
-  async list(page: Page): Promise<PageResult<Webhook>> {
+  async list(filter: WebhookFilter, page: Page): Promise<PageResult<Webhook>> {
+    const where: Prisma.WebhookWhereInput = {
+      ...(filter.q ? { OR: [{ url: containsText(filter.q) }, { description: containsText(filter.q) }] } : {}),
+      ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
+    };
     return paginate(
       page,
       (window) =>
         this.prisma.webhook.findMany({
+          where,
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
           ...window,
         }),
-      () => this.prisma.webhook.count(),
+      () => this.prisma.webhook.count({ where }),
     );
   }
 
-  async deliveries(webhookId: string, page: Page): Promise<PageResult<WebhookDelivery>> {
+  /** `q`: substring of the event name (`push.failed`). */
+  async deliveries(
+    webhookId: string,
+    filter: { q?: string },
+    page: Page,
+  ): Promise<PageResult<WebhookDelivery>> {
     await this.get(webhookId);
-    const where = { webhookId };
+    const where: Prisma.WebhookDeliveryWhereInput = {
+      webhookId,
+      ...(filter.q ? { event: containsText(filter.q) } : {}),
+    };
     return paginate(
       page,
       (window) =>
