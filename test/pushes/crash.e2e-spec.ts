@@ -92,54 +92,11 @@ describe('a push interrupted by SIGKILL', () => {
   it('is resumed after a restart, converges the device and leaves a readable history', async () => {
     service = await startService(env, TOKEN);
     const api = service.api;
-    const site = (await api<{ id: string }>('POST', '/api/v1/sites', { name: 'HQ' })).body;
-    const servers = (
-      await api<{ id: string }>('POST', '/api/v1/zones', {
-        siteId: site.id,
-        name: 'servers',
-        cidrs: ['10.1.10.0/24'],
-      })
-    ).body;
-    const lan = (
-      await api<{ id: string }>('POST', '/api/v1/zones', {
-        siteId: site.id,
-        name: 'lan',
-        cidrs: ['10.1.20.0/24'],
-      })
-    ).body;
-    const master = (
-      await api<{ id: string }>('POST', '/api/v1/nodes', {
-        siteId: site.id,
-        name: 'master',
-        role: 'master',
-        addresses: ['10.1.10.5'],
-      })
-    ).body;
-    await api('POST', '/api/v1/nodes', {
-      siteId: site.id,
-      name: 'agents',
-      role: 'agent',
-      addresses: ['10.1.20.0/24'],
-      collectorId: master.id,
-    });
-    const device = await api<{ id: string }>('POST', '/api/v1/devices', {
-      siteId: site.id,
-      name: 'hq-fw',
-      vendor: 'pfsense',
-      managementUrl: sim.url,
-      credentials: credentialsInputOf(sim.credentials),
-      tls: { fingerprintSha256: sim.tls.fingerprintSha256 },
-      interfaces: [
-        { name: 'opt1', zoneIds: [servers.id] },
-        { name: 'lan', zoneIds: [lan.id] },
-        { name: 'wan', external: true },
-      ],
-    });
-    expect(device.status).toBe(201);
+    const deviceId = await addDevice(api, await seedSite(api, 'HQ'), 'hq-fw', sim);
 
     // Slow device: the push is still writing when the process dies.
     sim.faults.add({ fault: { type: 'latency', ms: 400 } });
-    const push = await api<PushBody>('POST', `/api/v1/devices/${device.body.id}/pushes`, {
+    const push = await api<PushBody>('POST', `/api/v1/devices/${deviceId}/pushes`, {
       reason: 'crash test',
     });
     expect(push.status).toBe(202);
@@ -178,7 +135,7 @@ describe('a push interrupted by SIGKILL', () => {
     // Converged: nothing left to change, everything committed, nothing stuck in running.
     const plan = await service.api<{ empty: boolean; pendingCommit: boolean }>(
       'POST',
-      `/api/v1/devices/${device.body.id}/plan`,
+      `/api/v1/devices/${deviceId}/plan`,
     );
     expect(plan.body).toMatchObject({ empty: true, pendingCommit: false });
     expect(sim.simulator.hasUnappliedChanges()).toBe(false);
