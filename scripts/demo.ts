@@ -45,7 +45,11 @@ const SITES = [
   { name: 'Branch-1', description: 'Branch with a probe, agents, switches and a NetFlow router' },
   { name: 'Branch-2', description: 'Branch with a probe, agents and hypervisors' },
 ];
-const ZONES: [string, string, string[]][] = [
+/** [site, name, cidrs] */
+type ZoneRow = [string, string, string[]];
+// [site, name, role, addresses, zone-less collector name, selectors]
+type NodeRow = [string, string, string, string[], string | null, string[]];
+const ZONES: ZoneRow[] = [
   ['HQ', 'servers', ['10.10.10.0/24']],
   ['HQ', 'lan', ['10.10.20.0/23']],
   ['HQ', 'dmz', ['172.16.10.0/24']],
@@ -55,8 +59,7 @@ const ZONES: [string, string, string[]][] = [
   ['Branch-2', 'servers', ['10.30.10.0/24']],
   ['Branch-2', 'lan', ['10.30.20.0/24']],
 ];
-// [site, name, role, addresses, zone-less collector name, selectors]
-const NODES: [string, string, string, string[], string | null, string[]][] = [
+const NODES: NodeRow[] = [
   ['HQ', 'hq-master', 'master', ['10.10.10.5'], null, []],
   ['HQ', 'hq-agents', 'agent', ['10.10.20.0/23'], 'hq-master', []],
   ['HQ', 'dmz-web', 'agent', ['172.16.10.10', '172.16.10.11'], 'hq-master', []],
@@ -90,11 +93,11 @@ const SECOND = {
   zones: [
     ['Provider-DC', 'globex-masters', ['10.200.1.0/24']],
     ['Globex-Office', 'lan', ['10.60.20.0/24']],
-  ] as [string, string, string[]][],
+  ] as ZoneRow[],
   nodes: [
     ['Provider-DC', 'globex-master', 'master', ['10.200.1.10'], null, []],
     ['Globex-Office', 'globex-agents', 'agent', ['10.60.20.0/24'], 'globex-master', []],
-  ] as [string, string, string, string[], string | null, string[]][],
+  ] as NodeRow[],
 };
 
 const FIREWALLS: Firewall[] = [
@@ -218,18 +221,16 @@ async function main(): Promise<void> {
     (await api<{ items: Named[] }>('GET', `${path}?limit=500`)).items;
   const sites = new Map((await list('/sites')).map((s) => [s.name, s.id]));
   const seeded = SITES.every((s) => sites.has(s.name));
-  if (!seeded) {
-    // One UTMStack installation; its catalog version applies to every node (sites carry no override).
-    const deploymentId =
-      (await list('/deployments')).find((d) => d.name === DEPLOYMENT.name)?.id ??
-      (await api<Named>('POST', '/deployments', DEPLOYMENT)).id;
-    for (const s of SITES) {
-      if (!sites.has(s.name)) sites.set(s.name, (await api<Named>('POST', '/sites', s)).id);
-    }
-    for (const [site, name, cidrs] of ZONES)
+  // Sites are in `sites` by then; a collector comes before the nodes that name it.
+  const seedZonesAndNodes = async (
+    deploymentId: string,
+    zones: ZoneRow[],
+    nodeRows: NodeRow[],
+  ): Promise<void> => {
+    for (const [site, name, cidrs] of zones)
       await api('POST', '/zones', { siteId: sites.get(site), name, cidrs });
     const nodes = new Map<string, string>();
-    for (const [site, name, role, addresses, collector, selectors] of NODES) {
+    for (const [site, name, role, addresses, collector, selectors] of nodeRows) {
       const created = await api<Named>('POST', '/nodes', {
         siteId: sites.get(site),
         deploymentId,
@@ -241,6 +242,16 @@ async function main(): Promise<void> {
       });
       nodes.set(name, created.id);
     }
+  };
+  if (!seeded) {
+    // One UTMStack installation; its catalog version applies to every node (sites carry no override).
+    const deploymentId =
+      (await list('/deployments')).find((d) => d.name === DEPLOYMENT.name)?.id ??
+      (await api<Named>('POST', '/deployments', DEPLOYMENT)).id;
+    for (const s of SITES) {
+      if (!sites.has(s.name)) sites.set(s.name, (await api<Named>('POST', '/sites', s)).id);
+    }
+    await seedZonesAndNodes(deploymentId, ZONES, NODES);
   }
   // Customers: created on any run, so a data directory seeded before tenants gets them too. Moving the
   // deployment first lets its sites follow (a tenant's site holds only that tenant's nodes).
@@ -266,21 +277,7 @@ async function main(): Promise<void> {
       SECOND.office.name,
       (await api<Named>('POST', '/sites', { ...SECOND.office, tenantId: globex })).id,
     );
-    for (const [site, name, cidrs] of SECOND.zones)
-      await api('POST', '/zones', { siteId: sites.get(site), name, cidrs });
-    const nodes = new Map<string, string>();
-    for (const [site, name, role, addresses, collector, selectors] of SECOND.nodes) {
-      const created = await api<Named>('POST', '/nodes', {
-        siteId: sites.get(site),
-        deploymentId,
-        name,
-        role,
-        addresses,
-        selectors,
-        ...(collector ? { collectorId: nodes.get(collector) } : {}),
-      });
-      nodes.set(name, created.id);
-    }
+    await seedZonesAndNodes(deploymentId, SECOND.zones, SECOND.nodes);
   }
 
   // Firewalls are added on any run, so a vendor whose simulator arrives later joins the deployment.
