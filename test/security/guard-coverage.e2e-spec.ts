@@ -1,17 +1,6 @@
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import {
-  getNamedType,
-  getNullableType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  type GraphQLArgument,
-  type GraphQLField,
-  type GraphQLInputType,
-} from 'graphql';
+import { getNamedType, isNonNullType, isObjectType, type GraphQLArgument, type GraphQLField } from 'graphql';
+import { inputLiteral, routeLayers } from '../utils/app-surface';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 
 const PUBLIC_ROUTES = new Set(['GET /health']);
@@ -24,24 +13,14 @@ interface Route {
   path: string;
 }
 
-/** Every route Express actually serves, read from the router: a new endpoint shows up here by itself. */
+/** Every endpoint Express serves, one per verb: a new endpoint shows up here by itself. */
 function registeredRoutes(t: TestApp): Route[] {
-  const instance = t.app.getHttpAdapter().getInstance() as {
-    router?: { stack: unknown[] };
-    _router?: { stack: unknown[] };
-  };
-  const stack = (instance.router ?? instance._router)!.stack as {
-    route?: { path: string; methods: Record<string, boolean> };
-  }[];
   const routes: Route[] = [];
-  for (const layer of stack) {
-    if (!layer.route) continue;
-    const methods = Object.entries(layer.route.methods).filter(
-      ([method, enabled]) => enabled && method !== '_all',
-    );
+  for (const layer of routeLayers(t)) {
+    const methods = Object.entries(layer.methods).filter(([method, enabled]) => enabled && method !== '_all');
     // A layer answering every HTTP verb is middleware mounted for all routes, not an endpoint.
     if (methods.length > 10) continue;
-    for (const [method] of methods) routes.push({ method: method.toUpperCase(), path: layer.route.path });
+    for (const [method] of methods) routes.push({ method: method.toUpperCase(), path: layer.path });
   }
   return routes;
 }
@@ -50,36 +29,10 @@ function concrete(path: string): string {
   return path.replace(/:([A-Za-z]+)/g, SAMPLE_ID);
 }
 
-/** A syntactically valid literal for any input type, so the call reaches the guard rather than failing validation. */
-function literal(type: GraphQLInputType): string {
-  const inner = getNullableType(type);
-  if (isListType(inner)) return `[${literal(inner.ofType)}]`;
-  if (isEnumType(inner)) return inner.getValues()[0].name;
-  if (isInputObjectType(inner)) {
-    const fields = Object.values(inner.getFields()).filter(
-      (f) => isNonNullType(f.type) && f.defaultValue === undefined,
-    );
-    return `{ ${fields.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
-  }
-  if (isScalarType(inner)) {
-    switch (inner.name) {
-      case 'Int':
-        return '1';
-      case 'Float':
-        return '1.5';
-      case 'Boolean':
-        return 'false';
-      default:
-        return `"${SAMPLE_ID}"`;
-    }
-  }
-  throw new Error(`no literal for ${String(inner)}`);
-}
-
 function operation(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
   const args = field.args
     .filter((a: GraphQLArgument) => isNonNullType(a.type) && a.defaultValue === undefined)
-    .map((a) => `${a.name}: ${literal(a.type)}`);
+    .map((a) => `${a.name}: ${inputLiteral(a.type, SAMPLE_ID)}`);
   const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
   return `${kind} { ${field.name}${args.length ? `(${args.join(', ')})` : ''}${selection} }`;
 }

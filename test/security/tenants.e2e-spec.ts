@@ -6,20 +6,10 @@
  * counts, the fleet summary and /metrics.
  */
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import {
-  getNamedType,
-  getNullableType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  type GraphQLField,
-  type GraphQLInputType,
-} from 'graphql';
+import { getNamedType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { WebhooksService } from '../../apps/api/src/webhooks/webhooks.service';
+import { inputLiteral, routeLayers } from '../utils/app-surface';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, type Created } from '../utils/fixtures';
 
@@ -505,35 +495,28 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
     }
 
     it('answers 404 on every REST route with an id of the other tenant, and changes nothing', async () => {
-      const instance = t.app.getHttpAdapter().getInstance() as {
-        router?: { stack: unknown[] };
-        _router?: { stack: unknown[] };
-      };
-      const stack = (instance.router ?? instance._router)!.stack as {
-        route?: { path: string; methods: Record<string, boolean> };
-      }[];
+      const routes = routeLayers(t);
       const checked: string[] = [];
       const unmapped: string[] = [];
-      for (const layer of stack) {
-        if (!layer.route || !layer.route.path.includes(':id')) continue;
-        for (const [method, on] of Object.entries(layer.route.methods)) {
+      for (const route of routes) {
+        if (!route.path.includes(':id')) continue;
+        for (const [method, on] of Object.entries(route.methods)) {
           if (!on || method === '_all') continue;
-          const id = otherId(layer.route.path);
+          const id = otherId(route.path);
           if (!id) {
             // Global resources (the catalog) have no tenant.
-            if (!layer.route.path.startsWith('/api/v1/catalog/'))
-              unmapped.push(`${method} ${layer.route.path}`);
+            if (!route.path.startsWith('/api/v1/catalog/')) unmapped.push(`${method} ${route.path}`);
             continue;
           }
           const res = await t
             .as(a.token)
-            [method as 'get' | 'post' | 'patch' | 'delete'](layer.route.path.replace(':id', id))
+            [method as 'get' | 'post' | 'patch' | 'delete'](route.path.replace(':id', id))
             .send(method === 'get' || method === 'delete' ? undefined : {});
-          expect({ route: `${method.toUpperCase()} ${layer.route.path}`, status: res.status }).toEqual({
-            route: `${method.toUpperCase()} ${layer.route.path}`,
+          expect({ route: `${method.toUpperCase()} ${route.path}`, status: res.status }).toEqual({
+            route: `${method.toUpperCase()} ${route.path}`,
             status: 404,
           });
-          checked.push(`${method} ${layer.route.path}`);
+          checked.push(`${method} ${route.path}`);
         }
       }
       expect(unmapped).toEqual([]);
@@ -569,18 +552,10 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
     ];
 
     it('never names a resource of the other tenant in any REST list or GraphQL query without an id', async () => {
-      const instance = t.app.getHttpAdapter().getInstance() as {
-        router?: { stack: unknown[] };
-        _router?: { stack: unknown[] };
-      };
-      const stack = (instance.router ?? instance._router)!.stack as {
-        route?: { path: string; methods: Record<string, boolean> };
-      }[];
-      const gets = stack
-        .filter(
-          (l) => l.route?.methods.get && !l.route.path.includes(':') && l.route.path.startsWith('/api/v1/'),
-        )
-        .map((l) => l.route!.path);
+      const routes = routeLayers(t);
+      const gets = routes
+        .filter((r) => r.methods.get && !r.path.includes(':') && r.path.startsWith('/api/v1/'))
+        .map((r) => r.path);
       expect(gets.length).toBeGreaterThanOrEqual(12);
       for (const path of gets) {
         // Reachability needs two nodes: its own, whose path crosses the shared FortiGate.
@@ -700,20 +675,6 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
         if (/device|drift|plan|ruleset/.test(name)) return b.firewall.id;
         return '';
       };
-      const literal = (type: GraphQLInputType): string => {
-        const inner = getNullableType(type);
-        if (isListType(inner)) return `[${literal(inner.ofType)}]`;
-        if (isEnumType(inner)) return inner.getValues()[0].name;
-        if (isInputObjectType(inner)) {
-          const required = Object.values(inner.getFields()).filter(
-            (f) => isNonNullType(f.type) && f.defaultValue === undefined,
-          );
-          return `{ ${required.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
-        }
-        if (isScalarType(inner) && inner.name === 'Int') return '1';
-        if (isScalarType(inner) && inner.name === 'Boolean') return 'false';
-        return '"x"';
-      };
       const checked: string[] = [];
       const unmapped: string[] = [];
       for (const [kind, type] of [
@@ -731,7 +692,7 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
           }
           const args = field.args
             .filter((arg) => arg === idArg || (isNonNullType(arg.type) && arg.defaultValue === undefined))
-            .map((arg) => `${arg.name}: ${arg === idArg ? `"${id}"` : literal(arg.type)}`);
+            .map((arg) => `${arg.name}: ${arg === idArg ? `"${id}"` : inputLiteral(arg.type, 'x')}`);
           const selection = isObjectType(getNamedType(field.type)) ? '{ __typename }' : '';
           const res = await t.gql<Record<string, unknown>>(
             `${kind} { ${field.name}(${args.join(', ')}) ${selection} }`,
