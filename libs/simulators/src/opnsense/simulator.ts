@@ -115,6 +115,25 @@ function json(body: unknown, status = 200): SimResponse {
   };
 }
 
+/**
+ * One page of a search grid (rules and aliases): every whitespace-separated token of `phrase` (already
+ * lowercased) must occur, case-insensitively, in some string column (AND); `rowCount` -1 is every row.
+ * UIModelGrid / searchRecordsetBase (reference/opnsense-api.md §2.3).
+ */
+function gridPage(
+  rows: Record<string, unknown>[],
+  phrase: string,
+  current: number,
+  rowCount: number,
+): SimResponse {
+  const tokens = phrase === '' ? [] : phrase.split(/\s+/);
+  const matching = rows.filter((row) =>
+    tokens.every((t) => Object.values(row).some((v) => typeof v === 'string' && v.toLowerCase().includes(t))),
+  );
+  const page = rowCount < 0 ? matching : matching.slice((current - 1) * rowCount, current * rowCount);
+  return json({ total: matching.length, rowCount: page.length, current, rows: page });
+}
+
 /** UserException → HTTP 500 `{"errorMessage","errorTitle"}`. */
 class UserException extends Error {
   constructor(
@@ -694,18 +713,8 @@ export class OpnSenseSimulator extends VendorSimulator {
         uuids = uuids.filter((u) => this.config.rules[u].interface === iface);
       }
     }
-    let rows = uuids.map((uuid) => this.searchRow(uuid));
-    if (phrase !== '') {
-      const tokens = phrase.split(/\s+/);
-      rows = rows.filter((row) =>
-        tokens.every((t) =>
-          Object.values(row).some((v) => typeof v === 'string' && v.toLowerCase().includes(t)),
-        ),
-      );
-    }
-    const total = rows.length;
-    const page = rowCount < 0 ? rows : rows.slice((current - 1) * rowCount, current * rowCount);
-    return json({ total, rowCount: page.length, current, rows: page });
+    const rows = uuids.map((uuid) => this.searchRow(uuid));
+    return gridPage(rows, phrase, current, rowCount);
   }
 
   private searchRow(uuid: string): Record<string, unknown> {
@@ -951,7 +960,7 @@ export class OpnSenseSimulator extends VendorSimulator {
     const current = Math.max(1, intParam(ctx.request.current, 1));
     const phrase = strParam(ctx.request.searchPhrase).trim().toLowerCase();
     const raw = this.features.searchRuleRows === 'raw';
-    let rows = this.allAliases()
+    const rows = this.allAliases()
       .sort(([, a], [, b]) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map(([uuid, a]) => {
         const typeLabel = renderAliasNode(a, this.renderContext()).type as Record<string, { value: string }>;
@@ -967,17 +976,7 @@ export class OpnSenseSimulator extends VendorSimulator {
         };
         return raw ? { ...base, type: a.type, '%type': label } : { ...base, type: label };
       });
-    if (phrase !== '') {
-      const tokens = phrase.split(/\s+/);
-      rows = rows.filter((row) =>
-        tokens.every((t) =>
-          Object.values(row).some((v) => typeof v === 'string' && v.toLowerCase().includes(t)),
-        ),
-      );
-    }
-    const total = rows.length;
-    const page = rowCount < 0 ? rows : rows.slice((current - 1) * rowCount, current * rowCount);
-    return json({ total, rowCount: page.length, current, rows: page });
+    return gridPage(rows, phrase, current, rowCount);
   }
 
   private getItem(ctx: Ctx): SimResponse {
