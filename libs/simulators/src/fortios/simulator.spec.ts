@@ -441,6 +441,8 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
   });
 
   describe('transactions (§5.2)', () => {
+    /** The header that puts a write into transaction `id` (§5.2). */
+    const inTransaction = (id: number): Record<string, string> => ({ 'x-transaction-id': String(id) });
     const start = async (s: FortiOsSimulator, timeout = 60): Promise<number> => {
       const res = json(await call(s, 'POST', '/api/v2/cmdb?action=transaction-start&vdom=root', { timeout }));
       expect(res).toMatchObject({ status: 'success', action: 'transaction-start', revision_changed: false });
@@ -467,9 +469,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
       try {
         const id = await start(quiet);
         const body = { ...POLICY, policyid: 0 };
-        const w = json(
-          await call(quiet, 'POST', '/api/v2/cmdb/firewall/policy', body, { 'x-transaction-id': String(id) }),
-        );
+        const w = json(await call(quiet, 'POST', '/api/v2/cmdb/firewall/policy', body, inTransaction(id)));
         expect(w).toMatchObject({ status: 'success' });
         expect(w.mkey).toBeUndefined();
       } finally {
@@ -479,7 +479,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
 
     it('staged writes are invisible until commit; write responses say revision_changed false; commit applies', async () => {
       const id = await start(sim);
-      const tx = { 'x-transaction-id': String(id) };
+      const tx = inTransaction(id);
       const w = json(
         await call(sim, 'POST', '/api/v2/cmdb/firewall/address', { name: 't', subnet: '10.0.0.1/32' }, tx),
       );
@@ -500,7 +500,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
 
     it('validation still happens per request inside a transaction; abort discards everything', async () => {
       const id = await start(sim);
-      const tx = { 'x-transaction-id': String(id) };
+      const tx = inTransaction(id);
       await call(sim, 'POST', '/api/v2/cmdb/firewall/address', { name: 't', subnet: '10.0.0.1/32' }, tx);
       expectCliError(
         await call(sim, 'POST', '/api/v2/cmdb/firewall/policy', { ...POLICY, srcintf: [{ name: 'x' }] }, tx),
@@ -526,9 +526,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
         'POST',
         '/api/v2/cmdb/firewall/address',
         { name: 'x', subnet: '10.0.0.1/32' },
-        {
-          'x-transaction-id': String(a),
-        },
+        inTransaction(a),
       );
       const b = await start(sim);
       const locked = await call(
@@ -536,9 +534,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
         'POST',
         '/api/v2/cmdb/firewall/address',
         { name: 'y', subnet: '10.0.0.2/32' },
-        {
-          'x-transaction-id': String(b),
-        },
+        inTransaction(b),
       );
       expect(json(locked)).toMatchObject({ status: 'error', error: TRANSACTION_LOCKED_ERROR });
       const direct = await call(sim, 'POST', '/api/v2/cmdb/firewall/address', {
@@ -566,9 +562,7 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
           'POST',
           '/api/v2/cmdb/firewall/address',
           { name: 'x', subnet: '10.0.0.1/32' },
-          {
-            'x-transaction-id': String(id),
-          },
+          inTransaction(id),
         );
         now += 6 * 60_000; // minutes, like the CLI (F23)
         const commit = await call(timed, 'POST', '/api/v2/cmdb?action=transaction-commit', {
