@@ -403,32 +403,19 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       const checks = await t.as(a.token).get('/api/v1/inventory/checks').expect(200);
       expect(checks.body.items).toEqual([]);
       await t.as(a.token).delete(`/api/v1/nodes/${shared.body.id}`).expect(204);
-      const foreign = await t
-        .as(a.token)
-        .post('/api/v1/nodes')
-        .send({
-          siteId: b.branch.id,
-          deploymentId: a.deployment.id,
-          name: 'x',
-          role: 'probe',
-          addresses: ['10.2.0.9'],
-        })
-        .expect(400);
+      const atOtherTenantsSite = {
+        siteId: b.branch.id,
+        deploymentId: a.deployment.id,
+        name: 'x',
+        role: 'probe',
+        addresses: ['10.2.0.9'],
+      };
+      const foreign = await t.as(a.token).post('/api/v1/nodes').send(atOtherTenantsSite).expect(400);
       expect(foreign.body.errors).toEqual([
         { field: 'siteId', message: expect.stringContaining('does not exist') },
       ]);
       // The provider gets the same refusal, with the reason.
-      const byProvider = await t
-        .http()
-        .post('/api/v1/nodes')
-        .send({
-          siteId: b.branch.id,
-          deploymentId: a.deployment.id,
-          name: 'x',
-          role: 'probe',
-          addresses: ['10.2.0.9'],
-        })
-        .expect(400);
+      const byProvider = await t.http().post('/api/v1/nodes').send(atOtherTenantsSite).expect(400);
       expect(byProvider.body.errors[0]).toMatchObject({
         field: 'siteId',
         message: expect.stringContaining('another tenant'),
