@@ -87,7 +87,7 @@ export class CreateCustomFlowInput {
   @MaxLength(200)
   purpose!: string;
 
-  @ApiPropertyOptional({ nullable: true, example: 'syslog' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'syslog' })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsString()
@@ -130,7 +130,7 @@ export class UpdateCustomFlowInput {
   @MaxLength(200)
   purpose?: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsString()

@@ -91,7 +91,11 @@ export class TlsInput {
   @IsBoolean()
   insecure?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, description: 'PEM bundle of CA certificates to trust' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'PEM bundle of CA certificates to trust',
+  })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsString()
@@ -102,6 +106,7 @@ export class TlsInput {
   caBundle?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     nullable: true,
     example: 'AB:CD:…',
     description: 'SHA-256 fingerprint of the certificate to pin',
@@ -188,14 +193,14 @@ export class CreateDeviceInput {
   @NestedObject(() => TlsInput)
   tls?: TlsInput;
 
-  @ApiPropertyOptional({ nullable: true, description: 'FortiOS only (default root)' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'FortiOS only (default root)' })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,31}$/, { message: 'vdom must be 1-31 letters, digits, "_" or "-"' })
   vdom?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '*/30 * * * *' })
+  @ApiPropertyOptional({ type: String, nullable: true, example: '*/30 * * * *' })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsCron()
@@ -266,14 +271,14 @@ export class UpdateDeviceInput {
   @NestedObject(() => TlsInput)
   tls?: TlsInput;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,31}$/, { message: 'vdom must be 1-31 letters, digits, "_" or "-"' })
   vdom?: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, nullable: true })
   @Field(() => String, { nullable: true })
   @OptionalNullable()
   @IsCron()

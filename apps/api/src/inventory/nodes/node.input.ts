@@ -63,6 +63,7 @@ export class CreateNodeInput {
   addresses!: string[];
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description:
@@ -74,6 +75,7 @@ export class CreateNodeInput {
   collectorId?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: "A probe's master (a master of the same deployment); unset: every master of its deployment",
@@ -130,6 +132,7 @@ export class UpdateNodeInput {
   addresses?: string[];
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: 'null clears it (back to the default collector)',
@@ -140,6 +143,7 @@ export class UpdateNodeInput {
   collectorId?: string | null;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: "A probe's master; null clears it (every master of its deployment)",
