@@ -165,6 +165,19 @@ describe('pushes through the job queue', () => {
     expect(gql.data!.device.pushes.totalCount).toBe(2);
     expect(gql.data!.device.pushes.nodes).toHaveLength(2);
     expect(gql.data!.pushes.totalCount).toBe(all.body.total);
+
+    // q finds pushes by ticket or reason (it used to be accepted and ignored); wildcards are literal.
+    await t
+      .http()
+      .post(`/api/v1/devices/${d.device.id}/pushes`)
+      .send({ dryRun: true, ticket: 'CHG-4711', reason: 'quarterly review' })
+      .expect(202);
+    const byTicket = await t.http().get('/api/v1/pushes?q=chg-4711').expect(200);
+    expect(byTicket.body.items.map((p: PushBody & { ticket: string }) => p.ticket)).toEqual(['CHG-4711']);
+    expect((await t.http().get('/api/v1/pushes?q=QUARTERLY').expect(200)).body.total).toBe(1);
+    expect((await t.http().get('/api/v1/pushes?q=%25').expect(200)).body.total).toBe(0);
+    const gqlQ = await t.gql<{ pushes: { totalCount: number } }>(`{ pushes(q: "CHG-4711") { totalCount } }`);
+    expect(gqlQ.data?.pushes.totalCount).toBe(1);
   });
 
   it('pushes and cancels through GraphQL mutations (trigger manual)', async () => {

@@ -75,6 +75,8 @@ export class FleetPushInput extends PushInput {
 }
 
 export interface PushFilter {
+  /** Case-insensitive substring of the push's ticket or reason. */
+  q?: string;
   deviceId?: string;
   siteId?: string;
   tenantId?: string;

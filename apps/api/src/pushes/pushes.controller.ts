@@ -39,7 +39,7 @@ export class PushesController {
   @Get('pushes')
   @ApiOkResponse({ type: PushList, description: 'Newest first' })
   async list(@Query() query: PushListQuery): Promise<PageResult<PushModel>> {
-    const { limit, offset, q: _q, ...filter } = query;
+    const { limit, offset, ...filter } = query;
     const result = await this.pushes.list(filter, pageOf({ limit, offset }));
     return { ...result, items: result.items.map(toPushModel) };
   }

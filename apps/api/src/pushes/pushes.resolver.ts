@@ -23,7 +23,7 @@ export class PushesResolver {
 
   @Query(() => PushConnection, { description: 'Push history, newest first' })
   async pushes(@Args() args: PushConnectionArgs): Promise<PushConnection> {
-    const { first: _f, after: _a, q: _q, ...filter } = args;
+    const { first: _f, after: _a, ...filter } = args;
     return toConnection(await this.service.list(filter, connectionPage(args)), toPushModel);
   }
 

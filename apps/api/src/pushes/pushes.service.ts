@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Prisma, Push, PushTrigger } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { Conflict, DomainError, NotFound, ValidationFailed } from '../common/errors/domain-error';
-import { paginate, type Page, type PageResult } from '../common/pagination/pagination';
+import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { currentRequest } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -247,6 +247,8 @@ export class PushesService {
 
 export function pushWhere(filter: PushFilter): Prisma.PushWhereInput {
   return {
+    // Change management looks pushes up by the ticket or reason they were started with.
+    ...(filter.q ? { OR: [{ ticket: containsText(filter.q) }, { reason: containsText(filter.q) }] } : {}),
     ...(filter.deviceId ? { deviceId: filter.deviceId } : {}),
     ...(filter.siteId || filter.tenantId
       ? {
