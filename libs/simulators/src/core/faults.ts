@@ -16,7 +16,12 @@ export type FaultSpec =
    * Never answer: hold the connection for `ms` (bounded by the server's `maxHangMs`), then destroy it.
    * `when` as for `drop`.
    */
-  | { type: 'hang'; ms?: number; when?: 'before' | 'after' };
+  | { type: 'hang'; ms?: number; when?: 'before' | 'after' }
+  /**
+   * Handle the request normally, then run `change` before answering: someone else's edit landing right after this
+   * call (an admin deleting a rule between a push's apply and its verification).
+   */
+  | { type: 'concurrent'; change: () => void };
 
 export interface FaultRuleInput {
   /** HTTP method, a list, `*` (default) or `WRITE` (any method but GET/HEAD). */

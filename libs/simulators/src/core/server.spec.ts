@@ -90,6 +90,20 @@ describe('SimulatorServer', () => {
     ]);
   });
 
+
+  it('runs a concurrent change after handling and before answering', async () => {
+    const seen: number[] = [];
+    server.faults.add({
+      method: 'POST',
+      path: '/c',
+      fault: { type: 'concurrent', change: () => seen.push(handled.length) },
+      times: 1,
+    });
+    expect((await rawRequest(server.url, { method: 'POST', path: '/c' })).status).toBe(200);
+    expect((await rawRequest(server.url, { method: 'POST', path: '/c' })).status).toBe(200);
+    // Once, after the handler had seen the first call.
+    expect(seen).toEqual([1]);
+  });
   it('bounds a hang by maxHangMs and then destroys the connection', async () => {
     server.faults.add({ path: '/h', fault: { type: 'hang', ms: 60_000 } });
     const t0 = Date.now();

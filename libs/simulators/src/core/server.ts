@@ -261,6 +261,7 @@ export class SimulatorServer {
         return;
       }
       const response = await this.options.handler(simReq);
+      if (fault?.type === 'concurrent') fault.change();
       if (fault && when === 'after') {
         await this.loseAnswer(fault, socket);
         return;
