@@ -686,7 +686,7 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
 
     // vendor-conformance O31: the timer restores nothing there, so it is not used and nothing is promised.
     for (const version of ['25.7.5', '26.1.11']) {
-      it(`${version}: no savepoint or rollback timer; a failed verification says the written rules are live`, async () => {
+      it(`${version}: no savepoint or rollback timer; a failed verification is undone by the own recovery, and the message says only that`, async () => {
         const box = await startSim({ version });
         const c = new OpnSenseConnector(target(box.url), FAST);
         try {
@@ -700,7 +700,14 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
           const failed = await push(hqRuleSet({ agents: ['10.20.0.0/24', '10.20.7.7'] }), c);
           expect(failed.error).toMatchObject({ kind: 'conflict' });
           expect(failed.error!.message).not.toMatch(/restores the previous/);
-          expect(failed.error!.message).toMatch(/live on the device: .*restores nothing .*core#10721/);
+          expect(failed.error!.message).toMatch(
+            /no rollback timer undoes the applied rules: .*restores nothing .*core#10721/,
+          );
+          // What is live is said once, by the recovery (not also "the written rules are live" before it).
+          expect(failed.error!.message).not.toMatch(/rules are live/);
+          expect(failed.error!.message).toMatch(
+            /; recovery restored: the device holds the managed rules and objects it had before this push/,
+          );
           expect(box.calls.count({ path: '/api/firewall/filter/savepoint' })).toBe(0);
           expect(await c.pendingRollback()).toBeNull();
         } finally {

@@ -472,7 +472,8 @@ class OpnSenseExecutor implements ApplyExecutor {
           `verification after apply failed (${problems.join('; ')}); ` +
           (revision !== null
             ? `the rollback to savepoint ${revision} was NOT cancelled: the device restores the previous filter rules at ${expiresAt} (aliases are not reverted), unless the next push verifies the rules and cancels it`
-            : `the written rules are live on the device: ${this.connector.rollbackTimerAbsence()}`),
+            : // What is live is for the push's own recovery to say (it runs next and undoes these writes).
+              `no rollback timer undoes the applied rules: ${this.connector.rollbackTimerAbsence()}`),
         retryAfterMs:
           revision !== null
             ? this.connector.options.rollbackWindowMs + this.connector.options.rollbackSlackMs

@@ -90,7 +90,6 @@ describe('SimulatorServer', () => {
     ]);
   });
 
-
   it('runs a concurrent change after handling and before answering', async () => {
     const seen: number[] = [];
     server.faults.add({
