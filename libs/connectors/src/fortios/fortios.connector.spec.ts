@@ -798,6 +798,24 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       }
     });
 
+    it('F9: the policies using an address are found without relying on filters over member lists', async () => {
+      // A device whose `srcaddr==X` filter does not look inside member lists (unknown which devices do).
+      const literal = await startFortiOsSimulator({ filterListMembers: false });
+      const c = new FortiOsConnector(target(literal.url));
+      try {
+        expect((await push(hq(), c)).error).toBeUndefined();
+        // The agents address becomes a group: the policy using it is re-pointed before the address is replaced.
+        const grown = hq({ agents: ['10.20.0.0/24', '10.20.5.9'] });
+        const outcome = await push(grown, c);
+        expect(outcome.error).toBeUndefined();
+        expect(outcome.plan!.changes.map((ch) => ch.id)).toEqual(['update:address:utm_hq_agents']);
+        expectConverged(literal, grown);
+      } finally {
+        c.close();
+        await literal.stop();
+      }
+    });
+
     it('a failing step aborts the transaction: nothing of the push is applied', async () => {
       expect((await push(hq())).ok).toBe(true);
       const before = [sim.table('firewall/address'), sim.table('firewall/addrgrp'), sim.policies()];

@@ -699,10 +699,10 @@ class FortiOsExecutor implements ApplyExecutor {
   /** Policies that reference an address by name; refuses when one of them is not ours. */
   private async policiesUsing(name: string, family: AddressFamily): Promise<FortiRow[]> {
     const [src, dst] = family === 4 ? ['srcaddr', 'dstaddr'] : ['srcaddr6', 'dstaddr6'];
-    const rows = await this.api.list('firewall/policy', {
-      format: `policyid|name|comments|${src}|${dst}`,
-      filter: `${src}==${filterValue(name)},${dst}==${filterValue(name)}`,
-    });
+    // Every policy of the VDOM, matched here: whether `srcaddr==X` looks inside member lists is in no vendor source
+    // (vendor-conformance F9), and a device that compares whole values would hide the users, so the replaced address
+    // would be deleted while in use. readState reads the same list anyway.
+    const rows = await this.api.list('firewall/policy', { format: `policyid|name|comments|${src}|${dst}` });
     const users = rows.filter((r) => names(r[src]).includes(name) || names(r[dst]).includes(name));
     const foreign = users.find((r) => !this.managed(r, 'comments'));
     if (foreign) {

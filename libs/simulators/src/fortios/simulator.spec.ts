@@ -211,6 +211,20 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
       expect(Object.keys((unknown.results as Body[])[0]).length).toBeGreaterThan(5);
     });
 
+    it('filterListMembers: false: a filter on a member list matches nothing (F9 unknown)', async () => {
+      const literal = await startFortiOsSimulator({ filterListMembers: false });
+      try {
+        await call(literal, 'POST', '/api/v2/cmdb/firewall/address', { name: 'db', subnet: '10.0.0.3/32' });
+        await call(literal, 'POST', '/api/v2/cmdb/firewall/addrgrp', { name: 'g', member: [{ name: 'db' }] });
+        const grp = json(await call(literal, 'GET', '/api/v2/cmdb/firewall/addrgrp?filter=member==db'));
+        expect(grp.results).toEqual([]);
+        const byName = json(await call(literal, 'GET', '/api/v2/cmdb/firewall/addrgrp?filter=name==g'));
+        expect((byName.results as Body[]).map((r) => r.name)).toEqual(['g']);
+      } finally {
+        await literal.stop();
+      }
+    });
+
     it('ignores unknown attributes silently (a policy `comment` is lost: the field is `comments`)', async () => {
       const res = await call(sim, 'POST', '/api/v2/cmdb/firewall/policy', { ...POLICY, comment: 'mine' });
       expect(res.status).toBe(200);

@@ -94,6 +94,13 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * invalid attribute value" (TF/sdk/sdkcore/forticlient.go L186-187). Default 500; 424 to exercise the other.
    */
   cliErrorStatus?: 500 | 424;
+  /**
+   * Whether `filter=<field>==<name>` on a member-list field (`srcaddr`, `member`…) matches a row whose list contains
+   * that name. Unknown: no vendor source in reach describes filters on multi-value fields (vendor-conformance F9;
+   * TF/website/docs/guides/fgt_filter.html.md shows scalar fields only). Default true (members searched); false: a
+   * list field never matches, as a device comparing the whole value would.
+   */
+  filterListMembers?: boolean;
   now?: () => number;
 }
 
@@ -223,6 +230,7 @@ export class FortiOsSimulator extends VendorSimulator {
       mkeyInTransaction: options.mkeyInTransaction ?? true,
       transactionSemantics: { stagedReads: true, commit: true, ...options.transactionSemantics },
       cliErrorStatus: options.cliErrorStatus ?? 500,
+      filterListMembers: options.filterListMembers ?? true,
       now: options.now ?? Date.now,
     };
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(this.opts.version);
@@ -742,7 +750,7 @@ export class FortiOsSimulator extends VendorSimulator {
     const size = store[table].length;
     let rows = store[table].map(render);
     const filters = ctx.query.getAll('filter');
-    for (const f of filters) rows = rows.filter((r) => matchesFilter(r, f));
+    for (const f of filters) rows = rows.filter((r) => matchesFilter(r, f, this.opts.filterListMembers));
     const matched = rows.length;
     const sort = ctx.query.get('sort');
     if (sort) {
@@ -918,8 +926,11 @@ function formatRow(row: JsonObject, format: string | null): JsonObject {
 
 const FILTER = /^([A-Za-z0-9_-]+)(==|=\*|!=|!\*|=@|!@|<=|>=|<|>)(.*)$/s;
 
-/** One `filter=` value: comma = OR; `==`/`!=` case-sensitive, the others case-insensitive; nested members searched. */
-export function matchesFilter(row: JsonObject, filter: string): boolean {
+/**
+ * One `filter=` value: comma = OR; `==`/`!=` case-sensitive, the others case-insensitive; nested members searched
+ * unless `listMembers` is false (then a list field matches nothing, see `filterListMembers`).
+ */
+export function matchesFilter(row: JsonObject, filter: string, listMembers = true): boolean {
   return splitUnescaped(filter, ',').some((term) => {
     const m = FILTER.exec(term);
     if (!m) return false;
@@ -927,7 +938,9 @@ export function matchesFilter(row: JsonObject, filter: string): boolean {
     const pattern = rawPattern.replace(/\\(.)/g, '$1');
     const value = row[key];
     const candidates: string[] = Array.isArray(value)
-      ? value.map((v) => (isObj(v) ? text(v.name ?? '') : text(v)))
+      ? listMembers
+        ? value.map((v) => (isObj(v) ? text(v.name ?? '') : text(v)))
+        : []
       : value === undefined || value === null
         ? []
         : [text(value)];
