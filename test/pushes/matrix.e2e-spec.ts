@@ -441,8 +441,11 @@ describe('version matrix through the service: every firmware pushed over the API
         times: 1,
       });
       try {
+        b.sim.calls.reset();
         const done = await push(b.device.id);
         expect(b.sim.faults.firedCount(fault)).toBe(1);
+        // Every write the device saw is in the record: the push's own and its recovery's compensating ones.
+        expect(done.writes).toBe(b.sim.calls.writes());
         return done;
       } finally {
         b.sim.faults.clear();
@@ -458,6 +461,7 @@ describe('version matrix through the service: every firmware pushed over the API
       const failed = await failVerification(b, /^\/api\/v2\/firewall\/apply$/);
       expect(failed).toMatchObject({ state: 'failed', errorClass: 'conflict' });
       expect(failed.errorMessage).toMatch(restored);
+      expect(failed.result!.restore).toMatchObject({ status: 'restored', live: 'previous' });
       expect(failed.events.at(-1)!.message).toBe(`failed (conflict): ${failed.errorMessage}`);
       // Back to what it held before the push: one managed rule short (the one removed by hand before it).
       expect(liveOf(b.sim).rules.filter((r) => r.owned)).toHaveLength(before - 1);
@@ -471,6 +475,7 @@ describe('version matrix through the service: every firmware pushed over the API
       const failed = await failVerification(b, /^\/api\/v2\/cmdb$/, 1);
       expect(failed).toMatchObject({ state: 'failed', errorClass: 'conflict' });
       expect(failed.errorMessage).toMatch(restored);
+      expect(failed.result!.restore).toMatchObject({ status: 'restored', live: 'previous' });
       expect(liveOf(b.sim).rules.filter((r) => r.owned)).toHaveLength(before - 1);
       expect((await push(b.device.id)).state).toBe('succeeded');
     });
@@ -481,6 +486,7 @@ describe('version matrix through the service: every firmware pushed over the API
       const failed = await failVerification(b, /^\/api\/firewall\/filter\/apply/);
       expect(failed).toMatchObject({ state: 'failed', errorClass: 'conflict' });
       expect(failed.errorMessage).toMatch(restored);
+      expect(failed.result!.restore).toMatchObject({ status: 'restored', live: 'previous' });
       expect(failed.errorMessage).not.toMatch(/restores the previous filter rules at/);
       expect(liveOf(b.sim).rules.filter((r) => r.owned)).toHaveLength(before - 1);
       if (b.sim.vendor === 'opnsense') expect(b.sim.simulator.pendingRollback).toBeNull();
@@ -494,6 +500,7 @@ describe('version matrix through the service: every firmware pushed over the API
       expect(failed.errorMessage).toMatch(
         /recovery deferred: this push's changes are live \(.*rollback timer \(savepoint \S+\) restores the previous filter rules at \d{4}-/,
       );
+      expect(failed.result!.restore).toMatchObject({ status: 'deferred', live: 'new', writes: 0 });
       if (b.sim.vendor === 'opnsense') expect(b.sim.simulator.pendingRollback).not.toBeNull();
       // The next push writes under the same savepoint, verifies and cancels the timer.
       const next = await push(b.device.id);

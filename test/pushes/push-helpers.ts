@@ -16,6 +16,7 @@ export interface PushBody {
   result: {
     apply: { writes: number; results: { status: string; name: string }[] } | null;
     verified: boolean | null;
+    restore?: { status: string; live: string; writes: number; actions: string[] } | null;
   } | null;
   writes: number | null;
   attempts: number;

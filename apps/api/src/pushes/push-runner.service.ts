@@ -161,10 +161,17 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     const common = {
       ruleSetHash: execution.ruleSetHash,
       plan: outcome?.plan ? toJson(outcome.plan) : undefined,
+      // The own recovery's compensating writes are writes on the device too, and what it restored is part of the
+      // record (the error message summarises it; this is the structured form).
       result: outcome
-        ? toJson({ apply: outcome.apply, verified: outcome.verification?.ok ?? null, recovery })
+        ? toJson({
+            apply: outcome.apply,
+            verified: outcome.verification?.ok ?? null,
+            recovery,
+            restore: outcome.restore ?? null,
+          })
         : undefined,
-      writes: (outcome?.apply?.writes ?? 0) + (recovery?.writes ?? 0),
+      writes: (outcome?.apply?.writes ?? 0) + (recovery?.writes ?? 0) + (outcome?.restore?.writes ?? 0),
       errorClass: error?.kind ?? null,
       errorMessage: error?.message ?? null,
       error: error ? toJson(error) : undefined,
