@@ -25,6 +25,11 @@ export function describeInvalidPrefix(prefix: string): string | null {
   if (prefix.length > MAX_PREFIX_LENGTH) {
     return `prefix "${prefix}" is longer than ${MAX_PREFIX_LENGTH} characters`;
   }
+  // pfSense's REST API refuses alias names starting with `pkg_` (case-sensitive; pfrest/pfSense-pkg-RESTAPI
+  // R/Validators/FilterNameValidator.inc, vendor-conformance P5), so such a prefix would fail every alias there.
+  if (prefix.startsWith('pkg_')) {
+    return `prefix "${prefix}" must not start with "pkg_" (pfSense reserves it for package aliases)`;
+  }
   return null;
 }
 

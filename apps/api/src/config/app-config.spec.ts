@@ -87,6 +87,13 @@ describe('loadConfig', () => {
     expect(problems.find((p) => p.startsWith('METRICS'))).toBe('METRICS must be one of token, public, off');
   });
 
+  it('refuses a RULE_PREFIX pfSense would refuse in every alias name (pkg_, vendor-conformance P5)', () => {
+    expect(problemsOf({ RULE_PREFIX: 'pkg_' })).toEqual([
+      'RULE_PREFIX prefix "pkg_" must not start with "pkg_" (pfSense reserves it for package aliases)',
+    ]);
+    expect(loadConfig({ RULE_PREFIX: 'Pkg_' }).rulePrefix).toBe('Pkg_');
+  });
+
   it('never echoes secrets in its messages', () => {
     const secretKey = 'not-a-valid-key-but-secret-material';
     const adminToken = 'short secret';
