@@ -1,8 +1,8 @@
 import {
   SIMULATOR_VERSIONS,
   startSimulator,
+  type FortiOsSimulator,
   type StartedSimulator,
-  type TableKey,
   type Vendor,
 } from '@app/simulators';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
@@ -126,7 +126,7 @@ interface Live {
 const str = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
 const firstWord = (text: string): string => text.trim().split(/\s+/)[0] ?? '';
 
-const FORTI_OBJECT_TABLES: TableKey[] = [
+const FORTI_OBJECT_TABLES: Parameters<FortiOsSimulator['table']>[0][] = [
   'firewall/address',
   'firewall/address6',
   'firewall/addrgrp',
