@@ -488,6 +488,9 @@ describe('version matrix through the service: every firmware pushed over the API
       expect(failed.errorMessage).toMatch(restored);
       expect(failed.result!.restore).toMatchObject({ status: 'restored', live: 'previous' });
       expect(failed.errorMessage).not.toMatch(/restores the previous filter rules at/);
+      // What is live is said once, by the recovery (not also "the written rules are live" before it).
+      expect(failed.errorMessage).toMatch(/no rollback timer undoes the applied rules: .*core#10721/);
+      expect(failed.errorMessage).not.toMatch(/rules are live/);
       expect(liveOf(b.sim).rules.filter((r) => r.owned)).toHaveLength(before - 1);
       if (b.sim.vendor === 'opnsense') expect(b.sim.simulator.pendingRollback).toBeNull();
       expect((await push(b.device.id)).state).toBe('succeeded');
