@@ -21,7 +21,7 @@
  */
 import { canonicalJson } from './canonical-json';
 import { compareText } from './compare';
-import { describeNodes, describeTarget, objectLabel } from './describe';
+import { describeNodes, describeTarget, memberSignature, objectLabel, roleLabel } from './describe';
 import {
   deploymentKey,
   EngineInputError,
@@ -53,6 +53,7 @@ import {
   MAX_OBJECT_NAME_LENGTH,
   MAX_RULE_NAME_LENGTH,
   sha256Hex,
+  shortHash,
 } from './naming';
 import { formatPorts, normalizePorts } from './ports';
 
@@ -248,6 +249,10 @@ function mergeGroup(index: InventoryIndex, ports: PortSetRegistry, group: Group)
 interface ObjectDraft {
   setId: number;
   nodes: Set<number>;
+  /** Interfaces the addresses sit behind (one: placement puts an address behind one interface). */
+  interfaces: Set<string>;
+  /** The object is the destination of a rule. */
+  target: boolean;
   label: string;
 }
 
@@ -290,7 +295,17 @@ function buildRuleSet(
   const drafts: RuleDraft[] = [];
   const objectFor = (setId: number): ObjectDraft => {
     let o = objects.get(setId);
-    if (!o) objects.set(setId, (o = { setId, nodes: new Set(), label: '' }));
+    if (!o) {
+      o = {
+        setId,
+        nodes: new Set(),
+        interfaces: new Set(),
+        target: false,
+
+        label: '',
+      };
+      objects.set(setId, o);
+    }
     return o;
   };
 
@@ -298,6 +313,8 @@ function buildRuleSet(
     for (const rect of mergeGroup(index, ports, group)) {
       const src = objectFor(rect.src);
       const dst = objectFor(rect.dst);
+      src.interfaces.add(group.ingress);
+      dst.interfaces.add(group.egress);
       const serviceKey = `${group.protocol}|${ports.keys[rect.ports]}`;
       let service = services.get(serviceKey);
       if (!service) {
@@ -305,8 +322,10 @@ function buildRuleSet(
         services.set(serviceKey, service);
       }
       const c = rect.contribs;
+      dst.target = true;
       for (let i = 0; i < c.length; i += 3) {
-        service.purposes.add(table.flows[c[i]].flow.purpose);
+        const flow = table.flows[c[i]].flow;
+        service.purposes.add(flow.purpose);
         src.nodes.add(c[i + 1]);
         dst.nodes.add(c[i + 2]);
       }
@@ -321,10 +340,32 @@ function buildRuleSet(
   const qualify = deployments.size > 1;
   const objectList = [...objects.values()];
   for (const o of objectList) {
-    o.label = objectLabel(nodesOf(index, o.nodes), index.sets.sets[o.setId].family, qualify);
+    o.label = objectLabel(
+      nodesOf(index, o.nodes),
+      index.sets.sets[o.setId].family,
+      [...o.interfaces].sort(compareText),
+      qualify,
+    );
   }
+  const signatureCache = [new Map<number, string>(), new Map<number, string>()];
+  const signatures = (o: ObjectDraft): string => {
+    const cache = signatureCache[o.target ? 1 : 0];
+    const sigs = new Set<string>();
+    for (const n of o.nodes) {
+      let sig = cache.get(n);
+      if (sig === undefined) cache.set(n, (sig = memberSignature(index, table, index.nodes[n], o.target)));
+      sigs.add(sig);
+    }
+    return [...sigs].sort(compareText).join(';');
+  };
   const serviceList = [...services.values()];
-  // pfSense and OPNsense keep host, network and port aliases in one namespace: name them together
+  // An object's name depends on the object alone: its label plus the hash of its members' signatures
+  // (what they ask of the network). Not the number of its members, not whether another object shares its
+  // label: so a node joining or leaving it only changes its entries, and nodes elsewhere change nothing.
+  // Objects of one device equal in label and signatures (two collectors of the same kind) are told apart
+  // by their member nodes, then by their content. pfSense and OPNsense keep host, network and port
+  // aliases in one namespace, so services (named by protocol and ports, never suffixed: their names
+  // differ whenever their content does) are named in the same pass.
   const named: Array<ObjectDraft | ServiceDraft> = [...objectList, ...serviceList];
   const names = assignUniqueNames(
     named,
@@ -332,9 +373,32 @@ function buildRuleSet(
       'setId' in x
         ? `${prefix}${x.label}`
         : `${prefix}${x.protocol}_${ports.keys[x.ports].replace(/-/g, 'to').replace(/,/g, '_')}`,
-    (x) => ('setId' in x ? index.sets.sets[x.setId].key : x.key),
+    (x) =>
+      'setId' in x
+        ? [
+            signatures(x),
+            nodesOf(index, x.nodes)
+              .map((n) => n.node.id)
+              .join(','),
+            index.sets.sets[x.setId].key,
+          ]
+        : [x.key],
     MAX_OBJECT_NAME_LENGTH,
+    { alwaysSuffix: (x) => 'setId' in x },
   );
+  // A rule reads "<source roles>_to_<destination roles>_<hash>_<protocol>" (`_tcp6` for IPv6): the hash is
+  // over its source and destination objects' names (which name its interfaces), so a rule keeps its name
+  // exactly while its endpoints keep theirs. The roles part is cut to fit; the hash and protocol stay.
+  const ruleTail = (r: RuleDraft): string => `_${r.group.protocol}${r.group.family === 6 ? '6' : ''}`;
+  const ruleBase = (r: RuleDraft): string => {
+    const src = names.get(r.src) as string;
+    const dst = names.get(r.dst) as string;
+    const tail = ruleTail(r);
+    const hash = shortHash(`${src} ${dst}${tail}`);
+    const room = MAX_RULE_NAME_LENGTH - prefix.length - hash.length - 1 - tail.length;
+    const roles = `${roleLabel(nodesOf(index, r.src.nodes))}_to_${roleLabel(nodesOf(index, r.dst.nodes))}`;
+    return `${prefix}${roles.slice(0, room).replace(/_+$/, '')}_${hash}${tail}`;
+  };
   const ruleKey = (r: RuleDraft): string =>
     [
       r.group.ingress,
@@ -344,12 +408,9 @@ function buildRuleSet(
       index.sets.sets[r.src.setId].key,
       index.sets.sets[r.dst.setId].key,
     ].join('|');
-  const ruleNames = assignUniqueNames(
-    drafts,
-    (r) => `${prefix}${r.src.label}_to_${r.dst.label}_${r.group.protocol}`,
-    ruleKey,
-    MAX_RULE_NAME_LENGTH,
-  );
+  const ruleNames = assignUniqueNames(drafts, ruleBase, (r) => [ruleKey(r)], MAX_RULE_NAME_LENGTH, {
+    tail: ruleTail,
+  });
 
   const addresses: AddressObject[] = objectList
     .map((o) => {

@@ -1,6 +1,12 @@
 /** Human-readable descriptions and name labels of node groups (used for objects, rules and explanations). */
 import { compareText } from './compare';
-import type { IndexedNode } from './inventory-index';
+import {
+  deploymentKey,
+  flowsOfSource,
+  type FlowTable,
+  type IndexedNode,
+  type InventoryIndex,
+} from './inventory-index';
 import { AddressFamily, FlowTarget, ROLES, Role } from './model';
 import { sanitizeLabel } from './naming';
 
@@ -78,27 +84,62 @@ export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget
   return `collectors of ${listSites(sortedUnique(nodes.map(siteName)))}`;
 }
 
+/** The roles of a group of nodes, in role order, joined with `_` (`agent`, `agent_agentless`). */
+export function roleLabel(nodes: readonly IndexedNode[]): string {
+  return groupByRole(nodes)
+    .map(([role]) => role)
+    .join('_');
+}
+
 /**
- * Name label of an address object: the node name for one node, `<role>_<site>` for several nodes of one
- * role and site, `<role>_<n>_sites`, `<role>_<role>_<site>` or `mixed_<n>_nodes` otherwise; `_v6` for IPv6.
- * With `qualify` (a rule set serving several deployments), an object whose nodes are all in one named
- * deployment starts with `<deployment>_`, so two customers' "agent_HQ" objects do not read alike.
+ * Readable part of an address object's name: the roles of its nodes and the interface the addresses sit
+ * behind, `_v6` for IPv6 (`agent_wan`, `master_opt1_v6`, `agent_agentless_lan`): what the object stands for
+ * on this device, never how many nodes it holds or how many sites they come from. compute.ts appends the
+ * hash of its members' signatures ({@link memberSignature}). With `qualify` (a rule set serving several
+ * deployments), an object whose nodes are all in one named deployment starts with `<deployment>_`, so two
+ * customers' objects do not read alike.
  */
-export function objectLabel(nodes: readonly IndexedNode[], family: AddressFamily, qualify = false): string {
+export function objectLabel(
+  nodes: readonly IndexedNode[],
+  family: AddressFamily,
+  interfaces: readonly string[],
+  qualify = false,
+): string {
   const deployment = nodes[0]?.deployment;
-  if (qualify && deployment && nodes.every((n) => n.deployment === deployment)) {
-    return `${sanitizeLabel(deployment.name)}_${objectLabel(nodes, family)}`;
-  }
-  let label: string;
-  if (nodes.length === 1) {
-    label = sanitizeLabel(nodes[0].node.name);
-  } else {
-    const roles = groupByRole(nodes).map(([role]) => role);
-    const sites = sortedUnique(nodes.map(siteName));
-    if (roles.length === 1 && sites.length === 1) label = `${roles[0]}_${sanitizeLabel(sites[0])}`;
-    else if (roles.length === 1) label = `${roles[0]}_${sites.length}_sites`;
-    else if (sites.length === 1) label = `${roles.join('_')}_${sanitizeLabel(sites[0])}`;
-    else label = `mixed_${nodes.length}_nodes`;
-  }
-  return family === 6 ? `${label}_v6` : label;
+  const label = [roleLabel(nodes), ...interfaces.map(sanitizeLabel)].join('_');
+  const qualified =
+    qualify && deployment && nodes.every((n) => n.deployment === deployment)
+      ? `${sanitizeLabel(deployment.name)}_${label}`
+      : label;
+  return family === 6 ? `${qualified}_v6` : qualified;
+}
+
+/**
+ * What a node stands for in an address object, without its name, address or site, so that members that
+ * stand for the same thing are interchangeable (another agent reporting to the same collector) and an
+ * object's set of member signatures stays the same when such members come and go:
+ * - in an object that is some rule's destination (a master, a collector, the probes a master reaches):
+ *   the role, deployment and a probe's `masterId`. Not the flows that reach it nor whether it is someone's
+ *   collector: those change with sources elsewhere;
+ * - in an object that is only ever a source: also what the node asks of the network, i.e. the flows that
+ *   apply to it (consoles with other selectors, agentless sources of other log types differ) and its
+ *   collector when one of them goes to the collector (agents reporting elsewhere differ). All of them,
+ *   not only those of the object's rules, so the signature does not depend on how rules were merged.
+ */
+export function memberSignature(
+  index: InventoryIndex,
+  table: FlowTable,
+  node: IndexedNode,
+  target: boolean,
+): string {
+  const kind = [
+    node.node.role,
+    deploymentKey(node),
+    node.node.role === 'probe' ? (node.node.masterId ?? '') : '',
+  ];
+  if (target) return ['target', ...kind].join('|');
+  const flows = flowsOfSource(table, node);
+  const collector = flows.some((f) => f.flow.to === 'collector') ? index.collectorOf(node) : null;
+  const ids = flows.map((f) => f.flow.id).sort(compareText);
+  return ['source', ...kind, ids.join(','), collector?.node.id ?? ''].join('|');
 }

@@ -57,25 +57,42 @@ export function sanitizeLabel(text: string): string {
   return label === '' ? 'x' : label;
 }
 
-/** `name` if it fits, else its first characters + `_` + a hash of the full name. */
-export function fitName(name: string, maxLength: number): string {
+/**
+ * `name` if it fits, else its first characters + `_` + a hash of the full name (+ `tail`, when `name` ends
+ * with it: a rule keeps its `_tcp` when cut).
+ */
+export function fitName(name: string, maxLength: number, tail = ''): string {
   if (name.length <= maxLength) {
     return name;
   }
-  const head = name.slice(0, maxLength - 7).replace(/_+$/, '');
-  return `${head}_${shortHash(name)}`;
+  const kept = tail !== '' && name.endsWith(tail) ? tail : '';
+  const head = name.slice(0, maxLength - 7 - kept.length).replace(/_+$/, '');
+  return `${head}_${shortHash(name)}${kept}`;
+}
+
+export interface UniqueNameOptions<T> {
+  /** Items that get the meaning suffix even when no other item shares their base. */
+  alwaysSuffix?: (item: T) => boolean;
+  /** A tail that stays at the end when a suffix is added or the name is cut (a rule's `_tcp`). */
+  tail?: (item: T) => string;
 }
 
 /**
- * Gives every item a distinct name: items sharing a base get `_` + hash of their content key, then names
- * are fitted to `maxLength`. Order-independent: the result depends only on the (base, key) pairs.
+ * Gives every item a distinct name: its base, plus `_` + a hash of its meaning when other items share the
+ * base (or always, for `alwaysSuffix` items). `meaning(item)` lists keys from the coarsest to the finest (the
+ * last must tell every item apart, e.g. its content); each item is suffixed with the hash of the shortest
+ * run of leading keys that no other item of its base shares, so the suffix never encodes a position or a
+ * count, and an item keeps it when items that differ from it in a coarse key come or go. Names are then
+ * fitted to `maxLength`. Order-independent: the result depends only on the (base, meaning) pairs.
  */
 export function assignUniqueNames<T>(
   items: readonly T[],
   base: (item: T) => string,
-  key: (item: T) => string,
+  meaning: (item: T) => readonly string[],
   maxLength: number,
+  options: UniqueNameOptions<T> = {},
 ): Map<T, string> {
+  const tail = options.tail ?? (() => '');
   const byBase = new Map<string, T[]>();
   for (const item of items) {
     const b = base(item);
@@ -84,19 +101,27 @@ export function assignUniqueNames<T>(
     else byBase.set(b, [item]);
   }
   const names = new Map<T, string>();
+  const finest = new Map<T, string>();
   const taken = new Map<string, T[]>();
   for (const [b, list] of byBase) {
+    const alone = list.length === 1 && !(options.alwaysSuffix?.(list[0]) ?? false);
+    const suffixes = alone ? null : meaningSuffixes(list, meaning);
     for (const item of list) {
-      const name = fitName(list.length === 1 ? b : `${b}_${shortHash(key(item))}`, maxLength);
+      finest.set(item, JSON.stringify(meaning(item)));
+      const end = tail(item);
+      const head = end !== '' && b.endsWith(end) ? b.slice(0, -end.length) : b;
+      const rest = head === b ? '' : end;
+      const name = fitName(suffixes ? `${head}_${suffixes.get(item) as string}${rest}` : b, maxLength, end);
       names.set(item, name);
       const same = taken.get(name);
       if (same) same.push(item);
       else taken.set(name, [item]);
     }
   }
-  // Astronomically unlikely hash clashes: number the clashing items in content-key order.
+  // Astronomically unlikely hash clashes (or items equal in every key): number them in meaning order.
   for (const [name, list] of taken) {
     if (list.length > 1) {
+      const key = (item: T): string => finest.get(item) as string;
       list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
       list.forEach((item, i) => {
         const suffix = `_${i + 1}`;
@@ -105,4 +130,25 @@ export function assignUniqueNames<T>(
     }
   }
   return names;
+}
+
+/** Per item of one base: hash of the shortest run of leading meaning keys that no other item shares. */
+function meaningSuffixes<T>(list: readonly T[], meaning: (item: T) => readonly string[]): Map<T, string> {
+  const keys = new Map(list.map((item) => [item, meaning(item)]));
+  const depth = Math.max(...[...keys.values()].map((k) => k.length));
+  const out = new Map<T, string>();
+  for (let n = 1; n <= depth && out.size < list.length; n++) {
+    const counts = new Map<string, number>();
+    const runs = new Map<T, string>();
+    for (const item of list) {
+      const run = JSON.stringify((keys.get(item) as readonly string[]).slice(0, n));
+      runs.set(item, run);
+      counts.set(run, (counts.get(run) ?? 0) + 1);
+    }
+    for (const item of list) {
+      const run = runs.get(item) as string;
+      if (!out.has(item) && (counts.get(run) === 1 || n === depth)) out.set(item, shortHash(run));
+    }
+  }
+  return out;
 }
