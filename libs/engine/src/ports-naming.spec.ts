@@ -84,26 +84,68 @@ describe('naming', () => {
     expect(isValidName('a-b', 31)).toBe(false);
   });
 
-  it('disambiguates equal bases with content hashes, independently of order', () => {
+  it('disambiguates equal bases with meaning hashes, independently of order', () => {
     const items = [
-      { base: 'utm_x', key: 'one' },
-      { base: 'utm_x', key: 'two' },
-      { base: 'utm_y', key: 'three' },
+      { base: 'utm_x', meaning: ['one', 'a'] },
+      { base: 'utm_x', meaning: ['two', 'b'] },
+      { base: 'utm_y', meaning: ['three', 'c'] },
     ];
     const names = assignUniqueNames(
       items,
       (i) => i.base,
-      (i) => i.key,
+      (i) => i.meaning,
       31,
     );
-    expect([...names.values()]).toEqual([`utm_x_${shortHash('one')}`, `utm_x_${shortHash('two')}`, 'utm_y']);
+    const hash = (keys: string[]): string => shortHash(JSON.stringify(keys));
+    expect([...names.values()]).toEqual([`utm_x_${hash(['one'])}`, `utm_x_${hash(['two'])}`, 'utm_y']);
     const reversed = assignUniqueNames(
       [...items].reverse(),
       (i) => i.base,
-      (i) => i.key,
+      (i) => i.meaning,
       31,
     );
     for (const item of items) expect(reversed.get(item)).toBe(names.get(item));
+  });
+
+  it('suffixes each item with the coarsest meaning no other item of its base shares', () => {
+    const a = { meaning: ['agents', 'n1'] };
+    const b = { meaning: ['agents', 'n2'] };
+    const c = { meaning: ['consoles', 'n3'] };
+    const hash = (keys: string[]): string => shortHash(JSON.stringify(keys));
+    const names = assignUniqueNames(
+      [a, b, c],
+      () => 'utm_x',
+      (i) => i.meaning,
+      31,
+    );
+    expect(names.get(a)).toBe(`utm_x_${hash(['agents', 'n1'])}`);
+    expect(names.get(b)).toBe(`utm_x_${hash(['agents', 'n2'])}`);
+    expect(names.get(c)).toBe(`utm_x_${hash(['consoles'])}`);
+    // c keeps its name when b goes: its coarse key already told it apart
+    const without = assignUniqueNames(
+      [a, c],
+      () => 'utm_x',
+      (i) => i.meaning,
+      31,
+    );
+    expect(without.get(c)).toBe(names.get(c));
+  });
+
+  it('suffixes an item alone in its base when asked to, and keeps a tail when cutting', () => {
+    const item = { meaning: ['agents'] };
+    const names = assignUniqueNames(
+      [item],
+      () => 'utm_x',
+      (i) => i.meaning,
+      31,
+      { alwaysSuffix: () => true },
+    );
+    expect(names.get(item)).toBe(`utm_x_${shortHash(JSON.stringify(['agents']))}`);
+    const long = 'utm_agent_agentless_console_to_master_tcp6';
+    const cut = fitName(long, 35, '_tcp6');
+    expect(cut).toBe(`utm_agent_agentless_con_${shortHash(long)}_tcp6`);
+    expect(cut.length).toBeLessThanOrEqual(35);
+    expect(cut.endsWith('_tcp6')).toBe(true);
   });
 
   it('validates the prefix', () => {
