@@ -181,10 +181,17 @@ describe('placement', () => {
     const fwA = result.find((r) => r.deviceId === 'fw-a') as RuleSet;
     expect(fwA.rules.map((r) => r.family)).toEqual([4, 6]);
     expect(fwA.addresses.map((a) => `${a.name}:${a.family}`)).toEqual([
-      'utm_master:4',
-      'utm_master_v6:6',
-      'utm_v4_agent:4',
-      'utm_v6_console_v6:6',
+      expect.stringMatching(/^utm_agent_lan_[0-9a-f]{6}:4$/),
+      expect.stringMatching(/^utm_console_wan_v6_[0-9a-f]{6}:6$/),
+      expect.stringMatching(/^utm_master_srv_[0-9a-f]{6}:4$/),
+      expect.stringMatching(/^utm_master_srv_v6_[0-9a-f]{6}:6$/),
+    ]);
+    // the two objects of the master share its signature: the same hash, one with `_v6`
+    const [, , master4, master6] = fwA.addresses.map((a) => a.name);
+    expect(master6).toBe(master4.replace('_srv_', '_srv_v6_'));
+    expect(fwA.rules.map((r) => r.name)).toEqual([
+      expect.stringMatching(/^utm_agent_to_master_[0-9a-f]{6}_tcp$/),
+      expect.stringMatching(/^utm_console_to_master_[0-9a-f]{6}_tcp6$/),
     ]);
   });
 
@@ -323,12 +330,14 @@ describe('collectors, roles, selectors and versions', () => {
       flow('netflow', 'agentless', 'collector', 'udp', '2055', { selector: 'netflow' }),
       flow('ping', 'agentless', 'collector', 'tcp', '7'),
     ];
-    expect(view(computeRuleSets(inv, flows), 'fw-a')).toEqual([
-      'lan>srv 10.1.1.10/31,10.1.1.12/32 -> 10.1.2.5/32 7/tcp',
-      // ordered by interfaces, family, protocol, then source name: everything < netflow_only < syslog_only
-      'lan>srv 10.1.1.12/32 -> 10.1.2.5/32 514,2055/udp',
-      'lan>srv 10.1.1.11/32 -> 10.1.2.5/32 2055/udp',
+    const lines = view(computeRuleSets(inv, flows), 'fw-a');
+    expect(lines[0]).toBe('lan>srv 10.1.1.10/31,10.1.1.12/32 -> 10.1.2.5/32 7/tcp');
+    // three udp rules with the same interfaces, family and protocol, in the order of their source names
+    // (`agentless_lan_` + the hash of each one's signature)
+    expect(lines.slice(1).sort()).toEqual([
       'lan>srv 10.1.1.10/32 -> 10.1.2.5/32 514/udp',
+      'lan>srv 10.1.1.11/32 -> 10.1.2.5/32 2055/udp',
+      'lan>srv 10.1.1.12/32 -> 10.1.2.5/32 514,2055/udp',
     ]);
   });
 
@@ -364,11 +373,23 @@ describe('objects and names', () => {
     const result = computeRuleSets(inv, [AGENT_FLOW, flow('logs', 'agent', 'collector', 'tcp', '5044')]);
     const fwA = result.find((r) => r.deviceId === 'fw-a') as RuleSet;
     expect(fwA.addresses).toEqual([
-      { name: 'utm_agent_A', family: 4, entries: ['10.1.1.16/29'], description: 'agents of A' },
-      { name: 'utm_master', family: 4, entries: ['10.2.2.5/32'], description: 'master master' },
+      {
+        name: expect.stringMatching(/^utm_agent_lan_[0-9a-f]{6}$/),
+        family: 4,
+        entries: ['10.1.1.16/29'],
+        description: 'agents of A',
+      },
+      {
+        name: expect.stringMatching(/^utm_master_wan_[0-9a-f]{6}$/),
+        family: 4,
+        entries: ['10.2.2.5/32'],
+        description: 'master master',
+      },
     ]);
     expect(fwA.services.map((s) => s.name)).toEqual(['utm_tcp_5044_9000']);
-    expect(fwA.rules.map((r) => r.name)).toEqual(['utm_agent_A_to_master_tcp']);
+    expect(fwA.rules.map((r) => r.name)).toEqual([
+      expect.stringMatching(/^utm_agent_to_master_[0-9a-f]{6}_tcp$/),
+    ]);
     expect(fwA.rules[0].explanations.map((e) => e.text)).toEqual([
       'agents of A → collector master: agent-manager, 9000/tcp',
       'agents of A → collector master: logs, 5044/tcp',
@@ -377,35 +398,41 @@ describe('objects and names', () => {
 
   it('fits long names within vendor limits with a stable hash suffix', () => {
     const inv = twoSites();
-    const longName = 'a-very-long-node-name-for-the-primary-utmstack-master-server';
+    const long = 'a-very-long-interface-name-for-the-primary-servers';
+    inv.devices = [device('fw-a', 'a', { lan: ['a-lan'], [long]: ['a-srv'], wan: 'external' })];
     inv.nodes = [
-      node('master', 'a', 'master', ['10.1.2.5'], { name: longName }),
-      node('agent', 'a', 'agent', ['10.1.1.7'], { name: `${longName}-agent` }),
+      node('master', 'a', 'master', ['10.1.2.5']),
+      node('agent', 'a', 'agent', ['10.1.1.7']),
+      node('agentless', 'a', 'agentless', ['10.1.1.8']),
     ];
-    const fwA = computeRuleSets(inv, [AGENT_FLOW]).find((r) => r.deviceId === 'fw-a') as RuleSet;
+    const flows = [AGENT_FLOW, flow('syslog', 'agentless', 'collector', 'tcp', '9000')];
+    const [fwA] = computeRuleSets(inv, flows);
     for (const o of [...fwA.addresses, ...fwA.services])
       expect(o.name).toMatch(/^[A-Za-z][A-Za-z0-9_]{0,30}$/);
     for (const r of fwA.rules) expect(r.name).toMatch(/^[A-Za-z][A-Za-z0-9_]{0,34}$/);
-    expect(fwA.addresses.map((a) => a.name)).toEqual([
-      expect.stringMatching(/^utm_a_very_long_node_nam_[0-9a-f]{6}$/),
-      expect.stringMatching(/^utm_a_very_long_node_nam_[0-9a-f]{6}$/),
+    const master = fwA.addresses.find((a) => a.description === 'master master');
+    expect(master?.name).toMatch(/^utm_master_a_very_long_i_[0-9a-f]{6}$/);
+    // the agent and the agentless source merge into one object: "agent_agentless_to_master" is cut, the
+    // hash and the protocol stay
+    expect(fwA.rules.map((r) => r.name)).toEqual([
+      expect.stringMatching(/^utm_agent_agentless_to_m_[0-9a-f]{6}_tcp$/),
     ]);
-    expect(new Set(fwA.addresses.map((a) => a.name)).size).toBe(2);
+    expect(computeRuleSets(inv, flows)).toEqual([fwA]);
   });
 
   it('keeps address and service names apart (pfSense/OPNsense aliases share one namespace)', () => {
     const inv = twoSites();
-    inv.nodes = [
-      node('master', 'a', 'master', ['10.1.2.5'], { name: 'tcp-9000' }),
-      node('agent', 'a', 'agent', ['10.1.1.7']),
-    ];
-    const fwA = computeRuleSets(inv, [AGENT_FLOW]).find((r) => r.deviceId === 'fw-a') as RuleSet;
+    // an interface and a deployment named like a service: object names still carry roles and a hash
+    inv.devices = [device('fw-a', 'a', { tcp_9000: ['a-lan'], srv: ['a-srv'], wan: 'external' })];
+    inv.nodes = [node('master', 'a', 'master', ['10.1.2.5']), node('agent', 'a', 'agent', ['10.1.1.7'])];
+    const [fwA] = computeRuleSets(inv, [AGENT_FLOW]);
     const names = [...fwA.addresses, ...fwA.services].map((o) => o.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(fwA.services.map((s) => s.name)).toEqual([expect.stringMatching(/^utm_tcp_9000_[0-9a-f]{6}$/)]);
-    expect(fwA.addresses.map((a) => a.name)).toContainEqual(
-      expect.stringMatching(/^utm_tcp_9000_[0-9a-f]{6}$/),
-    );
+    expect(fwA.services.map((s) => s.name)).toEqual(['utm_tcp_9000']);
+    expect(fwA.addresses.map((a) => a.name)).toEqual([
+      expect.stringMatching(/^utm_agent_tcp_9000_[0-9a-f]{6}$/),
+      expect.stringMatching(/^utm_master_srv_[0-9a-f]{6}$/),
+    ]);
   });
 
   it('returns one rule set per device sorted by id, also for devices with nothing to do', () => {

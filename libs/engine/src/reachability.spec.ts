@@ -39,7 +39,7 @@ describe('traceReachability', () => {
         rules: [
           {
             deviceId: 'br1-fw',
-            ruleName: 'utm_br1_legacy_to_hq_master_tcp',
+            ruleName: 'utm_agent_to_master_e20b30_tcp',
             protocol: 'tcp',
             ports: agentPorts,
             complete: true,
@@ -59,7 +59,7 @@ describe('traceReachability', () => {
         rules: [
           {
             deviceId: 'hq-fw',
-            ruleName: 'utm_br1_legacy_to_hq_master_tcp',
+            ruleName: 'utm_agent_to_master_10ed2d_tcp',
             protocol: 'tcp',
             ports: agentPorts,
             complete: true,
@@ -112,8 +112,8 @@ describe('traceReachability', () => {
     expect(
       result.hops.map((h) => [h.deviceId, h.family, h.ingress, h.egress, h.rules.map((r) => r.ruleName)]),
     ).toEqual([
-      ['hq-fw', 4, 'wan', 'opt1', ['utm_console_HQ_to_hq_master_tcp']],
-      ['hq-fw', 6, 'wan', 'opt1', ['utm_analysts_v6_to_hq_master_v6_tcp']],
+      ['hq-fw', 4, 'wan', 'opt1', ['utm_console_to_master_60d302_tcp']],
+      ['hq-fw', 6, 'wan', 'opt1', ['utm_console_to_master_5b59f2_tcp6']],
     ]);
     expect(result.hops.every((h) => h.rules.every((r) => r.complete))).toBe(true);
     expect(result.allowed).toBe(true);
