@@ -1,7 +1,7 @@
 import { builtinFlows } from '@app/catalog';
 import { computeRuleSets } from '@app/engine';
-import type { RuleSet } from '@app/engine/model';
-import { handCheckedInventory } from '@app/engine/testing/hand-checked.fixture';
+import type { Inventory, NodeInput, RuleSet, SiteInput } from '@app/engine/model';
+import { handCheckedInventory, type HandCheckedVersion } from '@app/engine/testing/hand-checked.fixture';
 import { ConnectorError } from '../core/errors';
 import { isPlanEmpty } from '../core/model';
 import { pushRuleSet, type PushOutcome } from '../core/push';
@@ -109,12 +109,16 @@ function callLines(sim: OpnSenseSimulator): string[] {
   return sim.calls.lines().map((l) => l.replace(/\/\d+\.\d+$/, '/{revision}'));
 }
 
-function handCheckedHq(): RuleSet {
-  const hq = computeRuleSets(handCheckedInventory('utmstack-v9'), builtinFlows()).find(
-    (r) => r.deviceId === 'hq-fw',
-  );
+function handCheckedHq(inventory: Inventory = handCheckedInventory('utmstack-v9')): RuleSet {
+  const hq = computeRuleSets(inventory, builtinFlows()).find((r) => r.deviceId === 'hq-fw');
   if (!hq) throw new Error('hq-fw rule set missing');
   return { ...hq, vendor: 'opnsense' };
+}
+
+/** The hand-checked deployment plus nodes (and the sites they need). */
+function withNodes(version: HandCheckedVersion, sites: SiteInput[], nodes: NodeInput[]): Inventory {
+  const inventory = handCheckedInventory(version);
+  return { ...inventory, sites: [...inventory.sites, ...sites], nodes: [...inventory.nodes, ...nodes] };
 }
 
 describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
@@ -232,12 +236,12 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
     ]);
     expectConverged(sim, hq);
     expect(interfaceOrder(sim, 'wan')).toEqual([
-      'utm_br1_legacy_to_hq_master_tcp',
-      'utm_br1_probe_to_hq_master_tcp',
-      'utm_console_HQ_to_hq_master_tcp',
-      'utm_analysts_v6_to_hq_master_v6_tcp',
+      'utm_agent_to_master_10ed2d_tcp',
+      'utm_console_to_master_60d302_tcp',
+      'utm_probe_to_master_4e16e8_tcp',
+      'utm_console_to_master_5b59f2_tcp6',
     ]);
-    expect(rulesByName(sim).utm_analysts_v6_to_hq_master_v6_tcp).toMatchObject({
+    expect(rulesByName(sim).utm_console_to_master_5b59f2_tcp6).toMatchObject({
       ipprotocol: 'inet6',
       protocol: 'TCP',
     });
@@ -279,6 +283,103 @@ describe('OpnSenseConnector against the OPNsense simulator (real HTTP)', () => {
       '/api/firewall/filter/cancelRollback/…',
     ]);
     expect(aliasesByName(sim).utm_hq_agents.content).toBe('10.20.0.0/24\n10.20.5.9/32');
+  });
+
+  describe('stable names: nodes coming and going change only what they imply (issue #13)', () => {
+    const branch2: SiteInput = { id: 'br2', name: 'Branch-2', catalogVersion: 'utmstack-v11' };
+    const agentAt = (
+      id: string,
+      siteId: string,
+      address: string,
+      extra: Partial<NodeInput> = {},
+    ): NodeInput => ({
+      id,
+      siteId,
+      name: id,
+      role: 'agent',
+      addresses: [address],
+      selectors: [],
+      ...extra,
+    });
+
+    beforeEach(() => {
+      connector.close();
+      connector = new OpnSenseConnector(target(sim.url, { id: 'hq-fw' }), FAST);
+    });
+
+    it('a new site with an agent updates the agents object of the wan and nothing else, and back', async () => {
+      const before = handCheckedHq(handCheckedInventory('utmstack-v11'));
+      expect((await push(before)).ok).toBe(true);
+      const after = handCheckedHq(
+        withNodes('utmstack-v11', [branch2], [agentAt('br2-agent', 'br2', '10.3.10.20')]),
+      );
+      sim.calls.reset();
+      const added = await push(after);
+      expect(added.error).toBeUndefined();
+      // Before: utm_agent_Branch_1 became utm_agent_2_sites (create + delete of the object and of its rule).
+      expect(added.plan!.changes.filter((c) => c.op !== 'update')).toEqual([]); // no create, delete, reorder
+      expect(added.plan!.changes.map((c) => c.id)).toEqual(['update:address:utm_agent_wan_0c2524']);
+      expect(aliasesByName(sim).utm_agent_wan_0c2524.content.split('\n')).toContain('10.3.10.20/32');
+      expectConverged(sim, after);
+
+      const removed = await push(before);
+      expect(removed.plan!.changes.map((c) => c.id)).toEqual(['update:address:utm_agent_wan_0c2524']);
+      expectConverged(sim, before);
+    });
+
+    it('an agent joining br1-legacy (reporting to hq-master) updates that object in place', async () => {
+      const before = handCheckedHq();
+      expect((await push(before)).ok).toBe(true);
+      const joined = agentAt('br1-legacy-2', 'br1', '10.2.10.31', { collectorId: 'hq-master' });
+      const after = handCheckedHq(withNodes('utmstack-v9', [], [joined]));
+      sim.calls.reset();
+      const outcome = await push(after);
+      expect(outcome.error).toBeUndefined();
+      // Before: utm_br1_legacy (one node) became utm_agent_Branch_1 (two nodes): delete + create, rule too.
+      expect(outcome.plan!.changes.filter((c) => c.op !== 'update')).toEqual([]);
+      expect(outcome.plan!.changes.map((c) => c.id)).toEqual(['update:address:utm_agent_wan_7f026f']);
+      expect(aliasesByName(sim).utm_agent_wan_7f026f.content).toBe('10.2.10.30/31');
+      expectConverged(sim, after);
+    });
+
+    it('an analysts console at another site joins the analysts object: one update', async () => {
+      const before = handCheckedHq(handCheckedInventory('utmstack-v11'));
+      expect((await push(before)).ok).toBe(true);
+      const soc: NodeInput = {
+        ...agentAt('br2-soc', 'br2', '192.0.2.10'),
+        role: 'console',
+        selectors: ['web'],
+      };
+      const after = handCheckedHq(withNodes('utmstack-v11', [branch2], [soc]));
+      sim.calls.reset();
+      const outcome = await push(after);
+      expect(outcome.error).toBeUndefined();
+      // Before: utm_analysts (one node) became utm_console_2_sites.
+      expect(outcome.plan!.changes.filter((c) => c.op !== 'update')).toEqual([]);
+      expect(outcome.plan!.changes.map((c) => c.id)).toEqual(['update:address:utm_console_wan_1c11c2']);
+      expectConverged(sim, after);
+    });
+
+    it('a log source asking for something new only adds objects and a rule; every other name stays', async () => {
+      const before = handCheckedHq(handCheckedInventory('utmstack-v11'));
+      expect((await push(before)).ok).toBe(true);
+      const fortigate: NodeInput = {
+        ...agentAt('br2-fortigate', 'br2', '10.3.10.1'),
+        role: 'agentless',
+        selectors: ['fortigate'],
+      };
+      const after = handCheckedHq(withNodes('utmstack-v11', [branch2], [fortigate]));
+      const kept = new Set([...before.addresses, ...before.services, ...before.rules].map((o) => o.name));
+      sim.calls.reset();
+      const outcome = await push(after);
+      expect(outcome.error).toBeUndefined();
+      const changes = outcome.plan!.changes;
+      expect(changes.filter((c) => c.op === 'delete' || c.op === 'update')).toEqual([]);
+      const created = changes.filter((c) => c.op === 'create');
+      expect(created.map((c) => c.kind)).toEqual(expect.arrayContaining(['address', 'rule']));
+      expect(created.filter((c) => kept.has(c.name))).toEqual([]);
+      expectConverged(sim, after);
+    });
   });
 
   it('an empty rule set removes every managed object and leaves every unmanaged one untouched', async () => {
