@@ -6,6 +6,15 @@
  * Every name starts with the configurable prefix (default `utm_`), which is how connectors recognise
  * what they own. A name that would be too long is cut and given `_` + a 6-hex-digit hash of the full
  * name, so it stays stable and distinct.
+ *
+ * Names are stable: they depend on what an item stands for, never on counts, group sizes or on which
+ * other items exist (compute.ts builds the inputs; README "Names" has the scheme):
+ * - address object: `<roles>_<interface>[_v6]_<hash of its members' signatures>` (describe.ts), so a node
+ *   joining or leaving it changes its entries, not its name;
+ * - service: protocol + ports;
+ * - rule: `<source roles>_to_<destination roles>_<hash of its endpoints' names>_<protocol>[6]`.
+ * {@link assignUniqueNames} adds the meaning hash (always for address objects, on a shared base otherwise)
+ * and keeps every name of a device distinct.
  */
 import { createHash } from 'node:crypto';
 

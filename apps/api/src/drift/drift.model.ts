@@ -11,7 +11,7 @@ export class DriftItemModel {
   @Field()
   kind!: string;
 
-  @ApiProperty({ example: 'utm_agent_hq' })
+  @ApiProperty({ example: 'utm_agent_lan_7f026f' })
   @Field()
   name!: string;
 

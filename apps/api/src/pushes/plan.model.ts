@@ -26,7 +26,7 @@ export class PlanSummaryModel {
 
 @ObjectType('PlanChange', { description: 'One change, in the order it would be applied' })
 export class PlanChangeModel {
-  @ApiProperty({ example: 'create:address:utm_agent_hq' })
+  @ApiProperty({ example: 'update:address:utm_agent_lan_7f026f' })
   @Field()
   id!: string;
 

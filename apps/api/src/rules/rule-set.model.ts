@@ -15,7 +15,7 @@ import { VendorEnum } from '../inventory/devices/device.model';
 
 @ObjectType('AddressObject')
 export class AddressObjectModel {
-  @ApiProperty({ example: 'utm_agent_hq' })
+  @ApiProperty({ example: 'utm_agent_lan_7f026f' })
   @Field()
   name!: string;
 

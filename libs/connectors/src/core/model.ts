@@ -102,7 +102,7 @@ export type ObjectKind = 'address' | 'service' | 'rule';
 export type ChangeOp = 'create' | 'update' | 'delete' | 'reorder';
 
 interface ChangeBase {
-  /** Stable within a plan, e.g. `create:address:utm_agents_hq`. */
+  /** Stable within a plan, e.g. `update:address:utm_agent_lan_7f026f`. */
   id: string;
 }
 
