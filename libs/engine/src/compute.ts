@@ -363,7 +363,7 @@ function buildRuleSet(
   // (what they ask of the network). Not the number of its members, not whether another object shares its
   // label: so a node joining or leaving it only changes its entries, and nodes elsewhere change nothing.
   // Objects of one device equal in label and signatures (two collectors of the same kind) are told apart
-  // by their member nodes, then by their content. pfSense and OPNsense keep host, network and port
+  // by their members' names (not ids, which are the database's), then by their content. pfSense and OPNsense keep host, network and port
   // aliases in one namespace, so services (named by protocol and ports, never suffixed: their names
   // differ whenever their content does) are named in the same pass.
   const named: Array<ObjectDraft | ServiceDraft> = [...objectList, ...serviceList];
@@ -378,7 +378,8 @@ function buildRuleSet(
         ? [
             signatures(x),
             nodesOf(index, x.nodes)
-              .map((n) => n.node.id)
+              .map((n) => n.node.name)
+              .sort(compareText)
               .join(','),
             index.sets.sets[x.setId].key,
           ]

@@ -113,14 +113,16 @@ export function objectLabel(
  * stand for the same thing are interchangeable (another agent reporting to the same collector) and an
  * object's set of member signatures stays the same when such members come and go:
  * - in an object that is some rule's destination (a master, a collector, the probes a master reaches):
- *   the role and a probe's `masterId`. Not the flows that reach it nor whether it is someone's
+ *   the role and the name of a probe's master (`masterId`). Not the flows that reach it nor whether it is someone's
  *   collector: those change with sources elsewhere;
  * - in an object that is only ever a source: also what the node asks of the network, i.e. the flows that
  *   apply to it (consoles with other selectors, agentless sources of other log types differ) and its
  *   collector when one of them goes to the collector (agents reporting elsewhere differ). All of them,
  *   not only those of the object's rules, so the signature does not depend on how rules were merged.
  * Not the deployment: objects of several deployments on one device are labelled with it already, and a
- * single named deployment names things exactly as the implicit one does.
+ * single named deployment names things exactly as the implicit one does. Other nodes (a collector, a
+ * probe's master) by name, not id: the ids are the database's, and the same inventory loaded elsewhere
+ * must get the same names.
  */
 export function memberSignature(
   index: InventoryIndex,
@@ -128,10 +130,12 @@ export function memberSignature(
   node: IndexedNode,
   target: boolean,
 ): string {
-  const kind = [node.node.role, node.node.role === 'probe' ? (node.node.masterId ?? '') : ''];
+  const master =
+    node.node.role === 'probe' && node.node.masterId ? index.nodeById.get(node.node.masterId) : null;
+  const kind = [node.node.role, master?.node.name ?? ''];
   if (target) return ['target', ...kind].join('|');
   const flows = flowsOfSource(table, node);
   const collector = flows.some((f) => f.flow.to === 'collector') ? index.collectorOf(node) : null;
   const ids = flows.map((f) => f.flow.id).sort(compareText);
-  return ['source', ...kind, ids.join(','), collector?.node.id ?? ''].join('|');
+  return ['source', ...kind, ids.join(','), collector?.node.name ?? ''].join('|');
 }

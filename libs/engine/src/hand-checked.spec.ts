@@ -86,8 +86,9 @@ describe('hand-checked fixture', () => {
  * The names of the fixture, derived by hand from the scheme (libs/engine/src/README.md, "Names"): an object
  * is `utm_` + roles + `_` + interface (+ `_v6`) + `_` + the first 6 hex digits of the SHA-256 of the JSON
  * array holding its members' signatures (sorted, joined with `;`); a member's signature is
- * `target|<role>|<probe's masterId>` in an object that is some rule's destination, else
- * `source|<role>|<probe's masterId>|<flows that apply to it, sorted>|<its collector, when a flow goes there>`.
+ * `target|<role>|<name of a probe's master>` in an object that is some rule's destination, else
+ * `source|<role>|<name of a probe's master>|<flows that apply to it, sorted>|<its collector's name, when a
+ * flow goes there>`.
  * A rule is `utm_` + source roles + `_to_` + destination roles + `_` + 6 hex digits of the SHA-256 of
  * "<source name> <destination name>_<protocol>[6]" + `_<protocol>[6]`.
  */

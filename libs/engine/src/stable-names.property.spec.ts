@@ -18,6 +18,7 @@
 import { builtinFlows } from '@app/catalog';
 import fc from 'fast-check';
 import { computeRuleSets } from './compute';
+import { handCheckedInventory } from './testing/hand-checked.fixture';
 import type { CatalogFlow, DeviceInput, Inventory, NodeInput, RuleSet, ZoneInput } from './model';
 
 type Version = 'utmstack-v9' | 'utmstack-v11';
@@ -300,7 +301,7 @@ describe('stable names (random deployments on the built-in catalogs)', () => {
         const { base, withSite } = scenario(raw);
         expect(compare(flows, base, withSite)).toEqual([]);
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -310,7 +311,27 @@ describe('stable names (random deployments on the built-in catalogs)', () => {
         const { base, withSibling } = scenario(raw);
         if (withSibling) expect(compare(flows, base, withSibling)).toEqual([]);
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
+
+  it.each(['utmstack-v9', 'utmstack-v11'] as const)(
+    'does not depend on node ids, which are the database’s (%s)',
+    (version) => {
+      const inventory = handCheckedInventory(version);
+      const renumber = (id: string | null | undefined) => (id ? `00000000-${id}` : id);
+      const reloaded: Inventory = {
+        ...inventory,
+        nodes: inventory.nodes.map((n) => ({
+          ...n,
+          id: renumber(n.id) as string,
+          collectorId: renumber(n.collectorId),
+          masterId: renumber(n.masterId),
+        })),
+      };
+      const names = (ruleSets: RuleSet[]) =>
+        ruleSets.map((r) => [...r.addresses, ...r.services, ...r.rules].map((o) => o.name));
+      expect(names(computeRuleSets(reloaded, flows))).toEqual(names(computeRuleSets(inventory, flows)));
+    },
+  );
 });
