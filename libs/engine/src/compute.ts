@@ -253,6 +253,8 @@ interface ObjectDraft {
   interfaces: Set<string>;
   /** The object is the destination of a rule. */
   target: boolean;
+  /** Roles of the members, in role order (`agent_agentless`). */
+  roles: string;
   label: string;
 }
 
@@ -301,7 +303,7 @@ function buildRuleSet(
         nodes: new Set(),
         interfaces: new Set(),
         target: false,
-
+        roles: '',
         label: '',
       };
       objects.set(setId, o);
@@ -340,8 +342,10 @@ function buildRuleSet(
   const qualify = deployments.size > 1;
   const objectList = [...objects.values()];
   for (const o of objectList) {
+    const members = nodesOf(index, o.nodes);
+    o.roles = roleLabel(members);
     o.label = objectLabel(
-      nodesOf(index, o.nodes),
+      members,
       index.sets.sets[o.setId].family,
       [...o.interfaces].sort(compareText),
       qualify,
@@ -363,9 +367,9 @@ function buildRuleSet(
   // (what they ask of the network). Not the number of its members, not whether another object shares its
   // label: so a node joining or leaving it only changes its entries, and nodes elsewhere change nothing.
   // Objects of one device equal in label and signatures (two collectors of the same kind) are told apart
-  // by their members' names (not ids, which are the database's), then by their content. pfSense and OPNsense keep host, network and port
-  // aliases in one namespace, so services (named by protocol and ports, never suffixed: their names
-  // differ whenever their content does) are named in the same pass.
+  // by their members' names (not ids, which are the database's), then by their content. pfSense and
+  // OPNsense keep host, network and port aliases in one namespace, so services (named by protocol and
+  // ports, never suffixed: their names differ whenever their content does) are named in the same pass.
   const named: Array<ObjectDraft | ServiceDraft> = [...objectList, ...serviceList];
   const names = assignUniqueNames(
     named,
@@ -397,7 +401,7 @@ function buildRuleSet(
     const tail = ruleTail(r);
     const hash = shortHash(`${src} ${dst}${tail}`);
     const room = MAX_RULE_NAME_LENGTH - prefix.length - hash.length - 1 - tail.length;
-    const roles = `${roleLabel(nodesOf(index, r.src.nodes))}_to_${roleLabel(nodesOf(index, r.dst.nodes))}`;
+    const roles = `${r.src.roles}_to_${r.dst.roles}`;
     return `${prefix}${roles.slice(0, room).replace(/_+$/, '')}_${hash}${tail}`;
   };
   const ruleKey = (r: RuleDraft): string =>

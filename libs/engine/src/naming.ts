@@ -102,6 +102,12 @@ export function assignUniqueNames<T>(
   options: UniqueNameOptions<T> = {},
 ): Map<T, string> {
   const tail = options.tail ?? (() => '');
+  const keys = new Map<T, readonly string[]>();
+  const keysOf = (item: T): readonly string[] => {
+    let k = keys.get(item);
+    if (k === undefined) keys.set(item, (k = meaning(item)));
+    return k;
+  };
   const byBase = new Map<string, T[]>();
   for (const item of items) {
     const b = base(item);
@@ -114,9 +120,9 @@ export function assignUniqueNames<T>(
   const taken = new Map<string, T[]>();
   for (const [b, list] of byBase) {
     const alone = list.length === 1 && !(options.alwaysSuffix?.(list[0]) ?? false);
-    const suffixes = alone ? null : meaningSuffixes(list, meaning);
+    const suffixes = alone ? null : meaningSuffixes(list, keysOf);
     for (const item of list) {
-      finest.set(item, JSON.stringify(meaning(item)));
+      finest.set(item, JSON.stringify(keysOf(item)));
       const end = tail(item);
       const head = end !== '' && b.endsWith(end) ? b.slice(0, -end.length) : b;
       const rest = head === b ? '' : end;
