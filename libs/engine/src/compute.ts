@@ -326,8 +326,7 @@ function buildRuleSet(
       const c = rect.contribs;
       dst.target = true;
       for (let i = 0; i < c.length; i += 3) {
-        const flow = table.flows[c[i]].flow;
-        service.purposes.add(flow.purpose);
+        service.purposes.add(table.flows[c[i]].flow.purpose);
         src.nodes.add(c[i + 1]);
         dst.nodes.add(c[i + 2]);
       }

@@ -14,6 +14,9 @@
  *                     br1-switch 10.2.10.2 (agentless, selectors: syslog, cisco)
  *   dmz 10.2.20.0/24: v9: br1-probe 10.2.20.10 (probe); v11: br1-collector 10.2.20.10 (collector agent,
  *                     br1-switch's collector)
+ *
+ * Names follow libs/engine/src/README.md ("Names"); hand-checked.spec.ts derives every object and rule name
+ * below from hand-written member signatures.
  */
 import type { AddressObject, Inventory, RuleExplanation, RuleSet, ServiceObject } from '../model';
 
@@ -249,7 +252,8 @@ export const HAND_CHECKED_V9: Record<'hq-fw' | 'br1-fw', ExpectedRuleSet> = {
     vendor: 'pfsense',
     prefix: 'utm_',
     addresses: [
-      // hq-lan-agents 10.1.20.0/25 + hq-wifi-agents 10.1.20.128/25, summarised exactly
+      // hq-lan-agents 10.1.20.0/25 + hq-wifi-agents 10.1.20.128/25, summarised exactly; they and br1-legacy
+      // all report to hq-master: one signature, so one hash (7f026f) on lan and on wan
       { name: 'utm_agent_lan_7f026f', family: 4, entries: ['10.1.20.0/24'], description: 'agents of HQ' },
       {
         name: 'utm_agent_wan_7f026f',
@@ -427,6 +431,8 @@ export const HAND_CHECKED_V9: Record<'hq-fw' | 'br1-fw', ExpectedRuleSet> = {
     vendor: 'fortios',
     prefix: 'utm_',
     addresses: [
+      // two agent objects behind port2, told apart by what they ask: br1-legacy reports to hq-master (the
+      // hash of hq-fw's agent objects), br1-agents to br1-probe
       {
         name: 'utm_agent_port2_7f026f',
         family: 4,
