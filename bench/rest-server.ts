@@ -11,7 +11,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 export const BENCH_ADMIN_TOKEN = 'uto_bench-rest-admin-token-0123456789abcdef';
 
 /** What a server process reports on its IPC channel. */
-export type ServerMessage = { kind: 'listening'; port: number; idleRss: number } | { kind: 'rss'; rss: number };
+export type ServerMessage =
+  { kind: 'listening'; port: number; idleRss: number } | { kind: 'rss'; rss: number };
 
 /** Same shape and size as a site. */
 const BARE_BODY = {

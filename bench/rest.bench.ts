@@ -103,7 +103,7 @@ export async function restBench(ctx: BenchContext): Promise<boolean> {
       name: 'bench-reader',
       scopes: ['read'],
     });
-    const targets = [
+    const targets: { label: string; port: number; path: string; headers: Record<string, string> }[] = [
       {
         label: `GET /api/v1/sites/{id} (${backend}, read token)`,
         port: app.port,
@@ -113,7 +113,8 @@ export async function restBench(ctx: BenchContext): Promise<boolean> {
       { label: `GET /health (${backend})`, port: app.port, path: '/health', headers: {} },
       { label: 'GET /bare (bare Nest app)', port: bare.port, path: '/bare', headers: {} },
     ];
-    for (const target of targets) await runLoad({ ...target, connections: CONNECTIONS, durationMs: WARMUP_MS });
+    for (const target of targets)
+      await runLoad({ ...target, connections: CONNECTIONS, durationMs: WARMUP_MS });
     const rates: number[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       // Rotated so no figure always runs right after the same neighbour.
