@@ -98,9 +98,9 @@ export async function restBench(ctx: BenchContext): Promise<boolean> {
   const backend = process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
   const [app, bare] = [await startServer('app'), await startServer('bare')];
   try {
-    const site = await api<{ id: string }>(app.port, 'POST', '/sites', { name: 'bench-site' });
+    const site = await api<{ id: string }>(app.port, 'POST', '/sites', { name: `bench-site-${Date.now()}` });
     const { token } = await api<{ token: string }>(app.port, 'POST', '/tokens', {
-      name: 'bench-reader',
+      name: `bench-reader-${Date.now()}`,
       scopes: ['read'],
     });
     const targets: { label: string; port: number; path: string; headers: Record<string, string> }[] = [
