@@ -2,12 +2,14 @@
  * REST request path: throughput of an authenticated item read (`GET /api/v1/sites/{id}` with a read token) and of
  * `/health` on the real service, against a bare Nest app with one route (`GET /bare`, a body of the same shape),
  * each server in its own child process of this run. A closed-loop load of CONNECTIONS keep-alive connections for
- * ROUND_MS per figure, the three figures interleaved over ROUNDS rounds; medians. Also prints the resident memory of
- * both processes at idle (after start and a full GC). Target: the item read at ≥ 50 % of the bare route.
+ * ROUND_MS per figure, the three figures interleaved over ROUNDS rounds; medians, with the server's CPU time per
+ * request. Also prints the resident memory of both processes at idle (after start and a full GC). Target: the item read
+ * at ≥ 50 % of the bare route's throughput.
  *
  * PGlite by default; BENCH_DATABASE_URL names a scratch PostgreSQL database instead.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchContext, formatTable } from './bench-util';
 import { runLoad } from './http-load';
@@ -15,8 +17,8 @@ import { BENCH_ADMIN_TOKEN, type ServerMessage } from './rest-server';
 
 const CONNECTIONS = Number(process.env.BENCH_REST_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_REST_ROUNDS ?? 5);
-const ROUND_MS = Number(process.env.BENCH_REST_ROUND_MS ?? 3_000);
-const WARMUP_MS = 2_000;
+const ROUND_MS = Number(process.env.BENCH_REST_ROUND_MS ?? 2_000);
+const WARMUP_MS = 1_500;
 const TARGET = 0.5;
 
 interface Server {
@@ -85,6 +87,17 @@ async function api<T>(port: number, method: string, path: string, body?: unknown
   return (await res.json()) as T;
 }
 
+/** CPU time (user + system) a process has used, in ms; null where /proc is not available. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -96,7 +109,7 @@ const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)} %`;
 
 export async function restBench(ctx: BenchContext): Promise<boolean> {
   const backend = process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
-  const [app, bare] = [await startServer('app'), await startServer('bare')];
+  const [app, bare] = await Promise.all([startServer('app'), startServer('bare')]);
   try {
     const site = await api<{ id: string }>(app.port, 'POST', '/sites', { name: `bench-site-${Date.now()}` });
     const { token } = await api<{ token: string }>(app.port, 'POST', '/tokens', {
@@ -115,12 +128,19 @@ export async function restBench(ctx: BenchContext): Promise<boolean> {
     ];
     for (const target of targets)
       await runLoad({ ...target, connections: CONNECTIONS, durationMs: WARMUP_MS });
+    const servers = [app, app, bare];
     const rates: number[][] = targets.map(() => []);
+    const cpuPerRequest: number[][] = targets.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
       // Rotated so no figure always runs right after the same neighbour.
       for (let k = 0; k < targets.length; k++) {
         const i = (round + k) % targets.length;
+        const cpuBefore = cpuMs(servers[i].child.pid);
         const result = await runLoad({ ...targets[i], connections: CONNECTIONS, durationMs: ROUND_MS });
+        const cpuAfter = cpuMs(servers[i].child.pid);
+        if (cpuBefore !== null && cpuAfter !== null) {
+          cpuPerRequest[i].push(((cpuAfter - cpuBefore) * 1000) / result.requests);
+        }
         if (result.errors > 0) {
           throw new Error(`${targets[i].label}: ${result.errors} of ${result.requests} answers were not 200`);
         }
@@ -128,16 +148,23 @@ export async function restBench(ctx: BenchContext): Promise<boolean> {
       }
     }
     const bareRate = median(rates[2]);
+    const cpu = (i: number): string =>
+      cpuPerRequest[i].length ? `${median(cpuPerRequest[i]).toFixed(0)} µs` : 'n/a';
     const rows = targets.map((target, i) => [
       target.label,
       median(rates[i]).toFixed(0),
       pct(median(rates[i]) / bareRate),
+      cpu(i),
       rates[i].map((r) => r.toFixed(0)).join(' '),
     ]);
     ctx.print(
       `${CONNECTIONS} keep-alive connections, ${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s, medians`,
     );
-    ctx.print(formatTable(['request', 'req/s', 'vs bare route', 'rounds'], rows));
+    // Server CPU per request (10 ms resolution, so read it over a whole round) holds up better than req/s on a busy
+    // machine, where the servers get whatever share of the cores is left.
+    ctx.print(
+      formatTable(['request', 'req/s', 'vs bare route', 'server CPU/request', 'req/s by round'], rows),
+    );
     const itemRatio = median(rates[0]) / bareRate;
     ctx.print(
       `idle RSS: service ${mb(app.idleRss)}, bare Nest app ${mb(bare.idleRss)} (${(app.idleRss / bare.idleRss).toFixed(1)}×)`,
