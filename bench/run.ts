@@ -6,10 +6,12 @@
 import { BenchContext, BenchSection, loadGc } from './bench-util';
 import { engineBench } from './engine.bench';
 import { pushBench } from './push.bench';
+import { restBench } from './rest.bench';
 
 const SECTIONS: Record<string, BenchSection> = {
   engine: engineBench,
   push: pushBench,
+  rest: restBench,
 };
 
 async function main(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AppConfig } from './config/app-config';
 import { perIpRateLimit } from './auth/rate-limiter';
 import { inputGuard } from './common/http/input-guard';
+import { replayHeaders } from './common/http/static-headers';
 import { hardenHttpServer, limitUrlLength } from './common/http/server-limits';
 import { documentProblems } from './common/http/openapi-problems';
 import { APP_CONFIG } from './config/config.module';
@@ -34,17 +35,19 @@ export function configureApp<A extends INestApplication>(app: A): A {
   app.use(inputGuard);
   express.disable('x-powered-by');
   app.use(
-    helmet({
-      // Swagger UI (/api/docs) needs its inline bootstrap script and styles; everything else is JSON.
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
+    replayHeaders(
+      helmet({
+        // Swagger UI (/api/docs) needs its inline bootstrap script and styles; everything else is JSON.
+        contentSecurityPolicy: {
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'", "'unsafe-inline'"],
+            styleSrc: ["'self'", "'unsafe-inline'"],
+            imgSrc: ["'self'", 'data:'],
+          },
         },
-      },
-    }),
+      }),
+    ),
   );
   if (config.corsOrigins.length) {
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'] });

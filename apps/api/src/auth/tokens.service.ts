@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { ApiToken, Prisma } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
@@ -8,8 +14,9 @@ import { containsText, paginate, type Page, type PageResult } from '../common/pa
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
-import { TenantScope } from '../tenants/tenant-scope';
+import { asSystem, TenantScope } from '../tenants/tenant-scope';
 import type { CreateTokenInput } from './token.input';
+import { TokenCache, type TokenRecord } from './token-cache';
 
 const TOKEN_PREFIX = 'uto_';
 const BOOTSTRAP_NAME = 'bootstrap-admin';
@@ -17,6 +24,8 @@ const BOOTSTRAP_NAME = 'bootstrap-admin';
 const BOOTSTRAP_LOCK = 0x75746f31;
 // Writing last-used time on every request would turn reads into writes; once a minute is enough.
 const LAST_USED_RESOLUTION_MS = 60_000;
+// Last-used times are written in one batch this long after the first new one, off the request that noted it.
+const LAST_USED_FLUSH_MS = 2_000;
 
 /** `tenantIds`: the tenants the token is limited to; empty for a provider token. */
 export type TokenView = Omit<ApiToken, 'tokenHash'> & { tenantIds: string[] };
@@ -36,14 +45,21 @@ export function hashToken(token: string): string {
 }
 
 @Injectable()
-export class TokensService implements OnApplicationBootstrap {
+export class TokensService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Tokens');
+  private readonly cache: TokenCache;
+  /** Last-used times noted by requests and not yet written, by token id. */
+  private readonly unwrittenUse = new Map<string, Date>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.cache = new TokenCache(config.tokenCacheTtlMs);
+  }
 
   /** First start: an admin token from ADMIN_TOKEN, or a generated one printed once. */
   async onApplicationBootstrap(): Promise<void> {
@@ -72,26 +88,89 @@ export class TokensService implements OnApplicationBootstrap {
     }
   }
 
-  /** Resolves a bearer token to its principal, or null when unknown, revoked or expired. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.writeLastUse();
+  }
+
+  /**
+   * Resolves a bearer token to its principal, or null when unknown, revoked or expired. The token's row comes from
+   * the TokenCache (see there for how fast a revocation is seen); expiry is checked against the clock every time.
+   */
   async authenticate(token: string): Promise<Principal | null> {
     if (!token.startsWith(TOKEN_PREFIX) && token !== this.config.adminToken) return null;
-    const row = await this.prisma.apiToken.findUnique({
-      where: { tokenHash: hashToken(token) },
-      include: { tenants: { select: { tenantId: true } } },
-    });
+    const hash = hashToken(token);
+    const record = await this.cache.lookup(hash, () => this.load(hash));
     const now = new Date();
-    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.prisma.apiToken
-        .update({ where: { id: row.id }, data: { lastUsedAt: now } })
-        .catch(() => undefined);
+    if (!record || record.revokedAt || (record.expiresAt && record.expiresAt <= now)) return null;
+    if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      record.lastUsedAt = now;
+      this.noteUse(record.id, now);
     }
     return {
-      tokenId: row.id,
-      name: row.name,
-      scopes: row.scopes,
-      tenantIds: row.tenants.map((t) => t.tenantId).sort(),
+      tokenId: record.id,
+      name: record.name,
+      scopes: [...record.scopes],
+      tenantIds: [...record.tenantIds],
     };
+  }
+
+  private load(hash: string): Promise<TokenRecord | null> {
+    // The service's own read: whatever request first asks, the token is looked up unscoped.
+    return asSystem(async () => {
+      const row = await this.prisma.apiToken.findUnique({
+        where: { tokenHash: hash },
+        include: { tenants: { select: { tenantId: true } } },
+      });
+      if (!row) return null;
+      const noted = this.unwrittenUse.get(row.id);
+      return {
+        id: row.id,
+        name: row.name,
+        scopes: row.scopes,
+        tenantIds: row.tenants.map((t) => t.tenantId).sort(),
+        expiresAt: row.expiresAt,
+        revokedAt: row.revokedAt,
+        lastUsedAt: noted && (!row.lastUsedAt || noted > row.lastUsedAt) ? noted : row.lastUsedAt,
+      };
+    });
+  }
+
+  private noteUse(id: string, at: Date): void {
+    this.unwrittenUse.set(id, at);
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => void this.writeLastUse(), LAST_USED_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /**
+   * Writes the noted last-used times now (on its own a couple of seconds after a use, and at shutdown), never moving
+   * one back: another replica may have written a later one.
+   */
+  writeLastUse(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = [...this.unwrittenUse];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(() =>
+      asSystem(async () => {
+        for (const [id, at] of batch) {
+          await this.prisma.apiToken
+            .updateMany({
+              where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: at } }] },
+              data: { lastUsedAt: at },
+            })
+            .catch(() => undefined);
+          if (this.unwrittenUse.get(id) === at) this.unwrittenUse.delete(id);
+        }
+      }),
+    );
+    return this.flushing;
+  }
+
+  /** A token as read, with the last use this instance noted and has not written yet. */
+  private withUnwrittenUse(view: TokenView): TokenView {
+    const noted = this.unwrittenUse.get(view.id);
+    return noted && (!view.lastUsedAt || noted > view.lastUsedAt) ? { ...view, lastUsedAt: noted } : view;
   }
 
   /** `q`: case-insensitive substring of the token's name. */
@@ -102,7 +181,7 @@ export class TokensService implements OnApplicationBootstrap {
       (window) =>
         this.prisma.apiToken
           .findMany({ where, ...VIEW, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], ...window })
-          .then((rows) => rows.map(toView)),
+          .then((rows) => rows.map((row) => this.withUnwrittenUse(toView(row)))),
       () => this.prisma.apiToken.count({ where }),
     );
   }
@@ -110,7 +189,7 @@ export class TokensService implements OnApplicationBootstrap {
   async get(id: string): Promise<TokenView> {
     const token = await this.prisma.apiToken.findUnique({ where: { id }, ...VIEW });
     if (!token) throw new NotFound('token', id);
-    return toView(token);
+    return this.withUnwrittenUse(toView(token));
   }
 
   /** Returns the token's secret once; only its hash is kept. */
@@ -155,7 +234,7 @@ export class TokensService implements OnApplicationBootstrap {
   }
 
   async revoke(id: string): Promise<TokenView> {
-    return this.prisma.$transaction(async (tx) => {
+    const view = await this.prisma.$transaction(async (tx) => {
       const found = await tx.apiToken.findUnique({ where: { id }, ...VIEW });
       if (!found) throw new NotFound('token', id);
       const before = toView(found);
@@ -172,6 +251,9 @@ export class TokensService implements OnApplicationBootstrap {
       });
       return after;
     });
+    // Committed: from the answer on, this instance refuses the token (other replicas within the cache TTL).
+    this.cache.evict(id);
+    return this.withUnwrittenUse(view);
   }
 }
 

@@ -25,6 +25,11 @@ export interface AppConfig {
   adminToken?: string;
   rateLimitPerMinute: number;
   rateLimitBurst: number;
+  /**
+   * How long an instance trusts a token row it read (0: read it on every request). A revocation is refused at once by
+   * the instance that revoked, and by other replicas within this time; expiry is always checked exactly.
+   */
+  tokenCacheTtlMs: number;
   /** Requests per client IP (IPv6: per /64) and minute, authenticated or not; checked before any parsing. */
   rateLimitPerIpPerMinute: number;
   rateLimitPerIpBurst: number;
@@ -122,6 +127,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     problems,
   );
   const rateLimitBurst = parseIntIn(env.RATE_LIMIT_BURST, 120, 1, 1_000_000, 'RATE_LIMIT_BURST', problems);
+  const tokenCacheTtlMs = parseIntIn(
+    env.TOKEN_CACHE_TTL_MS,
+    5_000,
+    0,
+    60_000,
+    'TOKEN_CACHE_TTL_MS',
+    problems,
+  );
   const rateLimitPerIpPerMinute = parseIntIn(
     env.RATE_LIMIT_PER_IP_PER_MINUTE,
     1_800,
@@ -261,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     adminToken,
     rateLimitPerMinute,
     rateLimitBurst,
+    tokenCacheTtlMs,
     rateLimitPerIpPerMinute,
     rateLimitPerIpBurst,
     httpHeadersTimeoutMs,

@@ -9,6 +9,9 @@ import { DATABASE } from '../database/database.module';
 @Public()
 @Controller('health')
 export class HealthController {
+  /** The check in flight: probes that arrive while it runs share its answer instead of queueing one each. */
+  private pending: Promise<boolean> | null = null;
+
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   /** 200 when the database answers, 503 otherwise; for load balancers and orchestrators. */
@@ -16,12 +19,20 @@ export class HealthController {
   async health(
     @Res({ passthrough: true }) res: Response,
   ): Promise<{ status: string; database: string; backend: string }> {
-    try {
-      await this.db.sql.query('SELECT 1');
-      return { status: 'ok', database: 'up', backend: this.db.kind };
-    } catch {
-      res.status(HttpStatus.SERVICE_UNAVAILABLE);
-      return { status: 'error', database: 'down', backend: this.db.kind };
-    }
+    if (await this.databaseUp()) return { status: 'ok', database: 'up', backend: this.db.kind };
+    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: 'error', database: 'down', backend: this.db.kind };
+  }
+
+  private databaseUp(): Promise<boolean> {
+    const settle = (up: boolean): boolean => {
+      this.pending = null;
+      return up;
+    };
+    this.pending ??= this.db.sql.query('SELECT 1').then(
+      () => settle(true),
+      () => settle(false),
+    );
+    return this.pending;
   }
 }

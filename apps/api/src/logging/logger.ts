@@ -77,7 +77,13 @@ export function createHttpLogger(logger: Logger): HttpLogger {
     genReqId: assignRequestId,
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+    // originalUrl: Nest mounts this middleware under a path pattern, so Express has already cut req.url to '/'.
+    autoLogging: {
+      ignore: (req) =>
+        /^\/health(?:[/?]|$)/.test(
+          (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '',
+        ),
+    },
     customProps: (req) => {
       const principal = (req as IncomingMessage & { principal?: { name: string } | null }).principal;
       return principal ? { actor: principal.name } : {};
