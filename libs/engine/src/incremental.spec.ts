@@ -1,0 +1,383 @@
+/**
+ * Incremental vs full: random inventories and random change sequences (nodes added, removed, moved,
+ * renamed, re-addressed, given another role, collector, master, deployment or selectors; now and then a
+ * zone, device, site or the flows), and after every step each device's rule set from
+ * {@link IncrementalRuleSets} (cached when the change did not affect it, recomputed on its own
+ * sub-inventory when it did) must be byte-identical, hash included, to a full `computeRuleSets`.
+ */
+import fc from 'fast-check';
+import { computeRuleSets } from './compute';
+import { IncrementalRuleSets, InventoryChange } from './incremental';
+import type { CatalogFlow, DeviceInput, Inventory, NodeInput, Role, ZoneInput } from './model';
+import { ROLES } from './model';
+
+const FLOWS: CatalogFlow[] = [
+  {
+    id: 'v1-agent',
+    version: 'v1',
+    from: 'agent',
+    to: 'collector',
+    protocol: 'tcp',
+    ports: [{ from: 1, to: 2 }],
+    purpose: 'logs',
+  },
+  {
+    id: 'v1-src',
+    version: 'v1',
+    from: 'agentless',
+    to: 'collector',
+    protocol: 'udp',
+    ports: [{ from: 3, to: 3 }],
+    purpose: 'syslog',
+    selector: 'syslog',
+  },
+  {
+    id: 'v1-probe',
+    version: 'v1',
+    from: 'probe',
+    to: 'master',
+    protocol: 'tcp',
+    ports: [{ from: 4, to: 4 }],
+    purpose: 'probe',
+  },
+  {
+    id: 'v1-master',
+    version: 'v1',
+    from: 'master',
+    to: 'probe',
+    protocol: 'tcp',
+    ports: [{ from: 5, to: 5 }],
+    purpose: 'master',
+  },
+  {
+    id: 'v1-console',
+    version: 'v1',
+    from: 'console',
+    to: 'master',
+    protocol: 'tcp',
+    ports: [{ from: 6, to: 6 }],
+    purpose: 'ui',
+  },
+  {
+    id: 'v2-agent',
+    version: 'v2',
+    from: 'agent',
+    to: 'master',
+    protocol: 'tcp',
+    ports: [{ from: 1, to: 1 }],
+    purpose: 'agent',
+  },
+  {
+    id: 'v2-src',
+    version: 'v2',
+    from: 'agentless',
+    to: 'collector',
+    protocol: 'tcp',
+    ports: [{ from: 2, to: 3 }],
+    purpose: 'http',
+    selector: 'http',
+  },
+  {
+    id: 'v2-peer',
+    version: 'v2',
+    from: 'agent',
+    to: 'agent',
+    protocol: 'udp',
+    ports: [{ from: 6, to: 6 }],
+    purpose: 'peer',
+    selector: 'peer',
+  },
+];
+
+/** Small deterministic PRNG, so a failing seed replays. */
+function rng(seed: number): {
+  int(n: number): number;
+  pick<T>(list: readonly T[]): T;
+  chance(p: number): boolean;
+} {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    int: (n) => Math.floor(next() * n),
+    pick: (list) => list[Math.floor(next() * list.length)],
+    chance: (p) => next() < p,
+  };
+}
+
+type Rng = ReturnType<typeof rng>;
+
+const SITES = ['s1', 's2', 's3'];
+const DEPLOYMENTS = ['d1', 'd2'];
+
+function randomAddresses(r: Rng): string[] {
+  const out = new Set<string>();
+  const count = 1 + r.int(2);
+  for (let i = 0; i < count; i++) {
+    if (r.chance(0.8)) {
+      const prefix = r.pick([32, 32, 32, 30, 28]);
+      const size = 2 ** (32 - prefix);
+      out.add(`10.0.${r.int(4)}.${r.int(64 / size) * size}/${prefix}`);
+    } else {
+      out.add(`2001:db8:${r.int(3)}::${r.int(16).toString(16)}/128`);
+    }
+  }
+  return [...out];
+}
+
+function randomZone(r: Rng, id: string): ZoneInput {
+  const third = r.int(4);
+  const cidrs = [r.chance(0.5) ? `10.0.${third}.0/26` : `10.0.${third}.${r.pick([0, 16, 32])}/28`];
+  if (r.chance(0.3)) cidrs.push(`2001:db8:${r.int(3)}::/64`);
+  return { id, siteId: r.pick(SITES), name: id, cidrs };
+}
+
+function randomDevice(r: Rng, id: string, zones: readonly ZoneInput[]): DeviceInput {
+  const siteId = r.pick(SITES);
+  const own = zones.filter((z) => z.siteId === siteId).map((z) => z.id);
+  const interfaces: DeviceInput['interfaces'] = [];
+  for (const name of ['a', 'b', 'c'].slice(0, 1 + r.int(3))) {
+    interfaces.push({ name, external: false, zoneIds: own.filter(() => r.chance(0.5)) });
+  }
+  if (r.chance(0.8)) interfaces.push({ name: 'wan', external: true, zoneIds: [] });
+  return {
+    id,
+    siteId,
+    name: `fw-${id}`,
+    vendor: r.pick(['pfsense', 'fortios', 'opnsense'] as const),
+    interfaces,
+  };
+}
+
+function randomNode(r: Rng, id: string, others: readonly NodeInput[]): NodeInput {
+  const role: Role = r.pick([...ROLES, 'agent', 'agent', 'probe', 'master']);
+  const ref = (): string | null => (others.length > 0 && r.chance(0.3) ? r.pick(others).id : null);
+  return {
+    id,
+    siteId: r.pick(SITES),
+    name: r.pick(['n', 'x', 'y', id]) + (r.chance(0.5) ? '' : id),
+    role,
+    addresses: randomAddresses(r),
+    collectorId: ref(),
+    masterId: ref(),
+    selectors: r.chance(0.5) ? [] : [r.pick(['syslog', 'http', 'peer'])],
+    deploymentId: r.pick(DEPLOYMENTS),
+  };
+}
+
+function randomInventory(r: Rng): Inventory {
+  const zones = Array.from({ length: 4 + r.int(4) }, (_, i) => randomZone(r, `z${i}`));
+  const nodes: NodeInput[] = [];
+  for (let i = 0; i < 6 + r.int(14); i++) nodes.push(randomNode(r, `n${i}`, nodes));
+  return {
+    deployments: DEPLOYMENTS.map((id) => ({ id, name: `dep-${id}`, catalogVersion: r.pick(['v1', 'v2']) })),
+    sites: SITES.map((id) => ({
+      id,
+      name: `site-${id}`,
+      catalogVersion: r.chance(0.3) ? r.pick(['v1', 'v2']) : null,
+    })),
+    zones,
+    nodes,
+    devices: Array.from({ length: 2 + r.int(4) }, (_, i) => randomDevice(r, `dev${i}`, zones)),
+  };
+}
+
+function randomChange(r: Rng, inventory: Inventory, counter: { next: number }): InventoryChange {
+  const roll = r.int(100);
+  const nodes = inventory.nodes;
+  if (roll < 20 || nodes.length === 0) {
+    const id = `m${counter.next++}`;
+    return { kind: 'node', id, value: randomNode(r, id, nodes) };
+  }
+  const node = r.pick(nodes);
+  if (roll < 30) return { kind: 'node', id: node.id, value: null };
+  if (roll < 85) {
+    const fresh = randomNode(r, node.id, nodes);
+    const field = r.pick([
+      'siteId',
+      'name',
+      'role',
+      'addresses',
+      'collectorId',
+      'masterId',
+      'selectors',
+      'deploymentId',
+      'all',
+    ] as const);
+    const value: NodeInput = field === 'all' ? fresh : { ...node, [field]: fresh[field] };
+    if (field === 'collectorId' && nodes.length > 0) value.collectorId = r.pick(nodes).id;
+    if (field === 'masterId' && nodes.length > 0) value.masterId = r.pick(nodes).id;
+    return { kind: 'node', id: node.id, value };
+  }
+  if (roll < 90) {
+    const zone = r.pick(inventory.zones);
+    return {
+      kind: 'zone',
+      id: zone.id,
+      value: { ...randomZone(r, zone.id), siteId: r.chance(0.7) ? zone.siteId : r.pick(SITES) },
+    };
+  }
+  if (roll < 95) {
+    const device = r.pick(inventory.devices);
+    return {
+      kind: 'device',
+      id: device.id,
+      value: r.chance(0.2) ? null : randomDevice(r, device.id, inventory.zones),
+    };
+  }
+  if (roll < 98) {
+    const site = r.pick(inventory.sites);
+    return {
+      kind: 'site',
+      id: site.id,
+      value: { ...site, name: `renamed-${counter.next++}`, catalogVersion: r.pick(['v1', 'v2', null]) },
+    };
+  }
+  return { kind: 'flows', value: FLOWS.filter(() => r.chance(0.8)) };
+}
+
+/** Applies a change to a plain inventory the way the database would hold it. */
+function applyToInventory(
+  inventory: Inventory,
+  change: InventoryChange,
+): { inventory: Inventory; flows?: CatalogFlow[] } {
+  const replace = <T extends { id: string }>(list: readonly T[], id: string, value: T | null): T[] => {
+    const rest = list.filter((x) => x.id !== id);
+    return value ? [...rest, value] : rest;
+  };
+  switch (change.kind) {
+    case 'node':
+      return { inventory: { ...inventory, nodes: replace(inventory.nodes, change.id, change.value) } };
+    case 'zone':
+      return { inventory: { ...inventory, zones: replace(inventory.zones, change.id, change.value) } };
+    case 'device':
+      return { inventory: { ...inventory, devices: replace(inventory.devices, change.id, change.value) } };
+    case 'site':
+      return { inventory: { ...inventory, sites: replace(inventory.sites, change.id, change.value) } };
+    case 'deployment':
+      return {
+        inventory: {
+          ...inventory,
+          deployments: replace(inventory.deployments ?? [], change.id, change.value),
+        },
+      };
+    case 'flows':
+      return { inventory, flows: change.value };
+  }
+}
+
+function expectSame(
+  incremental: IncrementalRuleSets,
+  inventory: Inventory,
+  flows: CatalogFlow[],
+  context: string,
+): void {
+  const full = computeRuleSets(inventory, flows, { prefix: 'p_' });
+  const got = incremental.all();
+  expect(
+    got.map((r) => r.deviceId),
+    context,
+  ).toEqual(full.map((r) => r.deviceId));
+  for (let i = 0; i < full.length; i++) {
+    expect(got[i].hash, `${context}: ${full[i].deviceId}`).toBe(full[i].hash);
+    expect(JSON.stringify(got[i]), `${context}: ${full[i].deviceId}`).toBe(JSON.stringify(full[i]));
+  }
+}
+
+describe('IncrementalRuleSets', () => {
+  it('matches a full recomputation after every change of random change sequences', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+        const r = rng(seed);
+        let inventory = randomInventory(r);
+        let flows = FLOWS;
+        const incremental = new IncrementalRuleSets(inventory, flows, { prefix: 'p_' });
+        expectSame(incremental, inventory, flows, `seed ${seed}, start`);
+        const counter = { next: 0 };
+        for (let step = 0; step < 20; step++) {
+          const batch = Array.from({ length: 1 + r.int(2) }, () => {
+            const change = randomChange(r, inventory, counter);
+            const next = applyToInventory(inventory, change);
+            inventory = next.inventory;
+            flows = next.flows ?? flows;
+            return change;
+          });
+          incremental.apply(batch);
+          // Half the time only some devices are read before the next change: the others stay pending.
+          if (r.chance(0.5)) {
+            for (const id of incremental.deviceIds()) if (r.chance(0.5)) incremental.ruleSet(id);
+            continue;
+          }
+          expectSame(incremental, inventory, flows, `seed ${seed}, step ${step}: ${JSON.stringify(batch)}`);
+        }
+        expectSame(incremental, inventory, flows, `seed ${seed}, end`);
+      }),
+      { numRuns: Number(process.env.INCREMENTAL_RUNS ?? 25) },
+    );
+  });
+
+  it('recomputes only the devices a node change can reach', () => {
+    const zone = (id: string, siteId: string, cidr: string): ZoneInput => ({
+      id,
+      siteId,
+      name: id,
+      cidrs: [cidr],
+    });
+    const device = (id: string, siteId: string, zoneId: string): DeviceInput => ({
+      id,
+      siteId,
+      name: id,
+      vendor: 'pfsense',
+      interfaces: [
+        { name: 'lan', external: false, zoneIds: [zoneId] },
+        { name: 'wan', external: true, zoneIds: [] },
+      ],
+    });
+    const node = (id: string, siteId: string, role: Role, address: string): NodeInput => ({
+      id,
+      siteId,
+      name: id,
+      role,
+      addresses: [address],
+      selectors: [],
+    });
+    const inventory: Inventory = {
+      sites: ['hq', 'b1', 'b2'].map((id) => ({ id, name: id, catalogVersion: 'v1' })),
+      zones: [
+        zone('zhq', 'hq', '10.0.0.0/24'),
+        zone('z1', 'b1', '10.0.1.0/24'),
+        zone('z2', 'b2', '10.0.2.0/24'),
+      ],
+      devices: [device('fw-hq', 'hq', 'zhq'), device('fw-b1', 'b1', 'z1'), device('fw-b2', 'b2', 'z2')],
+      nodes: [
+        node('master', 'hq', 'master', '10.0.0.10'),
+        node('probe-b1', 'b1', 'probe', '10.0.1.5'),
+        node('agent-b1', 'b1', 'agent', '10.0.1.20'),
+        node('agent-b2', 'b2', 'agent', '10.0.2.20'),
+      ],
+    };
+    const v1 = FLOWS.filter((f) => f.version === 'v1');
+    const incremental = new IncrementalRuleSets(inventory, v1, { prefix: 'p_' });
+    incremental.all();
+    // b1's agents report to b1's probe: only b1's firewall carries them.
+    const moved = { ...inventory.nodes[2], addresses: ['10.0.1.21'] };
+    expect(incremental.apply([{ kind: 'node', id: 'agent-b1', value: moved }])).toEqual({
+      affected: ['fw-b1'],
+      all: false,
+    });
+    expect(incremental.pending()).toEqual(['fw-b1']);
+    // b2 has no probe: its agents report to the master across the WAN, through the HQ firewall too.
+    const renamed = { ...inventory.nodes[3], name: 'agent-b2-renamed' };
+    expect(incremental.apply([{ kind: 'node', id: 'agent-b2', value: renamed }]).affected).toEqual([
+      'fw-b2',
+      'fw-hq',
+    ]);
+    const after = { ...inventory, nodes: [inventory.nodes[0], inventory.nodes[1], moved, renamed] };
+    expectSame(incremental, after, v1, 'after both changes');
+  });
+});
