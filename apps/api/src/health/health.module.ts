@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { RulesModule } from '../rules/rules.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [RulesModule], controllers: [HealthController] })
 export class HealthModule {}

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { computeRuleSets, traceReachability } from '@app/engine';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { InventoryChange } from '@app/engine/incremental';
 import type {
-  CatalogFlow,
+  DeviceInput,
   Inventory,
+  NodeInput,
   ReachabilityFilter,
   ReachabilityResult,
   RuleSet,
@@ -12,27 +19,50 @@ import { CatalogService } from '../catalog/catalog.service';
 import { NotFound, ValidationFailed } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import type { PrismaClient } from '@app/persistence';
+import type { Prisma, PrismaClient } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
 import { asSystem, TenantScope } from '../tenants/tenant-scope';
+import { RuleEngineHost } from './engine/rule-engine-host';
 
-interface Snapshot {
+/** More changed rows than this since the last sync: reloading everything is cheaper than row by row. */
+const MAX_INCREMENTAL_ROWS = 2_000;
+/** Change-log entries older than this many revisions are pruned (a replica further behind reloads all). */
+const KEEP_REVISIONS = 1_000n;
+
+/** Whether rule sets can be served without waiting for a first computation. */
+export type RuleSetsState = 'starting' | 'ready' | 'failed';
+
+interface ChangeRow {
   revision: bigint;
-  inventory: Inventory;
-  flows: CatalogFlow[];
-  ruleSets: Map<string, RuleSet>;
+  entity: string;
+  entityId: string;
 }
 
 /**
- * Rule sets are derived state: computed for the whole inventory at once and kept until the inventory
- * revision (bumped by database triggers on every inventory or custom-flow write, from any replica) moves.
- * A read costs one revision lookup when nothing changed.
+ * Rule sets are derived state, computed in a worker thread (never on the request's event loop) by the
+ * incremental engine (libs/engine/src/incremental.ts). The instance holds the inventory revision it is
+ * at; the revision is bumped by database triggers on every inventory or custom-flow write, from any
+ * replica, and the same triggers log which rows changed (inventory_changes). Catching up reloads only
+ * those rows, and the engine recomputes only the devices they can affect, one device at a time, the
+ * device asked for first. A read costs one revision lookup when nothing changed.
+ *
+ * At start the whole inventory is loaded and computed in the background; `state` (reported by
+ * `GET /health/ready`) says when that is done.
  */
 @Injectable()
-export class RuleSetsService {
-  private snapshot: Snapshot | null = null;
-  private pending: Promise<Snapshot> | null = null;
-  private computationCount = 0;
+export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('RuleSets');
+  private readonly engine = new RuleEngineHost();
+  /** Revision the worker's inventory is at; null until loaded (or after the worker was lost). */
+  private revisionHeld: bigint | null = null;
+  private heldGeneration = -1;
+  private syncing: Promise<void> | null = null;
+  /** Rule sets already fetched from the worker at the current generation of changes. */
+  private readonly cache = new Map<string, RuleSet>();
+  /** Bumped whenever rule sets may have changed, so an answer computed before does not fill the cache. */
+  private changes = 0;
+  private updates = 0;
+  private warmUp: RuleSetsState = 'starting';
 
   constructor(
     private readonly prisma: PrismaService,
@@ -40,9 +70,31 @@ export class RuleSetsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** How many times rule sets were computed by this instance (observability and tests). */
+  onApplicationBootstrap(): void {
+    // Loads and computes everything in the background; requests that come first wait for it.
+    void this.sync()
+      .then(() => this.engine.call('settle', {}))
+      .then(
+        () => (this.warmUp = 'ready'),
+        (error: unknown) => {
+          this.warmUp = 'failed';
+          this.logger.warn(`rule sets not computed at start: ${String(error)}`);
+        },
+      );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.engine.stop();
+  }
+
+  /** `ready` once the rule sets of the inventory found at start are computed. */
+  get state(): RuleSetsState {
+    return this.warmUp;
+  }
+
+  /** How many times this instance caught up with a new inventory revision (observability and tests). */
   get computations(): number {
-    return this.computationCount;
+    return this.updates;
   }
 
   /**
@@ -52,7 +104,7 @@ export class RuleSetsService {
    * its flows) does not exist for it.
    */
   async ruleSet(deviceId: string): Promise<RuleSet> {
-    const ruleSet = (await this.current()).ruleSets.get(deviceId);
+    const [ruleSet] = await this.ruleSets([deviceId]);
     if (!ruleSet) throw new NotFound('device', deviceId);
     const scope = TenantScope.current();
     if (!scope.limited) return ruleSet;
@@ -72,8 +124,18 @@ export class RuleSetsService {
   }
 
   async ruleSets(deviceIds: readonly string[]): Promise<(RuleSet | null)[]> {
-    const { ruleSets } = await this.current();
-    return deviceIds.map((id) => ruleSets.get(id) ?? null);
+    await this.sync();
+    const missing = [...new Set(deviceIds.filter((id) => !this.cache.has(id)))];
+    const fetched = new Map<string, RuleSet | null>();
+    if (missing.length > 0) {
+      const changes = this.changes;
+      const answers = await this.engine.call('ruleSets', { deviceIds: missing });
+      missing.forEach((id, i) => fetched.set(id, answers[i]));
+      if (changes === this.changes) {
+        for (const r of answers) if (r) this.cache.set(r.deviceId, r);
+      }
+    }
+    return deviceIds.map((id) => this.cache.get(id) ?? fetched.get(id) ?? null);
   }
 
   async reachability(
@@ -81,42 +143,42 @@ export class RuleSetsService {
     toNodeId: string,
     filter: ReachabilityFilter,
   ): Promise<ReachabilityResult> {
-    const snapshot = await this.current();
     // A token limited to tenants asks only about its own nodes: the others do not exist for it.
-    const visible = TenantScope.current().limited
-      ? new Set(
-          (
-            await this.prisma.node.findMany({
-              where: { id: { in: [fromNodeId, toNodeId] } },
-              select: { id: true },
-            })
-          ).map((n) => n.id),
-        )
-      : null;
-    const nodeIds = new Set(
-      snapshot.inventory.nodes.map((n) => n.id).filter((id) => visible === null || visible.has(id)),
-    );
-    if (!nodeIds.has(fromNodeId)) throw ValidationFailed.field('from', `node ${fromNodeId} does not exist`);
-    if (!nodeIds.has(toNodeId)) throw ValidationFailed.field('to', `node ${toNodeId} does not exist`);
-    return traceReachability(
-      snapshot.inventory,
-      snapshot.flows,
-      [...snapshot.ruleSets.values()],
-      fromNodeId,
-      toNodeId,
-      filter,
-    );
+    if (TenantScope.current().limited) {
+      const visible = new Set(
+        (
+          await this.prisma.node.findMany({
+            where: { id: { in: [fromNodeId, toNodeId] } },
+            select: { id: true },
+          })
+        ).map((n) => n.id),
+      );
+      if (!visible.has(fromNodeId)) throw ValidationFailed.field('from', `node ${fromNodeId} does not exist`);
+      if (!visible.has(toNodeId)) throw ValidationFailed.field('to', `node ${toNodeId} does not exist`);
+    }
+    await this.sync();
+    const answer = await this.engine.call('reachability', { from: fromNodeId, to: toNodeId, filter });
+    if ('unknown' in answer) {
+      const id = answer.unknown === 'from' ? fromNodeId : toNodeId;
+      throw ValidationFailed.field(answer.unknown, `node ${id} does not exist`);
+    }
+    return answer.result;
   }
 
-  private async current(): Promise<Snapshot> {
+  /** Brings the worker to the database's current inventory revision (or a newer one). */
+  private async sync(): Promise<void> {
     const revision = await this.revision();
-    if (this.snapshot?.revision === revision) return this.snapshot;
-    // Concurrent readers of the same stale revision share one computation.
-    this.pending ??= this.compute(revision).finally(() => {
-      this.pending = null;
+    if (this.revisionHeld !== null && this.revisionHeld >= revision && this.engineAlive()) return;
+    // Concurrent readers of the same stale revision share one catch-up.
+    this.syncing ??= this.catchUp().finally(() => {
+      this.syncing = null;
     });
-    const snapshot = await this.pending;
-    return snapshot.revision >= revision ? snapshot : this.current();
+    await this.syncing;
+    if (this.revisionHeld === null || this.revisionHeld < revision) await this.sync();
+  }
+
+  private engineAlive(): boolean {
+    return this.engine.running && this.heldGeneration === this.engine.generation;
   }
 
   private async revision(): Promise<bigint> {
@@ -124,18 +186,105 @@ export class RuleSetsService {
     return row?.revision ?? 0n;
   }
 
-  private async compute(revision: bigint): Promise<Snapshot> {
-    // Reading the revision before the data means a concurrent write can only make this snapshot newer
-    // than its label, which costs at most one extra computation later.
-    // The snapshot is shared by every caller, so it is read as the service itself, whatever the caller's tenants.
-    const [inventory, flows] = await asSystem(() =>
-      Promise.all([readInventory(this.prisma), this.catalog.flows()]),
-    );
-    const ruleSets = computeRuleSets(inventory, flows, { prefix: this.config.rulePrefix });
-    this.computationCount += 1;
-    const snapshot = { revision, inventory, flows, ruleSets: new Map(ruleSets.map((r) => [r.deviceId, r])) };
-    if (!this.snapshot || this.snapshot.revision <= revision) this.snapshot = snapshot;
-    return snapshot;
+  private async catchUp(): Promise<void> {
+    // Reading the revision before the rows means the rows can only be newer than it: the next catch-up
+    // reads them again, and applying a row's current content twice changes nothing.
+    // The state is shared by every caller, so it is read as the service itself, whatever the caller's tenants.
+    await asSystem(async () => {
+      const revision = await this.revision();
+      const held = this.revisionHeld;
+      if (held === null || !this.engineAlive()) return this.load(revision);
+      // One statement, so the rows and the pruning mark come from one snapshot.
+      const rows = await this.prisma.$queryRaw<ChangeRow[]>`
+        SELECT "revision", "entity", "entity_id" AS "entityId" FROM "inventory_changes"
+        WHERE "revision" > ${held} AND "revision" <= ${revision}
+        UNION ALL SELECT "pruned_through", '#pruned', '' FROM "inventory_revision" WHERE "id" = 1
+        LIMIT ${MAX_INCREMENTAL_ROWS + 2}`;
+      const pruned = rows.find((r) => r.entity === '#pruned');
+      if (pruned === undefined || BigInt(pruned.revision) > held || rows.length > MAX_INCREMENTAL_ROWS + 1)
+        return this.load(revision);
+      const changes = await this.readChanges(rows.filter((r) => r !== pruned));
+      if (changes.length > 0) {
+        const result = await this.engine.call('apply', { changes });
+        this.changes += 1;
+        if (result.all) this.cache.clear();
+        else for (const id of result.affected) this.cache.delete(id);
+      }
+      this.revisionHeld = revision;
+      this.updates += 1;
+      if (revision - this.prunedAt >= KEEP_REVISIONS) await this.prune(revision);
+    });
+  }
+
+  private prunedAt = 0n;
+
+  private async load(revision: bigint): Promise<void> {
+    const [inventory, flows] = await Promise.all([readInventory(this.prisma), this.catalog.flows()]);
+    await this.engine.call('load', { inventory, flows, prefix: this.config.rulePrefix });
+    this.changes += 1;
+    this.cache.clear();
+    this.heldGeneration = this.engine.generation;
+    this.revisionHeld = revision;
+    this.updates += 1;
+  }
+
+  /** The current content of the changed rows, as engine changes (nodes last: they are placed on the rest). */
+  private async readChanges(rows: readonly ChangeRow[]): Promise<InventoryChange[]> {
+    const ids = (entity: string): string[] => [
+      ...new Set(rows.filter((r) => r.entity === entity).map((r) => r.entityId)),
+    ];
+    const [nodeIds, deviceIds, zoneIds, siteIds, deploymentIds] = [
+      'node',
+      'device',
+      'zone',
+      'site',
+      'deployment',
+    ].map(ids);
+    const [nodes, devices, zones, sites, deployments, flows] = await Promise.all([
+      nodeIds.length ? readNodes(this.prisma, { id: { in: nodeIds } }) : [],
+      deviceIds.length ? readDevices(this.prisma, { id: { in: deviceIds } }) : [],
+      zoneIds.length
+        ? this.prisma.zone.findMany({
+            where: { id: { in: zoneIds } },
+            select: { id: true, siteId: true, name: true, cidrs: true },
+          })
+        : [],
+      siteIds.length
+        ? this.prisma.site.findMany({
+            where: { id: { in: siteIds } },
+            select: { id: true, name: true, catalogVersion: true },
+          })
+        : [],
+      deploymentIds.length
+        ? this.prisma.deployment.findMany({
+            where: { id: { in: deploymentIds } },
+            select: { id: true, name: true, catalogVersion: true },
+          })
+        : [],
+      rows.some((r) => r.entity === 'flows') ? this.catalog.flows() : null,
+    ]);
+    const byId = <T extends { id: string }>(list: readonly T[]): Map<string, T> =>
+      new Map(list.map((x) => [x.id, x]));
+    const [n, d, z, s, p] = [byId(nodes), byId(devices), byId(zones), byId(sites), byId(deployments)];
+    return [
+      ...siteIds.map((id): InventoryChange => ({ kind: 'site', id, value: s.get(id) ?? null })),
+      ...deploymentIds.map((id): InventoryChange => ({ kind: 'deployment', id, value: p.get(id) ?? null })),
+      ...(flows ? [{ kind: 'flows', value: flows } satisfies InventoryChange] : []),
+      ...zoneIds.map((id): InventoryChange => ({ kind: 'zone', id, value: z.get(id) ?? null })),
+      ...deviceIds.map((id): InventoryChange => ({ kind: 'device', id, value: d.get(id) ?? null })),
+      ...nodeIds.map((id): InventoryChange => ({ kind: 'node', id, value: n.get(id) ?? null })),
+    ];
+  }
+
+  /** Drops change-log entries every replica that syncs at least every KEEP_REVISIONS revisions has read. */
+  private async prune(revision: bigint): Promise<void> {
+    const cut = revision - KEEP_REVISIONS;
+    this.prunedAt = revision;
+    await this.prisma.$transaction([
+      this.prisma
+        .$executeRaw`UPDATE "inventory_revision" SET "pruned_through" = GREATEST("pruned_through", ${cut}) WHERE "id" = 1`,
+      this.prisma.$executeRaw`DELETE FROM "inventory_changes" WHERE "revision" <= ${cut}`,
+    ]);
   }
 }
 
@@ -150,46 +299,59 @@ export async function readInventory(
     prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
     prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
     prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
-    prisma.node.findMany({
-      select: {
-        id: true,
-        siteId: true,
-        name: true,
-        role: true,
-        addresses: true,
-        collectorId: true,
-        selectors: true,
-        deploymentId: true,
-        masterId: true,
-      },
-    }),
-    prisma.device.findMany({
-      select: {
-        id: true,
-        siteId: true,
-        name: true,
-        vendor: true,
-        interfaces: {
-          select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
-        },
-      },
-    }),
+    readNodes(prisma),
+    readDevices(prisma),
   ]);
-  return {
-    deployments,
-    sites,
-    zones,
-    nodes,
-    devices: devices.map((d) => ({
-      id: d.id,
-      siteId: d.siteId,
-      name: d.name,
-      vendor: d.vendor,
-      interfaces: [...d.interfaces]
-        .sort((a, b) => a.position - b.position)
-        .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
-    })),
-  };
+  return { deployments, sites, zones, nodes, devices };
+}
+
+/** Nodes as the engine takes them. */
+export function readNodes(
+  prisma: Pick<PrismaClient, 'node'>,
+  where?: Prisma.NodeWhereInput,
+): Promise<NodeInput[]> {
+  return prisma.node.findMany({
+    where,
+    select: {
+      id: true,
+      siteId: true,
+      name: true,
+      role: true,
+      addresses: true,
+      collectorId: true,
+      selectors: true,
+      deploymentId: true,
+      masterId: true,
+    },
+  });
+}
+
+/** Devices as the engine takes them: interfaces in their order, each with its zones. */
+export async function readDevices(
+  prisma: Pick<PrismaClient, 'device'>,
+  where?: Prisma.DeviceWhereInput,
+): Promise<DeviceInput[]> {
+  const devices = await prisma.device.findMany({
+    where,
+    select: {
+      id: true,
+      siteId: true,
+      name: true,
+      vendor: true,
+      interfaces: {
+        select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
+      },
+    },
+  });
+  return devices.map((d) => ({
+    id: d.id,
+    siteId: d.siteId,
+    name: d.name,
+    vendor: d.vendor,
+    interfaces: [...d.interfaces]
+      .sort((a, b) => a.position - b.position)
+      .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
+  }));
 }
 
 /** The part of a shared device's rule set that only concerns the given nodes, with the objects it uses. */

@@ -1,0 +1,34 @@
+import type {
+  CatalogFlow,
+  Inventory,
+  ReachabilityFilter,
+  ReachabilityResult,
+  RuleSet,
+} from '@app/engine/model';
+import type { ApplyResult, InventoryChange } from '@app/engine/incremental';
+
+/** Requests the service sends to the rule engine worker, and what each answers. */
+export interface EngineCalls {
+  load(args: { inventory: Inventory; flows: CatalogFlow[]; prefix: string }): { devices: number };
+  apply(args: { changes: InventoryChange[] }): ApplyResult;
+  ruleSets(args: { deviceIds: string[] }): (RuleSet | null)[];
+  reachability(args: {
+    from: string;
+    to: string;
+    filter: ReachabilityFilter;
+  }): { unknown: 'from' | 'to' } | { result: ReachabilityResult };
+  /** Resolves once every rule set is computed. */
+  settle(args: Record<string, never>): { devices: number };
+}
+
+export type EngineOp = keyof EngineCalls;
+
+export interface EngineRequest<K extends EngineOp = EngineOp> {
+  id: number;
+  op: K;
+  args: Parameters<EngineCalls[K]>[0];
+}
+
+export type EngineResponse =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } };
