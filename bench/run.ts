@@ -5,11 +5,13 @@
  */
 import { BenchContext, BenchSection, loadGc } from './bench-util';
 import { engineBench } from './engine.bench';
+import { incrementalBench } from './incremental.bench';
 import { pushBench } from './push.bench';
 import { restBench } from './rest.bench';
 
 const SECTIONS: Record<string, BenchSection> = {
   engine: engineBench,
+  incremental: incrementalBench,
   push: pushBench,
   rest: restBench,
 };

@@ -72,15 +72,13 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
 
   onApplicationBootstrap(): void {
     // Loads and computes everything in the background; requests that come first wait for it.
-    void this.sync()
-      .then(() => this.engine.call('settle', {}))
-      .then(
-        () => (this.warmUp = 'ready'),
-        (error: unknown) => {
-          this.warmUp = 'failed';
-          this.logger.warn(`rule sets not computed at start: ${String(error)}`);
-        },
-      );
+    void this.settle().then(
+      () => (this.warmUp = 'ready'),
+      (error: unknown) => {
+        this.warmUp = 'failed';
+        this.logger.warn(`rule sets not computed at start: ${String(error)}`);
+      },
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -90,6 +88,12 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
   /** `ready` once the rule sets of the inventory found at start are computed. */
   get state(): RuleSetsState {
     return this.warmUp;
+  }
+
+  /** Resolves once the rule sets of the current inventory revision are all computed. */
+  async settle(): Promise<void> {
+    await this.sync();
+    await this.engine.call('settle', {});
   }
 
   /** How many times this instance caught up with a new inventory revision (observability and tests). */

@@ -19,12 +19,16 @@ export interface EngineCalls {
   }): { unknown: 'from' | 'to' } | { result: ReachabilityResult };
   /** Resolves once every rule set is computed. */
   settle(args: Record<string, never>): { devices: number };
+  /** Forgets this engine (its service is shutting down). */
+  dispose(args: Record<string, never>): null;
 }
 
 export type EngineOp = keyof EngineCalls;
 
 export interface EngineRequest<K extends EngineOp = EngineOp> {
   id: number;
+  /** Which engine of the worker (one per service instance: tests run several apps in one process). */
+  slot: number;
   op: K;
   args: Parameters<EngineCalls[K]>[0];
 }

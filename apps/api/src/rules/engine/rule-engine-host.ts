@@ -5,8 +5,8 @@ import type { EngineCalls, EngineOp, EngineRequest, EngineResponse } from './pro
 
 /**
  * Loads the worker entry from the compiled build (`.js`) or, when the service itself runs from sources
- * (vitest, ts-node: `npm run bench`, `npm run demo`), from the `.ts` source through ts-node (SWC
- * transpiler) and the tsconfig path aliases. A worker does not inherit the parent's module hooks.
+ * (vitest, ts-node: `npm run bench`, `npm run demo`), from the `.ts` source through ts-node and the
+ * tsconfig path aliases: a worker does not inherit the parent's module hooks.
  */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
@@ -21,65 +21,56 @@ if (workerData.file.endsWith('.ts')) {
 require(workerData.file);
 `;
 
-/** Where the repository root is, seen from this file (sources: apps/api/src/rules/engine). */
 function workerFile(): { file: string; root: string } {
   const ts = join(__dirname, 'rule-engine.worker.ts');
-  const js = join(__dirname, 'rule-engine.worker.js');
-  const file = __filename.endsWith('.ts') && existsSync(ts) ? ts : js;
+  const file = __filename.endsWith('.ts') && existsSync(ts) ? ts : join(__dirname, 'rule-engine.worker.js');
   let root = __dirname;
   while (!existsSync(join(root, 'tsconfig.json')) && dirname(root) !== root) root = dirname(root);
   return { file, root };
 }
 
-/** Runs the rule engine in a worker thread and calls it like a local object (answers in request order). */
-export class RuleEngineHost {
+type Waiter = { resolve(value: unknown): void; reject(error: Error): void };
+
+/**
+ * The process's one rule engine worker, started on first use and never stopped (it does not keep the
+ * process alive). Sharing it keeps its start-up (ts-node from sources) to once per process, and a
+ * thread that loaded SWC's native binding must not be torn down and loaded again: the process crashes.
+ */
+class SharedWorker {
   private worker: Worker | null = null;
   private nextId = 1;
-  private starts = 0;
-  private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private readonly waiting = new Map<number, Waiter>();
+  /** Bumped each time a worker starts: a new worker holds no engine until it is loaded again. */
+  starts = 0;
 
-  call<K extends EngineOp>(op: K, args: Parameters<EngineCalls[K]>[0]): Promise<ReturnType<EngineCalls[K]>> {
-    const worker = this.start();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      const request: EngineRequest<K> = { id, op, args };
-      worker.postMessage(request);
-    });
-  }
-
-  /** False until the first call and after the worker stopped or died. */
   get running(): boolean {
     return this.worker !== null;
   }
 
-  /** Bumped each time a worker starts: a new worker holds nothing until it is loaded again. */
-  get generation(): number {
-    return this.starts;
-  }
-
-  async stop(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    if (worker) await worker.terminate();
+  send(request: Omit<EngineRequest, 'id'>): Promise<unknown> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
   }
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const { file, root } = workerFile();
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { file, root } });
-    // Never keeps the process alive on its own; pending calls still hold their callers.
     worker.unref();
     worker.on('message', (response: EngineResponse) => {
-      const entry = this.waiting.get(response.id);
-      if (!entry) return;
+      const waiter = this.waiting.get(response.id);
+      if (!waiter) return;
       this.waiting.delete(response.id);
-      if (response.ok) entry.resolve(response.value);
-      else entry.reject(Object.assign(new Error(response.error.message), { name: response.error.name }));
+      if (response.ok) waiter.resolve(response.value);
+      else waiter.reject(Object.assign(new Error(response.error.message), { name: response.error.name }));
     });
     const fail = (error: Error): void => {
       if (this.worker === worker) this.worker = null;
-      for (const entry of this.waiting.values()) entry.reject(error);
+      for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };
     worker.on('error', fail);
@@ -87,5 +78,31 @@ export class RuleEngineHost {
     this.worker = worker;
     this.starts += 1;
     return worker;
+  }
+}
+
+const shared = new SharedWorker();
+let slots = 0;
+
+/** One engine in the shared worker thread, called like a local object (answers in request order). */
+export class RuleEngineHost {
+  private readonly slot = ++slots;
+
+  call<K extends EngineOp>(op: K, args: Parameters<EngineCalls[K]>[0]): Promise<ReturnType<EngineCalls[K]>> {
+    return shared.send({ slot: this.slot, op, args }) as Promise<ReturnType<EngineCalls[K]>>;
+  }
+
+  /** False before the first call and after the worker died (its engines are gone). */
+  get running(): boolean {
+    return shared.running;
+  }
+
+  /** Identifies the worker: when it changes, the engine must be loaded again. */
+  get generation(): number {
+    return shared.starts;
+  }
+
+  async stop(): Promise<void> {
+    if (shared.running) await this.call('dispose', {});
   }
 }

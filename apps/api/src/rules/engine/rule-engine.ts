@@ -40,6 +40,11 @@ export class RuleEngine implements EngineCalls {
     return { devices: this.loaded().all().length };
   }
 
+  dispose(): null {
+    this.engine = null;
+    return null;
+  }
+
   /** Computes one step of the pending rule sets; false when nothing is pending. */
   backgroundStep(): boolean {
     const engine = this.engine;
@@ -65,6 +70,8 @@ export class RuleEngine implements EngineCalls {
         return this.reachability(request.args as Parameters<EngineCalls['reachability']>[0]);
       case 'settle':
         return this.settle();
+      case 'dispose':
+        return this.dispose();
     }
   }
 

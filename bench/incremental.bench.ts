@@ -1,0 +1,212 @@
+/**
+ * Incremental rule sets: the engine bench's 1,000-site deployment (55,503 nodes, 1,001 firewalls) loaded
+ * into the real app (in-memory PGlite, or PostgreSQL when BENCH_DATABASE_URL names a scratch database),
+ * then one node PATCH over HTTP and the first `GET /devices/{id}/ruleset` after it, against an unchanged
+ * read of the same device, for a device the change affects (the branch firewall in front of the changed
+ * agent) and one it does not (another branch's firewall). Each round: unchanged reads of both devices,
+ * a PATCH then the first read of the affected device, another PATCH then the first read of the unaffected
+ * one; the worker settles between rounds. Medians of the rounds; the ratios are the figures.
+ *
+ * The inventory is written with bulk inserts through the app's own Prisma client (55,503 POSTs would
+ * take longer than the whole section); everything measured goes through HTTP.
+ * Target: first read after one node change ≤ 3× an unchanged read, for both devices.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../apps/api/src/app.module';
+import { configureApp } from '../apps/api/src/configure-app';
+import { PrismaService } from '../apps/api/src/database/prisma.service';
+import { RuleSetsService } from '../apps/api/src/rules/rule-sets.service';
+import { asSystem } from '../apps/api/src/tenants/tenant-scope';
+import { BenchContext, formatTable } from './bench-util';
+import { generateDeployment } from './engine.bench';
+
+const SITES = Number(process.env.BENCH_INCREMENTAL_SITES ?? 1000);
+const ROUNDS = Number(process.env.BENCH_INCREMENTAL_ROUNDS ?? 5);
+const TARGET = 3;
+const TOKEN = 'uto_bench-admin-token-0123456789abcdef';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Writes the generated deployment with bulk inserts; returns fixture id → database id. */
+async function seed(prisma: PrismaService, sites: number): Promise<Map<string, string>> {
+  const { inventory } = generateDeployment(sites);
+  const ids = new Map<string, string>();
+  const id = (fixture: string): string => {
+    let known = ids.get(fixture);
+    if (!known) ids.set(fixture, (known = randomUUID()));
+    return known;
+  };
+  const deploymentId = randomUUID();
+  await asSystem(async () => {
+    await prisma.deployment.create({
+      data: { id: deploymentId, name: 'bench', catalogVersion: 'utmstack-v9' },
+    });
+    await prisma.site.createMany({
+      data: inventory.sites.map((s) => ({ id: id(s.id), name: s.name, catalogVersion: s.catalogVersion })),
+    });
+    await prisma.zone.createMany({
+      data: inventory.zones.map((z) => ({
+        id: id(z.id),
+        siteId: id(z.siteId),
+        name: z.name,
+        cidrs: z.cidrs,
+      })),
+    });
+    const nodes = inventory.nodes.map((n) => ({
+      id: id(n.id),
+      siteId: id(n.siteId),
+      name: n.name,
+      role: n.role,
+      addresses: n.addresses,
+      selectors: n.selectors,
+      deploymentId,
+    }));
+    for (let i = 0; i < nodes.length; i += 5_000) {
+      await prisma.node.createMany({ data: nodes.slice(i, i + 5_000) });
+    }
+    await prisma.device.createMany({
+      data: inventory.devices.map((d) => ({
+        id: id(d.id),
+        siteId: id(d.siteId),
+        name: d.name,
+        vendor: d.vendor,
+        managementUrl: `https://${d.id}.invalid`,
+      })),
+    });
+    const interfaces = inventory.devices.flatMap((d) =>
+      d.interfaces.map((iface, position) => ({
+        id: id(`${d.id}/${iface.name}`),
+        deviceId: id(d.id),
+        name: iface.name,
+        external: iface.external,
+        position,
+      })),
+    );
+    await prisma.deviceInterface.createMany({ data: interfaces });
+    await prisma.interfaceZone.createMany({
+      data: inventory.devices.flatMap((d) =>
+        d.interfaces.flatMap((iface) =>
+          iface.zoneIds.map((zoneId) => ({ interfaceId: id(`${d.id}/${iface.name}`), zoneId: id(zoneId) })),
+        ),
+      ),
+    });
+  });
+  return ids;
+}
+
+export async function incrementalBench(ctx: BenchContext): Promise<boolean> {
+  const app = await NestFactory.create<INestApplication>(
+    AppModule.forRoot({
+      databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+      dataDir: null,
+      logLevel: 'silent',
+      adminToken: TOKEN,
+      rateLimitPerMinute: 1_000_000,
+      rateLimitBurst: 1_000_000,
+      schedulerIntervalMs: 3_600_000,
+    }),
+    { logger: false },
+  );
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+    return text ? (JSON.parse(text) as unknown) : null;
+  };
+  let last: unknown = null;
+  const timed = async (method: string, path: string, body?: unknown): Promise<number> => {
+    const t0 = performance.now();
+    last = await call(method, path, body);
+    return performance.now() - t0;
+  };
+  const lastHash = (): string => (last as { hash: string }).hash;
+
+  try {
+    const backend = process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+    ctx.print(`seeding ${SITES} sites into ${backend}…`);
+    let t0 = performance.now();
+    const ids = await seed(app.get(PrismaService), SITES);
+    ctx.print(`  seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const ruleSets = app.get(RuleSetsService);
+    t0 = performance.now();
+    await ruleSets.settle();
+    ctx.print(`  first load and computation (worker) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    // An agent of site 2 (which has a probe: its agents report there, so only its firewall carries them);
+    // site 3's firewall is not on any path of that agent.
+    const agent = ids.get('site-0002-agent-7') as string;
+    const affected = `/api/v1/devices/${ids.get('site-0002-fw')}/ruleset`;
+    const unaffected = `/api/v1/devices/${ids.get('site-0003-fw')}/ruleset`;
+    let flip = 0;
+    const change = (): Promise<number> =>
+      timed('PATCH', `/api/v1/nodes/${agent}`, { addresses: [`10.16.4.${(flip++ % 2) + 100}`] });
+    await call('GET', affected);
+    await call('GET', unaffected);
+
+    const rows = { affectedUnchanged: [] as number[], affectedFirst: [] as number[] };
+    const other = { unchanged: [] as number[], first: [] as number[] };
+    const patches: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await ruleSets.settle();
+      const before = ruleSets.computations;
+      rows.affectedUnchanged.push(await timed('GET', affected));
+      const hashBefore = lastHash();
+      other.unchanged.push(await timed('GET', unaffected));
+      if (ruleSets.computations !== before) throw new Error('an unchanged read caught up with a change');
+      patches.push(await change());
+      rows.affectedFirst.push(await timed('GET', affected));
+      if (lastHash() === hashBefore) throw new Error('the PATCH did not change the affected rule set');
+      await ruleSets.settle();
+      patches.push(await change());
+      other.first.push(await timed('GET', unaffected));
+    }
+
+    const ratioAffected = median(rows.affectedFirst) / median(rows.affectedUnchanged);
+    const ratioOther = median(other.first) / median(other.unchanged);
+    const fmt = (ms: number): string => ms.toFixed(1);
+    ctx.print(
+      formatTable(
+        ['device', 'unchanged read ms', 'first read after PATCH ms', 'ratio', 'target'],
+        [
+          [
+            'affected (site-0002-fw)',
+            fmt(median(rows.affectedUnchanged)),
+            fmt(median(rows.affectedFirst)),
+            `${ratioAffected.toFixed(2)}×`,
+            `≤ ${TARGET}×`,
+          ],
+          [
+            'unaffected (site-0003-fw)',
+            fmt(median(other.unchanged)),
+            fmt(median(other.first)),
+            `${ratioOther.toFixed(2)}×`,
+            `≤ ${TARGET}×`,
+          ],
+        ],
+      ),
+    );
+    ctx.print(
+      `${backend}, ${SITES} sites, medians of ${ROUNDS} interleaved rounds; PATCH itself: median ${fmt(median(patches))} ms`,
+    );
+    const ok = ratioAffected <= TARGET && ratioOther <= TARGET;
+    if (!ok) ctx.print('MISSED: the first read after a node change is above the target');
+    return ok;
+  } finally {
+    await app.close();
+  }
+}
