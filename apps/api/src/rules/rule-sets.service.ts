@@ -62,6 +62,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Bumped whenever rule sets may have changed, so an answer computed before does not fill the cache. */
   private changes = 0;
   private updates = 0;
+  private loads = 0;
   private warmUp: RuleSetsState = 'starting';
 
   constructor(
@@ -94,6 +95,11 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
   async settle(): Promise<void> {
     await this.sync();
     await this.engine.call('settle', {});
+  }
+
+  /** How many of those catch-ups reloaded the whole inventory (start, worker lost, change log pruned). */
+  get fullLoads(): number {
+    return this.loads;
   }
 
   /** How many times this instance caught up with a new inventory revision (observability and tests). */
@@ -230,6 +236,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     this.heldGeneration = this.engine.generation;
     this.revisionHeld = revision;
     this.updates += 1;
+    this.loads += 1;
   }
 
   /** The current content of the changed rows, as engine changes (nodes last: they are placed on the rest). */
