@@ -291,11 +291,14 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
   private async prune(revision: bigint): Promise<void> {
     const cut = revision - KEEP_REVISIONS;
     this.prunedAt = revision;
-    await this.prisma.$transaction([
-      this.prisma
-        .$executeRaw`UPDATE "inventory_revision" SET "pruned_through" = GREATEST("pruned_through", ${cut}) WHERE "id" = 1`,
-      this.prisma.$executeRaw`DELETE FROM "inventory_changes" WHERE "revision" <= ${cut}`,
-    ]);
+    // Housekeeping: a failure must not fail the read that triggered it (a later one retries).
+    await this.prisma
+      .$transaction([
+        this.prisma
+          .$executeRaw`UPDATE "inventory_revision" SET "pruned_through" = GREATEST("pruned_through", ${cut}) WHERE "id" = 1`,
+        this.prisma.$executeRaw`DELETE FROM "inventory_changes" WHERE "revision" <= ${cut}`,
+      ])
+      .catch((error: unknown) => this.logger.warn(`change log not pruned: ${String(error)}`));
   }
 }
 

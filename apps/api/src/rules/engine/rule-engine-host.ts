@@ -32,8 +32,8 @@ function workerFile(): { file: string; root: string } {
 type Waiter = { resolve(value: unknown): void; reject(error: Error): void };
 
 /**
- * The process's one rule engine worker, started on first use and never stopped (it does not keep the
- * process alive). Sharing it keeps its start-up (ts-node from sources) to once per process, and a
+ * The process's one rule engine worker, started on first use and never stopped (idle, it does not keep
+ * the process alive). Sharing it keeps its start-up (ts-node from sources) to once per process, and a
  * thread that loaded SWC's native binding must not be torn down and loaded again: the process crashes.
  */
 class SharedWorker {
@@ -51,6 +51,8 @@ class SharedWorker {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // Referenced only while an answer is awaited: an idle worker never keeps the process alive.
+      if (this.waiting.size === 0) worker.ref();
       this.waiting.set(id, { resolve, reject });
       worker.postMessage({ ...request, id });
     });
@@ -65,6 +67,7 @@ class SharedWorker {
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
       this.waiting.delete(response.id);
+      if (this.waiting.size === 0) worker.unref();
       if (response.ok) waiter.resolve(response.value);
       else waiter.reject(Object.assign(new Error(response.error.message), { name: response.error.name }));
     });
