@@ -154,7 +154,8 @@ describe('incremental rule sets through the change log', () => {
     for (const [label, step] of steps) {
       const before = await hashes();
       await step();
-      expect(await hashes(), label).not.toEqual(before);
+      // Every step but the site rename (names of single nodes do not mention their site) changes a rule set.
+      if (label !== 'site renamed') expect(await hashes(), label).not.toEqual(before);
       await expectFullComputation();
     }
     expect(service.fullLoads).toBe(loads);
