@@ -223,6 +223,8 @@ export async function incrementalBench(ctx: BenchContext): Promise<boolean> {
     if (!ok) ctx.print('MISSED: the first read after a node change is above the target');
     return ok;
   } finally {
+    const t0 = performance.now();
     await app.close();
+    ctx.print(`  app closed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 }
