@@ -39,6 +39,17 @@ describe('incremental rule sets through the change log', () => {
     }
   }
 
+  it('reports readiness once the rule sets found at start are computed', async () => {
+    let res = await t.anon().get('/health?ready=true');
+    for (let i = 0; i < 240 && res.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      res = await t.anon().get('/health?ready=true');
+    }
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', ruleSets: 'ready' });
+    expect(service.state).toBe('ready');
+  });
+
   it('follows node, zone, device, site and catalog changes without reloading the inventory', async () => {
     await expectFullComputation();
     const loads = service.fullLoads;

@@ -180,7 +180,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     const revision = await this.revision();
     if (this.revisionHeld !== null && this.revisionHeld >= revision && this.engineAlive()) return;
     // Concurrent readers of the same stale revision share one catch-up.
-    this.syncing ??= this.catchUp().finally(() => {
+    this.syncing ??= this.catchUp(revision).finally(() => {
       this.syncing = null;
     });
     await this.syncing;
@@ -196,12 +196,11 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     return row?.revision ?? 0n;
   }
 
-  private async catchUp(): Promise<void> {
+  private async catchUp(revision: bigint): Promise<void> {
     // Reading the revision before the rows means the rows can only be newer than it: the next catch-up
     // reads them again, and applying a row's current content twice changes nothing.
     // The state is shared by every caller, so it is read as the service itself, whatever the caller's tenants.
     await asSystem(async () => {
-      const revision = await this.revision();
       const held = this.revisionHeld;
       if (held === null || !this.engineAlive()) return this.load(revision);
       // One statement, so the rows and the pruning mark come from one snapshot.
