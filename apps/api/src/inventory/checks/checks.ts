@@ -1,5 +1,5 @@
-import { cidrsOverlap, tryParseCidr } from '@app/engine';
-import type { Inventory, NodeInput, Role } from '@app/engine/model';
+import { cidrsOverlap, tryParseCidr, type Cidr } from '@app/engine';
+import type { Inventory, NodeInput, Role, SiteInput } from '@app/engine/model';
 import { collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import { endpointKey } from './endpoint';
 
@@ -66,19 +66,59 @@ export interface CheckInput {
 
 type CheckFn = (input: CheckInput, index: Index) => InventoryCheck[];
 
+/**
+ * Lookups built once per run: every check walks the nodes once and asks these, so a run stays linear in the
+ * inventory (a write answers with its findings, and 1,000 sites hold ~55,000 nodes).
+ */
 interface Index {
   siteName: Map<string, string>;
+  site: Map<string, SiteInput>;
   deployment: Map<string, CheckDeployment>;
   node: Map<string, NodeInput>;
+  /** Each site's zone CIDRs, parsed. */
+  zoneCidrsBySite: Map<string, Cidr[]>;
+  /** Masters by deployment (`''` for none) and probes by deployment and site: the default collectors. */
+  masters: Map<string, NodeInput[]>;
+  probes: Map<string, NodeInput[]>;
 }
 
 export function runChecks(input: CheckInput): InventoryCheck[] {
+  const { inventory } = input;
+  const zoneCidrsBySite = new Map<string, Cidr[]>();
+  for (const zone of inventory.zones) {
+    const list = zoneCidrsBySite.get(zone.siteId) ?? [];
+    for (const text of zone.cidrs) {
+      const cidr = tryParseCidr(text);
+      if (cidr) list.push(cidr);
+    }
+    zoneCidrsBySite.set(zone.siteId, list);
+  }
+  const masters = new Map<string, NodeInput[]>();
+  const probes = new Map<string, NodeInput[]>();
+  for (const node of inventory.nodes) {
+    if (node.role === 'master') append(masters, node.deploymentId ?? '', node);
+    if (node.role === 'probe') append(probes, probeKey(node.deploymentId, node.siteId), node);
+  }
   const index: Index = {
-    siteName: new Map(input.inventory.sites.map((s) => [s.id, s.name])),
+    siteName: new Map(inventory.sites.map((s) => [s.id, s.name])),
+    site: new Map(inventory.sites.map((s) => [s.id, s])),
     deployment: new Map(input.deployments.map((d) => [d.id, d])),
-    node: new Map(input.inventory.nodes.map((n) => [n.id, n])),
+    node: new Map(inventory.nodes.map((n) => [n.id, n])),
+    zoneCidrsBySite,
+    masters,
+    probes,
   };
   return CHECKS.flatMap((check) => check(input, index));
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function probeKey(deploymentId: string | null | undefined, siteId: string): string {
+  return `${deploymentId ?? ''}\u0000${siteId}`;
 }
 
 const ANY_ADDRESS_PREFIX = 0;
@@ -102,12 +142,12 @@ const nodeAnyAddress: CheckFn = ({ inventory }) =>
 
 const nodeOutsideZones: CheckFn = ({ inventory }, index) =>
   inventory.nodes.flatMap((node) => {
-    const zones = inventory.zones.filter((z) => z.siteId === node.siteId);
+    const zoneCidrs = index.zoneCidrsBySite.get(node.siteId) ?? [];
     return node.addresses.flatMap((address, i) => {
       const cidr = tryParseCidr(address);
       // 0.0.0.0/0 has its own finding; a network that straddles zones is partly inside one, not outside all.
       if (!cidr || cidr.prefix === ANY_ADDRESS_PREFIX) return [];
-      if (zones.some((z) => z.cidrs.some((c) => cidrsOverlap(c, cidr)))) return [];
+      if (zoneCidrs.some((c) => cidrsOverlap(c, cidr))) return [];
       return [
         nodeCheck(node, {
           code: 'NODE_OUTSIDE_ZONES',
@@ -134,39 +174,66 @@ const zoneOverlap: CheckFn = ({ inventory }, index) => {
   }
   const out: InventoryCheck[] = [];
   const zones = inventory.zones;
-  for (let a = 0; a < zones.length; a++) {
-    for (let b = a + 1; b < zones.length; b++) {
-      const [za, zb] = [zones[a], zones[b]];
-      if (za.siteId === zb.siteId) continue;
-      const shared = [...sitesByDeployment.entries()]
-        .filter(([, sites]) => sites.has(za.siteId) && sites.has(zb.siteId))
-        .map(([id]) => id);
-      if (!shared.length) continue;
-      for (const [self, other] of [
-        [za, zb],
-        [zb, za],
-      ]) {
-        const i = self.cidrs.findIndex((c) => other.cidrs.some((o) => cidrsOverlap(c, o)));
-        if (i < 0) continue;
-        const theirs = other.cidrs.find((o) => cidrsOverlap(self.cidrs[i], o));
-        const names = shared.map((id) => index.deployment.get(id)?.name ?? 'default').join(', ');
-        out.push({
-          code: 'ZONE_OVERLAP',
-          severity: 'warning',
-          field: `cidrs.${i}`,
-          message:
-            `${self.cidrs[i]} of zone ${self.name} (site ${index.siteName.get(self.siteId) ?? self.siteId}) overlaps ` +
-            `${theirs} of zone ${other.name} (site ${index.siteName.get(other.siteId) ?? other.siteId}), both in ` +
-            `the routed space of deployment ${names}`,
-          entity: { type: 'zone', id: self.id, name: self.name },
-          deploymentIds: shared.filter((id) => id !== ''),
-          siteIds: [self.siteId, other.siteId],
-        });
-      }
+  for (const [a, b] of overlappingZonePairs(zones)) {
+    const [za, zb] = [zones[a], zones[b]];
+    if (za.siteId === zb.siteId) continue;
+    const shared = [...sitesByDeployment.entries()]
+      .filter(([, sites]) => sites.has(za.siteId) && sites.has(zb.siteId))
+      .map(([id]) => id);
+    if (!shared.length) continue;
+    for (const [self, other] of [
+      [za, zb],
+      [zb, za],
+    ]) {
+      const i = self.cidrs.findIndex((c) => other.cidrs.some((o) => cidrsOverlap(c, o)));
+      if (i < 0) continue;
+      const theirs = other.cidrs.find((o) => cidrsOverlap(self.cidrs[i], o));
+      const names = shared.map((id) => index.deployment.get(id)?.name ?? 'default').join(', ');
+      out.push({
+        code: 'ZONE_OVERLAP',
+        severity: 'warning',
+        field: `cidrs.${i}`,
+        message:
+          `${self.cidrs[i]} of zone ${self.name} (site ${index.siteName.get(self.siteId) ?? self.siteId}) overlaps ` +
+          `${theirs} of zone ${other.name} (site ${index.siteName.get(other.siteId) ?? other.siteId}), both in ` +
+          `the routed space of deployment ${names}`,
+        entity: { type: 'zone', id: self.id, name: self.name },
+        deploymentIds: shared.filter((id) => id !== ''),
+        siteIds: [self.siteId, other.siteId],
+      });
     }
   }
   return out;
 };
+
+/**
+ * Index pairs (a < b, in ascending order) of zones with overlapping CIDRs, found by sorting the ranges and
+ * sweeping instead of comparing every pair: 1,000 sites carry thousands of zones.
+ */
+function overlappingZonePairs(zones: Inventory['zones']): Array<[number, number]> {
+  const ranges: Array<{ zone: number; family: number; start: bigint; end: bigint }> = [];
+  zones.forEach((zone, i) => {
+    for (const text of zone.cidrs) {
+      const cidr = tryParseCidr(text);
+      if (!cidr) continue;
+      const size = 1n << BigInt((cidr.family === 4 ? 32 : 128) - cidr.prefix);
+      ranges.push({ zone: i, family: cidr.family, start: cidr.network, end: cidr.network + size - 1n });
+    }
+  });
+  ranges.sort((x, y) => x.family - y.family || (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+  const pairs = new Map<string, [number, number]>();
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i];
+    for (let j = i + 1; j < ranges.length; j++) {
+      const q = ranges[j];
+      if (q.family !== r.family || q.start > r.end) break;
+      if (q.zone === r.zone) continue;
+      const [a, b] = q.zone < r.zone ? [q.zone, r.zone] : [r.zone, q.zone];
+      pairs.set(`${a},${b}`, [a, b]);
+    }
+  }
+  return [...pairs.values()].sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+}
 
 const deploymentWithoutMaster: CheckFn = ({ inventory, deployments }) => {
   const withMaster = new Set(
@@ -193,11 +260,10 @@ const collectorNoFirewallPath: CheckFn = ({ inventory }, index) => {
   const sitesWithDevice = new Set(inventory.devices.map((d) => d.siteId));
   return inventory.nodes.flatMap((node) => {
     const deployment = node.deploymentId ? index.deployment.get(node.deploymentId) : undefined;
-    const site = inventory.sites.find((s) => s.id === node.siteId);
+    const site = index.site.get(node.siteId);
     if (!deployment || !site) return [];
     const collectors = collectorsOf(
       node,
-      inventory.nodes,
       effectiveCatalogVersion({ catalogVersion: site.catalogVersion ?? null }, deployment),
       index,
     );
@@ -218,30 +284,24 @@ const collectorNoFirewallPath: CheckFn = ({ inventory }, index) => {
 };
 
 /** The collectors a collected node reports to: its explicit one, else a probe of its site (v9), else the masters. */
-function collectorsOf(
-  node: NodeInput,
-  nodes: NodeInput[],
-  catalogVersion: string,
-  index: Index,
-): NodeInput[] {
+function collectorsOf(node: NodeInput, catalogVersion: string, index: Index): NodeInput[] {
   if (!(['agent', 'agentless'] as Role[]).includes(node.role)) return [];
   if (node.collectorId) {
     const explicit = index.node.get(node.collectorId);
     return explicit ? [explicit] : [];
   }
-  const same = nodes.filter((n) => n.deploymentId === node.deploymentId);
   const allowed = collectorRolesFor(catalogVersion);
   const probe = allowed.includes('probe')
-    ? same.filter((n) => n.role === 'probe' && n.siteId === node.siteId)
+    ? (index.probes.get(probeKey(node.deploymentId, node.siteId)) ?? [])
     : [];
-  return probe.length ? probe : same.filter((n) => n.role === 'master');
+  return probe.length ? probe : (index.masters.get(node.deploymentId ?? '') ?? []);
 }
 
 /** Stored nodes whose selectors their catalog version does not know (saved before writes were checked). */
 const selectorUnknown: CheckFn = ({ inventory, selectorsByVersion }, index) =>
   inventory.nodes.flatMap((node) => {
     const deployment = node.deploymentId ? index.deployment.get(node.deploymentId) : undefined;
-    const site = inventory.sites.find((s) => s.id === node.siteId);
+    const site = index.site.get(node.siteId);
     if (!deployment || !site) return [];
     const version = effectiveCatalogVersion({ catalogVersion: site.catalogVersion ?? null }, deployment);
     const known = selectorsByVersion.get(version) ?? new Set<string>();
