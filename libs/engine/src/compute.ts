@@ -19,7 +19,7 @@
  *    (protocol, ports); deterministic names (see naming.ts); rules ordered by interfaces, family,
  *    protocol and names; each rule explained by its flows and nodes; a SHA-256 hash of the rule set.
  */
-import { canonicalJson } from './canonical-json';
+import { canonicalJsonSha256 } from './canonical-json';
 import { compareText } from './compare';
 import { describeNodes, describeTarget, memberSignature, objectLabel, roleLabel } from './describe';
 import {
@@ -52,7 +52,6 @@ import {
   describeInvalidPrefix,
   MAX_OBJECT_NAME_LENGTH,
   MAX_RULE_NAME_LENGTH,
-  sha256Hex,
   shortHash,
 } from './naming';
 import { formatPorts, normalizePorts } from './ports';
@@ -88,13 +87,44 @@ class PortSetRegistry {
   }
 }
 
-/** src × dst × ports, with the (flow, source node, destination node) triples that justify it. */
+/** Interned lists of flows: the flows of one protocol that one source sends one destination. */
+class FlowListRegistry {
+  readonly lists: IndexedFlow[][] = [];
+  private readonly byKey = new Map<string, number>();
+
+  intern(flows: IndexedFlow[]): number {
+    const key = flows.map((f) => f.idx).join(',');
+    let id = this.byKey.get(key);
+    if (id === undefined) {
+      id = this.lists.length;
+      this.lists.push(flows);
+      this.byKey.set(key, id);
+    }
+    return id;
+  }
+}
+
+/**
+ * src × dst × ports, with the (flows, source node, destination node) triples that justify it. A merged
+ * rectangle keeps the rectangles it was merged from instead of copying their triples: on a hub firewall
+ * one rectangle stands for every agent of every site, and copying at each merge round was the largest
+ * cost of the engine at 10,000 sites.
+ */
 interface Rect {
   src: number;
   dst: number;
   ports: number;
-  /** Flat triples: flow index, source node index, destination node index. */
-  contribs: number[];
+  /**
+   * The first triple of an atom (flow list ({@link FlowListRegistry}), source node, destination node),
+   * held inline: most atoms keep just one. `list` is -1 on a merged rectangle.
+   */
+  list: number;
+  from: number;
+  to: number;
+  /** An atom's further triples, flat; null when none. */
+  more: number[] | null;
+  /** The rectangles merged into this one (their triples are this one's too), or null. */
+  parts: Rect[] | null;
 }
 
 interface Group {
@@ -102,13 +132,50 @@ interface Group {
   egress: string;
   family: AddressFamily;
   protocol: Protocol;
-  atoms: Map<string, Rect>;
+  /** Destination set → source set → atom (small-integer keys, no number object per atom). */
+  atoms: Map<number, Map<number, Rect>>;
 }
 
 interface PairTraffic {
   protocol: Protocol;
   ports: number;
-  flows: IndexedFlow[];
+  /** Index in {@link PROTOCOLS}. */
+  protocolIdx: number;
+  /** Flow list id. */
+  list: number;
+}
+
+/**
+ * Largest address-set id (exclusive) that {@link pairKey} packs exactly: the key stays below 2^52, where
+ * every integer is a distinct double. 2^26 sets is over a hundred times what 10,000 sites need.
+ */
+const MAX_KEYED_ID = 2 ** 26;
+
+/** One number for a pair of ids (address sets or port sets), distinct for distinct pairs. */
+function pairKey(a: number, b: number): number {
+  if (a >= MAX_KEYED_ID || b >= MAX_KEYED_ID) {
+    throw new EngineInputError(`inventory too large: more than ${MAX_KEYED_ID} distinct address sets`);
+  }
+  return a * MAX_KEYED_ID + b;
+}
+
+/** The atoms of a rectangle (itself, or those merged into it): together they hold its triples. */
+function atomsOf(rect: Rect, out: Rect[] = []): Rect[] {
+  if (rect.parts) for (const part of rect.parts) atomsOf(part, out);
+  else out.push(rect);
+  return out;
+}
+
+/** Calls `visit` with each triple of the atoms. */
+function forEachTriple(
+  atoms: readonly Rect[],
+  visit: (list: number, from: number, to: number) => void,
+): void {
+  for (const atom of atoms) {
+    visit(atom.list, atom.from, atom.to);
+    const more = atom.more;
+    if (more) for (let i = 0; i < more.length; i += 3) visit(more[i], more[i + 1], more[i + 2]);
+  }
 }
 
 /** Computes the rule set of every device (sorted by device id). */
@@ -127,25 +194,42 @@ export function computeRuleSets(
   const wanted = options.deviceIds ? new Set(options.deviceIds) : null;
   const selected = index.devices.map((d) => wanted === null || wanted.has(d.device.id));
   const ports = new PortSetRegistry();
-  const groupsByDevice: Array<Map<string, Group> | undefined> = [];
+  const flowLists = new FlowListRegistry();
+  const groupsByDevice: Array<Map<number, Group> | undefined> = [];
+  // Interface names as small numbers, so a group's key is one number rather than a string per demand.
+  const ifaceIds = new Map<string, number>();
+  const ifaceId = (name: string): number => {
+    let id = ifaceIds.get(name);
+    if (id === undefined) ifaceIds.set(name, (id = ifaceIds.size));
+    return id;
+  };
+  // The traffic of a (source, destination) pair depends only on its flows: most pairs share a few lists.
+  const trafficByFlows = new Map<string, PairTraffic[]>();
+  const trafficOf = (flows: readonly IndexedFlow[]): PairTraffic[] => {
+    const key = flows.map((f) => f.idx).join(',');
+    let traffic = trafficByFlows.get(key);
+    if (!traffic) trafficByFlows.set(key, (traffic = pairTraffic(flows, ports, flowLists)));
+    return traffic;
+  };
 
   forEachDemand(index, table, (source, destination, pairFlows) => {
-    const devices = index.candidateDevices(source, destination);
     let traffic: PairTraffic[] | null = null;
-    for (const d of devices) {
-      if (!selected[d]) continue;
+    const visit = (d: number): void => {
+      if (!selected[d]) return;
       const device = index.devices[d];
       const srcSides = index.sides(source, device);
-      if (srcSides.length === 0) continue;
+      if (srcSides.length === 0) return;
       const dstSides = index.sides(destination, device);
       for (const a of srcSides) {
         for (const b of dstSides) {
           if (a.family !== b.family || a.iface === b.iface) continue;
-          traffic ??= pairTraffic(pairFlows, ports);
+          traffic ??= trafficOf(pairFlows);
           let groups = groupsByDevice[d];
           if (!groups) groupsByDevice[d] = groups = new Map();
+          const ifaces =
+            (pairKey(ifaceId(a.iface), ifaceId(b.iface)) * 2 + (a.family === 6 ? 1 : 0)) * PROTOCOLS.length;
           for (const t of traffic) {
-            const groupKey = `${a.iface}\u0000${b.iface}\u0000${a.family}\u0000${t.protocol}`;
+            const groupKey = ifaces + t.protocolIdx;
             let group = groups.get(groupKey);
             if (!group) {
               group = {
@@ -157,88 +241,118 @@ export function computeRuleSets(
               };
               groups.set(groupKey, group);
             }
-            const atomKey = `${a.setId},${b.setId}`;
-            let rect = group.atoms.get(atomKey);
+            let bySource = group.atoms.get(b.setId);
+            if (!bySource) group.atoms.set(b.setId, (bySource = new Map<number, Rect>()));
+            const rect = bySource.get(a.setId);
             if (!rect) {
-              rect = { src: a.setId, dst: b.setId, ports: t.ports, contribs: [] };
-              group.atoms.set(atomKey, rect);
+              bySource.set(a.setId, {
+                src: a.setId,
+                dst: b.setId,
+                ports: t.ports,
+                list: t.list,
+                from: source.idx,
+                to: destination.idx,
+                more: null,
+                parts: null,
+              });
             } else {
               rect.ports = ports.union(rect.ports, t.ports);
+              (rect.more ??= []).push(t.list, source.idx, destination.idx);
             }
-            for (const f of t.flows) rect.contribs.push(f.idx, source.idx, destination.idx);
           }
         }
       }
-    }
+    };
+    // the devices of index.candidateDevices, in the same order, without building the list
+    for (const d of source.pieces.keys()) visit(d);
+    for (const d of destination.pieces.keys()) if (!source.pieces.has(d)) visit(d);
   });
 
   return index.devices
     .filter((d) => selected[d.idx])
-    .map((d) =>
-      buildRuleSet(index, table, ports, d.idx, [...(groupsByDevice[d.idx]?.values() ?? [])], prefix),
-    );
+    .map((d) => {
+      const groups = [...(groupsByDevice[d.idx]?.values() ?? [])];
+      groupsByDevice[d.idx] = undefined; // a built device's rectangles can go while the next is built
+      return buildRuleSet(index, table, ports, flowLists, d.idx, groups, prefix);
+    });
 }
 
-function pairTraffic(flows: readonly IndexedFlow[], ports: PortSetRegistry): PairTraffic[] {
-  return PROTOCOLS.map((protocol) => {
+function pairTraffic(
+  flows: readonly IndexedFlow[],
+  ports: PortSetRegistry,
+  flowLists: FlowListRegistry,
+): PairTraffic[] {
+  return PROTOCOLS.map((protocol, protocolIdx) => {
     const ofProtocol = flows.filter((f) => f.flow.protocol === protocol);
-    return { protocol, ports: ports.intern(ofProtocol.flatMap((f) => f.ports)), flows: ofProtocol };
-  }).filter((t) => t.flows.length > 0);
+    return {
+      protocol,
+      protocolIdx,
+      ports: ports.intern(ofProtocol.flatMap((f) => f.ports)),
+      list: flowLists.intern(ofProtocol),
+    };
+  }).filter((t) => flowLists.lists[t.list].length > 0);
 }
 
 /** Merges the rectangles sharing `key` with `combine`; reports whether anything merged. */
 function mergeBy(
   rects: Rect[],
-  key: (r: Rect) => string,
+  key: (r: Rect) => number,
   combine: (list: Rect[]) => Rect,
 ): [Rect[], boolean] {
-  const groups = new Map<string, Rect[]>();
+  // a lone rectangle stays unwrapped: most keys are unique, and an array per key cost as much as the merge
+  const groups = new Map<number, Rect | Rect[]>();
   for (const r of rects) {
     const k = key(r);
-    const list = groups.get(k);
-    if (list) list.push(r);
-    else groups.set(k, [r]);
+    const known = groups.get(k);
+    if (known === undefined) groups.set(k, r);
+    else if (Array.isArray(known)) known.push(r);
+    else groups.set(k, [known, r]);
   }
   if (groups.size === rects.length) return [rects, false];
-  return [[...groups.values()].map((list) => (list.length === 1 ? list[0] : combine(list))), true];
+  const out: Rect[] = [];
+  for (const entry of groups.values()) out.push(Array.isArray(entry) ? combine(entry) : entry);
+  return [out, true];
 }
 
-function concatContribs(list: readonly Rect[]): number[] {
-  return list.flatMap((r) => r.contribs);
-}
+/** The triple fields of a merged rectangle (its triples are its atoms'). */
+const MERGED = { list: -1, from: -1, to: -1, more: null } as const;
 
 function mergeGroup(index: InventoryIndex, ports: PortSetRegistry, group: Group): Rect[] {
-  let rects = [...group.atoms.values()];
+  let rects: Rect[] = [];
+  for (const bySource of group.atoms.values()) for (const atom of bySource.values()) rects.push(atom);
   for (let changed = true; changed;) {
     let a: boolean, b: boolean, c: boolean;
     [rects, a] = mergeBy(
       rects,
-      (r) => `${r.dst},${r.ports}`,
+      (r) => pairKey(r.dst, r.ports),
       (list) => ({
         src: index.sets.union(list.map((r) => r.src)),
         dst: list[0].dst,
         ports: list[0].ports,
-        contribs: concatContribs(list),
+        ...MERGED,
+        parts: list,
       }),
     );
     [rects, b] = mergeBy(
       rects,
-      (r) => `${r.src},${r.ports}`,
+      (r) => pairKey(r.src, r.ports),
       (list) => ({
         src: list[0].src,
         dst: index.sets.union(list.map((r) => r.dst)),
         ports: list[0].ports,
-        contribs: concatContribs(list),
+        ...MERGED,
+        parts: list,
       }),
     );
     [rects, c] = mergeBy(
       rects,
-      (r) => `${r.src},${r.dst}`,
+      (r) => pairKey(r.src, r.dst),
       (list) => ({
         src: list[0].src,
         dst: list[0].dst,
         ports: list.slice(1).reduce((acc, r) => ports.union(acc, r.ports), list[0].ports),
-        contribs: concatContribs(list),
+        ...MERGED,
+        parts: list,
       }),
     );
     changed = a || b || c;
@@ -263,6 +377,8 @@ interface ServiceDraft {
   protocol: Protocol;
   ports: number;
   purposes: Set<string>;
+  /** Flow lists whose purposes are already in `purposes`. */
+  lists: Set<number>;
 }
 
 interface RuleDraft {
@@ -271,6 +387,14 @@ interface RuleDraft {
   src: ObjectDraft;
   dst: ObjectDraft;
   service: ServiceDraft;
+  /** The rectangle's atoms ({@link atomsOf}). */
+  atoms: Rect[];
+}
+
+/** The source and destination nodes of some triples. */
+interface NodeSets {
+  sources: Set<number>;
+  destinations: Set<number>;
 }
 
 const MAX_DESCRIPTION_LENGTH = 255;
@@ -280,13 +404,15 @@ function clip(text: string): string {
 }
 
 function nodesOf(index: InventoryIndex, ids: Iterable<number>): IndexedNode[] {
-  return [...ids].sort((a, b) => a - b).map((i) => index.nodes[i]);
+  // a typed array sorts numerically without a comparator call per comparison (hub sets hold every agent)
+  return Array.from(Uint32Array.from(ids).sort(), (i) => index.nodes[i]);
 }
 
 function buildRuleSet(
   index: InventoryIndex,
   table: FlowTable,
   ports: PortSetRegistry,
+  flowLists: FlowListRegistry,
   deviceIdx: number,
   groups: Group[],
   prefix: string,
@@ -320,28 +446,44 @@ function buildRuleSet(
       const serviceKey = `${group.protocol}|${ports.keys[rect.ports]}`;
       let service = services.get(serviceKey);
       if (!service) {
-        service = { key: serviceKey, protocol: group.protocol, ports: rect.ports, purposes: new Set() };
+        service = {
+          key: serviceKey,
+          protocol: group.protocol,
+          ports: rect.ports,
+          purposes: new Set(),
+          lists: new Set(),
+        };
         services.set(serviceKey, service);
       }
-      const c = rect.contribs;
+      const atoms = atomsOf(rect);
       dst.target = true;
-      for (let i = 0; i < c.length; i += 3) {
-        service.purposes.add(table.flows[c[i]].flow.purpose);
-        src.nodes.add(c[i + 1]);
-        dst.nodes.add(c[i + 2]);
-      }
-      drafts.push({ group, rect, src, dst, service });
+      const purposes = service.purposes;
+      const lists = service.lists;
+      forEachTriple(atoms, (list, from, to) => {
+        if (!lists.has(list)) {
+          lists.add(list);
+          for (const f of flowLists.lists[list]) purposes.add(f.flow.purpose);
+        }
+        src.nodes.add(from);
+        dst.nodes.add(to);
+      });
+      drafts.push({ group, rect, src, dst, service, atoms });
     }
   }
 
   // Names and texts name the deployment only on a device that serves several, so a single-deployment
   // inventory keeps the names and hashes it had before deployments existed.
   const deployments = new Set<string>();
-  for (const o of objects.values()) for (const n of o.nodes) deployments.add(deploymentKey(index.nodes[n]));
+  for (const o of objects.values()) {
+    for (const n of o.nodes) deployments.add(deploymentKey(index.nodes[n]));
+    if (deployments.size > 1) break;
+  }
   const qualify = deployments.size > 1;
   const objectList = [...objects.values()];
+  const objectNodes = new Map<ObjectDraft, IndexedNode[]>();
   for (const o of objectList) {
     const members = nodesOf(index, o.nodes);
+    objectNodes.set(o, members);
     o.roles = roleLabel(members);
     o.label = objectLabel(
       members,
@@ -380,7 +522,7 @@ function buildRuleSet(
       'setId' in x
         ? [
             signatures(x),
-            nodesOf(index, x.nodes)
+            (objectNodes.get(x) as IndexedNode[])
               .map((n) => n.node.name)
               .sort(compareText)
               .join(','),
@@ -423,10 +565,11 @@ function buildRuleSet(
         name: names.get(o) as string,
         family: set.family,
         entries: [...set.entries],
-        description: clip(describeNodes(nodesOf(index, o.nodes), qualify)),
+        description: clip(describeNodes(objectNodes.get(o) as IndexedNode[], qualify)),
       };
     })
     .sort((a, b) => compareText(a.name, b.name));
+  objectNodes.clear();
   const serviceObjects: ServiceObject[] = serviceList
     .map((s) => ({
       name: names.get(s) as string,
@@ -437,7 +580,7 @@ function buildRuleSet(
     .sort((a, b) => compareText(a.name, b.name));
 
   const rules: Rule[] = drafts
-    .map((r) => toRule(index, table, r, ruleNames.get(r) as string, names, qualify))
+    .map((r) => toRule(index, table, flowLists, r, ruleNames.get(r) as string, names, qualify))
     .sort(
       (a, b) =>
         compareText(a.ingress, b.ingress) ||
@@ -459,31 +602,64 @@ function buildRuleSet(
     services: serviceObjects,
     rules,
   };
-  return { ...withoutHash, hash: sha256Hex(canonicalJson(withoutHash)) };
+  return { ...withoutHash, hash: canonicalJsonSha256(withoutHash) };
 }
 
 function toRule(
   index: InventoryIndex,
   table: FlowTable,
+  flowLists: FlowListRegistry,
   draft: RuleDraft,
   name: string,
   names: Map<ObjectDraft | ServiceDraft, string>,
   qualify: boolean,
 ): Rule {
-  const byFlow = new Map<number, { sources: Set<number>; destinations: Set<number> }>();
-  const c = draft.rect.contribs;
-  for (let i = 0; i < c.length; i += 3) {
-    let entry = byFlow.get(c[i]);
-    if (!entry) byFlow.set(c[i], (entry = { sources: new Set(), destinations: new Set() }));
-    entry.sources.add(c[i + 1]);
-    entry.destinations.add(c[i + 2]);
+  const byList = new Map<number, NodeSets>();
+  forEachTriple(draft.atoms, (list, from, to) => {
+    let entry = byList.get(list);
+    if (!entry) byList.set(list, (entry = { sources: new Set(), destinations: new Set() }));
+    entry.sources.add(from);
+    entry.destinations.add(to);
+  });
+  // A flow in one list shares that list's sets (the usual case: then the sorting and the texts below are
+  // done once for all the flows of the list); a flow in several lists gets its own union.
+  const byFlow = new Map<number, NodeSets>();
+  const unions = new Set<NodeSets>();
+  for (const [list, entry] of byList) {
+    for (const f of flowLists.lists[list]) {
+      const known = byFlow.get(f.idx);
+      if (!known) {
+        byFlow.set(f.idx, entry);
+        continue;
+      }
+      let union = known;
+      if (!unions.has(known)) {
+        union = { sources: new Set(known.sources), destinations: new Set(known.destinations) };
+        unions.add(union);
+        byFlow.set(f.idx, union);
+      }
+      entry.sources.forEach((n) => union.sources.add(n));
+      entry.destinations.forEach((n) => union.destinations.add(n));
+    }
   }
+  const sorted = new Map<Set<number>, IndexedNode[]>();
+  const sortedNodes = (ids: Set<number>): IndexedNode[] => {
+    let nodes = sorted.get(ids);
+    if (!nodes) sorted.set(ids, (nodes = nodesOf(index, ids)));
+    return nodes;
+  };
+  const described = new Map<Set<number>, string>();
+  const describedSources = (ids: Set<number>): string => {
+    let text = described.get(ids);
+    if (text === undefined) described.set(ids, (text = describeNodes(sortedNodes(ids), qualify)));
+    return text;
+  };
   const explanations: RuleExplanation[] = [...byFlow.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([flowIdx, nodes]) => {
       const flow = table.flows[flowIdx];
-      const sources = nodesOf(index, nodes.sources);
-      const destinations = nodesOf(index, nodes.destinations);
+      const sources = sortedNodes(nodes.sources);
+      const destinations = sortedNodes(nodes.destinations);
       return {
         flowId: flow.flow.id,
         catalogVersion: flow.flow.version,
@@ -491,15 +667,21 @@ function toRule(
         sourceNodeIds: sources.map((n) => n.node.id),
         destinationNodeIds: destinations.map((n) => n.node.id),
         text:
-          `${describeNodes(sources, qualify)} → ${describeTarget(destinations, flow.flow.to, qualify)}: ` +
+          `${describedSources(nodes.sources)} → ${describeTarget(destinations, flow.flow.to, qualify)}: ` +
           `${flow.flow.purpose}, ${formatPorts(flow.ports)}/${flow.flow.protocol}`,
       };
     });
-  const allSources = new Set<number>();
-  const allDestinations = new Set<number>();
-  for (const entry of byFlow.values()) {
-    entry.sources.forEach((n) => allSources.add(n));
-    entry.destinations.forEach((n) => allDestinations.add(n));
+  let allSources: Set<number>;
+  let allDestinations: Set<number>;
+  if (byList.size === 1) {
+    [{ sources: allSources, destinations: allDestinations }] = byList.values();
+  } else {
+    allSources = new Set<number>();
+    allDestinations = new Set<number>();
+    for (const entry of byList.values()) {
+      entry.sources.forEach((n) => allSources.add(n));
+      entry.destinations.forEach((n) => allDestinations.add(n));
+    }
   }
   return {
     name,
@@ -512,8 +694,8 @@ function toRule(
     service: names.get(draft.service) as string,
     protocol: draft.group.protocol,
     flowIds: explanations.map((e) => e.flowId),
-    sourceNodeIds: nodesOf(index, allSources).map((n) => n.node.id),
-    destinationNodeIds: nodesOf(index, allDestinations).map((n) => n.node.id),
+    sourceNodeIds: sortedNodes(allSources).map((n) => n.node.id),
+    destinationNodeIds: sortedNodes(allDestinations).map((n) => n.node.id),
     explanations,
   };
 }
