@@ -52,6 +52,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request & { id?: unknown }>();
     if (response.headersSent) return;
+    const retryAfter = problem.details.retryAfterSeconds;
+    if (typeof retryAfter === 'number' && !response.getHeader('Retry-After')) {
+      response.setHeader('Retry-After', String(retryAfter));
+    }
     response
       .status(problem.status)
       .type('application/problem+json')

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'URI_TOO_LONG'
   | 'REQUEST_HEADER_FIELDS_TOO_LARGE'
   | 'UPSTREAM_ERROR'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** One offending field: `path` uses dots and indexes (`interfaces.1.zoneIds`). */

@@ -18,8 +18,12 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   // Not in Nest's HttpStatus enum.
   REQUEST_HEADER_FIELDS_TOO_LARGE: 431,
   UPSTREAM_ERROR: HttpStatus.BAD_GATEWAY,
+  SERVICE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
   INTERNAL_SERVER_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
 };
+
+/** Seconds a client is told to wait when the database is saturated (pool or transaction-start timeout). */
+export const SATURATED_RETRY_AFTER_SECONDS = 1;
 
 const CODE_BY_HTTP_STATUS = new Map<number, ErrorCode>(
   (Object.entries(HTTP_STATUS_BY_CODE) as [ErrorCode, number][]).map(([code, status]) => [status, code]),
@@ -106,6 +110,13 @@ function fromPrisma(error: Prisma.PrismaClientKnownRequestError): NormalisedErro
       return fromCode('CONFLICT', `The record is still referenced (${target || 'foreign key'})`);
     case 'P2025':
       return fromCode('NOT_FOUND', 'Record not found');
+    // A burst that outgrows the connection pool (P2024: no connection in time; P2028: a transaction could not
+    // start in time) is load, not a bug: nothing was written, and the same request succeeds a moment later.
+    case 'P2024':
+    case 'P2028':
+      return fromCode('SERVICE_UNAVAILABLE', 'The database is busy; nothing was changed, retry shortly', [], {
+        retryAfterSeconds: SATURATED_RETRY_AFTER_SECONDS,
+      });
     default:
       return { ...fromCode('INTERNAL_SERVER_ERROR', 'Internal server error'), unexpected: true };
   }
@@ -143,5 +154,6 @@ const TITLES: Record<ErrorCode, string> = {
   URI_TOO_LONG: 'URI Too Long',
   REQUEST_HEADER_FIELDS_TOO_LARGE: 'Request Header Fields Too Large',
   UPSTREAM_ERROR: 'Bad Gateway',
+  SERVICE_UNAVAILABLE: 'Service Unavailable',
   INTERNAL_SERVER_ERROR: 'Internal Server Error',
 };
