@@ -1,15 +1,34 @@
 import { Injectable } from '@nestjs/common';
+import type { QueryOrigin } from '@app/persistence';
+import { currentRequest } from '../common/request-context';
 
-/** Counts SQL statements sent by Prisma; tests use it to prove GraphQL batching (no N+1). */
+/** Statements sent, by origin, split into those sent while serving a request and the rest (workers, timers). */
+export interface QueryCounts {
+  prisma: number;
+  queue: number;
+  lock: number;
+  /** Of all origins: statements sent outside any request (queue workers, listeners, timers). */
+  background: number;
+}
+
+/**
+ * Counts SQL statements. `value` (Prisma's statements) lets tests prove GraphQL batching (no N+1); `counts`
+ * adds the job queue's and the advisory locks' statements, which the push bench divides by the pushes run.
+ */
 @Injectable()
 export class QueryCounter {
-  private count = 0;
+  private readonly totals: QueryCounts = { prisma: 0, queue: 0, lock: 0, background: 0 };
 
-  increment(): void {
-    this.count += 1;
+  increment(origin: QueryOrigin = 'prisma'): void {
+    this.totals[origin] += 1;
+    if (currentRequest().requestId === undefined) this.totals.background += 1;
   }
 
   get value(): number {
-    return this.count;
+    return this.totals.prisma;
+  }
+
+  get counts(): QueryCounts {
+    return { ...this.totals };
   }
 }
