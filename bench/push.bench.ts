@@ -57,6 +57,8 @@ interface Run {
   meanPushMs: number;
   /** Event-loop utilisation of the process over the run (1: the one thread never idle). */
   elu: number;
+  /** CPU time of the whole process (service and simulators) over the run ÷ pushes: what load does not inflate. */
+  cpuMsPerPush: number;
   /** Statements sent outside requests (queue, workers, listeners, timers) per push. */
   sqlPerPush: number;
   /** Statements of the POST /pushes request, and of all progress polls together. */
@@ -197,6 +199,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
       const total = (c: QueryCounts) => c.prisma + c.queue + c.lock;
       const sql0 = counter.counts;
       const elu0 = performance.eventLoopUtilization();
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const fleet = await api<{ fleetId: string }>('POST', '/pushes', {
         all: true,
@@ -217,6 +220,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
           break;
       }
       const elu: EventLoopUtilization = performance.eventLoopUtilization(elu0);
+      const cpu = process.cpuUsage(cpu0);
       const sql2 = counter.counts;
       const ids = new Set(pushes.map((p) => p.id));
       const ends = [...finishedAt].filter(([id]) => ids.has(id)).map(([, at]) => at);
@@ -244,6 +248,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
         pushes,
         meanPushMs,
         elu: elu.utilization,
+        cpuMsPerPush: (cpu.user + cpu.system) / 1000 / DEVICES,
         sqlPerPush: backgroundSql / DEVICES,
         requestSql,
         pollSql,
@@ -279,6 +284,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
           'minimum',
           'calls/min',
           'ELU',
+          'CPU ms/push',
           'SQL/push',
           'writes',
           'changed devices',
@@ -294,6 +300,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
           r.minimumCalls,
           (r.calls / r.minimumCalls).toFixed(2),
           r.elu.toFixed(2),
+          r.cpuMsPerPush.toFixed(1),
           r.sqlPerPush.toFixed(1),
           r.writes,
           r.changedDevices,
@@ -311,7 +318,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
       `database: ${POSTGRES ? 'PostgreSQL' : 'PGlite'}; devices: ${DEVICES}, latency ${LATENCY_MS} ms per call, ${CONCURRENCY} concurrent pushes; ideal = calls × latency ÷ concurrency\n` +
         `wall = request sent → last push finished (runner's own record, after its listeners); progress polled every ${POLL_MS} ms\n` +
         `minimum = ${STATE_READ_CALLS} state reads per device + one write per planned change + one commit per changed device\n` +
-        `ELU = event-loop utilisation of the process during the run; SQL/push = statements sent outside requests (Prisma, queue, advisory locks) ÷ pushes\n` +
+        `ELU = event-loop utilisation of the process during the run; CPU ms/push = process CPU time (service + simulators, all threads) ÷ pushes; SQL/push = statements sent outside requests (Prisma, queue, advisory locks) ÷ pushes\n` +
         `SQL in requests: ${[first, again, added].map((r) => `${r.label}: POST ${r.requestSql}, ${r.polls} polls ${r.pollSql}`).join('; ')}\n` +
         `first fleet push wall/ideal: ${firstRatio.toFixed(2)} (target ≤ ${TARGETS.first})\n` +
         `no-change fleet push wall/ideal: ${againRatio.toFixed(2)} (target ≤ ${TARGETS.noChange}); SQL per push ${again.sqlPerPush.toFixed(1)} (target ≤ ${SQL_PER_NO_CHANGE_PUSH})\n` +

@@ -9,6 +9,10 @@ export interface QueryCounts {
   lock: number;
   /** Of all origins: statements sent outside any request (queue workers, listeners, timers). */
   background: number;
+  /** Transactions Prisma opened (their BEGIN is also counted under `prisma`). */
+  transactions: number;
+  /** Of those, the ones opened outside any request. */
+  backgroundTransactions: number;
 }
 
 /**
@@ -17,11 +21,22 @@ export interface QueryCounts {
  */
 @Injectable()
 export class QueryCounter {
-  private readonly totals: QueryCounts = { prisma: 0, queue: 0, lock: 0, background: 0 };
+  private readonly totals: QueryCounts = {
+    prisma: 0,
+    queue: 0,
+    lock: 0,
+    background: 0,
+    transactions: 0,
+    backgroundTransactions: 0,
+  };
 
-  increment(origin: QueryOrigin = 'prisma'): void {
+  increment(origin: QueryOrigin = 'prisma', sql = ''): void {
+    const background = currentRequest().requestId === undefined;
+    const begin = origin === 'prisma' && sql === 'BEGIN';
     this.totals[origin] += 1;
-    if (currentRequest().requestId === undefined) this.totals.background += 1;
+    if (background) this.totals.background += 1;
+    if (begin) this.totals.transactions += 1;
+    if (begin && background) this.totals.backgroundTransactions += 1;
   }
 
   get value(): number {
