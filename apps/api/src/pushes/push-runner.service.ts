@@ -8,7 +8,7 @@ import {
   type ConnectorErrorJson,
   type PushOutcome,
 } from '@app/connectors';
-import type { Prisma, Push, PushState, PushTrigger } from '@app/persistence';
+import type { Prisma, Push } from '@app/persistence';
 import { DomainError } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -19,6 +19,7 @@ import { RuleSetsService } from '../rules/rule-sets.service';
 import { DeviceConnectors } from './device-connectors.service';
 import { NEEDS_SWEEP, pendingStateOf } from './device-pending-state';
 import { instanceName } from './push-events';
+import { pushOfRow, type PushRow } from './push-row';
 import { PUSH_QUEUE, type PushJob } from './pushes.service';
 
 /** Device failures worth another attempt without anyone changing anything. */
@@ -71,65 +72,6 @@ interface StartedRow {
   rollback_reason: string | null;
   uncommitted: boolean | null;
   updated_at: Date | null;
-}
-
-/** A `pushes` row as raw SQL returns it. */
-interface PushRow {
-  id: string;
-  device_id: string;
-  fleet_id: string | null;
-  trigger: PushTrigger;
-  actor: string;
-  reason: string | null;
-  ticket: string | null;
-  dry_run: boolean;
-  state: PushState;
-  scheduled_for: Date | null;
-  rule_set_hash: string | null;
-  plan: Prisma.JsonValue | null;
-  result: Prisma.JsonValue | null;
-  writes: number | null;
-  attempts: number;
-  job_id: string | null;
-  error_class: string | null;
-  error_message: string | null;
-  error: Prisma.JsonValue | null;
-  events: Prisma.JsonValue;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  events_emitted_at: Date | null;
-  updated_at: Date;
-}
-
-function pushOfRow(row: PushRow): Push {
-  return {
-    id: row.id,
-    deviceId: row.device_id,
-    fleetId: row.fleet_id,
-    trigger: row.trigger,
-    actor: row.actor,
-    reason: row.reason,
-    ticket: row.ticket,
-    dryRun: row.dry_run,
-    state: row.state,
-    scheduledFor: row.scheduled_for,
-    ruleSetHash: row.rule_set_hash,
-    plan: row.plan,
-    result: row.result,
-    writes: row.writes,
-    attempts: row.attempts,
-    jobId: row.job_id,
-    errorClass: row.error_class,
-    errorMessage: row.error_message,
-    error: row.error,
-    events: row.events,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    eventsEmittedAt: row.events_emitted_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 /** Thrown to the queue so pg-boss retries the job after its backoff. */
