@@ -16,9 +16,15 @@ export interface DatabaseOptions {
   migrationsDir: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
-  /** Called once per SQL statement the Prisma client sends (used by tests to count queries). */
-  onQuery?: (sql: string) => void;
+  /**
+   * Called once per SQL statement sent on the service's behalf: by the Prisma client (`prisma`), by libraries
+   * bringing their own SQL through `executeSql` (`queue`), and for the advisory locks (`lock`). Tests and the
+   * bench count queries with it. A multi-statement script sent as one text counts once.
+   */
+  onQuery?: (sql: string, origin: QueryOrigin) => void;
 }
+
+export type QueryOrigin = 'prisma' | 'queue' | 'lock';
 
 export interface Database {
   kind: DatabaseKind;
@@ -98,12 +104,15 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
       }
       const client = await lockPool.connect();
       let reusable = false;
+      const lockQuery = <R extends object>(text: string) => {
+        options.onQuery?.(text, 'lock');
+        return client.query<R>(text, [key]);
+      };
       try {
-        if (wait) await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+        if (wait) await lockQuery('SELECT pg_advisory_lock(hashtextextended($1, 0))');
         else {
-          const { rows } = await client.query<{ locked: boolean }>(
+          const { rows } = await lockQuery<{ locked: boolean }>(
             'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-            [key],
           );
           if (!rows[0]?.locked) {
             reusable = true;
@@ -113,7 +122,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
         try {
           return { acquired: true, value: await work() };
         } finally {
-          reusable = await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).then(
+          reusable = await lockQuery('SELECT pg_advisory_unlock(hashtextextended($1, 0))').then(
             () => true,
             () => false,
           );
@@ -129,6 +138,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
       sql,
       migrations,
       async executeSql(text, values) {
+        options.onQuery?.(text, 'queue');
         // pg answers a multi-statement text with one result per statement.
         const result = (await pool.query(text, values)) as unknown as QueryResult | QueryResult[];
         const last = Array.isArray(result) ? result[result.length - 1] : result;
@@ -182,6 +192,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
       sql,
       migrations,
       async executeSql(text, values) {
+        options.onQuery?.(text, 'queue');
         if (values && values.length > 0) return { rows: (await pglite.query(text, values)).rows };
         // Parameterless text may be a whole script (e.g. BEGIN; ...; COMMIT;), which only exec accepts.
         const results = await pglite.exec(text);
@@ -213,30 +224,37 @@ interface HookableFactory {
   connect(): Promise<unknown>;
 }
 
-function hook<T>(adapter: T, onQuery: (sql: string) => void): T {
+function hook<T>(adapter: T, onQuery: (sql: string, origin: QueryOrigin) => void): T {
   const target = adapter as unknown as Hookable;
   const queryRaw = target.queryRaw.bind(target);
   const executeRaw = target.executeRaw.bind(target);
   target.queryRaw = (query) => {
-    onQuery(query.sql);
+    onQuery(query.sql, 'prisma');
     return queryRaw(query);
   };
   target.executeRaw = (query) => {
-    onQuery(query.sql);
+    onQuery(query.sql, 'prisma');
     return executeRaw(query);
   };
   return adapter;
 }
 
 /** Wraps a driver adapter factory so every statement Prisma sends is reported to `onQuery`. */
-function withQueryHook<F extends HookableFactory>(factory: F, onQuery?: (sql: string) => void): F {
+function withQueryHook<F extends HookableFactory>(
+  factory: F,
+  onQuery?: (sql: string, origin: QueryOrigin) => void,
+): F {
   if (!onQuery) return factory;
   const connect = factory.connect.bind(factory);
   factory.connect = async () => {
     const connection = (await connect()) as HookableConnection;
     const startTransaction = connection.startTransaction.bind(connection);
-    connection.startTransaction = async (...args: unknown[]) =>
-      hook(await startTransaction(...args), onQuery);
+    connection.startTransaction = async (...args: unknown[]) => {
+      const tx = await startTransaction(...args);
+      // The adapter sends BEGIN itself, before the transaction object (and so the hook) exists.
+      onQuery('BEGIN', 'prisma');
+      return hook(tx, onQuery);
+    };
     return hook(connection, onQuery);
   };
   return factory;

@@ -24,7 +24,7 @@ export const DATABASE = Symbol('DATABASE');
           dataDir: config.databaseUrl || !config.dataDir ? undefined : join(config.dataDir, 'pglite'),
           migrationsDir: config.migrationsDir,
           poolSize: config.databasePoolSize,
-          onQuery: () => counter.increment(),
+          onQuery: (sql, origin) => counter.increment(origin, sql),
         });
         logger.log(
           `${db.kind === 'postgres' ? 'PostgreSQL' : `embedded PGlite (${config.dataDir ?? 'in-memory'})`} ready; ` +

@@ -26,6 +26,7 @@ export interface QueueOptions {
 export type JobHandler<T> = (job: QueuedJob<T>) => Promise<void>;
 
 const POLL_INTERVAL_MS = 1_000;
+const COMPLETE_BATCH_MS = 50;
 
 /**
  * pg-boss on the service's own database (PostgreSQL, or the embedded PGlite through a driver adapter), in its
@@ -75,6 +76,19 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     return id;
   }
 
+  /**
+   * Queues several jobs in one statement (a fleet push): all or none. Job ids must be fresh: pg-boss skips a job
+   * whose id already exists without saying so.
+   */
+  async sendMany<T extends object>(
+    name: string,
+    jobs: { data: T; options: PgBoss.SendOptions & { id: string } }[],
+  ): Promise<void> {
+    if (!jobs.length) return;
+    await this.boss.insert(jobs.map(({ data, options }) => ({ ...insertOptions(options), name, data })));
+    this.pools.get(name)?.wake();
+  }
+
   /** Cancels a job that has not started (created or waiting for a retry). */
   async cancel(name: string, id: string): Promise<void> {
     await this.boss.cancel(name, id);
@@ -96,6 +110,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
 
 class WorkerPool<T> {
   private readonly running = new Set<Promise<void>>();
+  private readonly completions: CompletionBatch;
   private stopped = false;
   private wakeUp: (() => void) | null = null;
   /** A wake-up that arrived while fetching: look again before sleeping. */
@@ -108,7 +123,9 @@ class WorkerPool<T> {
     private readonly concurrency: number,
     private readonly handler: JobHandler<T>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.completions = new CompletionBatch(boss, name, logger);
+  }
 
   start(): void {
     this.loop = this.run();
@@ -125,6 +142,7 @@ class WorkerPool<T> {
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.running]);
+    await this.completions.flush();
   }
 
   private async run(): Promise<void> {
@@ -156,7 +174,7 @@ class WorkerPool<T> {
   private execute(job: PgBoss.Job<T>): void {
     const done = this.handler({ id: job.id, data: job.data })
       .then(
-        () => this.boss.complete(this.name, job.id),
+        () => this.completions.add(job.id),
         (error: unknown) => this.boss.fail(this.name, job.id, { message: describe(error) }),
       )
       .then(
@@ -170,6 +188,55 @@ class WorkerPool<T> {
       });
     this.running.add(done);
   }
+}
+
+/**
+ * Marks finished jobs completed in batches: one statement for the jobs that finished within COMPLETE_BATCH_MS of
+ * each other instead of one per job. Nothing waits for it: the handler's own records are already committed, and
+ * a job whose completion a crash loses is expired by pg-boss and retried, which the handlers treat as a no-op
+ * (a push in a final state, a delivery no longer pending).
+ */
+class CompletionBatch {
+  private ids: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly boss: PgBoss,
+    private readonly name: string,
+    private readonly logger: Logger,
+  ) {}
+
+  add(id: string): void {
+    this.ids.push(id);
+    this.timer ??= setTimeout(() => void this.flush(), COMPLETE_BATCH_MS);
+  }
+
+  /** Sends what is pending; resolves once every completion added before it was sent. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const ids = this.ids;
+    this.ids = [];
+    if (ids.length) {
+      this.flushing = this.flushing.then(() =>
+        this.boss.complete(this.name, ids).catch((error: unknown) => {
+          this.logger.error(`completing ${ids.length} ${this.name} job(s) failed: ${describe(error)}`);
+        }),
+      );
+    }
+    return this.flushing;
+  }
+}
+
+function insertOptions(options: PgBoss.SendOptions & { id: string }): Omit<PgBoss.JobInsert, 'name'> {
+  return {
+    id: options.id,
+    retryLimit: options.retryLimit,
+    retryDelay: options.retryDelay,
+    retryBackoff: options.retryBackoff,
+    expireInSeconds: options.expireInSeconds,
+  };
 }
 
 function describe(error: unknown): string {

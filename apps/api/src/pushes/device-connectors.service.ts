@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   createConnector,
+  type PendingState,
   type DeviceCredentials as TargetCredentials,
   type DeviceTarget,
   type FirewallConnector,
 } from '@app/connectors';
 import type { Vendor } from '@app/engine/model';
-import { DomainError } from '../common/errors/domain-error';
+import type { Device } from '@app/persistence';
+import { DomainError, NotFound } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
@@ -26,7 +28,21 @@ export class DeviceConnectors {
 
   async open(deviceId: string): Promise<{ device: DeviceView; connector: FirewallConnector }> {
     const device = await this.devices.get(deviceId);
-    const credentials = await this.devices.credentials(deviceId);
+    return { device, connector: this.connect(device) };
+  }
+
+  /**
+   * For a push: the device row alone (a push needs no interfaces), one statement, and the pending state the
+   * caller already read under the device lock (see PushRunner), so the connector does not read it again.
+   */
+  async openForPush(deviceId: string, pending: PendingState | null): Promise<FirewallConnector> {
+    const device = await this.prisma.device.findUnique({ where: { id: deviceId } });
+    if (!device) throw new NotFound('device', deviceId);
+    return this.connect(device, pending);
+  }
+
+  private connect(device: Device, pending?: PendingState | null): FirewallConnector {
+    const credentials = this.devices.credentialsOf(device);
     if (!credentials) {
       throw new DomainError(
         'UNPROCESSABLE',
@@ -35,11 +51,11 @@ export class DeviceConnectors {
       );
     }
     // The device's pending state lives in the database: a push on another replica, or after a crash, sees it.
-    const pending = new PrismaPendingStateStore(this.prisma, device.id);
-    return { device, connector: createConnector(this.target(device, credentials), { pending }) };
+    const store = new PrismaPendingStateStore(this.prisma, device.id, pending);
+    return createConnector(this.target(device, credentials), { pending: store });
   }
 
-  target(device: DeviceView, credentials: DeviceCredentials): DeviceTarget {
+  target(device: Device, credentials: DeviceCredentials): DeviceTarget {
     const base = {
       id: device.id,
       url: device.managementUrl,

@@ -8,16 +8,28 @@ type Row = Prisma.DevicePendingStateGetPayload<object>;
  * A device's pending state (open FortiOS transaction, armed OPNsense rollback, uncommitted writes) in the
  * `device_pending_states` row, so it outlives the process that made it and every replica sees it. Each `record`
  * is one upsert that has committed when it resolves: the connector makes the device call only afterwards.
+ *
+ * One store serves one connector, i.e. one push (or plan, or sweep) that holds the device: nobody else writes the
+ * row meanwhile, so the row is read once (or handed in by a caller that read it under the device lock) and
+ * kept in step with what this store records.
  */
 export class PrismaPendingStateStore implements PendingStateStore {
+  private known: PendingState | null;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly deviceId: string,
-  ) {}
+    known: PendingState | null = null,
+  ) {
+    this.known = known ? { ...known } : null;
+  }
 
   async read(): Promise<PendingState> {
-    const row = await this.prisma.devicePendingState.findUnique({ where: { deviceId: this.deviceId } });
-    return row ? pendingStateOf(row) : { ...NOTHING_PENDING };
+    if (!this.known) {
+      const row = await this.prisma.devicePendingState.findUnique({ where: { deviceId: this.deviceId } });
+      this.known = row ? pendingStateOf(row) : { ...NOTHING_PENDING };
+    }
+    return { ...this.known };
   }
 
   async record(patch: Partial<PendingState>): Promise<void> {
@@ -27,6 +39,7 @@ export class PrismaPendingStateStore implements PendingStateStore {
       create: { deviceId: this.deviceId, ...data },
       update: data,
     });
+    if (this.known) this.known = { ...this.known, ...patch };
   }
 }
 

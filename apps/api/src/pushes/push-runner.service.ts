@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleI
 import {
   ConnectorError,
   isPlanEmpty,
+  NOTHING_PENDING,
   pushRuleSet,
+  type PendingState,
   type ConnectorErrorJson,
   type PushOutcome,
 } from '@app/connectors';
@@ -15,9 +17,9 @@ import { DeviceLocks } from '../jobs/device-locks.service';
 import { JobQueue, type QueuedJob } from '../jobs/job-queue.service';
 import { RuleSetsService } from '../rules/rule-sets.service';
 import { DeviceConnectors } from './device-connectors.service';
-import { NEEDS_SWEEP } from './device-pending-state';
-import { FINAL_STATES } from './push.model';
-import { appendPushEvent, instanceName } from './push-events';
+import { NEEDS_SWEEP, pendingStateOf } from './device-pending-state';
+import { instanceName } from './push-events';
+import { pushOfRow, type PushRow } from './push-row';
 import { PUSH_QUEUE, type PushJob } from './pushes.service';
 
 /** Device failures worth another attempt without anyone changing anything. */
@@ -33,6 +35,43 @@ interface Execution {
   ruleSetHash: string | null;
   outcome: PushOutcome | null;
   error: RecordedError | null;
+}
+
+type PushEndState = 'failed' | 'noop' | 'succeeded';
+
+/** What an attempt records about itself; a null plan, result or error keeps the one an earlier attempt recorded. */
+interface AttemptFields {
+  ruleSetHash: string | null;
+  plan: Prisma.InputJsonValue | null;
+  result: Prisma.InputJsonValue | null;
+  writes: number;
+  errorClass: string | null;
+  errorMessage: string | null;
+  error: Prisma.InputJsonValue | null;
+}
+
+/** The push as claimed by an attempt (attempts: this attempt's number). */
+interface StartedPush {
+  id: string;
+  deviceId: string;
+  dryRun: boolean;
+  attempts: number;
+}
+
+interface StartedRow {
+  id: string;
+  device_id: string;
+  dry_run: boolean;
+  attempts: number;
+  pending_device_id: string | null;
+  transaction_id: number | null;
+  transaction_opened_at: Date | null;
+  rollback_revision: string | null;
+  rollback_expires_at: Date | null;
+  rollback_rule_set_hash: string | null;
+  rollback_reason: string | null;
+  uncommitted: boolean | null;
+  updated_at: Date | null;
 }
 
 /** Thrown to the queue so pg-boss retries the job after its backoff. */
@@ -123,44 +162,40 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async handle(job: QueuedJob<PushJob>): Promise<void> {
-    const head = await this.prisma.push.findUnique({
-      where: { id: job.data.pushId },
-      select: { deviceId: true, jobId: true, state: true },
-    });
-    if (!head || head.jobId !== job.id || FINAL_STATES.includes(head.state)) return;
-    const retry = await this.locks.run(head.deviceId, () => this.attempt(job.data.pushId, job.id));
+    // Jobs queued by older versions carry the push id only.
+    let deviceId = job.data.deviceId;
+    if (!deviceId) {
+      const head = await this.prisma.push.findUnique({
+        where: { id: job.data.pushId },
+        select: { deviceId: true },
+      });
+      if (!head) return;
+      deviceId = head.deviceId;
+    }
+    const retry = await this.locks.run(deviceId, () => this.attempt(job.data.pushId, job.id));
     if (retry) throw new RetryLater(retry);
   }
 
-  /** One attempt under the device lock; returns a reason when the queue should retry later. */
+  /**
+   * One attempt under the device lock; returns a reason when the queue should retry later.
+   *
+   * Three statements of its own whatever the outcome (the rule set, the device and the device calls aside): the
+   * push is claimed and the device's pending state read in one, and the attempt's end is recorded in one (state,
+   * results, events, and whether anyone listens for its webhook event), so a fleet push costs the database little.
+   */
   private async attempt(pushId: string, jobId: string): Promise<string | null> {
-    const push = await this.prisma.push.findUnique({ where: { id: pushId } });
-    if (!push || push.jobId !== jobId || FINAL_STATES.includes(push.state)) return null;
-    const attempt = push.attempts + 1;
-    const now = new Date().toISOString();
-    const events = JSON.stringify([
-      ...(push.state === 'running'
-        ? [{ at: now, message: `attempt ${push.attempts} was interrupted: the instance running it stopped` }]
-        : []),
-      { at: now, message: `attempt ${attempt} started on ${this.instance}` },
-    ]);
-    // One conditional statement (a cancel that won the race leaves the push alone): pushes are DB-bound on
-    // the embedded database, where every transaction serialises the whole instance.
-    const started =
-      (await this.prisma.$executeRaw`
-        UPDATE "pushes" SET "state" = 'running', "attempts" = ${attempt},
-          "started_at" = COALESCE("started_at", now()), "updated_at" = now(),
-          "events" = "events" || ${events}::jsonb
-        WHERE "id" = ${pushId}::uuid AND "job_id" = ${jobId} AND "state" IN ('queued', 'running')`) > 0;
+    const started = await this.start(pushId, jobId);
     if (!started) return null;
+    const { push, pending } = started;
+    const attempt = push.attempts;
 
-    const execution = await this.execute(push);
+    const execution = await this.execute(push, pending);
     const outcome = execution.outcome;
     const error = execution.error;
     const recovery = outcome?.recovery ?? null;
-    const common = {
+    const fields: AttemptFields = {
       ruleSetHash: execution.ruleSetHash,
-      plan: outcome?.plan ? toJson(outcome.plan) : undefined,
+      plan: outcome?.plan ? toJson(outcome.plan) : null,
       // The own recovery's compensating writes are writes on the device too, and what it restored is part of the
       // record (the error message summarises it; this is the structured form).
       result: outcome
@@ -170,34 +205,26 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
             recovery,
             restore: outcome.restore ?? null,
           })
-        : undefined,
+        : null,
       writes: (outcome?.apply?.writes ?? 0) + (recovery?.writes ?? 0) + (outcome?.restore?.writes ?? 0),
       errorClass: error?.kind ?? null,
       errorMessage: error?.message ?? null,
-      error: error ? toJson(error) : undefined,
+      error: error ? toJson(error) : null,
     };
+    const messages = [...(recovery?.actions ?? [])];
 
     if (error && TRANSIENT.has(error.kind) && attempt < this.config.pushMaxAttempts) {
       const delay = this.config.pushRetryDelaySeconds * 2 ** (attempt - 1);
-      await this.prisma.$transaction(async (tx) => {
-        await tx.push.update({ where: { id: pushId }, data: { ...common, state: 'queued' } });
-        for (const action of recovery?.actions ?? []) await appendPushEvent(tx, pushId, action);
-        await appendPushEvent(
-          tx,
-          pushId,
-          `attempt ${attempt} failed (${error.kind}): ${error.message}; retrying in about ${delay}s`,
-        );
-      });
+      messages.push(
+        `attempt ${attempt} failed (${error.kind}): ${error.message}; retrying in about ${delay}s`,
+      );
+      await this.record(pushId, 'queued', fields, messages);
       return `${error.kind}: ${error.message}`;
     }
 
     const state = error ? 'failed' : outcomeIsNoop(outcome) ? 'noop' : 'succeeded';
-    const final = await this.prisma.$transaction(async (tx) => {
-      await tx.push.update({ where: { id: pushId }, data: { ...common, state, finishedAt: new Date() } });
-      for (const action of recovery?.actions ?? []) await appendPushEvent(tx, pushId, action);
-      await appendPushEvent(tx, pushId, describeEnd(state, push.dryRun, outcome, error));
-      return tx.push.findUniqueOrThrow({ where: { id: pushId } });
-    });
+    messages.push(describeEnd(state, push.dryRun, outcome, error));
+    const final = await this.record(pushId, state, fields, messages);
     for (const listener of this.listeners) {
       await Promise.resolve(listener(final)).catch((e: unknown) =>
         this.logger.error(`push listener failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -206,12 +233,107 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     return null;
   }
 
-  private async execute(push: Push): Promise<Execution> {
+  /**
+   * Claims the push for this attempt in one conditional statement (a cancel that won the race, a final state or
+   * another job's id leave it alone) and reads, in the same statement, what the device has pending: the device
+   * lock is held, so that row cannot change until this attempt records into it.
+   */
+  private async start(
+    pushId: string,
+    jobId: string,
+  ): Promise<{ push: StartedPush; pending: PendingState } | null> {
+    const now = new Date().toISOString();
+    const interrupted = 'was interrupted: the instance running it stopped';
+    const rows = await this.prisma.$queryRaw<StartedRow[]>`
+      WITH claimed AS (
+        UPDATE "pushes" SET "state" = 'running', "attempts" = "attempts" + 1,
+          "started_at" = COALESCE("started_at", now()), "updated_at" = now(),
+          "events" = "events"
+            || CASE WHEN "state" = 'running' THEN jsonb_build_array(jsonb_build_object(
+                 'at', ${now}::text, 'message', 'attempt ' || "attempts" || ' ' || ${interrupted}::text))
+               ELSE '[]'::jsonb END
+            || jsonb_build_array(jsonb_build_object(
+                 'at', ${now}::text, 'message', 'attempt ' || ("attempts" + 1) || ' started on ' || ${this.instance}::text))
+        WHERE "id" = ${pushId}::uuid AND "job_id" = ${jobId} AND "state" IN ('queued', 'running')
+        RETURNING "id", "device_id", "dry_run", "attempts"
+      )
+      SELECT c."id", c."device_id", c."dry_run", c."attempts",
+        s."device_id" AS "pending_device_id", s."transaction_id", s."transaction_opened_at",
+        s."rollback_revision", s."rollback_expires_at", s."rollback_rule_set_hash", s."rollback_reason",
+        s."uncommitted", s."updated_at"
+      FROM claimed c LEFT JOIN "device_pending_states" s ON s."device_id" = c."device_id"`;
+    const row = rows[0];
+    if (!row) return null;
+    const pending =
+      row.pending_device_id === null
+        ? { ...NOTHING_PENDING }
+        : pendingStateOf({
+            deviceId: row.pending_device_id,
+            transactionId: row.transaction_id,
+            transactionOpenedAt: row.transaction_opened_at,
+            rollbackRevision: row.rollback_revision,
+            rollbackExpiresAt: row.rollback_expires_at,
+            rollbackRuleSetHash: row.rollback_rule_set_hash,
+            rollbackReason: row.rollback_reason,
+            uncommitted: row.uncommitted ?? false,
+            updatedAt: row.updated_at ?? new Date(),
+          });
+    return {
+      push: { id: row.id, deviceId: row.device_id, dryRun: row.dry_run, attempts: row.attempts },
+      pending,
+    };
+  }
+
+  /**
+   * Records the attempt's end in one statement: results, state, events and, for a final state, whether its webhook
+   * event still has to be recorded. When no enabled webhook subscribes to the event, `events_emitted_at` is set
+   * here, in the same statement as the state (so the webhook outbox costs nothing when nobody listens); otherwise
+   * it stays null and WebhooksService records the deliveries transactionally (emitForPush, or its sweep after a
+   * crash). A webhook created while the push runs hears the push if it committed before this statement: the
+   * check and the state change are one snapshot, so no push is left both unrecorded and unswept.
+   */
+  private async record(
+    pushId: string,
+    state: 'queued' | PushEndState,
+    fields: AttemptFields,
+    messages: string[],
+  ): Promise<Push> {
+    const at = new Date().toISOString();
+    const events = JSON.stringify(messages.map((message) => ({ at, message })));
+    const final = state !== 'queued';
+    const event = state === 'failed' ? 'push.failed' : state === 'queued' ? null : 'push.succeeded';
+    const json = (value: Prisma.InputJsonValue | null) => (value === null ? null : JSON.stringify(value));
+    const rows = await this.prisma.$queryRaw<PushRow[]>`
+      UPDATE "pushes" SET
+        "state" = ${state}::"PushState",
+        "rule_set_hash" = ${fields.ruleSetHash},
+        "plan" = COALESCE(${json(fields.plan)}::jsonb, "plan"),
+        "result" = COALESCE(${json(fields.result)}::jsonb, "result"),
+        "writes" = ${fields.writes},
+        "error_class" = ${fields.errorClass},
+        "error_message" = ${fields.errorMessage},
+        "error" = COALESCE(${json(fields.error)}::jsonb, "error"),
+        "events" = "events" || ${events}::jsonb,
+        "finished_at" = CASE WHEN ${final} THEN now() ELSE "finished_at" END,
+        "events_emitted_at" = CASE
+          WHEN NOT ${final} OR "events_emitted_at" IS NOT NULL THEN "events_emitted_at"
+          WHEN EXISTS (SELECT 1 FROM "webhooks" w WHERE w."enabled" AND ${event}::text = ANY (w."events"))
+            THEN NULL
+          ELSE now() END,
+        "updated_at" = now()
+      WHERE "id" = ${pushId}::uuid
+      RETURNING *`;
+    const row = rows[0];
+    if (!row) throw new Error(`push ${pushId} disappeared while it ran`);
+    return pushOfRow(row);
+  }
+
+  private async execute(push: StartedPush, pending: PendingState): Promise<Execution> {
     let ruleSetHash: string | null = null;
     try {
       const ruleSet = await this.ruleSets.ruleSet(push.deviceId);
       ruleSetHash = ruleSet.hash;
-      const { connector } = await this.connectors.open(push.deviceId);
+      const connector = await this.connectors.openForPush(push.deviceId, pending);
       try {
         // Whatever an earlier attempt left uncommitted or armed (here, on a replica, or in a process that died) is
         // in the device's pending-state row; pushRuleSet resolves it before reading the device.

@@ -122,7 +122,7 @@ export class PushScheduler implements OnApplicationBootstrap, BeforeApplicationS
       where: { state: 'running' },
       select: { id: true, deviceId: true },
     });
-    const recovered: { id: string; jobId: string }[] = [];
+    const recovered: { id: string; jobId: string; deviceId: string }[] = [];
     for (const push of running) {
       if (this.locks.isHeld(push.deviceId)) continue;
       const attempt = await this.locks.tryRun(push.deviceId, () =>
@@ -139,7 +139,7 @@ export class PushScheduler implements OnApplicationBootstrap, BeforeApplicationS
             push.id,
             `attempt ${current.attempts} was interrupted: the instance running it stopped; queued again by ${this.instance}`,
           );
-          return { id: push.id, jobId };
+          return { id: push.id, jobId, deviceId: push.deviceId };
         }),
       );
       if (!attempt.busy && attempt.value) recovered.push(attempt.value);

@@ -16,6 +16,8 @@ export const PUSH_QUEUE = 'device-push';
 
 export interface PushJob {
   pushId: string;
+  /** The worker locks the device before it touches the push; absent in jobs queued by older versions. */
+  deviceId?: string;
 }
 
 export interface FleetPushResult {
@@ -145,41 +147,49 @@ export class PushesService {
     return { fleetId, pushes: await this.refresh(pushes), skipped: result.skipped };
   }
 
-  /** Hands pushes to the queue under their pre-assigned job ids; a push the queue refuses is recorded as failed. */
-  async enqueue(pushes: Pick<Push, 'id' | 'jobId'>[]): Promise<void> {
-    await Promise.all(
-      pushes.map(async (push) => {
-        try {
-          await this.jobs.send<PushJob>(
-            PUSH_QUEUE,
-            { pushId: push.id },
-            {
-              id: push.jobId ?? undefined,
-              retryLimit: this.config.pushMaxAttempts,
-              retryDelay: this.config.pushRetryDelaySeconds,
-              retryBackoff: true,
-              expireInSeconds: 3600,
-            },
-          );
-        } catch (error) {
-          this.logger.error(
-            `queueing push ${push.id} failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-          await this.prisma.$transaction(async (tx) => {
-            const { count } = await tx.push.updateMany({
-              where: { id: push.id, state: 'queued' },
-              data: {
-                state: 'failed',
-                finishedAt: new Date(),
-                errorClass: 'queue',
-                errorMessage: 'the job queue refused the push',
-              },
-            });
-            if (count) await appendPushEvent(tx, push.id, 'failed: the job queue refused the push');
-          });
-        }
-      }),
-    );
+  /**
+   * Hands pushes to the queue under their pre-assigned job ids, in one statement however many there are; pushes
+   * the queue refuses are recorded as failed.
+   */
+  async enqueue(pushes: Pick<Push, 'id' | 'jobId' | 'deviceId'>[]): Promise<void> {
+    const queued = pushes.filter((p): p is typeof p & { jobId: string } => p.jobId !== null);
+    try {
+      await this.jobs.sendMany<PushJob>(
+        PUSH_QUEUE,
+        queued.map((push) => ({
+          data: { pushId: push.id, deviceId: push.deviceId },
+          options: {
+            id: push.jobId,
+            retryLimit: this.config.pushMaxAttempts,
+            retryDelay: this.config.pushRetryDelaySeconds,
+            retryBackoff: true,
+            expireInSeconds: 3600,
+          },
+        })),
+      );
+    } catch (error) {
+      this.logger.error(
+        `queueing ${queued.length} push(es) failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      for (const push of queued) await this.refused(push.id);
+    }
+    // Every push is created with its job id; one without could never be claimed by a job.
+    for (const push of pushes) if (push.jobId === null) await this.refused(push.id);
+  }
+
+  private async refused(pushId: string): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.push.updateMany({
+        where: { id: pushId, state: 'queued' },
+        data: {
+          state: 'failed',
+          finishedAt: new Date(),
+          errorClass: 'queue',
+          errorMessage: 'the job queue refused the push',
+        },
+      });
+      if (count) await appendPushEvent(tx, pushId, 'failed: the job queue refused the push');
+    });
   }
 
   async get(id: string): Promise<Push> {

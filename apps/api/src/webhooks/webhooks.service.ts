@@ -73,6 +73,9 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
       expireInSeconds: 300,
     });
     this.pushes.onFinished(async (push) => {
+      // Already set when no enabled webhook subscribed to the event as the push finished (PushRunner.record):
+      // there is nothing to record, and no transaction to spend on finding that out.
+      if (push.eventsEmittedAt) return;
       await this.emitForPush(push.id);
     });
     this.drift.onDrift(async (check) => {

@@ -74,6 +74,11 @@ export class DevicesService {
       select: { credentialsEncrypted: true },
     });
     if (!device) throw new NotFound('device', id);
+    return this.credentialsOf(device);
+  }
+
+  /** Decrypted credentials of a device row already read (it carries the sealed envelope): no second read. */
+  credentialsOf(device: { credentialsEncrypted: string | null }): DeviceCredentials | null {
     return device.credentialsEncrypted
       ? (JSON.parse(this.cipher.decrypt(device.credentialsEncrypted)) as DeviceCredentials)
       : null;
