@@ -5,11 +5,13 @@
  */
 import { BenchContext, BenchSection, loadGc } from './bench-util';
 import { engineBench } from './engine.bench';
+import { graphqlBench } from './graphql.bench';
 import { pushBench } from './push.bench';
 import { restBench } from './rest.bench';
 
 const SECTIONS: Record<string, BenchSection> = {
   engine: engineBench,
+  graphql: graphqlBench,
   push: pushBench,
   rest: restBench,
 };
