@@ -11,6 +11,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { authenticatedContext } from './common/graphql/graphql-context';
 import { DateTimeScalar } from './common/graphql/date-time.scalar';
 import { formatGraphQLError } from './common/graphql/graphql-errors';
+import { withSyncFieldResolvers } from './common/graphql/sync-field-resolvers';
 import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
@@ -23,6 +24,7 @@ import { APP_CONFIG, ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DriftModule } from './drift/drift.module';
 import { HealthModule } from './health/health.module';
+import { INVENTORY_SYNC_FIELDS } from './inventory/inventory-fields.resolver';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
 import { InventoryModule } from './inventory/inventory.module';
 import { LoggingModule } from './logging/logging.module';
@@ -82,6 +84,7 @@ export class AppModule implements NestModule {
             validationRules: [
               queryLimits({ maxDepth: config.graphqlMaxDepth, maxComplexity: config.graphqlMaxComplexity }),
             ],
+            transformResolvers: withSyncFieldResolvers(INVENTORY_SYNC_FIELDS),
             formatError: formatGraphQLError,
             context: authenticatedContext(authenticator, loaders),
           }),

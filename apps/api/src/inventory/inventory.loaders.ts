@@ -18,6 +18,12 @@ export interface InventoryLoaders {
   zonesBySite: DataLoader<string, Zone[]>;
   nodesBySite: DataLoader<string, NodeView[]>;
   devicesBySite: DataLoader<string, DeviceView[]>;
+  /**
+   * What `zoneById` / `nodeById` already hold, without waiting: undefined when not loaded yet. Lets a field
+   * resolver answer synchronously (see sync-field-resolvers.ts).
+   */
+  peekZone(id: string): Zone | null | undefined;
+  peekNode(id: string): NodeView | null | undefined;
 }
 
 /** Rows in key order, by one pass over the rows (a dashboard batches hundreds of keys). */
@@ -44,16 +50,25 @@ export class InventoryLoaderFactory {
   create(): InventoryLoaders {
     // Rows read as a site's children also answer later lookups by id (an interface's zones, a node's
     // collector) without another query: same request, same tenant scope, same rows.
+    const zones = new Map<string, Zone | null>();
+    const nodes = new Map<string, NodeView | null>();
+    const remember = <T>(seen: Map<string, T | null>, ids: readonly string[], rows: (T | null)[]) => {
+      ids.forEach((id, i) => seen.set(id, rows[i]));
+      return rows;
+    };
     const zoneById = new DataLoader<string, Zone | null>(async (ids) =>
-      byId(ids, await this.prisma.zone.findMany({ where: { id: { in: [...ids] } } })),
+      remember(zones, ids, byId(ids, await this.prisma.zone.findMany({ where: { id: { in: [...ids] } } }))),
     );
     const zonesBySite = new DataLoader<string, Zone[]>(async (siteIds) => {
-      const zones = await this.prisma.zone.findMany({
+      const rows = await this.prisma.zone.findMany({
         where: { siteId: { in: [...siteIds] } },
         orderBy: [{ name: 'asc' }, { id: 'asc' }],
       });
-      for (const zone of zones) zoneById.prime(zone.id, zone);
-      return byKey(siteIds, zones, (z) => z.siteId);
+      for (const zone of rows) {
+        zoneById.prime(zone.id, zone);
+        if (!zones.has(zone.id)) zones.set(zone.id, zone);
+      }
+      return byKey(siteIds, rows, (z) => z.siteId);
     });
     // Nodes need their site's zones for `addressZones`; going through the zone loader keeps that batched.
     const withZones = async (nodes: Node[]): Promise<NodeView[]> => {
@@ -66,16 +81,25 @@ export class InventoryLoaderFactory {
       });
     };
     const nodeById = new DataLoader<string, NodeView | null>(async (ids) =>
-      byId(ids, await withZones(await this.prisma.node.findMany({ where: { id: { in: [...ids] } } }))),
+      remember(
+        nodes,
+        ids,
+        byId(ids, await withZones(await this.prisma.node.findMany({ where: { id: { in: [...ids] } } }))),
+      ),
     );
-    const primeNodes = (nodes: NodeView[]): NodeView[] => {
-      for (const node of nodes) nodeById.prime(node.id, node);
-      return nodes;
+    const primeNodes = (rows: NodeView[]): NodeView[] => {
+      for (const node of rows) {
+        nodeById.prime(node.id, node);
+        if (!nodes.has(node.id)) nodes.set(node.id, node);
+      }
+      return rows;
     };
     return {
       zonesBySite,
       zoneById,
       nodeById,
+      peekZone: (id) => zones.get(id),
+      peekNode: (id) => nodes.get(id),
       deploymentById: new DataLoader(async (ids) =>
         byId(ids, await this.prisma.deployment.findMany({ where: { id: { in: [...ids] } } })),
       ),
