@@ -118,6 +118,12 @@ export class InterfaceFieldsResolver {
  * site's zones and nodes prime the by-id loaders); anything else goes through the resolvers above.
  */
 export const INVENTORY_SYNC_FIELDS: SyncFieldResolvers = {
+  Site: {
+    zones: (site: SiteModel, ctx) => ctx.loaders.peekZonesOfSite(site.id)?.map(toZoneModel) ?? NOT_LOADED,
+    nodes: (site: SiteModel, ctx) => ctx.loaders.peekNodesOfSite(site.id)?.map(toNodeModel) ?? NOT_LOADED,
+    devices: (site: SiteModel, ctx) =>
+      ctx.loaders.peekDevicesOfSite(site.id)?.map(toDeviceModel) ?? NOT_LOADED,
+  },
   Node: {
     collector: (node: NodeModel, ctx) => {
       if (!node.collectorId) return null;

@@ -24,6 +24,9 @@ export interface InventoryLoaders {
    */
   peekZone(id: string): Zone | null | undefined;
   peekNode(id: string): NodeView | null | undefined;
+  peekZonesOfSite(siteId: string): Zone[] | undefined;
+  peekNodesOfSite(siteId: string): NodeView[] | undefined;
+  peekDevicesOfSite(siteId: string): DeviceView[] | undefined;
 }
 
 /** Rows in key order, by one pass over the rows (a dashboard batches hundreds of keys). */
@@ -52,7 +55,10 @@ export class InventoryLoaderFactory {
     // collector) without another query: same request, same tenant scope, same rows.
     const zones = new Map<string, Zone | null>();
     const nodes = new Map<string, NodeView | null>();
-    const remember = <T>(seen: Map<string, T | null>, ids: readonly string[], rows: (T | null)[]) => {
+    const zonesOfSite = new Map<string, Zone[]>();
+    const nodesOfSite = new Map<string, NodeView[]>();
+    const devicesOfSite = new Map<string, DeviceView[]>();
+    const remember = <T>(seen: Map<string, T>, ids: readonly string[], rows: T[]): T[] => {
       ids.forEach((id, i) => seen.set(id, rows[i]));
       return rows;
     };
@@ -68,7 +74,11 @@ export class InventoryLoaderFactory {
         zoneById.prime(zone.id, zone);
         if (!zones.has(zone.id)) zones.set(zone.id, zone);
       }
-      return byKey(siteIds, rows, (z) => z.siteId);
+      return remember(
+        zonesOfSite,
+        siteIds,
+        byKey(siteIds, rows, (z) => z.siteId),
+      );
     });
     // Nodes need their site's zones for `addressZones`; going through the zone loader keeps that batched.
     const withZones = async (nodes: Node[]): Promise<NodeView[]> => {
@@ -100,6 +110,9 @@ export class InventoryLoaderFactory {
       nodeById,
       peekZone: (id) => zones.get(id),
       peekNode: (id) => nodes.get(id),
+      peekZonesOfSite: (id) => zonesOfSite.get(id),
+      peekNodesOfSite: (id) => nodesOfSite.get(id),
+      peekDevicesOfSite: (id) => devicesOfSite.get(id),
       deploymentById: new DataLoader(async (ids) =>
         byId(ids, await this.prisma.deployment.findMany({ where: { id: { in: [...ids] } } })),
       ),
@@ -122,7 +135,11 @@ export class InventoryLoaderFactory {
             orderBy: [{ name: 'asc' }, { id: 'asc' }],
           }),
         );
-        return byKey(siteIds, primeNodes(rows), (n) => n.siteId);
+        return remember(
+          nodesOfSite,
+          siteIds,
+          byKey(siteIds, primeNodes(rows), (n) => n.siteId),
+        );
       }),
       devicesBySite: new DataLoader(async (siteIds) => {
         const rows = await this.prisma.device.findMany({
@@ -130,7 +147,11 @@ export class InventoryLoaderFactory {
           include: { interfaces: { include: { zones: { select: { zoneId: true } } } } },
           orderBy: [{ name: 'asc' }, { id: 'asc' }],
         });
-        return byKey(siteIds, rows, (d) => d.siteId);
+        return remember(
+          devicesOfSite,
+          siteIds,
+          byKey(siteIds, rows, (d) => d.siteId),
+        );
       }),
     };
   }

@@ -1,5 +1,11 @@
 import type { GqlModuleOptions } from '@nestjs/graphql';
-import type { GraphQLFieldResolver } from 'graphql';
+import {
+  Kind,
+  type FieldNode,
+  type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+} from 'graphql';
 import type { GraphQLContext } from './graphql-context';
 
 /** What a fast path returns when it cannot answer from memory: the field goes through its Nest resolver. */
@@ -23,9 +29,7 @@ export type SyncFieldResolvers = Record<string, Record<string, SyncFieldResolver
  * Only for fields whose Nest resolver takes no arguments and has no guard or interceptor of its own: the fast
  * path skips them. Used as GraphQLModule's `transformResolvers`.
  */
-export function withSyncFieldResolvers(
-  fastPaths: SyncFieldResolvers,
-): (resolvers: Resolvers) => Resolvers {
+export function withSyncFieldResolvers(fastPaths: SyncFieldResolvers): (resolvers: Resolvers) => Resolvers {
   return (resolvers) => {
     for (const map of Array.isArray(resolvers) ? resolvers : [resolvers]) {
       for (const [type, fields] of Object.entries(fastPaths)) {
@@ -44,4 +48,31 @@ export function withSyncFieldResolvers(
     }
     return resolvers;
   };
+}
+
+/**
+ * Field names selected on the items of a connection field (`nodes { … }` and `edges { node { … } }`),
+ * fragments included; directives are not evaluated, so a skipped field still counts (a harmless prefetch).
+ */
+export function connectionItemFields(info: GraphQLResolveInfo): Set<string> {
+  const names = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined, onField: (field: FieldNode) => void): void => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) onField(selection);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet, onField);
+      else visit(info.fragments[selection.name.value]?.selectionSet, onField);
+    }
+  };
+  const items = (field: FieldNode): void => visit(field.selectionSet, (f) => names.add(f.name.value));
+  for (const node of info.fieldNodes) {
+    visit(node.selectionSet, (field) => {
+      if (field.name.value === 'nodes') items(field);
+      else if (field.name.value === 'edges') {
+        visit(field.selectionSet, (edge) => {
+          if (edge.name.value === 'node') items(edge);
+        });
+      }
+    });
+  }
+  return names;
 }
