@@ -5,6 +5,7 @@
  */
 import { BenchContext, BenchSection, loadGc } from './bench-util';
 import { engineBench } from './engine.bench';
+import { graphqlBench } from './graphql.bench';
 import { incrementalBench } from './incremental.bench';
 import { pushBench } from './push.bench';
 import { restBench } from './rest.bench';
@@ -12,6 +13,7 @@ import { restBench } from './rest.bench';
 const SECTIONS: Record<string, BenchSection> = {
   engine: engineBench,
   incremental: incrementalBench,
+  graphql: graphqlBench,
   push: pushBench,
   rest: restBench,
 };

@@ -1,6 +1,7 @@
 import { Context, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import type { GraphQLContext } from '../common/graphql/graphql-context';
 import { NotFound } from '../common/errors/domain-error';
+import { NOT_LOADED, type SyncFieldResolvers } from '../common/graphql/sync-field-resolvers';
 import { DeploymentModel, toDeploymentModel } from './deployments/deployment.model';
 import { DeviceModel, InterfaceModel, toDeviceModel } from './devices/device.model';
 import { NodeModel, toNodeModel } from './nodes/node.model';
@@ -111,3 +112,31 @@ export class InterfaceFieldsResolver {
     return zones.flatMap((z) => (z && !(z instanceof Error) ? [toZoneModel(z)] : []));
   }
 }
+
+/**
+ * Synchronous answers for the relations a dashboard walks most, from rows the request already loaded (a
+ * site's zones and nodes prime the by-id loaders); anything else goes through the resolvers above.
+ */
+export const INVENTORY_SYNC_FIELDS: SyncFieldResolvers = {
+  Site: {
+    zones: (site: SiteModel, ctx) => ctx.loaders.peekZonesOfSite(site.id)?.map(toZoneModel) ?? NOT_LOADED,
+    nodes: (site: SiteModel, ctx) => ctx.loaders.peekNodesOfSite(site.id)?.map(toNodeModel) ?? NOT_LOADED,
+    devices: (site: SiteModel, ctx) =>
+      ctx.loaders.peekDevicesOfSite(site.id)?.map(toDeviceModel) ?? NOT_LOADED,
+  },
+  Node: {
+    collector: (node: NodeModel, ctx) => {
+      if (!node.collectorId) return null;
+      const collector = ctx.loaders.peekNode(node.collectorId);
+      if (collector === undefined) return NOT_LOADED;
+      return collector ? toNodeModel(collector) : null;
+    },
+  },
+  DeviceInterface: {
+    zones: (iface: InterfaceModel, ctx) => {
+      const zones = iface.zoneIds.map((id) => ctx.loaders.peekZone(id));
+      if (zones.includes(undefined)) return NOT_LOADED;
+      return zones.flatMap((z) => (z ? [toZoneModel(z)] : []));
+    },
+  },
+};
