@@ -223,6 +223,11 @@ function randomChange(r: Rng, inventory: Inventory, counter: { next: number }): 
     };
   }
   if (roll < 95) {
+    // Every device may have been deleted by earlier steps: then one is added.
+    if (inventory.devices.length === 0) {
+      const id = `dev-new-${counter.next++}`;
+      return { kind: 'device', id, value: randomDevice(r, id, inventory.zones) };
+    }
     const device = r.pick(inventory.devices);
     return {
       kind: 'device',

@@ -475,13 +475,26 @@ export class IncrementalRuleSets {
     this.localDevicesOf(touched, affected);
   }
 
-  /** A master's change moves the narrowing of the probes naming it: they and every master are touched. */
+  /**
+   * Nodes whose rules or names depend on `node` without being its partners' partners: a master's change moves
+   * the narrowing of the probes naming it (they and every master are touched), and stable names carry a probe's
+   * master name and a collected node's collector name in their signatures, so every device holding such a
+   * probe or collected node (local to it or to one of its partners) must be recomputed too.
+   */
   private withMasterNamers(node: NodeInput, namers: ReadonlySet<string>, into: Set<string>): void {
-    if (node.role !== 'master' || namers.size === 0) return;
+    for (const id of this.collectedBy(node)) {
+      const collected = this.nodes.get(id);
+      if (!collected) continue;
+      into.add(id);
+      this.partners(collected, into);
+    }
+    // A probe's signature names whatever node its masterId points at, master or not (describe.ts).
     for (const probe of namers) {
       const p = this.nodes.get(probe);
       if (!p) continue;
       into.add(probe);
+      this.partners(p, into);
+      if (node.role !== 'master') continue;
       for (const m of this.byRole.get(`${depKey(p)}\u0000master`) ?? []) into.add(m);
     }
   }
@@ -498,15 +511,24 @@ export class IncrementalRuleSets {
       included.add(id);
       this.partners(this.nodes.get(id) as NodeInput, included);
     }
-    for (const id of [...included]) {
-      const master = this.masterOf(this.nodes.get(id) as NodeInput);
-      if (master) included.add(master.id);
+    // Stable names carry a collected node's collector name and a probe's master name, so every included node
+    // brings its resolved collector and master along (to a fixed point: a probe's own collector, …).
+    const pending = [...included];
+    while (pending.length > 0) {
+      const node = this.nodes.get(pending.pop() as string) as NodeInput;
+      const named = node.role === 'probe' && node.masterId ? this.nodes.get(node.masterId) : undefined;
+      for (const other of [named, this.collectorOf(node)]) {
+        if (other && !included.has(other.id)) {
+          included.add(other.id);
+          pending.push(other.id);
+        }
+      }
     }
     const nodes: NodeInput[] = [];
     for (const id of included) {
       const node = this.nodes.get(id) as NodeInput;
       const collector = this.collectorOf(node);
-      nodes.push({ ...node, collectorId: collector && included.has(collector.id) ? collector.id : node.id });
+      nodes.push({ ...node, collectorId: collector ? collector.id : node.id });
     }
     return {
       deployments: [...this.deployments.values()],
