@@ -322,7 +322,8 @@ describe('IncrementalRuleSets', () => {
         }
         expectSame(incremental, inventory, flows, `seed ${seed}, end`);
       }),
-      { numRuns: Number(process.env.INCREMENTAL_RUNS ?? 25) },
+      // 729037760: a renamed master must rename the probe object naming it on another site's firewall.
+      { numRuns: Number(process.env.INCREMENTAL_RUNS ?? 25), examples: [[729037760]] },
     );
   });
 
