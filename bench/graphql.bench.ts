@@ -18,13 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { Prisma } from '@app/persistence';
-import { AppModule } from '../apps/api/src/app.module';
-import { configureApp } from '../apps/api/src/configure-app';
 import { PrismaService } from '../apps/api/src/database/prisma.service';
 import { QueryCounter } from '../apps/api/src/database/query-counter';
+import { startBenchApp } from './bench-app';
 import { BenchContext, formatTable } from './bench-util';
 
 const SITES = Number(process.env.BENCH_GRAPHQL_SITES ?? 200);
@@ -95,26 +92,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function graphqlBench(ctx: BenchContext): Promise<boolean> {
-  const app = await NestFactory.create<INestApplication>(
-    AppModule.forRoot({
-      // The in-memory embedded database unless BENCH_DATABASE_URL names a (scratch) PostgreSQL database.
-      databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
-      dataDir: null,
-      logLevel: 'silent',
-      adminToken: TOKEN,
-      rateLimitPerMinute: 1_000_000,
-      rateLimitBurst: 1_000_000,
-      rateLimitPerIpPerMinute: 1_000_000,
-      rateLimitPerIpBurst: 1_000_000,
-      schedulerIntervalMs: 3_600_000,
-      // Seeding leaves the client's kept-alive socket idle for seconds; a server closing it races the next request.
-      httpKeepAliveTimeoutMs: 600_000,
-    }),
-    { logger: false },
-  );
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { app, base } = await startBenchApp(TOKEN, {
+    // Seeding leaves the client's kept-alive socket idle for seconds; a server closing it races the next request.
+    httpKeepAliveTimeoutMs: 600_000,
+  });
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
   const api = async <T>(path: string, body: unknown): Promise<T> => {
     const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers, body: JSON.stringify(body) });

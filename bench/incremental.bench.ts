@@ -14,13 +14,10 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../apps/api/src/app.module';
-import { configureApp } from '../apps/api/src/configure-app';
 import { PrismaService } from '../apps/api/src/database/prisma.service';
 import { RuleSetsService } from '../apps/api/src/rules/rule-sets.service';
 import { asSystem } from '../apps/api/src/tenants/tenant-scope';
+import { startBenchApp } from './bench-app';
 import { BenchContext, formatTable } from './bench-util';
 import { generateDeployment } from './engine.bench';
 
@@ -103,21 +100,7 @@ async function seed(prisma: PrismaService, sites: number): Promise<Map<string, s
 }
 
 export async function incrementalBench(ctx: BenchContext): Promise<boolean> {
-  const app = await NestFactory.create<INestApplication>(
-    AppModule.forRoot({
-      databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
-      dataDir: null,
-      logLevel: 'silent',
-      adminToken: TOKEN,
-      rateLimitPerMinute: 1_000_000,
-      rateLimitBurst: 1_000_000,
-      schedulerIntervalMs: 3_600_000,
-    }),
-    { logger: false },
-  );
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const { app, base } = await startBenchApp(TOKEN);
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${base}${path}`, {
       method,

@@ -19,14 +19,11 @@
  */
 import 'reflect-metadata';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { startSimulator, type StartedSimulator } from '@app/simulators';
-import { AppModule } from '../apps/api/src/app.module';
-import { configureApp } from '../apps/api/src/configure-app';
 import { QueryCounter, type QueryCounts } from '../apps/api/src/database/query-counter';
 import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';
 import { PushRunner } from '../apps/api/src/pushes/push-runner.service';
+import { startBenchApp } from './bench-app';
 import { BenchContext, formatTable } from './bench-util';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 200);
@@ -81,22 +78,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
       await startSimulator('pfsense', { latencyMs: LATENCY_MS, interfaces: ['wan', 'lan', 'servers'] }),
     );
   }
-  const app = await NestFactory.create<INestApplication>(
-    AppModule.forRoot({
-      // The in-memory embedded database unless BENCH_DATABASE_URL names a (scratch) PostgreSQL database.
-      databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
-      dataDir: null,
-      logLevel: 'silent',
-      adminToken: TOKEN,
-      pushConcurrency: CONCURRENCY,
-      rateLimitPerMinute: 1_000_000,
-      rateLimitBurst: 1_000_000,
-      schedulerIntervalMs: 3_600_000,
-    }),
-    { logger: false },
-  );
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  const { app } = await startBenchApp(TOKEN, { pushConcurrency: CONCURRENCY });
   const counter = app.get(QueryCounter);
   // Finish times straight from the runner (after its listeners, webhooks included), so the wall time does not
   // depend on how often the bench polls.
