@@ -451,7 +451,7 @@ export class IncrementalRuleSets {
     }
     if (previous) {
       this.partners(previous, touched);
-      this.withMasterNamers(previous, masterNamers, touched);
+      this.withNameDependents(previous, masterNamers, touched);
       this.localDevicesOf(touched, affected);
       this.removeNode(previous);
     }
@@ -460,7 +460,7 @@ export class IncrementalRuleSets {
     if (next) {
       this.addNode(next);
       this.partners(next, touched);
-      this.withMasterNamers(next, masterNamers, touched);
+      this.withNameDependents(next, masterNamers, touched);
     }
     for (const c of candidates) {
       const node = this.nodes.get(c);
@@ -481,7 +481,7 @@ export class IncrementalRuleSets {
    * master name and a collected node's collector name in their signatures, so every device holding such a
    * probe or collected node (local to it or to one of its partners) must be recomputed too.
    */
-  private withMasterNamers(node: NodeInput, namers: ReadonlySet<string>, into: Set<string>): void {
+  private withNameDependents(node: NodeInput, namers: ReadonlySet<string>, into: Set<string>): void {
     for (const id of this.collectedBy(node)) {
       const collected = this.nodes.get(id);
       if (!collected) continue;
