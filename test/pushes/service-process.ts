@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -12,12 +13,26 @@ export interface ServiceProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
 /**
  * The real service in its own process (from the TypeScript sources), so a test can SIGKILL it mid-push and
  * start it again on the same database.
  */
 export async function startService(env: Record<string, string>, token: string): Promise<ServiceProcess> {
-  const port = 4100 + Math.floor(Math.random() * 800);
+  // A port the OS hands out, not a random one: a fixed range once landed on epmd's 4369 (RabbitMQ runs here).
+  const port = await freePort();
   let output = '';
   const child = spawn(
     process.execPath,
