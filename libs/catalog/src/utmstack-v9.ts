@@ -27,6 +27,9 @@ export const UTMSTACK_V9_FLOWS: readonly CatalogFlow[] = [
     protocol: 'tcp',
     ports: [p(9390), p(8888)],
     purpose: 'vulnerability scanner',
+    // The seed row of 1194/tcp says the probe reaches the master "over the internet using VPN"; the master's
+    // connections to the probe then run inside that tunnel (reference/utmstack-flows.md, rows L5-L6: "master (through VPN) → probe").
+    carriedBy: 'v9-probe-master-vpn',
   },
   {
     id: 'v9-master-probe-asset-discovery',
@@ -36,6 +39,9 @@ export const UTMSTACK_V9_FLOWS: readonly CatalogFlow[] = [
     protocol: 'tcp',
     ports: [p(5000), p(8000)],
     purpose: 'asset discovery',
+    // The seed row of 1194/tcp says the probe reaches the master "over the internet using VPN"; the master's
+    // connections to the probe then run inside that tunnel (reference/utmstack-flows.md, rows L5-L6: "master (through VPN) → probe").
+    carriedBy: 'v9-probe-master-vpn',
   },
   {
     id: 'v9-agentless-netflow',

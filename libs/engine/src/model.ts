@@ -35,6 +35,13 @@ export interface CatalogFlow {
   selector?: string | null;
   /** True for operator-defined flows stored in the database. */
   custom?: boolean;
+  /**
+   * Id of a flow (same version) whose tunnel carries this one when the two nodes' sites reach each other over the
+   * internet: then this flow needs no rule and no publication anywhere, as long as the carrier flow is required
+   * between the same two nodes (in either direction) and is itself reachable. The v9 master → probe flows (scanner,
+   * asset discovery) travel inside the probe's 1194/tcp VPN to the master.
+   */
+  carriedBy?: string | null;
 }
 
 /**
@@ -48,9 +55,28 @@ export interface DeploymentInput {
   catalogVersion: string;
 }
 
+/**
+ * How two sites reach each other. `routed`: private addresses cross unchanged (site-to-site VPN, MPLS, one LAN).
+ * `internet`: NAT at both ends; a destination is reached only at a publication's public address and port.
+ */
+export const SITE_CONNECTIVITIES = ['routed', 'internet'] as const;
+export type SiteConnectivity = (typeof SITE_CONNECTIVITIES)[number];
+
 export interface SiteInput {
   id: string;
   name: string;
+  /**
+   * How this site reaches other sites unless a site link says otherwise (absent or null: `routed`). Between two
+   * sites without a link the path is `internet` when either site says `internet`.
+   */
+  connectivity?: SiteConnectivity | null;
+  /**
+   * The site is the internet itself: its nodes (roaming agents, analysts at home, a cloud collector) have no
+   * firewall of ours in front, their addresses are public (`0.0.0.0/0` when unknown). They reach nodes of other
+   * sites over the internet only, i.e. published services; no link can make such a site routed. Such a site has
+   * no devices and no zones.
+   */
+  onInternet?: boolean | null;
   /**
    * Override: the catalog version of every node at this site, whatever its deployment's version (null or
    * absent: the deployment's). Kept because it meant exactly that before deployments existed, so an upgrade
@@ -88,6 +114,9 @@ export interface NodeInput {
   masterId?: string | null;
 }
 
+/** A public address that is whatever the interface itself holds (DHCP, PPPoE): vendors resolve it on the device. */
+export const INTERFACE_ADDRESS = 'interface';
+
 export interface DeviceInterfaceInput {
   /** Vendor interface name (`lan`, `opt1`, `port3`). */
   name: string;
@@ -95,6 +124,12 @@ export interface DeviceInterfaceInput {
   external: boolean;
   /** Zones of the device's own site behind this interface (empty when external). */
   zoneIds: string[];
+  /**
+   * External interfaces only: the public IPv4 addresses the interface answers on (host addresses, no prefix), or
+   * `INTERFACE_ADDRESS` for the interface's own address. The first is the default address of a publication on this
+   * interface; all static ones together are the site's egress addresses other sites' firewalls can restrict to.
+   */
+  publicAddresses?: string[];
 }
 
 export interface DeviceInput {
@@ -105,6 +140,41 @@ export interface DeviceInput {
   interfaces: DeviceInterfaceInput[];
 }
 
+/**
+ * A site pair whose path differs from the sites' defaults (e.g. a branch on a site-to-site VPN while the rest
+ * comes over the internet). Unordered: (a, b) and (b, a) are the same pair; at most one link per pair.
+ */
+export interface SiteLinkInput {
+  siteAId: string;
+  siteBId: string;
+  connectivity: SiteConnectivity;
+}
+
+/** Internal ports `ports` of one protocol, reached on the public side at `externalFrom` .. `externalFrom + (to - from)`. */
+export interface PublishedPortInput {
+  protocol: Protocol;
+  ports: PortRange;
+  /** First external port (absent or null: the same ports as inside). */
+  externalFrom?: number | null;
+}
+
+/**
+ * A node made reachable over the internet through a firewall of its own site: a destination NAT (pfSense/OPNsense
+ * port forward, FortiOS VIP) from the public address and port to the node's private IPv4 address, plus the rule
+ * that admits it. Only the ports some flow crossing the internet needs are forwarded.
+ */
+export interface PublicationInput {
+  id: string;
+  nodeId: string;
+  /** The firewall that forwards (a device of the node's site). */
+  deviceId: string;
+  /** One of the device's external interfaces (absent or null: the first external interface by name). */
+  interface?: string | null;
+  /** IPv4 host address or `INTERFACE_ADDRESS` (absent or null: the interface's first public address). */
+  publicAddress?: string | null;
+  ports: PublishedPortInput[];
+}
+
 export interface Inventory {
   /** Absent or empty: every node is in one implicit deployment and its site's catalog version rules. */
   deployments?: DeploymentInput[];
@@ -112,6 +182,9 @@ export interface Inventory {
   zones: ZoneInput[];
   nodes: NodeInput[];
   devices: DeviceInput[];
+  /** Exceptions to the sites' default connectivity, per site pair. */
+  siteLinks?: SiteLinkInput[];
+  publications?: PublicationInput[];
 }
 
 export interface EngineOptions {
@@ -153,6 +226,35 @@ export interface RuleExplanation {
   text: string;
 }
 
+/**
+ * How a vendor matches forwarded traffic. `filter-after-dnat` (pfSense, OPNsense: pf translates first, so the rule
+ * admitting a port forward names the private target and internal port); `vip-in-policy` (FortiOS: the policy's
+ * destination is the VIP object itself, its service the mapped port, and a policy cannot mix VIPs and addresses).
+ */
+export type NatSemantics = 'filter-after-dnat' | 'vip-in-policy';
+
+/** One destination NAT (port forward / VIP with port forwarding): IPv4, one protocol, one contiguous port range. */
+export interface NatEntry {
+  name: string;
+  /** 0-based, deterministic. Entries never overlap (same public address, protocol and port is refused upstream). */
+  order: number;
+  /** External interface the traffic arrives on. */
+  interface: string;
+  protocol: Protocol;
+  /** Public IPv4 host address (no prefix) or `INTERFACE_ADDRESS`. */
+  externalAddress: string;
+  externalPorts: PortRange;
+  /** The published node's private IPv4 host address (no prefix). */
+  target: string;
+  /** Same length as `externalPorts`. */
+  targetPorts: PortRange;
+  publicationId: string;
+  nodeId: string;
+  flowIds: string[];
+  /** e.g. "publish master hq-master at 198.51.100.10:1194/tcp → 10.10.10.5:1194" */
+  description: string;
+}
+
 /** One allow rule: exactly one source object, destination object and service object. */
 export interface Rule {
   name: string;
@@ -171,6 +273,11 @@ export interface Rule {
   sourceNodeIds: string[];
   destinationNodeIds: string[];
   explanations: RuleExplanation[];
+  /**
+   * Name of the NAT entry whose forwarded traffic this rule admits (absent for plain rules). With `vip-in-policy`
+   * the rule's `destination` is that entry's name (the VIP), not an address object.
+   */
+  nat?: string;
 }
 
 export interface RuleSet {
@@ -181,6 +288,10 @@ export interface RuleSet {
   addresses: AddressObject[];
   services: ServiceObject[];
   rules: Rule[];
+  /** Destination NAT entries; absent when there are none (so rule sets without NAT hash as before). */
+  nat?: NatEntry[];
+  /** Present with `nat`. */
+  natSemantics?: NatSemantics;
   /** Stable hash (hex) of the whole rule set; changes only when the rule set does. */
   hash: string;
 }
@@ -233,6 +344,28 @@ export interface ReachabilityHop {
   rules: ReachabilityRuleMatch[];
   /** Checked traffic that no complete rule allows on this hop. */
   missing: TrafficSpec[];
+  /**
+   * Destination NAT this hop applies (internet paths), e.g. "HQ pfSense: wan 198.51.100.10:1194 → hq-master
+   * 10.10.10.5:1194". Hops are listed in path order (source side first).
+   */
+  translations?: ReachabilityTranslation[];
+}
+
+export interface ReachabilityTranslation {
+  natEntry: string;
+  protocol: Protocol;
+  externalAddress: string;
+  externalPorts: PortRange;
+  target: string;
+  targetPorts: PortRange;
+  text: string;
+}
+
+/** A flow that needs no rule because another flow's tunnel carries it (internet paths). */
+export interface ReachabilityCarried {
+  flowId: string;
+  carrierFlowId: string;
+  text: string;
 }
 
 /** A deployment as named in results. */
@@ -257,6 +390,12 @@ export interface ReachabilityResult {
    */
   checked: TrafficSpec[];
   hops: ReachabilityHop[];
+  /** How the two nodes' sites reach each other (`same-site` when they share one). */
+  path?: 'same-site' | SiteConnectivity;
+  /** Flows carried inside another flow's tunnel (checked on no hop). */
+  carried?: ReachabilityCarried[];
+  /** Internet paths: traffic the destination needs but no publication of it forwards (never allowed). */
+  unpublished?: TrafficSpec[];
   /** True when something is checked and every hop allows all of it (no hop at all also counts as allowed). */
   allowed: boolean;
 }

@@ -51,6 +51,27 @@ export interface ManagedRule {
   ref?: string;
 }
 
+/**
+ * A managed destination NAT entry (pfSense port forward, FortiOS VIP with port forwarding, OPNsense d_nat rule),
+ * normalised from the engine's `NatEntry`. Entries never overlap each other (the engine refuses the same public
+ * address, protocol and port twice), so their order among themselves carries no meaning and is not managed.
+ */
+export interface ManagedNat {
+  name: string;
+  /** External interface (vendor name). */
+  interface: string;
+  protocol: Protocol;
+  /** Public IPv4 host address, or `interface` for the interface's own address. */
+  externalAddress: string;
+  externalPorts: PortRange;
+  /** Private IPv4 host address. */
+  target: string;
+  targetPorts: PortRange;
+  description: string;
+  attributes: Attributes;
+  ref?: string;
+}
+
 /** One rule slot in a live ordering scope; `name` is set for managed rules only. */
 export interface SequenceEntry {
   managed: boolean;
@@ -70,6 +91,8 @@ export interface ForeignNames {
   addresses: string[];
   services: string[];
   rules: string[];
+  /** Absent: none (vendors without NAT support in the connector). */
+  nat?: string[];
 }
 
 /** The desired state, normalised by a connector from a RuleSet. */
@@ -79,6 +102,8 @@ export interface DesiredState {
   rules: ManagedRule[];
   /** Rule names per scope, in evaluation order. */
   order: Record<string, string[]>;
+  /** Absent: none. */
+  nat?: ManagedNat[];
 }
 
 /** The device's live MANAGED state, as read by `readState()`. */
@@ -92,13 +117,15 @@ export interface ManagedState {
   /** Managed rules in live order (duplicates by name are kept so the planner can remove them). */
   rules: ManagedRule[];
   sequences: RuleSequence[];
+  /** Managed NAT entries (absent: the connector read none, e.g. a version without a NAT API). */
+  nat?: ManagedNat[];
   foreign: ForeignNames;
   /** Changes were written but not committed/applied (a previous push failed before its commit). */
   pendingCommit: boolean;
   warnings: string[];
 }
 
-export type ObjectKind = 'address' | 'service' | 'rule';
+export type ObjectKind = 'address' | 'service' | 'rule' | 'nat';
 export type ChangeOp = 'create' | 'update' | 'delete' | 'reorder';
 
 interface ChangeBase {
@@ -130,6 +157,14 @@ export type RuleChange = ChangeBase & {
   after: ManagedRule | null;
 };
 
+export type NatChange = ChangeBase & {
+  kind: 'nat';
+  op: 'create' | 'update' | 'delete';
+  name: string;
+  before: ManagedNat | null;
+  after: ManagedNat | null;
+};
+
 /** Puts the managed rules of one scope in the desired order (and the managed block at its configured position). */
 export type ReorderChange = ChangeBase & {
   kind: 'order';
@@ -142,7 +177,7 @@ export type ReorderChange = ChangeBase & {
   after: string[];
 };
 
-export type PlanChange = AddressChange | ServiceChange | RuleChange | ReorderChange;
+export type PlanChange = AddressChange | ServiceChange | NatChange | RuleChange | ReorderChange;
 
 export interface PlanSummary {
   create: number;
@@ -153,7 +188,8 @@ export interface PlanSummary {
 
 /**
  * Ordered changes turning the live managed state into the desired one. Plain JSON data (store it with the push).
- * Order = dependency order: create/update addresses, services, rules; reorder; delete rules, services, addresses.
+ * Order = dependency order: create/update addresses, services, NAT entries, rules; reorder; delete rules, NAT
+ * entries, services, addresses (a FortiOS policy names its VIP, so the VIP exists first and goes last).
  */
 export interface Plan {
   vendor: Vendor;

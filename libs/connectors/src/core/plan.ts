@@ -4,6 +4,8 @@ import type {
   AddressChange,
   DesiredState,
   ManagedAddress,
+  ManagedNat,
+  NatChange,
   ManagedRule,
   ManagedService,
   ManagedState,
@@ -48,7 +50,7 @@ export function assertSameDevice(
 }
 
 export interface Conflict {
-  kind: 'address' | 'service' | 'rule';
+  kind: 'address' | 'service' | 'rule' | 'nat';
   name: string;
   reason: string;
 }
@@ -80,12 +82,22 @@ export function computePlan(desired: DesiredState, live: ManagedState, options: 
 
   const addr = diffObjects<ManagedAddress>('address', desired.addresses, live.addresses, warnings);
   const svc = diffObjects<ManagedService>('service', desired.services, live.services, warnings);
-  upserts.push(...(addr.upserts as AddressChange[]), ...(svc.upserts as ServiceChange[]));
+  const nat = diffObjects<ManagedNat>('nat', desired.nat ?? [], live.nat ?? [], warnings);
+  upserts.push(
+    ...(addr.upserts as AddressChange[]),
+    ...(svc.upserts as ServiceChange[]),
+    ...(nat.upserts as NatChange[]),
+  );
 
   const rules = diffRules(desired, live);
   upserts.push(...rules.upserts);
   const reorders = planReorders(desired, live, options.blockPosition, rules.movingAway);
-  deletes.push(...rules.deletes, ...(svc.deletes as ServiceChange[]), ...(addr.deletes as AddressChange[]));
+  deletes.push(
+    ...rules.deletes,
+    ...(nat.deletes as NatChange[]),
+    ...(svc.deletes as ServiceChange[]),
+    ...(addr.deletes as AddressChange[]),
+  );
 
   const changes = [...upserts, ...reorders, ...deletes];
   return {
@@ -134,7 +146,15 @@ function validateDesired(desired: DesiredState, options: PlanOptions): void {
     'rule',
     desired.rules.map((r) => r.name),
   );
-  const objectNames = new Set([...desired.addresses.map((a) => a.name)]);
+  check(
+    'NAT entry',
+    (desired.nat ?? []).map((n) => n.name),
+  );
+  // A FortiOS policy's destination may be a VIP (a NAT entry) instead of an address object.
+  const objectNames = new Set([
+    ...desired.addresses.map((a) => a.name),
+    ...(desired.nat ?? []).map((n) => n.name),
+  ]);
   const serviceNames = new Set(desired.services.map((s) => s.name));
   for (const rule of desired.rules) {
     for (const ref of [rule.source, rule.destination]) {
@@ -163,6 +183,7 @@ function findConflicts(desired: DesiredState, live: ManagedState): Conflict[] {
   const foreignAddresses = new Set(live.foreign.addresses);
   const foreignServices = new Set(live.foreign.services);
   const foreignRules = new Set(live.foreign.rules);
+  const foreignNat = new Set(live.foreign.nat ?? []);
   const reason = 'exists on the device without the managed marker';
   for (const a of desired.addresses) {
     if (foreignAddresses.has(a.name)) conflicts.push({ kind: 'address', name: a.name, reason });
@@ -173,13 +194,16 @@ function findConflicts(desired: DesiredState, live: ManagedState): Conflict[] {
   for (const r of desired.rules) {
     if (foreignRules.has(r.name)) conflicts.push({ kind: 'rule', name: r.name, reason });
   }
+  for (const n of desired.nat ?? []) {
+    if (foreignNat.has(n.name)) conflicts.push({ kind: 'nat', name: n.name, reason });
+  }
   return conflicts;
 }
 
-type ObjectValue = ManagedAddress | ManagedService;
+type ObjectValue = ManagedAddress | ManagedService | ManagedNat;
 
 function diffObjects<T extends ObjectValue>(
-  kind: 'address' | 'service',
+  kind: 'address' | 'service' | 'nat',
   desired: T[],
   live: T[],
   warnings: string[],

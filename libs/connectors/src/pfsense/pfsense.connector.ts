@@ -244,6 +244,14 @@ class PfSenseExecutor implements ApplyExecutor {
         return this.rule(change, meter);
       case 'order':
         return this.reorder(change, meter);
+      case 'nat':
+        // Until this connector writes NAT entries it never plans any (its desired state carries none).
+        return Promise.reject(
+          new ConnectorError({
+            kind: 'validation',
+            message: `NAT entry ${change.name}: not supported by this connector`,
+          }),
+        );
     }
   }
 
