@@ -21,7 +21,7 @@ import { DeviceConnectors } from '../pushes/device-connectors.service';
 import { latestSlot } from '../pushes/push-scheduler.service';
 import { RuleSetsService } from '../rules/rule-sets.service';
 import type { DriftItemModel, DriftReportModel } from './drift.model';
-import { findExposures, type Exposure } from './exposures';
+import { findExposures, findNatExposures, type Exposure } from './exposures';
 
 export const DRIFT_QUEUE = 'drift-check';
 
@@ -203,6 +203,7 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
         const live = await connector.readState();
         const plan = connector.plan(ruleSet, live);
         const unmanaged = connector.readUnmanagedRules ? await connector.readUnmanagedRules() : null;
+        const unmanagedNat = connector.readUnmanagedNat ? await connector.readUnmanagedNat() : [];
         const external = new Set(device.interfaces.filter((i) => i.external).map((i) => i.name));
         const of = (ops: string[]): DriftItemModel[] =>
           plan.changes.filter((c) => ops.includes(c.op)).map(toItem);
@@ -213,7 +214,9 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
             missing: of(['create']),
             changed: of(['update', 'reorder']),
             extra: of(['delete']),
-            exposures: unmanaged ? findExposures(unmanaged, external) : [],
+            exposures: unmanaged
+              ? [...findExposures(unmanaged, external), ...findNatExposures(unmanagedNat)]
+              : [],
             pendingCommit: plan.pendingCommit,
             exposuresChecked: unmanaged !== null,
           },

@@ -1,7 +1,9 @@
+import { NEVER_EXPOSED_PORTS } from '@app/catalog';
+import type { UnmanagedNat } from '@app/connectors';
 import { resolveSettings } from '@app/connectors';
 import type { PfAlias, PfRule } from '@app/connectors/pfsense/api';
 import { unmanagedRulesFromPfSense } from '@app/connectors/pfsense/mapping';
-import { findExposures } from './exposures';
+import { findExposures, findNatExposures } from './exposures';
 
 const settings = resolveSettings({
   id: 'fw',
@@ -76,5 +78,36 @@ describe('exposed never-exposed ports', () => {
     );
     expect(found.filter((f) => f.startsWith('wan any:'))).toHaveLength(9);
     expect(found.some((f) => /^(Default allow|disabled|blocked|unknown alias)/.test(f))).toBe(false);
+  });
+});
+
+describe('findNatExposures', () => {
+  const forward = (label: string, fields: Partial<UnmanagedNat>): UnmanagedNat => ({
+    label,
+    interface: 'wan',
+    enabled: true,
+    protocols: ['tcp'],
+    externalPorts: [{ from: 8443, to: 8443 }],
+    target: '10.0.0.5',
+    targetPorts: [{ from: 443, to: 443 }],
+    ...fields,
+  });
+
+  it('flags forwards whose translated port is never-exposed, judged on the target port', () => {
+    const found = findNatExposures([
+      forward('db', { externalPorts: [{ from: 15432, to: 15432 }], targetPorts: [{ from: 5432, to: 5432 }] }),
+      // The public side names 5432 but the service reached is 443: not an exposure of PostgreSQL.
+      forward('web', { externalPorts: [{ from: 5432, to: 5432 }], targetPorts: [{ from: 443, to: 443 }] }),
+      forward('off', { enabled: false, externalPorts: null, targetPorts: null, protocols: null }),
+      forward('same', { externalPorts: [{ from: 9200, to: 9200 }], targetPorts: null }),
+    ]).map((e) => `${e.rule}:${e.protocol}/${e.port}:${e.external}`);
+    expect(found).toEqual(['db:tcp/5432:true', 'same:tcp/9200:true']);
+  });
+
+  it('a forward of every port and protocol exposes every never-exposed port', () => {
+    const all = findNatExposures([
+      forward('dmz', { protocols: null, externalPorts: null, targetPorts: null }),
+    ]);
+    expect(all.length).toBe(NEVER_EXPOSED_PORTS.length);
   });
 });

@@ -1,5 +1,5 @@
 import { NEVER_EXPOSED_PORTS } from '@app/catalog';
-import type { UnmanagedRule } from '@app/connectors';
+import type { UnmanagedNat, UnmanagedRule } from '@app/connectors';
 import type { Protocol } from '@app/engine/model';
 
 export interface Exposure {
@@ -40,6 +40,35 @@ export function findExposures(rules: UnmanagedRule[], externalInterfaces: Readon
         source: rule.source,
         destination: rule.destination,
         external,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Port forwards people made that reach a never-exposed port: the translated (target) port is what the service
+ * behind listens on, so that is what counts; with no translation the external port is the target port. A forward
+ * of every port (`null`) exposes all of them. Such an entry is always on the internet side, hence `external`.
+ */
+export function findNatExposures(entries: UnmanagedNat[]): Exposure[] {
+  const out: Exposure[] = [];
+  for (const entry of entries) {
+    if (!entry.enabled) continue;
+    const ports = entry.targetPorts ?? entry.externalPorts;
+    for (const never of NEVER_EXPOSED_PORTS) {
+      if (entry.protocols !== null && !entry.protocols.includes(never.protocol)) continue;
+      if (ports !== null && !ports.some((p) => p.from <= never.port && never.port <= p.to)) continue;
+      out.push({
+        rule: entry.label,
+        interfaces: [entry.interface],
+        protocol: never.protocol,
+        port: never.port,
+        service: never.service,
+        reason: never.reason,
+        source: 'any',
+        destination: entry.target,
+        external: true,
       });
     }
   }

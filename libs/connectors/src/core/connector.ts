@@ -1,5 +1,13 @@
 import type { RuleSet, Vendor } from '@app/engine/model';
-import type { ApplyResult, ManagedState, Plan, ProbeResult, UnmanagedRule, VerifyResult } from './model';
+import type {
+  ApplyResult,
+  ManagedState,
+  Plan,
+  ProbeResult,
+  UnmanagedNat,
+  UnmanagedRule,
+  VerifyResult,
+} from './model';
 import type { PendingStateStore, RecoveryReport } from './pending-state';
 import type { RestoreContext, RestoreReport } from './restore';
 import type { DeviceTarget, ResolvedSettings } from './target';
@@ -66,6 +74,9 @@ export interface FirewallConnector {
    * must stay closed). Vendors without it are checked for managed drift only.
    */
   readUnmanagedRules?(): Promise<UnmanagedRule[]>;
+
+  /** Optional: the destination NAT entries people made (a forward to a never-exposed port is an exposure). */
+  readUnmanagedNat?(): Promise<UnmanagedNat[]>;
 
   /**
    * Own recovery after a failed push (core/restore.ts): puts back the managed state read before the push with

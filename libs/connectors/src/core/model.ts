@@ -286,3 +286,22 @@ export interface UnmanagedRule {
   /** Set when the port field could not be resolved (e.g. an alias that does not exist); `ports` is then empty. */
   unresolvedPorts?: string;
 }
+
+/**
+ * A destination NAT entry people made (not managed), reduced to what it forwards: a port forward that exposes a
+ * never-exposed port counts as an exposure. Read-only; connectors never change such entries.
+ */
+export interface UnmanagedNat {
+  /** Description/comment as shown on the device. */
+  label: string;
+  interface: string;
+  enabled: boolean;
+  /** `null`: any protocol (tcp and udp). */
+  protocols: Protocol[] | null;
+  /** Public-side ports; `null`: any. */
+  externalPorts: PortRange[] | null;
+  /** Private target as shown on the device. */
+  target: string;
+  /** Ports on the target after translation; `null`: any (or unchanged from `externalPorts` when those are set). */
+  targetPorts: PortRange[] | null;
+}
