@@ -362,6 +362,26 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
     );
   });
 
+  it('P24: copies sharing a tracker (same second) lose the surplus copy, never the kept first one', async () => {
+    const rs = hqRuleSet();
+    expect((await push(rs)).ok).toBe(true);
+    const state = sim.state;
+    const original = state.rules.find((x) => managedName(x) === 'utm_r_lan_agents_master')!;
+    // A copy made in the same second shares the tracker (FirewallRule.inc L336-342: time() in seconds); this one
+    // was also disabled and sits at the end of the interface, so deleting the wrong copy would leave it there.
+    state.rules.push({ ...original, disabled: true });
+    sim.guiReplace(state);
+    const before = interfaceOrder(sim, 'lan');
+
+    const outcome = await push(rs);
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.plan!.changes.map((c) => c.id)).toEqual(['delete:rule:utm_r_lan_agents_master#dup1']);
+    const copies = sim.state.rules.filter((x) => managedName(x) === 'utm_r_lan_agents_master');
+    expect(copies.map((c) => c.disabled)).toEqual([false]);
+    expect(interfaceOrder(sim, 'lan')).toEqual(before.slice(0, -1));
+    expectConverged(sim, rs);
+  });
+
   it('re-resolves rule ids before each write (ids shift when people add rules in between)', async () => {
     expect((await push(hqRuleSet())).ok).toBe(true);
     const changed = hqRuleSet();
