@@ -32,11 +32,10 @@ export class DeviceConnectors {
   }
 
   /**
-   * For a push: the device row alone (a push needs no interfaces), one statement, and the pending state the
-   * caller already read under the device lock (see PushRunner), so the connector does not read it again.
+   * For a push: the device row alone (a push needs no interfaces) and its pending state, both read by the caller
+   * in the statement that claimed the push under the device lock (see PushRunner), so nothing is read here.
    */
-  async openForPush(deviceId: string, pending: PendingState | null): Promise<FirewallConnector> {
-    const device = await this.prisma.device.findUnique({ where: { id: deviceId } });
+  openForPush(deviceId: string, device: Device | null, pending: PendingState | null): FirewallConnector {
     if (!device) throw new NotFound('device', deviceId);
     return this.connect(device, pending);
   }

@@ -1,4 +1,4 @@
-import type { Prisma, Push, PushState, PushTrigger } from '@app/persistence';
+import type { Device, Prisma, Push, PushState, PushTrigger, Vendor } from '@app/persistence';
 
 /** A `pushes` row as raw SQL returns it. */
 export interface PushRow {
@@ -57,5 +57,49 @@ export function pushOfRow(row: PushRow): Push {
     finishedAt: row.finished_at,
     eventsEmittedAt: row.events_emitted_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/** A `devices` row as `to_jsonb(d)` returns it (column names, timestamps as ISO strings). */
+export interface DeviceJson {
+  id: string;
+  site_id: string;
+  name: string;
+  vendor: Vendor;
+  management_url: string;
+  endpoint_key: string | null;
+  credentials_encrypted: string | null;
+  credential_kind: string | null;
+  tls_ca_bundle: string | null;
+  tls_fingerprint: string | null;
+  tls_insecure: boolean;
+  vdom: string | null;
+  schedule: string | null;
+  enabled: boolean;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The Prisma model of a device row read as JSON inside another statement (the push claim). */
+export function deviceOfJson(row: DeviceJson): Device {
+  return {
+    id: row.id,
+    siteId: row.site_id,
+    name: row.name,
+    vendor: row.vendor,
+    managementUrl: row.management_url,
+    endpointKey: row.endpoint_key,
+    credentialsEncrypted: row.credentials_encrypted,
+    credentialKind: row.credential_kind,
+    tlsCaBundle: row.tls_ca_bundle,
+    tlsFingerprint: row.tls_fingerprint,
+    tlsInsecure: row.tls_insecure,
+    vdom: row.vdom,
+    schedule: row.schedule,
+    enabled: row.enabled,
+    version: row.version,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
   };
 }

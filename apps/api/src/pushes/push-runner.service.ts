@@ -8,7 +8,7 @@ import {
   type ConnectorErrorJson,
   type PushOutcome,
 } from '@app/connectors';
-import type { Prisma, Push } from '@app/persistence';
+import type { Device, Prisma, Push } from '@app/persistence';
 import { DomainError } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -19,7 +19,7 @@ import { RuleSetsService } from '../rules/rule-sets.service';
 import { DeviceConnectors } from './device-connectors.service';
 import { NEEDS_SWEEP, pendingStateOf } from './device-pending-state';
 import { instanceName } from './push-events';
-import { pushOfRow, type PushRow } from './push-row';
+import { deviceOfJson, pushOfRow, type DeviceJson, type PushRow } from './push-row';
 import { PUSH_QUEUE, type PushJob } from './pushes.service';
 
 /** Device failures worth another attempt without anyone changing anything. */
@@ -56,6 +56,10 @@ interface StartedPush {
   deviceId: string;
   dryRun: boolean;
   attempts: number;
+  /** The device row, read by the claim (null: deleted since the push was queued). */
+  device: Device | null;
+  /** The inventory revision when the push was claimed: its rule set is read at (at least) this revision. */
+  inventoryRevision: bigint;
 }
 
 interface StartedRow {
@@ -72,6 +76,8 @@ interface StartedRow {
   rollback_reason: string | null;
   uncommitted: boolean | null;
   updated_at: Date | null;
+  device: DeviceJson | null;
+  inventory_revision: bigint | number | string | null;
 }
 
 /** Thrown to the queue so pg-boss retries the job after its backoff. */
@@ -260,8 +266,11 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
       SELECT c."id", c."device_id", c."dry_run", c."attempts",
         s."device_id" AS "pending_device_id", s."transaction_id", s."transaction_opened_at",
         s."rollback_revision", s."rollback_expires_at", s."rollback_rule_set_hash", s."rollback_reason",
-        s."uncommitted", s."updated_at"
-      FROM claimed c LEFT JOIN "device_pending_states" s ON s."device_id" = c."device_id"`;
+        s."uncommitted", s."updated_at",
+        to_jsonb(d) AS "device",
+        (SELECT r."revision" FROM "inventory_revision" r WHERE r."id" = 1) AS "inventory_revision"
+      FROM claimed c LEFT JOIN "device_pending_states" s ON s."device_id" = c."device_id"
+        LEFT JOIN "devices" d ON d."id" = c."device_id"`;
     const row = rows[0];
     if (!row) return null;
     const pending =
@@ -279,7 +288,14 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
             updatedAt: row.updated_at ?? new Date(),
           });
     return {
-      push: { id: row.id, deviceId: row.device_id, dryRun: row.dry_run, attempts: row.attempts },
+      push: {
+        id: row.id,
+        deviceId: row.device_id,
+        dryRun: row.dry_run,
+        attempts: row.attempts,
+        device: row.device ? deviceOfJson(row.device) : null,
+        inventoryRevision: BigInt(row.inventory_revision ?? 0),
+      },
       pending,
     };
   }
@@ -331,9 +347,9 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
   private async execute(push: StartedPush, pending: PendingState): Promise<Execution> {
     let ruleSetHash: string | null = null;
     try {
-      const ruleSet = await this.ruleSets.ruleSet(push.deviceId);
+      const ruleSet = await this.ruleSets.ruleSet(push.deviceId, push.inventoryRevision);
       ruleSetHash = ruleSet.hash;
-      const connector = await this.connectors.openForPush(push.deviceId, pending);
+      const connector = this.connectors.openForPush(push.deviceId, push.device, pending);
       try {
         // Whatever an earlier attempt left uncommitted or armed (here, on a replica, or in a process that died) is
         // in the device's pending-state row; pushRuleSet resolves it before reading the device.

@@ -113,8 +113,8 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
    * the shared firewall carries. Anything else (another tenant's device, a provider device carrying none of
    * its flows) does not exist for it.
    */
-  async ruleSet(deviceId: string): Promise<RuleSet> {
-    const [ruleSet] = await this.ruleSets([deviceId]);
+  async ruleSet(deviceId: string, knownRevision?: bigint): Promise<RuleSet> {
+    const [ruleSet] = await this.ruleSets([deviceId], knownRevision);
     if (!ruleSet) throw new NotFound('device', deviceId);
     const scope = TenantScope.current();
     if (!scope.limited) return ruleSet;
@@ -133,8 +133,12 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     return shared;
   }
 
-  async ruleSets(deviceIds: readonly string[]): Promise<(RuleSet | null)[]> {
-    await this.sync();
+  /**
+   * `knownRevision`: the inventory revision the caller read in a statement of its own (a push reads it with its
+   * claim); the rule sets are then those of that revision or a newer one, without reading it again.
+   */
+  async ruleSets(deviceIds: readonly string[], knownRevision?: bigint): Promise<(RuleSet | null)[]> {
+    await this.sync(knownRevision);
     const missing = [...new Set(deviceIds.filter((id) => !this.cache.has(id)))];
     const fetched = new Map<string, RuleSet | null>();
     if (missing.length > 0) {
@@ -176,8 +180,8 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** Brings the worker to the database's current inventory revision (or a newer one). */
-  private async sync(): Promise<void> {
-    const revision = await this.revision();
+  private async sync(knownRevision?: bigint): Promise<void> {
+    const revision = knownRevision ?? (await this.revision());
     if (this.revisionHeld !== null && this.revisionHeld >= revision && this.engineAlive()) return;
     // Concurrent readers of the same stale revision share one catch-up.
     this.syncing ??= this.catchUp(revision).finally(() => {
