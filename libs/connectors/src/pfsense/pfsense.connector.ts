@@ -12,27 +12,32 @@ import {
   type ApplyResult,
   type DesiredState,
   type ManagedState,
+  type NatChange,
   type Plan,
   type PlanChange,
   type ProbeResult,
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedNat,
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
 import { firstWord } from '../core/ownership';
 import { assertSameDevice, computePlan } from '../core/plan';
 import { resolveSettings, type PfSenseTarget, type ResolvedSettings } from '../core/target';
-import { PfSenseApi, type PfAlias, type PfAliasBody, type PfRule } from './api';
+import { PfSenseApi, type PfAlias, type PfAliasBody, type PfPortForward, type PfRule } from './api';
 import {
   aliasBodyForAddress,
   aliasBodyForService,
   desiredFromRuleSet,
   isManagedAlias,
   liveFromPfSense,
+  managedNatName,
   managedRuleName,
+  natBody,
   ruleBody,
+  unmanagedNatFromPfSense,
   unmanagedRulesFromPfSense,
 } from './mapping';
 
@@ -45,7 +50,14 @@ import {
  *   `descr__startswith` filter) immediately before it and checks the returned object.
  * - Ordering: the managed block of an interface is kept at the top (default) or bottom of that interface's rules,
  *   using `placement` (a global array index) on create/PATCH.
- * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end. Rule writes do not mark any subsystem dirty
+ * - NAT (destination NAT entries): one port forward each (`/api/v2/firewall/nat/port_forward`, R/Models/
+ *   PortForward.inc), created WITHOUT a linked rule (`associated_rule_id: ""`): the managed pass rule on the same
+ *   interface names the private target (pf filters after rdr), so the forward admits nothing by itself. Managed
+ *   name = first word of `descr`, then the marker, as on rules. Ids are positions (and before package v2.8.0 every
+ *   write re-sorts all forwards by interface), so every write re-resolves the forward by `descr` first. Every
+ *   supported package (v2.0.0 and later) has the endpoint and every field written; v2.0.x ignores `ipprotocol`
+ *   and pfSense then forwards IPv4 (filter.inc RELENG_2_7_2 L2678-2682), which is what is wanted: no NAT gate.
+ * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end (it also reloads NAT: `natconf`). Rule writes do not mark any subsystem dirty
  *   on pfSense (vendor-conformance P21: `FirewallRule.inc` sets no subsystem), so "written, not applied" is recorded
  *   in the pending-state store before the first write; the next push (any process) applies even with an empty plan.
  */
@@ -156,9 +168,13 @@ export class PfSenseConnector implements FirewallConnector {
     const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });
     const rules = await this.api.listRules();
+    const portForwards = await this.api.listPortForwards({ descr__startswith: this.settings.prefix });
     const apply = await this.api.applyStatus();
     const { uncommitted } = await this.pending.read();
-    return liveFromPfSense({ aliases, rules, apply, locallyDirty: uncommitted, readAt }, this.settings);
+    return liveFromPfSense(
+      { aliases, rules, portForwards, apply, locallyDirty: uncommitted, readAt },
+      this.settings,
+    );
   }
 
   /**
@@ -176,6 +192,13 @@ export class PfSenseConnector implements FirewallConnector {
     const aliases = await this.api.listAliases();
     const rules = await this.api.listRules();
     return unmanagedRulesFromPfSense(rules, aliases, this.settings);
+  }
+
+  async readUnmanagedNat(): Promise<UnmanagedNat[]> {
+    await this.assertInterfaceIds();
+    const aliases = await this.api.listAliases();
+    const forwards = await this.api.listPortForwards();
+    return unmanagedNatFromPfSense(forwards, aliases, this.settings);
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {
@@ -245,20 +268,17 @@ class PfSenseExecutor implements ApplyExecutor {
       case 'order':
         return this.reorder(change, meter);
       case 'nat':
-        // Until this connector writes NAT entries it never plans any (its desired state carries none).
-        return Promise.reject(
-          new ConnectorError({
-            kind: 'validation',
-            message: `NAT entry ${change.name}: not supported by this connector`,
-          }),
-        );
+        return this.nat(change, meter);
     }
   }
 
   async commit(meter: WriteMeter): Promise<void> {
     meter.beforeWrite();
     const status = await this.api.apply(this.settings.timeouts.commitMs);
-    const stillPending = status.pending_subsystems.filter((s) => s === 'aliases' || s === 'filter');
+    // filter_configure_sync() clears aliases, filter, natconf and shaper together, after a successful reload only.
+    const stillPending = status.pending_subsystems.filter(
+      (s) => s === 'aliases' || s === 'filter' || s === 'natconf',
+    );
     if (stillPending.length > 0) {
       throw new ConnectorError({
         kind: 'unavailable',
@@ -314,6 +334,43 @@ class PfSenseExecutor implements ApplyExecutor {
       });
     }
     return alias;
+  }
+
+  // --------------------------------------------------------------------------------------------- port forwards
+
+  private async nat(change: NatChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const call = 'firewall/nat/port_forward';
+    if (change.op === 'create') {
+      meter.beforeWrite();
+      const created = await this.api.createPortForward(natBody(change.after!));
+      this.expectName(firstWord(created.descr), change.name, `POST ${call}`);
+      return { status: 'applied' };
+    }
+    const found = await this.findNat(change.name);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      meter.beforeWrite();
+      const deleted = await this.api.deletePortForward(found.id);
+      this.expectName(firstWord(deleted.descr), change.name, `DELETE ${call}`);
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `port forward ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    meter.beforeWrite();
+    const updated = await this.api.updatePortForward(found.id, natBody(change.after!));
+    this.expectName(firstWord(updated.descr), change.name, `PATCH ${call}`);
+    return { status: 'applied' };
+  }
+
+  /** Looks a managed forward up by name right before a write (ids are positions and shift). */
+  private async findNat(name: string): Promise<PfPortForward | null> {
+    const rows = await this.api.listPortForwards({ descr__startswith: name });
+    const mine = rows.filter((r) => managedNatName(r, this.settings) === name).sort((a, b) => a.id - b.id);
+    return mine[0] ?? null;
   }
 
   // ------------------------------------------------------------------------------------------------------- rules
