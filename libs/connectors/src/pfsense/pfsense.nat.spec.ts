@@ -222,6 +222,45 @@ describe('PfSenseConnector: destination NAT (port forwards) against the simulato
     expect(isPlanEmpty(connector.plan(rs, await connector.readState()))).toBe(true);
   });
 
+  it('own recovery: restore() puts the forwards read before a push back (compensating writes, verified)', async () => {
+    await start();
+    const rs = pfSenseNatRuleSet();
+    expect((await push(rs)).ok).toBe(true);
+    const previous = await connector.readState();
+    const changed = pfSenseNatRuleSet({ consoleExternal: 9443 });
+    const outcome = await push(changed);
+    expect(outcome.ok).toBe(true);
+    const report = await connector.restore(previous, {
+      stage: 'verify',
+      apply: outcome.apply!,
+      ruleSetHash: changed.hash,
+    });
+    expect(report).toMatchObject({ status: 'restored', live: 'previous', writes: 2 });
+    expect(sim.trace(tcp(PUBLIC_VIP, 8443))).toMatchObject({ action: 'pass', port: 443 });
+    expect(sim.trace(tcp(PUBLIC_VIP, 9443))).toMatchObject({ action: 'block' });
+  });
+
+  it('a failed forward write leaves nothing half-made that the next push does not repair (no duplicates)', async () => {
+    await start();
+    sim.faults.add({
+      method: 'POST',
+      path: '/api/v2/firewall/nat/port_forward',
+      fault: { type: 'status', status: 503 },
+      skip: 1,
+      times: 1,
+    });
+    const failed = await push(pfSenseNatRuleSet());
+    expect(failed.ok).toBe(false);
+    expect(failed.error).toMatchObject({ kind: 'unavailable' });
+    // The rules admitting the forwards come after them in the plan: none was written.
+    expect(sim.state.rules.filter((r) => r.descr.startsWith('utm_r_wan_'))).toEqual([]);
+    const next = await push(pfSenseNatRuleSet());
+    expect(next.ok).toBe(true);
+    expect(natOps(next.plan!.changes)).toEqual(['create utm_nat_hq_master_web']);
+    expect(sim.state.nat).toHaveLength(2);
+    expect(sim.trace(tcp(PUBLIC_VIP, 8443))).toMatchObject({ action: 'pass' });
+  });
+
   it('readUnmanagedNat lists the forwards people made, e.g. one exposing PostgreSQL 5432', async () => {
     await start();
     expect((await push(pfSenseNatRuleSet())).ok).toBe(true);

@@ -130,6 +130,27 @@ describe('pfSense simulator: port forwards', () => {
     sim = await startPfSenseSimulator();
   });
 
+  it('plural endpoint: query filters, PUT replaces all (ignores apply), DELETE by query marks natconf', async () => {
+    sim = await startPfSenseSimulator();
+    await call('POST', '/api/v2/firewall/nat/port_forward', { ...FORWARD, descr: 'a one' });
+    await call('POST', '/api/v2/firewall/nat/port_forward', { ...FORWARD, descr: 'b two' });
+    await call('POST', '/api/v2/firewall/apply', { async: false });
+    const filtered = await call('GET', '/api/v2/firewall/nat/port_forwards?descr__startswith=b');
+    expect((filtered.json as { data: Array<{ id: number }> }).data.map((r) => r.id)).toEqual([1]);
+    const deleted = await call('DELETE', '/api/v2/firewall/nat/port_forwards?descr__startswith=a');
+    expect((deleted.json as { data: unknown[] }).data).toHaveLength(1);
+    expect(sim.state.nat.map((n) => n.descr)).toEqual(['b two']);
+    expect(sim.pendingSubsystems).toEqual(['natconf']);
+    const put = await rawRequest(sim.url, {
+      method: 'PUT',
+      path: '/api/v2/firewall/nat/port_forwards',
+      body: [{ ...FORWARD, descr: 'c three' }],
+      headers: HEADERS,
+    });
+    expect(put.status).toBe(200);
+    expect(sim.state.nat.map((n) => n.descr)).toEqual(['c three']);
+  });
+
   it('associated_rule_id "new" creates the linked filter rule; deleting the forward deletes it', async () => {
     sim = await startPfSenseSimulator({ packageVersion: 'v2.10.0' });
     const rulesBefore = sim.state.rules.length;
