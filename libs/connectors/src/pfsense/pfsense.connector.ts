@@ -41,6 +41,9 @@ import {
   unmanagedRulesFromPfSense,
 } from './mapping';
 
+/** Privilege names come from the URL and method (R/Core/Endpoint.inc get_method_priv_name L517-530). */
+const NAT_READ_PRIVILEGE = 'api-v2-firewall-nat-port-forwards-get';
+
 /**
  * pfSense connector (pfSense-pkg-RESTAPI v2).
  *
@@ -168,13 +171,37 @@ export class PfSenseConnector implements FirewallConnector {
     const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });
     const rules = await this.api.listRules();
-    const portForwards = await this.api.listPortForwards({ descr__startswith: this.settings.prefix });
+    const portForwards = await this.readManagedForwards();
     const apply = await this.api.applyStatus();
     const { uncommitted } = await this.pending.read();
-    return liveFromPfSense(
-      { aliases, rules, portForwards, apply, locallyDirty: uncommitted, readAt },
+    const live = liveFromPfSense(
+      { aliases, rules, portForwards: portForwards ?? [], apply, locallyDirty: uncommitted, readAt },
       this.settings,
     );
+    if (portForwards !== null) return live;
+    // Unknown, not empty: planning refuses NAT entries then (see plan()), and plans no NAT deletes.
+    const { nat: _nat, ...rest } = live;
+    return {
+      ...rest,
+      foreign: { ...live.foreign, nat: undefined },
+      warnings: [
+        ...live.warnings,
+        `port forwards not read: the API user lacks ${NAT_READ_PRIVILEGE} (NAT entries cannot be managed)`,
+      ],
+    };
+  }
+
+  /**
+   * The forwards whose `descr` starts with the prefix, or null when the API user holds no privilege for the
+   * port forward endpoint (403: users set up before NAT was managed). Rule sets without NAT keep working for them.
+   */
+  private async readManagedForwards(): Promise<PfPortForward[] | null> {
+    try {
+      return await this.api.listPortForwards({ descr__startswith: this.settings.prefix });
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) return null;
+      throw err;
+    }
   }
 
   /**
@@ -197,12 +224,35 @@ export class PfSenseConnector implements FirewallConnector {
   async readUnmanagedNat(): Promise<UnmanagedNat[]> {
     await this.assertInterfaceIds();
     const aliases = await this.api.listAliases();
-    const forwards = await this.api.listPortForwards();
+    let forwards: PfPortForward[];
+    try {
+      forwards = await this.api.listPortForwards();
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) {
+        throw new ConnectorError({
+          kind: 'authentication',
+          status: 403,
+          message: `cannot list the port forwards people made: the API user lacks ${NAT_READ_PRIVILEGE}`,
+          vendorMessage: err.vendorMessage,
+        });
+      }
+      throw err;
+    }
     return unmanagedNatFromPfSense(forwards, aliases, this.settings);
   }
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
+    if ((desired.nat ?? []).length > 0 && live.nat === undefined) {
+      throw new ConnectorError({
+        kind: 'authentication',
+        status: 403,
+        message:
+          `the rule set has NAT entries but the port forwards could not be read: the API user needs ` +
+          `${NAT_READ_PRIVILEGE} and the api-v2-firewall-nat-port-forward-post/-patch/-delete privileges. ` +
+          'Nothing was written',
+      });
+    }
     return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
   }
 

@@ -1,6 +1,7 @@
 import type { RuleSet } from '@app/engine/model';
 import {
   PFSENSE_SIM_API_KEY,
+  PFSENSE_SIM_USER,
   startPfSenseSimulator,
   type PfSenseSimulator,
   type PfSenseSimulatorOptions,
@@ -396,6 +397,33 @@ describe('PfSenseConnector: destination NAT (port forwards) against the simulato
     expect(refused.error?.kind).toBe('validation');
     expect(sim.calls.writes()).toBe(0);
     expect(sim.state.nat).toEqual([]);
+  });
+
+  it('an API user without port forward privileges: rule sets without NAT still push; NAT is refused before any write', async () => {
+    await start({
+      users: [
+        {
+          ...PFSENSE_SIM_USER,
+          deniedPaths: ['/api/v2/firewall/nat/port_forwards', '/api/v2/firewall/nat/port_forward'],
+        },
+      ],
+    });
+    const plain = hqRuleSet({ syslog: false, consoles: false });
+    const ok = await push(plain);
+    expect(ok.ok).toBe(true);
+    expect(ok.verification?.live.warnings).toEqual([
+      expect.stringContaining('api-v2-firewall-nat-port-forwards-get'),
+    ]);
+    sim.calls.reset();
+    const refused = await push(pfSenseNatRuleSet());
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatchObject({ kind: 'authentication' });
+    expect(refused.error?.message).toMatch(/Nothing was written/);
+    expect(sim.calls.writes()).toBe(0);
+    await expect(connector.readUnmanagedNat()).rejects.toMatchObject({
+      kind: 'authentication',
+      message: expect.stringContaining('api-v2-firewall-nat-port-forwards-get'),
+    });
   });
 
   it('a validation error from the device on a forward is classified and the next push converges', async () => {

@@ -49,6 +49,12 @@ export interface PfSimUser {
   /** Only GET privileges (writes get 403 AUTH_AUTHORIZATION_FAILED). */
   readOnly?: boolean;
   disabled?: boolean;
+  /**
+   * Endpoint paths this user holds no privilege for (403 AUTH_AUTHORIZATION_FAILED on every method), e.g. an API
+   * user set up before port forwards were managed. Privileges are per endpoint and method, named from the URL
+   * (`api-v2-firewall-nat-port-forwards-get`: R/Core/Endpoint.inc get_method_priv_name L517-530).
+   */
+  deniedPaths?: string[];
 }
 
 export interface PfSimApiKey {
@@ -549,7 +555,7 @@ export class PfSenseSimulator extends VendorSimulator implements PacketTracer {
           'The REST API is currently in read-only mode.',
         );
       }
-      if (user.readOnly && method !== 'GET') {
+      if ((user.readOnly && method !== 'GET') || user.deniedPaths.includes(req.path)) {
         throw new PfApiError(
           403,
           'AUTH_AUTHORIZATION_FAILED',
@@ -575,7 +581,7 @@ export class PfSenseSimulator extends VendorSimulator implements PacketTracer {
     }
   }
 
-  private authenticate(req: SimRequest): { username: string; readOnly: boolean } {
+  private authenticate(req: SimRequest): { username: string; readOnly: boolean; deniedPaths: string[] } {
     const authz = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
     const apiKey = req.headers['x-api-key'];
     const failed = (basic: boolean): PfApiError =>
@@ -597,7 +603,7 @@ export class PfSenseSimulator extends VendorSimulator implements PacketTracer {
         if (!username || !password) continue; // v2.10.0: both must be present for Basic to be "requested"
         const user = this.opts.users.find((u) => u.username === username);
         if (!user || user.password !== password || user.disabled) throw failed(true);
-        return { username, readOnly: user.readOnly ?? false };
+        return { username, readOnly: user.readOnly ?? false, deniedPaths: user.deniedPaths ?? [] };
       }
       if (method === 'KeyAuth') {
         if (apiKey === undefined) continue;
@@ -605,7 +611,11 @@ export class PfSenseSimulator extends VendorSimulator implements PacketTracer {
         const found = this.opts.apiKeys.find((k) => k.key === key);
         const user = found && this.opts.users.find((u) => u.username === found.username);
         if (!found || !user || user.disabled || !user.username) throw failed(false);
-        return { username: user.username, readOnly: user.readOnly ?? false };
+        return {
+          username: user.username,
+          readOnly: user.readOnly ?? false,
+          deniedPaths: user.deniedPaths ?? [],
+        };
       }
       if (method === 'JWTAuth') {
         if (!/^Bearer\s+/i.test(authz)) continue;
