@@ -60,9 +60,10 @@ const NAT_READ_PRIVILEGE = 'api-v2-firewall-nat-port-forwards-get';
  *   write re-sorts all forwards by interface), so every write re-resolves the forward by `descr` first. Every
  *   supported package (v2.0.0 and later) has the endpoint and every field written; v2.0.x ignores `ipprotocol`
  *   and pfSense then forwards IPv4 (filter.inc RELENG_2_7_2 L2678-2682), which is what is wanted: no NAT gate.
- * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end (it also reloads NAT: `natconf`). Rule writes do not mark any subsystem dirty
- *   on pfSense (vendor-conformance P21: `FirewallRule.inc` sets no subsystem), so "written, not applied" is recorded
- *   in the pending-state store before the first write; the next push (any process) applies even with an empty plan.
+ * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end (it also reloads NAT: `natconf`). Rule
+ *   writes do not mark any subsystem dirty on pfSense (vendor-conformance P21: `FirewallRule.inc` sets no
+ *   subsystem), so "written, not applied" is recorded in the pending-state store before the first write; the next
+ *   push (any process) applies even with an empty plan.
  */
 export class PfSenseConnector implements FirewallConnector {
   readonly vendor = 'pfsense' as const;
