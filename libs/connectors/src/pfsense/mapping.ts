@@ -151,6 +151,9 @@ export function natBody(n: ManagedNat): PfPortForwardBody {
     protocol: n.protocol,
     source: 'any',
     source_port: null,
+    // `wan:ip` is stored as `<destination><network>wanip</network>` (R/Fields/FilterAddressField.inc _to_internal
+    // L304-320, read back as `wan:ip` by _from_internal L345-347): pf then matches whatever address the interface
+    // holds (DHCP, PPPoE), which is what INTERFACE_ADDRESS means.
     destination: n.externalAddress === INTERFACE_ADDRESS ? `${n.interface}:ip` : n.externalAddress,
     // Port fields take ranges with a COLON (R/Fields/PortField.inc REPR_RANGE_CHAR L18).
     destination_port: formatPortRange(n.externalPorts, ':'),
