@@ -5,6 +5,7 @@ import { pushRuleSet } from './core/push';
 import { versionNumbers } from './core/versions';
 import { createConnector } from './factory';
 import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
+import { pfSenseNatRuleSet } from './testing/pfsense-nat.fixtures';
 import {
   FORTIOS_TABLE,
   OPNSENSE_TABLE,
@@ -206,6 +207,63 @@ describe('vendor conformance of every request the connectors send', () => {
       const ctx: CheckContext = { version: versionNumbers(version)! };
       const problems = captured.flatMap((c) => violations(TABLES[vendor], c, ctx));
       expect(problems).toEqual([]);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------- pfSense NAT
+
+describe('vendor conformance of NAT requests: pfSense port forwards', () => {
+  it('the NAT rows can fail: a linked rule or a range in local_port is not what the connector may send', () => {
+    const body = {
+      interface: 'wan',
+      protocol: 'tcp',
+      source: 'any',
+      destination: 'wan:ip',
+      target: '10.10.0.5',
+      local_port: '443:444',
+      associated_rule_id: 'new',
+    };
+    const req = { method: 'POST', path: '/api/v2/firewall/nat/port_forward', query: {}, json: body };
+    expect(violations(PFSENSE_TABLE, req, { version: [2, 8, 1] })).toEqual([
+      expect.stringContaining('local_port'),
+      expect.stringContaining('associated_rule_id'),
+    ]);
+  });
+
+  for (const { version, packageVersion } of [
+    { version: '2.8.1-RELEASE', packageVersion: 'v2.10.0' },
+    { version: '2.7.0-RELEASE', packageVersion: 'v2.0.0' },
+  ]) {
+    it(`pfsense ${version} (package ${packageVersion}): first, no-change and change push with NAT`, async () => {
+      const sim = await startSimulator('pfsense', { version, packageVersion });
+      const connector = createConnector(sim.deviceTarget('fw-hq'));
+      const spy = vi.spyOn(HttpClient.prototype, 'request');
+      const captured: Captured[] = [];
+      try {
+        for (const [label, rs] of [
+          ['first', pfSenseNatRuleSet()],
+          ['no-change', pfSenseNatRuleSet()],
+          ['change', pfSenseNatRuleSet({ consoleExternal: 9443 })],
+          ['removal', pfSenseNatRuleSet({ console: false })],
+        ] as const) {
+          const outcome = await pushRuleSet(connector, rs);
+          expect({ label, error: outcome.error }).toEqual({ label, error: undefined });
+        }
+        for (const [req] of spy.mock.calls) {
+          const query: Record<string, string> = {};
+          for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query[k] = String(v);
+          captured.push({ method: req.method, path: req.path, query, json: req.json });
+        }
+      } finally {
+        spy.mockRestore();
+        connector.close();
+        await sim.stop();
+      }
+      const nat = captured.filter((c) => c.path.includes('/nat/'));
+      expect(new Set(nat.map((c) => c.method))).toEqual(new Set(['GET', 'POST', 'PATCH', 'DELETE']));
+      const ctx: CheckContext = { version: versionNumbers(version)! };
+      expect(captured.flatMap((c) => violations(PFSENSE_TABLE, c, ctx))).toEqual([]);
     });
   }
 });

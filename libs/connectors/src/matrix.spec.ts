@@ -4,6 +4,7 @@ import { pushRuleSet } from './core/push';
 import { SUPPORTED_VERSIONS } from './core/versions';
 import { createConnector } from './factory';
 import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
+import { MASTER, pfSenseNatRuleSet, PUBLIC_VIP } from './testing/pfsense-nat.fixtures';
 
 /**
  * Version matrix: every connector against its simulator running as every firmware in SIMULATOR_VERSIONS (each
@@ -77,6 +78,45 @@ describe('version matrix: first, no-change and change push on every supported fi
         const change = await pushRuleSet(connector, changed);
         expect({ step: 'change', error: change.error }).toEqual({ step: 'change', error: undefined });
         expect((await connector.verify(changed)).ok).toBe(true);
+      } finally {
+        connector.close();
+        await sim.stop();
+      }
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------- pfSense NAT
+
+describe('version matrix: pfSense NAT (port forwards) on every supported firmware and package', () => {
+  for (const v of SIMULATOR_VERSIONS.pfsense) {
+    it(`pfsense ${v.version} (package ${v.packageVersion})`, async () => {
+      const sim = await startSimulator('pfsense', { version: v.version, packageVersion: v.packageVersion });
+      const connector = createConnector(sim.deviceTarget('fw-hq'));
+      const probe = (port: number) =>
+        sim.simulator.trace({
+          interface: 'wan',
+          source: '198.51.100.7',
+          destination: PUBLIC_VIP,
+          protocol: 'tcp',
+          port,
+        });
+      try {
+        const first = await pushRuleSet(connector, pfSenseNatRuleSet());
+        expect({ step: 'first', error: first.error }).toEqual({ step: 'first', error: undefined });
+        expect(probe(8443)).toMatchObject({ action: 'pass', destination: MASTER, port: 443 });
+        sim.calls.reset();
+        const again = await pushRuleSet(connector, pfSenseNatRuleSet());
+        expect({ step: 'no-change', apply: again.apply, writes: sim.calls.writes() }).toEqual({
+          step: 'no-change',
+          apply: null,
+          writes: 0,
+        });
+        const changed = pfSenseNatRuleSet({ consoleExternal: 9443 });
+        const change = await pushRuleSet(connector, changed);
+        expect({ step: 'change', error: change.error }).toEqual({ step: 'change', error: undefined });
+        expect((await connector.verify(changed)).ok).toBe(true);
+        expect([probe(9443).action, probe(8443).action]).toEqual(['pass', 'block']);
       } finally {
         connector.close();
         await sim.stop();

@@ -33,6 +33,7 @@ export function desiredFromManaged(previous: ManagedState): DesiredState {
     services: firstByName(previous.services),
     rules: firstByName(previous.rules),
     order,
+    ...(previous.nat ? { nat: firstByName(previous.nat) } : {}),
   };
 }
 

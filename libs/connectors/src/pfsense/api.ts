@@ -35,6 +35,51 @@ export interface PfRule {
   tracker: number | null;
 }
 
+/**
+ * A port forward as `GET /api/v2/firewall/nat/port_forwards` shows it (R/Models/PortForward.inc). `ipprotocol` is
+ * null on package v2.0.x, which has no such field (pfSense then uses inet: pfsense/pfsense src/etc/inc/filter.inc
+ * RELENG_2_7_2 L2678-2682). `interface` is one string (not an array as on rules).
+ */
+export interface PfPortForward {
+  id: number;
+  interface: string;
+  ipprotocol: string | null;
+  protocol: string;
+  source: string;
+  source_port: string | null;
+  destination: string;
+  destination_port: string | null;
+  target: string;
+  local_port: string | null;
+  disabled: boolean;
+  nordr: boolean;
+  descr: string;
+  natreflection: string | null;
+  associated_rule_id: string;
+}
+
+/**
+ * What the connector writes. `associated_rule_id: ""` = no linked filter rule (PortForward.inc L158-171: `new`
+ * would create one, `pass` would make pf pass the forward with no filter rule at all); the connector writes the
+ * admitting rule itself. `ipprotocol` is ignored by package v2.0.x (unknown fields are dropped by
+ * `Model::from_representation`), which forwards IPv4 anyway.
+ */
+export interface PfPortForwardBody {
+  interface: string;
+  ipprotocol: 'inet';
+  protocol: 'tcp' | 'udp';
+  source: 'any';
+  source_port: null;
+  destination: string;
+  destination_port: string;
+  target: string;
+  local_port: string;
+  descr: string;
+  disabled: false;
+  nordr: false;
+  associated_rule_id: '';
+}
+
 export interface PfApplyStatus {
   applied: boolean;
   pending_subsystems: string[];
@@ -227,6 +272,29 @@ export class PfSenseApi {
     return parseRule(await this.call('DELETE', '/api/v2/firewall/rule', { query: { id } }));
   }
 
+  /** R/Endpoints/FirewallNATPortForwardsEndpoint.inc (GET, many; query filters as on rules). */
+  async listPortForwards(query: Record<string, QueryValue> = {}): Promise<PfPortForward[]> {
+    const data = await this.call('GET', '/api/v2/firewall/nat/port_forwards', { query });
+    return this.array(data, '/api/v2/firewall/nat/port_forwards').map((row) => parsePortForward(row));
+  }
+
+  /** R/Endpoints/FirewallNATPortForwardEndpoint.inc (POST); appended, or re-sorted by interface before v2.8.0. */
+  async createPortForward(body: PfPortForwardBody): Promise<PfPortForward> {
+    return parsePortForward(await this.call('POST', '/api/v2/firewall/nat/port_forward', { json: body }));
+  }
+
+  async updatePortForward(id: number, body: PfPortForwardBody): Promise<PfPortForward> {
+    return parsePortForward(
+      await this.call('PATCH', '/api/v2/firewall/nat/port_forward', { json: { id, ...body } }),
+    );
+  }
+
+  async deletePortForward(id: number): Promise<PfPortForward> {
+    return parsePortForward(
+      await this.call('DELETE', '/api/v2/firewall/nat/port_forward', { query: { id } }),
+    );
+  }
+
   async applyStatus(): Promise<PfApplyStatus> {
     return parseApply(await this.call('GET', '/api/v2/firewall/apply'));
   }
@@ -301,6 +369,29 @@ function parseRule(row: unknown): PfRule {
     disabled: row.disabled === true,
     floating: row.floating === true,
     tracker: typeof row.tracker === 'number' ? row.tracker : null,
+  };
+}
+
+function parsePortForward(row: unknown): PfPortForward {
+  if (!isRecord(row) || typeof row.id !== 'number') {
+    throw new ConnectorError({ kind: 'protocol', message: 'pfSense returned a port forward without id' });
+  }
+  return {
+    id: row.id,
+    interface: Array.isArray(row.interface) ? strArray(row.interface).join(',') : strOr(row.interface, ''),
+    ipprotocol: strOrNull(row.ipprotocol),
+    protocol: strOr(row.protocol, ''),
+    source: strOr(row.source, ''),
+    source_port: strOrNull(row.source_port),
+    destination: strOr(row.destination, ''),
+    destination_port: strOrNull(row.destination_port),
+    target: strOr(row.target, ''),
+    local_port: strOrNull(row.local_port),
+    disabled: row.disabled === true,
+    nordr: row.nordr === true,
+    descr: strOr(row.descr, ''),
+    natreflection: strOrNull(row.natreflection),
+    associated_rule_id: strOr(row.associated_rule_id, ''),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { RuleSet } from '@app/engine/model';
+import { INTERFACE_ADDRESS, type RuleSet } from '@app/engine/model';
+import { isIPv4 } from 'node:net';
 import { byName, splitAliasEntries } from '../core/aliases';
 import { ingressRule, RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
@@ -6,16 +7,26 @@ import { ConnectorError } from '../core/errors';
 import type {
   DesiredState,
   ManagedAddress,
+  ManagedNat,
   ManagedRule,
   ManagedService,
   ManagedState,
   RuleSequence,
+  UnmanagedNat,
   UnmanagedRule,
 } from '../core/model';
 import { cidrAddress, formatPortRange, isHostCidr, normalizePorts, parsePortRange } from '../core/net';
 import { firstWord, isManaged, managedDescription, ruleDescription } from '../core/ownership';
 import type { ResolvedSettings } from '../core/target';
-import type { PfAlias, PfAliasBody, PfApplyStatus, PfRule, PfRuleBody } from './api';
+import type {
+  PfAlias,
+  PfAliasBody,
+  PfApplyStatus,
+  PfPortForward,
+  PfPortForwardBody,
+  PfRule,
+  PfRuleBody,
+} from './api';
 
 /** pfSense and OPNsense alias names: 1-31 chars of [A-Za-z0-9_]. */
 const ALIAS_NAME = /^[A-Za-z0-9_]{1,31}$/;
@@ -62,8 +73,177 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     problems.oneWordRuleName(rule.name);
     return ingressRule(rule, description, { source_port: null });
   });
+  const nat = desiredNat(ruleSet, settings, problems);
   problems.throwIfAny();
-  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress) };
+  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress), nat };
+}
+
+/**
+ * NAT entries → port forwards. pf translates before it filters (pfsense/pfsense src/etc/inc/filter.inc: the `rdr`
+ * rules are generated apart from and loaded ahead of the filter rules), so the rule admitting a forward names the
+ * private target and internal port: the engine's `filter-after-dnat`, nothing to rewrite here. Forwards have no
+ * name field: the managed name is the first word of `descr`, followed by the entry's text and the marker (as on
+ * rules). The public side is the interface address as `<iface>:ip` (R/Fields/FilterAddressField.inc
+ * validate_extra: the `:ip` modifier, since v2.0.0) or an IPv4 host; the internal range is `local_port` plus the
+ * external range's offset (PortForward.inc L118-128 `local_port` is one port, filter.inc RELENG_2_7_2 L2670).
+ */
+function desiredNat(ruleSet: RuleSet, settings: ResolvedSettings, problems: RuleSetProblems): ManagedNat[] {
+  const entries = ruleSet.nat ?? [];
+  if (entries.length > 0 && ruleSet.natSemantics !== 'filter-after-dnat') {
+    problems.add(
+      `NAT entries with semantics ${ruleSet.natSemantics ?? '(none)'}: pfSense filters after translation ` +
+        '(filter-after-dnat)',
+    );
+  }
+  return entries.map((entry) => {
+    problems.oneWordRuleName(entry.name);
+    if (!entry.name.startsWith(settings.prefix))
+      problems.add(`NAT entry ${entry.name} does not start with the prefix ${settings.prefix}`);
+    if (entry.externalAddress !== INTERFACE_ADDRESS && !isIPv4(entry.externalAddress))
+      problems.add(`NAT entry ${entry.name}: external address ${entry.externalAddress} is not an IPv4 host`);
+    if (!isIPv4(entry.target))
+      problems.add(`NAT entry ${entry.name}: target ${entry.target} is not an IPv4 host`);
+    const ext = entry.externalPorts;
+    const int = entry.targetPorts;
+    if (!validRange(ext) || !validRange(int) || ext.to - ext.from !== int.to - int.from)
+      problems.add(
+        `NAT entry ${entry.name}: external and target port ranges must be valid and of equal length`,
+      );
+    const description = managedDescription(`${entry.name} ${entry.description}`, settings.marker);
+    if (description.length > 1024)
+      problems.add(`NAT entry ${entry.name}: description longer than 1024 characters`);
+    return {
+      name: entry.name,
+      interface: entry.interface,
+      protocol: entry.protocol,
+      externalAddress: entry.externalAddress,
+      externalPorts: { from: ext.from, to: ext.to },
+      target: entry.target,
+      targetPorts: { from: int.from, to: int.to },
+      description,
+      attributes: { ...NAT_ATTRIBUTES },
+    };
+  });
+}
+
+/**
+ * What a managed forward must also be for it to forward exactly what the plan says: no source restriction, IPv4,
+ * enabled, redirecting, no linked or implicit pass rule (`associated_rule_id` "" : the connector's own rule admits
+ * it). Read back so drift (someone switching a forward to `pass`) shows as a change.
+ */
+const NAT_ATTRIBUTES = {
+  ipprotocol: 'inet',
+  source: 'any',
+  source_port: null,
+  disabled: false,
+  nordr: false,
+  associated_rule_id: '',
+} as const;
+
+function validRange(p: { from: number; to: number }): boolean {
+  return Number.isInteger(p.from) && Number.isInteger(p.to) && 1 <= p.from && p.from <= p.to && p.to <= 65535;
+}
+
+export function natBody(n: ManagedNat): PfPortForwardBody {
+  return {
+    interface: n.interface,
+    ipprotocol: 'inet',
+    protocol: n.protocol,
+    source: 'any',
+    source_port: null,
+    // `wan:ip` is stored as `<destination><network>wanip</network>` (R/Fields/FilterAddressField.inc _to_internal
+    // L304-320, read back as `wan:ip` by _from_internal L345-347): pf then matches whatever address the interface
+    // holds (DHCP, PPPoE), which is what INTERFACE_ADDRESS means.
+    destination: n.externalAddress === INTERFACE_ADDRESS ? `${n.interface}:ip` : n.externalAddress,
+    // Port fields take ranges with a COLON (R/Fields/PortField.inc REPR_RANGE_CHAR L18).
+    destination_port: formatPortRange(n.externalPorts, ':'),
+    target: n.target,
+    local_port: String(n.targetPorts.from),
+    descr: n.description,
+    disabled: false,
+    nordr: false,
+    associated_rule_id: '',
+  };
+}
+
+/** Managed name of a port forward, or null when it is not ours. */
+export function managedNatName(pf: PfPortForward, settings: ResolvedSettings): string | null {
+  const name = firstWord(pf.descr);
+  return isManaged(name, pf.descr, settings.prefix, settings.marker) ? name : null;
+}
+
+/** A live port forward, normalised; anything not expressible (aliases, `any`) lands in attributes so it differs. */
+export function natToManaged(pf: PfPortForward, name: string): ManagedNat {
+  const attributes: ManagedNat['attributes'] = {
+    ipprotocol: pf.ipprotocol ?? 'inet',
+    source: pf.source,
+    source_port: pf.source_port,
+    disabled: pf.disabled,
+    nordr: pf.nordr,
+    associated_rule_id: pf.associated_rule_id,
+  };
+  const ext = pf.destination_port === null ? null : parsePortRange(pf.destination_port, ':');
+  if (ext === null) attributes.destination_port = pf.destination_port;
+  const local = pf.local_port === null ? null : parsePortRange(pf.local_port, ':');
+  if (local === null || local.from !== local.to) attributes.local_port = pf.local_port;
+  if (pf.protocol !== 'tcp' && pf.protocol !== 'udp') attributes.protocol = pf.protocol;
+  if (pf.natreflection !== null) attributes.natreflection = pf.natreflection;
+  const externalPorts = ext ?? { from: 0, to: 0 };
+  const from = local?.from ?? externalPorts.from;
+  return {
+    name,
+    interface: pf.interface,
+    protocol: pf.protocol === 'udp' ? 'udp' : 'tcp',
+    externalAddress: pf.destination === `${pf.interface}:ip` ? INTERFACE_ADDRESS : pf.destination,
+    externalPorts,
+    target: pf.target,
+    targetPorts: { from, to: from + (externalPorts.to - externalPorts.from) },
+    description: pf.descr,
+    attributes,
+    ref: String(pf.id),
+  };
+}
+
+/** Port forwards people made, reduced to what they forward (drift counts one reaching a never-exposed port). */
+export function unmanagedNatFromPfSense(
+  forwards: PfPortForward[],
+  aliases: PfAlias[],
+  settings: ResolvedSettings,
+): UnmanagedNat[] {
+  const portAliases = new Map(aliases.filter((a) => a.type === 'port').map((a) => [a.name, a]));
+  const resolve = (field: string | null): UnmanagedNat['externalPorts'] => {
+    if (field === null || field === '' || field === 'any') return null;
+    const r = resolvePfPorts(field, portAliases, new Set());
+    return r === null ? null : normalizePorts(r);
+  };
+  const out: UnmanagedNat[] = [];
+  for (const pf of forwards) {
+    if (managedNatName(pf, settings) !== null) continue;
+    const protocols = pfProtocols(pf.protocol);
+    const externalPorts = resolve(pf.destination_port);
+    let targetPorts: UnmanagedNat['targetPorts'] = null;
+    const local = pf.local_port === null ? null : resolve(pf.local_port);
+    if (local !== null && local.length > 0) {
+      // filter.inc RELENG_2_7_2 L2660-2672: local-port plus the offset into a literal destination range; with a
+      // destination port alias everything goes to local-port itself.
+      const start = local[0].from;
+      const literal = pf.destination_port === null ? null : parsePortRange(pf.destination_port, ':');
+      targetPorts = literal
+        ? [{ from: start, to: start + (literal.to - literal.from) }]
+        : [{ from: start, to: start }];
+    }
+    out.push({
+      label: pf.descr,
+      interface: pf.interface,
+      // A `no rdr` forward translates nothing: it exposes nothing either.
+      enabled: !pf.disabled && !pf.nordr,
+      protocols,
+      externalPorts,
+      target: pf.target,
+      targetPorts,
+    });
+  }
+  return out;
 }
 
 /** Managed rule name of a pfSense rule, or null when the rule is not ours (floating rules are never ours). */
@@ -80,6 +260,7 @@ export function isManagedAlias(alias: PfAlias, settings: ResolvedSettings): bool
 export interface LiveInput {
   aliases: PfAlias[];
   rules: PfRule[];
+  portForwards: PfPortForward[];
   apply: PfApplyStatus;
   locallyDirty: boolean;
   readAt: string;
@@ -126,7 +307,16 @@ export function liveFromPfSense(input: LiveInput, settings: ResolvedSettings): M
       sequences.set(iface, seq);
     }
   }
-  const pendingServer = input.apply.pending_subsystems.filter((s) => s === 'aliases' || s === 'filter');
+  const nat: ManagedNat[] = [];
+  const foreignNat: string[] = [];
+  for (const pf of input.portForwards) {
+    const name = managedNatName(pf, settings);
+    if (name !== null) nat.push(natToManaged(pf, name));
+    else if (firstWord(pf.descr).startsWith(settings.prefix)) foreignNat.push(firstWord(pf.descr));
+  }
+  const pendingServer = input.apply.pending_subsystems.filter(
+    (s) => s === 'aliases' || s === 'filter' || s === 'natconf',
+  );
   return {
     vendor: 'pfsense',
     deviceKey: settings.deviceKey,
@@ -135,10 +325,12 @@ export function liveFromPfSense(input: LiveInput, settings: ResolvedSettings): M
     services: services.sort(byName),
     rules,
     sequences: [...sequences.values()].sort((a, b) => a.scope.localeCompare(b.scope)),
+    nat: nat.sort(byName),
     foreign: {
       addresses: [...foreignObjects],
       services: [...foreignObjects],
       rules: [...new Set(foreignRules)],
+      nat: [...new Set(foreignNat)],
     },
     pendingCommit: pendingServer.length > 0 || input.locallyDirty,
     warnings,

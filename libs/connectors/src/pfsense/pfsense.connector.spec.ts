@@ -206,6 +206,7 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
       'GET /api/v2/system/restapi/settings',
       'GET /api/v2/firewall/aliases?name__startswith=utm_',
       'GET /api/v2/firewall/rules',
+      'GET /api/v2/firewall/nat/port_forwards?descr__startswith=utm_',
       'GET /api/v2/firewall/apply',
       'POST /api/v2/firewall/alias',
       'POST /api/v2/firewall/alias',
@@ -216,6 +217,7 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
       'POST /api/v2/firewall/apply',
       'GET /api/v2/firewall/aliases?name__startswith=utm_',
       'GET /api/v2/firewall/rules',
+      'GET /api/v2/firewall/nat/port_forwards?descr__startswith=utm_',
       'GET /api/v2/firewall/apply',
     ]);
     sim.calls.reset();
@@ -223,6 +225,7 @@ describe('PfSenseConnector against the pfSense simulator (real HTTP)', () => {
     expect(sim.calls.lines()).toEqual([
       'GET /api/v2/firewall/aliases?name__startswith=utm_',
       'GET /api/v2/firewall/rules',
+      'GET /api/v2/firewall/nat/port_forwards?descr__startswith=utm_',
       'GET /api/v2/firewall/apply',
     ]);
   });

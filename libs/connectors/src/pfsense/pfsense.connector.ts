@@ -12,29 +12,37 @@ import {
   type ApplyResult,
   type DesiredState,
   type ManagedState,
+  type NatChange,
   type Plan,
   type PlanChange,
   type ProbeResult,
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedNat,
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
 import { firstWord } from '../core/ownership';
 import { assertSameDevice, computePlan } from '../core/plan';
 import { resolveSettings, type PfSenseTarget, type ResolvedSettings } from '../core/target';
-import { PfSenseApi, type PfAlias, type PfAliasBody, type PfRule } from './api';
+import { PfSenseApi, type PfAlias, type PfAliasBody, type PfPortForward, type PfRule } from './api';
 import {
   aliasBodyForAddress,
   aliasBodyForService,
   desiredFromRuleSet,
   isManagedAlias,
   liveFromPfSense,
+  managedNatName,
   managedRuleName,
+  natBody,
   ruleBody,
+  unmanagedNatFromPfSense,
   unmanagedRulesFromPfSense,
 } from './mapping';
+
+/** Privilege names come from the URL and method (R/Core/Endpoint.inc get_method_priv_name L517-530). */
+const NAT_READ_PRIVILEGE = 'api-v2-firewall-nat-port-forwards-get';
 
 /**
  * pfSense connector (pfSense-pkg-RESTAPI v2).
@@ -45,9 +53,17 @@ import {
  *   `descr__startswith` filter) immediately before it and checks the returned object.
  * - Ordering: the managed block of an interface is kept at the top (default) or bottom of that interface's rules,
  *   using `placement` (a global array index) on create/PATCH.
- * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end. Rule writes do not mark any subsystem dirty
- *   on pfSense (vendor-conformance P21: `FirewallRule.inc` sets no subsystem), so "written, not applied" is recorded
- *   in the pending-state store before the first write; the next push (any process) applies even with an empty plan.
+ * - NAT (destination NAT entries): one port forward each (`/api/v2/firewall/nat/port_forward`, R/Models/
+ *   PortForward.inc), created WITHOUT a linked rule (`associated_rule_id: ""`): the managed pass rule on the same
+ *   interface names the private target (pf filters after rdr), so the forward admits nothing by itself. Managed
+ *   name = first word of `descr`, then the marker, as on rules. Ids are positions (and before package v2.8.0 every
+ *   write re-sorts all forwards by interface), so every write re-resolves the forward by `descr` first. Every
+ *   supported package (v2.0.0 and later) has the endpoint and every field written; v2.0.x ignores `ipprotocol`
+ *   and pfSense then forwards IPv4 (filter.inc RELENG_2_7_2 L2678-2682), which is what is wanted: no NAT gate.
+ * - Commit: one `POST /api/v2/firewall/apply {"async":false}` at the end (it also reloads NAT: `natconf`). Rule
+ *   writes do not mark any subsystem dirty on pfSense (vendor-conformance P21: `FirewallRule.inc` sets no
+ *   subsystem), so "written, not applied" is recorded in the pending-state store before the first write; the next
+ *   push (any process) applies even with an empty plan.
  */
 export class PfSenseConnector implements FirewallConnector {
   readonly vendor = 'pfsense' as const;
@@ -156,9 +172,37 @@ export class PfSenseConnector implements FirewallConnector {
     const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases({ name__startswith: this.settings.prefix });
     const rules = await this.api.listRules();
+    const portForwards = await this.readManagedForwards();
     const apply = await this.api.applyStatus();
     const { uncommitted } = await this.pending.read();
-    return liveFromPfSense({ aliases, rules, apply, locallyDirty: uncommitted, readAt }, this.settings);
+    const live = liveFromPfSense(
+      { aliases, rules, portForwards: portForwards ?? [], apply, locallyDirty: uncommitted, readAt },
+      this.settings,
+    );
+    if (portForwards !== null) return live;
+    // Unknown, not empty: planning refuses NAT entries then (see plan()), and plans no NAT deletes.
+    const { nat: _nat, ...rest } = live;
+    return {
+      ...rest,
+      foreign: { ...live.foreign, nat: undefined },
+      warnings: [
+        ...live.warnings,
+        `port forwards not read: the API user lacks ${NAT_READ_PRIVILEGE} (NAT entries cannot be managed)`,
+      ],
+    };
+  }
+
+  /**
+   * The forwards whose `descr` starts with the prefix, or null when the API user holds no privilege for the
+   * port forward endpoint (403: users set up before NAT was managed). Rule sets without NAT keep working for them.
+   */
+  private async readManagedForwards(): Promise<PfPortForward[] | null> {
+    try {
+      return await this.api.listPortForwards({ descr__startswith: this.settings.prefix });
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) return null;
+      throw err;
+    }
   }
 
   /**
@@ -178,8 +222,38 @@ export class PfSenseConnector implements FirewallConnector {
     return unmanagedRulesFromPfSense(rules, aliases, this.settings);
   }
 
+  async readUnmanagedNat(): Promise<UnmanagedNat[]> {
+    await this.assertInterfaceIds();
+    const aliases = await this.api.listAliases();
+    let forwards: PfPortForward[];
+    try {
+      forwards = await this.api.listPortForwards();
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) {
+        throw new ConnectorError({
+          kind: 'authentication',
+          status: 403,
+          message: `cannot list the port forwards people made: the API user lacks ${NAT_READ_PRIVILEGE}`,
+          vendorMessage: err.vendorMessage,
+        });
+      }
+      throw err;
+    }
+    return unmanagedNatFromPfSense(forwards, aliases, this.settings);
+  }
+
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
+    if ((desired.nat ?? []).length > 0 && live.nat === undefined) {
+      throw new ConnectorError({
+        kind: 'authentication',
+        status: 403,
+        message:
+          `the rule set has NAT entries but the port forwards could not be read: the API user needs ` +
+          `${NAT_READ_PRIVILEGE} and the api-v2-firewall-nat-port-forward-post/-patch/-delete privileges. ` +
+          'Nothing was written',
+      });
+    }
     return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
   }
 
@@ -245,20 +319,17 @@ class PfSenseExecutor implements ApplyExecutor {
       case 'order':
         return this.reorder(change, meter);
       case 'nat':
-        // Until this connector writes NAT entries it never plans any (its desired state carries none).
-        return Promise.reject(
-          new ConnectorError({
-            kind: 'validation',
-            message: `NAT entry ${change.name}: not supported by this connector`,
-          }),
-        );
+        return this.nat(change, meter);
     }
   }
 
   async commit(meter: WriteMeter): Promise<void> {
     meter.beforeWrite();
     const status = await this.api.apply(this.settings.timeouts.commitMs);
-    const stillPending = status.pending_subsystems.filter((s) => s === 'aliases' || s === 'filter');
+    // filter_configure_sync() clears aliases, filter, natconf and shaper together, after a successful reload only.
+    const stillPending = status.pending_subsystems.filter(
+      (s) => s === 'aliases' || s === 'filter' || s === 'natconf',
+    );
     if (stillPending.length > 0) {
       throw new ConnectorError({
         kind: 'unavailable',
@@ -314,6 +385,43 @@ class PfSenseExecutor implements ApplyExecutor {
       });
     }
     return alias;
+  }
+
+  // --------------------------------------------------------------------------------------------- port forwards
+
+  private async nat(change: NatChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const call = 'firewall/nat/port_forward';
+    if (change.op === 'create') {
+      meter.beforeWrite();
+      const created = await this.api.createPortForward(natBody(change.after!));
+      this.expectName(firstWord(created.descr), change.name, `POST ${call}`);
+      return { status: 'applied' };
+    }
+    const found = await this.findNat(change.name);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      meter.beforeWrite();
+      const deleted = await this.api.deletePortForward(found.id);
+      this.expectName(firstWord(deleted.descr), change.name, `DELETE ${call}`);
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `port forward ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    meter.beforeWrite();
+    const updated = await this.api.updatePortForward(found.id, natBody(change.after!));
+    this.expectName(firstWord(updated.descr), change.name, `PATCH ${call}`);
+    return { status: 'applied' };
+  }
+
+  /** Looks a managed forward up by name right before a write (ids are positions and shift). */
+  private async findNat(name: string): Promise<PfPortForward | null> {
+    const rows = await this.api.listPortForwards({ descr__startswith: name });
+    const mine = rows.filter((r) => managedNatName(r, this.settings) === name).sort((a, b) => a.id - b.id);
+    return mine[0] ?? null;
   }
 
   // ------------------------------------------------------------------------------------------------------- rules

@@ -142,6 +142,69 @@ const PF_RULE_FIELDS: Record<string, FieldCheck> = {
   placement: int(0, 1_000_000),
 };
 
+// pfSense NAT (port forwards). R/Models/PortForward.inc (line numbers at v2.10.0) and its endpoints
+// R/Endpoints/FirewallNATPortForwardEndpoint.inc (GET/POST/PATCH/DELETE), FirewallNATPortForwardsEndpoint.inc (GET,
+// PUT, DELETE). Every supported package (v2.0.0+) has both; the connector writes only these values.
+const PF_NAT_FIELDS: Record<string, FieldCheck> = {
+  // InterfaceField, not many (L51-59); ids as on rules (represent_interfaces_as checked first, P14)
+  interface: str(32, /^(wan|lan|opt\d+)$/),
+  // L60-65 (v2.1.0+; v2.0.x has no such field and drops it, R/Core/Model.inc from_representation reads model fields
+  // only; pfSense then uses inet: pfsense/pfsense src/etc/inc/filter.inc RELENG_2_7_2 L2678-2682)
+  ipprotocol: oneOf('inet'),
+  // L66-71 (required; lower-case choices)
+  protocol: oneOf('tcp', 'udp'),
+  // FilterAddressField (L72-76, R/Fields/FilterAddressField.inc validate_extra: `any`)
+  source: oneOf('any'),
+  // PortField allow_null (L77-87)
+  source_port: oneOf(null),
+  // FilterAddressField: an IPv4 address (is_ipaddrv4) or `<iface>:ip` (the `:ip` modifier, present in v2.0.0)
+  destination: str(40, /^((wan|lan|opt\d+):ip|\d+\.\d+\.\d+\.\d+)$/),
+  // PortField allow_range, ranges with ':' (L93-103; R/Fields/PortField.inc REPR_RANGE_CHAR L18)
+  destination_port: str(11, /^\d{1,5}(:\d{1,5})?$/),
+  // v2.5.3+ SpecialNetworkField allow_ipaddr (L104-117); before, StringField + IPAddressValidator(allow_ipv4)
+  target: str(15, /^\d+\.\d+\.\d+\.\d+$/),
+  // PortField required, allow_range false (L118-128)
+  local_port: str(5, /^\d{1,5}$/),
+  // StringField default maximum_length 1024 (L144-149)
+  descr: str(1024),
+  disabled: oneOf(false),
+  nordr: oneOf(false),
+  // L158-171: '' = no linked filter rule (v2.0.x StringField choices ['', 'pass'] accept it too)
+  associated_rule_id: oneOf(''),
+};
+
+const PF_NAT_ENDPOINTS: EndpointRule[] = [
+  {
+    method: 'GET',
+    path: /^\/api\/v2\/firewall\/nat\/port_forwards$/,
+    source: 'R/Endpoints/FirewallNATPortForwardsEndpoint.inc; R/QueryFilters/StartsWithQueryFilter.inc',
+    query: { descr__startswith: anyString },
+    body: 'none',
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/v2\/firewall\/nat\/port_forward$/,
+    source: 'R/Endpoints/FirewallNATPortForwardEndpoint.inc; R/Models/PortForward.inc',
+    body: PF_NAT_FIELDS,
+    required: ['interface', 'protocol', 'source', 'destination', 'target', 'local_port'],
+  },
+  {
+    method: 'PATCH',
+    path: /^\/api\/v2\/firewall\/nat\/port_forward$/,
+    source: 'R/Endpoints/FirewallNATPortForwardEndpoint.inc; R/Models/PortForward.inc',
+    body: { id: int(0, 1_000_000), ...PF_NAT_FIELDS },
+    required: ['id'],
+  },
+  {
+    method: 'DELETE',
+    path: /^\/api\/v2\/firewall\/nat\/port_forward$/,
+    // R/Core/Endpoint.inc L1283-1303 (id from the query); no many_minimum on PortForward
+    source: 'R/Core/Endpoint.inc L1283-1303; R/Models/PortForward.inc',
+    query: { id: (v) => (typeof v === 'string' && /^\d+$/.test(v) ? null : 'not an integer id') },
+    body: 'none',
+  },
+];
+
 export const PFSENSE_TABLE: VendorTable = {
   commonQuery: {},
   endpoints: [
@@ -223,6 +286,7 @@ export const PFSENSE_TABLE: VendorTable = {
       body: { id: int(0, 1_000_000), ...PF_RULE_FIELDS },
       required: ['id'],
     },
+    ...PF_NAT_ENDPOINTS,
   ],
 };
 

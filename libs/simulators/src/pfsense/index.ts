@@ -11,3 +11,4 @@ export {
   type PfSimUser,
 } from './simulator';
 export type { AliasRecord, PfConfig, RuleRecord } from './models';
+export type { PortForwardRecord } from './nat';

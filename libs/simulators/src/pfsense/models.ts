@@ -1,5 +1,6 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { PfApiError, type Json, type JsonObject } from './envelope';
+import type { PortForwardRecord } from './nat';
 
 /**
  * FirewallAlias and FirewallRule models of pfSense-pkg-RESTAPI v2, with the validations the reference documents
@@ -52,6 +53,8 @@ export interface RuleRecord {
 export interface PfConfig {
   aliases: AliasRecord[];
   rules: RuleRecord[];
+  /** `nat/rule`: port forwards (R/Models/PortForward.inc `config_path`), see nat.ts. */
+  nat: PortForwardRecord[];
 }
 
 export interface ModelContext {
@@ -242,17 +245,18 @@ const PROTOCOL_NAMES = [
   'sctp',
 ];
 
-function fail(code: number, id: string, message: string): never {
+export function fail(code: number, id: string, message: string): never {
   throw new PfApiError(code, id, message);
 }
 
-const req = (field: string): never => fail(400, 'FIELD_IS_REQUIRED', `Field \`${field}\` is required.`);
-const badType = (field: string, type: string): never =>
+export const req = (field: string): never =>
+  fail(400, 'FIELD_IS_REQUIRED', `Field \`${field}\` is required.`);
+export const badType = (field: string, type: string): never =>
   fail(400, 'FIELD_INVALID_TYPE', `Field \`${field}\` must be of type \`${type}\`.`);
-const badChoice = (field: string, choices: string[]): never =>
+export const badChoice = (field: string, choices: string[]): never =>
   fail(400, 'FIELD_INVALID_CHOICE', `Field \`${field}\` must be one of [${choices.join(', ')}]`);
 
-function str(
+export function str(
   field: string,
   value: Json | undefined,
   opts: { required?: boolean; nullable?: boolean } = {},
@@ -265,7 +269,7 @@ function str(
   return value as string;
 }
 
-function bool(field: string, value: Json | undefined, fallback: boolean): boolean {
+export function bool(field: string, value: Json | undefined, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'boolean') badType(field, 'boolean');
   return value as boolean;
@@ -298,6 +302,12 @@ function stringArray(
   });
 }
 
+/** A port field's single port as a number (digits or a service name such as `https`), else null. */
+export function portNumber(value: string): number | null {
+  if (/^\d+$/.test(value)) return Number(value);
+  return SERVICE_PORTS[value.toLowerCase()] ?? null;
+}
+
 export function isPort(value: string): boolean {
   if (/^\d+$/.test(value)) {
     const n = Number(value);
@@ -314,7 +324,7 @@ export function isPortOrRange(value: string): boolean {
   return isPort(parts[0]) && isPort(parts[1]);
 }
 
-function isCidr(value: string): boolean {
+export function isCidr(value: string): boolean {
   const slash = value.indexOf('/');
   if (slash === -1) return false;
   const ip = value.slice(0, slash);
@@ -335,7 +345,7 @@ function isFqdn(value: string): boolean {
   );
 }
 
-function findAlias(config: PfConfig, name: string): AliasRecord | undefined {
+export function findAlias(config: PfConfig, name: string): AliasRecord | undefined {
   return config.aliases.find((a) => a.name === name);
 }
 
@@ -626,7 +636,7 @@ export function buildRule(input: JsonObject, ctx: ModelContext, existing?: RuleR
 }
 
 /** FilterAddressField: any, IP, CIDR, non-port alias, (self), l2tp, pppoe, interface, `iface:ip`, `!` inversion. */
-function validateFilterAddress(field: string, value: string, ctx: ModelContext): void {
+export function validateFilterAddress(field: string, value: string, ctx: ModelContext): void {
   const inverted = value.startsWith('!');
   const body = inverted ? value.slice(1) : value;
   if (inverted && body === 'any') {
@@ -653,7 +663,7 @@ function validateFilterAddress(field: string, value: string, ctx: ModelContext):
 }
 
 /** Port fields: a string (numbers are a type error), a port, an `a:b` range, or a port alias; null = any. */
-function validatePortField(field: string, value: Json | undefined, ctx: ModelContext): string | null {
+export function validatePortField(field: string, value: Json | undefined, ctx: ModelContext): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string') badType(field, 'string');
   const v = value as string;

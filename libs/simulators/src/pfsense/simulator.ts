@@ -28,6 +28,18 @@ import {
   type RuleRecord,
 } from './models';
 import { looseEquals, matches, queryTerms } from './query';
+import {
+  buildPortForward,
+  PORT_FORWARD_FIELDS,
+  portForwardAliasRefs,
+  portForwardFeatures,
+  renderPortForward,
+  sortByInterface,
+  type PortForwardFeatures,
+  type PortForwardRecord,
+} from './nat';
+import { tracePacket, type InterfaceAddress } from './trace';
+import type { PacketTracer, SimPacket, SimVerdict } from '../core/packet-trace';
 
 export type PfAuthMethod = 'BasicAuth' | 'KeyAuth' | 'JWTAuth';
 
@@ -37,6 +49,12 @@ export interface PfSimUser {
   /** Only GET privileges (writes get 403 AUTH_AUTHORIZATION_FAILED). */
   readOnly?: boolean;
   disabled?: boolean;
+  /**
+   * Endpoint paths this user holds no privilege for (403 AUTH_AUTHORIZATION_FAILED on every method), e.g. an API
+   * user set up before port forwards were managed. Privileges are per endpoint and method, named from the URL
+   * (`api-v2-firewall-nat-port-forwards-get`: R/Core/Endpoint.inc get_method_priv_name L517-530).
+   */
+  deniedPaths?: string[];
 }
 
 export interface PfSimApiKey {
@@ -49,6 +67,8 @@ export interface PfSenseSeed {
   aliases?: JsonObject[];
   /** API representation (same bodies as POST /api/v2/firewall/rule). */
   rules?: JsonObject[];
+  /** API representation (same bodies as POST /api/v2/firewall/nat/port_forward). */
+  portForwards?: JsonObject[];
 }
 
 export interface PfSenseSimulatorOptions extends SimulatorListenOptions {
@@ -96,6 +116,11 @@ export interface PfSenseSimulatorOptions extends SimulatorListenOptions {
   packageVersion?: string;
   /** Clock (ms), for deterministic trackers. */
   now?: () => number;
+  /**
+   * Interface addresses (`a.b.c.d/nn`) for `trace()`: `wan:ip`, `lan` (the subnet) and `(self)` resolve against
+   * them. Default wan 203.0.113.2/24, lan 192.168.1.1/24, opt1 10.10.0.1/24, opt2 10.30.0.1/24, others none.
+   */
+  interfaceAddresses?: Record<string, string>;
 }
 
 export const PFSENSE_SIM_API_KEY = '5f3c1a9e7b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c';
@@ -153,13 +178,23 @@ interface Ctx {
 
 interface ModelAdapter<R> {
   list(config: PfConfig): R[];
+  /**
+   * After a create/update/replace/delete in `working`: side effects (PortForward's linked rule, pre-v2.8 sort).
+   * Returns the record's new index when it moved.
+   */
+  afterWrite?(
+    working: PfConfig,
+    record: R | null,
+    op: 'create' | 'update' | 'delete',
+    before?: R,
+  ): number | null;
   build(input: JsonObject, ctx: ModelContext, existing?: R, index?: number): R;
   render(record: R, id: number): JsonObject;
   fields: Set<string>;
   /** many_minimum */
   minimum: number;
-  /** Subsystem marked dirty by writes (FirewallRule sets none: a faithful trap). */
-  subsystem: 'aliases' | null;
+  /** Subsystem marked dirty by writes (FirewallRule sets none: a faithful trap; PortForward sets natconf). */
+  subsystem: 'aliases' | 'natconf' | null;
 }
 
 const ALIAS_MODEL: ModelAdapter<AliasRecord> = {
@@ -192,9 +227,11 @@ const clone = <T>(value: T): T => structuredClone(value);
  * following /work/shared/reference/pfsense-rest-api.md §8: same routes, auth, envelopes, validation errors, id =
  * array index (ids shift), pending vs applied state, and the concurrency trap (last writer wins).
  */
-export class PfSenseSimulator extends VendorSimulator {
-  private config: PfConfig = { aliases: [], rules: [] };
-  private appliedConfig: PfConfig = { aliases: [], rules: [] };
+export class PfSenseSimulator extends VendorSimulator implements PacketTracer {
+  private config: PfConfig = { aliases: [], rules: [], nat: [] };
+  private appliedConfig: PfConfig = { aliases: [], rules: [], nat: [] };
+  private skippedNat: string[] = [];
+  private uniqueCounter = 0;
   private readonly pending = new Set<string>();
   private readonly filterErrorLog: string[] = [];
   private skipped: string[] = [];
@@ -223,6 +260,12 @@ export class PfSenseSimulator extends VendorSimulator {
       packageVersion: options.packageVersion ?? 'v2.4.3',
       extraInterfaceChoices: options.extraInterfaceChoices ?? [],
       now: options.now ?? Date.now,
+      interfaceAddresses: options.interfaceAddresses ?? {
+        wan: '203.0.113.2/24',
+        lan: '192.168.1.1/24',
+        opt1: '10.10.0.1/24',
+        opt2: '10.30.0.1/24',
+      },
     };
     const ruleModel: ModelAdapter<RuleRecord> = {
       ...RULE_MODEL,
@@ -233,6 +276,10 @@ export class PfSenseSimulator extends VendorSimulator {
       '/api/v2/firewall/aliases': this.plural(ALIAS_MODEL),
       '/api/v2/firewall/rule': this.singular(ruleModel),
       '/api/v2/firewall/rules': this.plural(ruleModel),
+      // R/Endpoints/FirewallNATPortForwardEndpoint.inc (GET, POST, PATCH, DELETE) and
+      // FirewallNATPortForwardsEndpoint.inc (GET, PUT, DELETE), model R/Models/PortForward.inc (see nat.ts).
+      '/api/v2/firewall/nat/port_forward': this.singular(this.natModel()),
+      '/api/v2/firewall/nat/port_forwards': this.plural(this.natModel()),
       // R/Endpoints/SystemRESTAPISettingsEndpoint.inc (GET, PATCH); only the field the connectors read is modelled.
       '/api/v2/system/restapi/settings': {
         methods: ['GET'],
@@ -294,9 +341,11 @@ export class PfSenseSimulator extends VendorSimulator {
 
   /** Back to the seed, nothing pending, no faults, counters cleared. */
   reset(): void {
-    this.config = { aliases: [], rules: [] };
+    this.config = { aliases: [], rules: [], nat: [] };
     for (const a of this.opts.seed.aliases ?? []) this.guiAddAlias(a);
     for (const r of this.opts.seed.rules ?? []) this.guiAddRule(r);
+    for (const f of this.opts.seed.portForwards ?? []) this.guiAddPortForward(f);
+    this.skippedNat = [];
     this.appliedConfig = clone(this.config);
     this.pending.clear();
     this.filterErrorLog.length = 0;
@@ -350,9 +399,10 @@ export class PfSenseSimulator extends VendorSimulator {
   }
 
   /** Like an admin editing and applying the config by hand: replaces stored and applied state (no validation). */
-  guiReplace(config: PfConfig): void {
-    this.config = clone(config);
-    this.appliedConfig = clone(config);
+  guiReplace(config: Omit<PfConfig, 'nat'> & { nat?: PfConfig['nat'] }): void {
+    const full: PfConfig = { ...config, nat: config.nat ?? [] };
+    this.config = clone(full);
+    this.appliedConfig = clone(full);
   }
 
   /** Like an admin in the GUI: validated, appended (or placed), and applied immediately. */
@@ -363,6 +413,46 @@ export class PfSenseSimulator extends VendorSimulator {
     return clone(alias);
   }
 
+  /**
+   * Like an admin adding a port forward in Firewall > NAT > Port Forward and applying (validated as the API
+   * would, appended). The GUI's "Filter rule association" is not modelled: pass `associated_rule_id: "pass"` for a
+   * forward pf passes by itself, or add the filter rule with `guiAddRule`.
+   */
+  guiAddPortForward(input: JsonObject): PortForwardRecord {
+    const record = buildPortForward(
+      input,
+      this.modelContext(this.config, 'admin@192.0.2.10 (GUI)'),
+      this.natFeatures(),
+    );
+    this.config.nat.push(record);
+    this.appliedConfig = clone(this.config);
+    return clone(record);
+  }
+
+  /** Port forwards (by descr) the last reload left out: an alias they name does not exist (filter.inc RELENG_2_7_2 L2702). */
+  get skippedPortForwards(): string[] {
+    return [...this.skippedNat];
+  }
+
+  /**
+   * What the running pf does with one new inbound connection, from the APPLIED config only: rdr first (pf
+   * translates before filtering), then the filter rules of the arrival interface. See trace.ts.
+   */
+  trace(packet: SimPacket): SimVerdict {
+    const addresses: Record<string, InterfaceAddress> = {};
+    for (const [iface, cidr] of Object.entries(this.opts.interfaceAddresses)) {
+      const [ip, bits] = cidr.split('/');
+      addresses[iface] = { ip, prefix: Number(bits ?? 32) };
+    }
+    return tracePacket(packet, {
+      config: this.appliedConfig,
+      skippedRules: new Set(this.skipped),
+      skippedNat: new Set(this.skippedNat),
+      interfaces: this.opts.interfaces,
+      addresses,
+    });
+  }
+
   guiAddRule(input: JsonObject, placement?: number): RuleRecord {
     const rule = buildRule(input, this.modelContext(this.config, 'admin@192.0.2.10 (GUI)'));
     const at =
@@ -370,6 +460,68 @@ export class PfSenseSimulator extends VendorSimulator {
     this.config.rules.splice(at, 0, rule);
     this.appliedConfig = clone(this.config);
     return clone(rule);
+  }
+
+  private natFeatures(): PortForwardFeatures {
+    const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(this.opts.packageVersion);
+    return portForwardFeatures(m ? [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] : [2, 10, 0]);
+  }
+
+  /**
+   * PortForward adapter: `natconf` dirty on every write; `associated_rule_id: "new"` creates the linked filter
+   * rule after the write and an update/delete carries over to it (PortForward.inc `pre_apply_create` L226-254,
+   * `pre_apply_update` L259-293, `pre_apply_delete` L298-307); pre-v2.8.0 re-sorts by interface (nat.ts).
+   */
+  private natModel(): ModelAdapter<PortForwardRecord> {
+    const features = this.natFeatures();
+    return {
+      list: (c) => c.nat,
+      build: (input, ctx, existing) => buildPortForward(input, ctx, features, existing),
+      render: (record, id) => renderPortForward(record, id, features, (i) => this.representInterface(i)),
+      fields: PORT_FORWARD_FIELDS,
+      minimum: 0,
+      subsystem: 'natconf',
+      afterWrite: (working, record, op, before) => {
+        const actor = record?.updated_by ?? 'admin@127.0.0.1 (API)';
+        if (op === 'create' && record !== null && record.associated_rule_id === 'new') {
+          // get_unique_id(): uniqid("nat_", true) (pfsense/pfsense src/etc/inc/itemid.inc L116-119).
+          this.uniqueCounter += 1;
+          record.associated_rule_id = `nat_${(this.opts.now() * 1000 + this.uniqueCounter).toString(16)}.${this.uniqueCounter}`;
+          const rule = buildRule(this.linkedRuleInput(record), this.modelContext(working, actor));
+          rule.associated_rule_id = record.associated_rule_id;
+          working.rules.push(rule);
+        } else if (op === 'update' && record !== null && !['', 'pass'].includes(record.associated_rule_id)) {
+          const i = working.rules.findIndex((r) => r.associated_rule_id === record.associated_rule_id);
+          if (i !== -1) {
+            const { descr: _descr, ...input } = this.linkedRuleInput(record);
+            working.rules[i] = buildRule(input, this.modelContext(working, actor), working.rules[i]);
+          }
+        } else if (
+          op === 'delete' &&
+          before !== undefined &&
+          !['', 'pass'].includes(before.associated_rule_id)
+        ) {
+          working.rules = working.rules.filter((r) => r.associated_rule_id !== before.associated_rule_id);
+        }
+        if (op !== 'delete' && features.sortsByInterface) return sortByInterface(working, record);
+        return null;
+      },
+    };
+  }
+
+  private linkedRuleInput(pf: PortForwardRecord): JsonObject {
+    return {
+      type: 'pass',
+      disabled: pf.disabled,
+      interface: [this.representInterface(pf.interface)],
+      ipprotocol: pf.ipprotocol ?? 'inet',
+      protocol: pf.protocol,
+      source: pf.source,
+      source_port: pf.source_port,
+      destination: pf.target,
+      destination_port: pf.local_port,
+      descr: `Associated rule for port forward rule ${pf.associated_rule_id}`,
+    };
   }
 
   // --------------------------------------------------------------------------------------------------- pipeline
@@ -403,7 +555,7 @@ export class PfSenseSimulator extends VendorSimulator {
           'The REST API is currently in read-only mode.',
         );
       }
-      if (user.readOnly && method !== 'GET') {
+      if ((user.readOnly && method !== 'GET') || user.deniedPaths.includes(req.path)) {
         throw new PfApiError(
           403,
           'AUTH_AUTHORIZATION_FAILED',
@@ -429,7 +581,7 @@ export class PfSenseSimulator extends VendorSimulator {
     }
   }
 
-  private authenticate(req: SimRequest): { username: string; readOnly: boolean } {
+  private authenticate(req: SimRequest): { username: string; readOnly: boolean; deniedPaths: string[] } {
     const authz = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
     const apiKey = req.headers['x-api-key'];
     const failed = (basic: boolean): PfApiError =>
@@ -451,7 +603,7 @@ export class PfSenseSimulator extends VendorSimulator {
         if (!username || !password) continue; // v2.10.0: both must be present for Basic to be "requested"
         const user = this.opts.users.find((u) => u.username === username);
         if (!user || user.password !== password || user.disabled) throw failed(true);
-        return { username, readOnly: user.readOnly ?? false };
+        return { username, readOnly: user.readOnly ?? false, deniedPaths: user.deniedPaths ?? [] };
       }
       if (method === 'KeyAuth') {
         if (apiKey === undefined) continue;
@@ -459,7 +611,11 @@ export class PfSenseSimulator extends VendorSimulator {
         const found = this.opts.apiKeys.find((k) => k.key === key);
         const user = found && this.opts.users.find((u) => u.username === found.username);
         if (!found || !user || user.disabled || !user.username) throw failed(false);
-        return { username: user.username, readOnly: user.readOnly ?? false };
+        return {
+          username: user.username,
+          readOnly: user.readOnly ?? false,
+          deniedPaths: user.deniedPaths ?? [],
+        };
       }
       if (method === 'JWTAuth') {
         if (!/^Bearer\s+/i.test(authz)) continue;
@@ -572,7 +728,7 @@ export class PfSenseSimulator extends VendorSimulator {
     return working;
   }
 
-  private commitWrite(working: PfConfig, subsystem: 'aliases' | null, ctx: Ctx): void {
+  private commitWrite(working: PfConfig, subsystem: 'aliases' | 'natconf' | null, ctx: Ctx): void {
     this.config = working;
     if (subsystem) this.pending.add(subsystem);
     if (ctx.controls.apply) this.applyNow();
@@ -612,8 +768,9 @@ export class PfSenseSimulator extends VendorSimulator {
             ctx.controls.placement === null ? list.length : clamp(ctx.controls.placement, list.length);
           if (ctx.controls.dryRun) return success(model.render(record, at));
           list.splice(at, 0, record);
+          const moved = model.afterWrite?.(working, record, 'create') ?? null;
           this.commitWrite(working, model.subsystem, ctx);
-          return success(model.render(record, at));
+          return success(model.render(record, moved ?? at));
         }
         if (ctx.method === 'PATCH') {
           const id = this.requireId(ctx);
@@ -631,8 +788,9 @@ export class PfSenseSimulator extends VendorSimulator {
             at = clamp(ctx.controls.placement, list.length);
             list.splice(at, 0, record);
           }
+          const moved = model.afterWrite?.(working, record, 'update', existing) ?? null;
           this.commitWrite(working, model.subsystem, ctx);
-          return success(model.render(record, at));
+          return success(model.render(record, moved ?? at));
         }
         // DELETE
         const id = this.requireId(ctx);
@@ -643,6 +801,7 @@ export class PfSenseSimulator extends VendorSimulator {
         if (list.length - 1 < model.minimum) throw this.minimumReached(model.minimum);
         if (ctx.controls.dryRun) return success(model.render(existing, id));
         list.splice(id, 1);
+        model.afterWrite?.(working, null, 'delete', existing);
         this.commitWrite(working, model.subsystem, ctx);
         return success(model.render(existing, id));
       },
@@ -740,6 +899,7 @@ export class PfSenseSimulator extends VendorSimulator {
             const input = item !== null && typeof item === 'object' && !Array.isArray(item) ? item : {};
             list.push(model.build(input, this.modelContext(working, ctx.actor), undefined, list.length));
           }
+          model.afterWrite?.(working, null, 'update');
           if (ctx.controls.dryRun) return success(list.map((r, i) => model.render(r, i)));
           // PUT ignores `apply`.
           this.config = working;
@@ -774,7 +934,8 @@ export class PfSenseSimulator extends VendorSimulator {
             throw this.minimumReached(model.minimum);
           }
           deleted.push(model.render(list[i], i));
-          list.splice(i, 1);
+          const [gone] = list.splice(i, 1);
+          model.afterWrite?.(working, null, 'delete', gone);
         }
         if (!ctx.controls.dryRun) {
           this.config = working;
@@ -823,6 +984,12 @@ export class PfSenseSimulator extends VendorSimulator {
       this.filterErrorLog.push(`Rule skipped: Unresolvable alias '${missing}' for rule '${rule.descr}'`);
     }
     this.skipped = skipped;
+    // filter.inc RELENG_2_7_2 L2690-2704: a forward whose target alias does not resolve is left out ("# Unresolvable alias").
+    this.skippedNat = this.config.nat
+      .filter((pf) =>
+        portForwardAliasRefs(pf).some((ref) => !this.isLiteralAddressOrPort(ref) && !names.has(ref)),
+      )
+      .map((pf) => pf.descr);
     this.appliedConfig = clone(this.config);
     this.pending.clear();
   }
