@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
+import type { PacketTracer, SimPacket, SimVerdict } from '../core/packet-trace';
 import type { SimRequest, SimResponse } from '../core/server';
 import { VendorSimulator, type SimulatorListenOptions } from '../core/vendor-simulator';
 import {
@@ -23,6 +24,7 @@ import {
   type TableKey,
   type VdomStore,
 } from './tables';
+import { traceFortiOs } from './trace';
 
 /**
  * Simulator of the FortiOS 7.x REST API (CMDB + monitor/system/status), following
@@ -57,6 +59,11 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * a real `vdom=`-scoped GET answers all VDOMs' interfaces or only that VDOM's is unknown (no source settles it).
    */
   interfaceVdoms?: Record<string, string>;
+  /**
+   * IPv4 address per interface (`a.b.c.d`, `a.b.c.d/nn` or `a.b.c.d m.m.m.m`), read back in `system/interface` `ip`;
+   * a VIP with `extip 0.0.0.0` answers on its `extintf`'s address (see trace.ts). Default: none (0.0.0.0).
+   */
+  interfaceAddresses?: Record<string, string>;
   tokens?: FortiOsSimToken[];
   /** `?access_token=` accepted (`rest-api-key-url-query enable`); off by default as on 7.4.5+. */
   allowUrlToken?: boolean;
@@ -194,7 +201,7 @@ class HttpFail extends Error {
   }
 }
 
-export class FortiOsSimulator extends VendorSimulator {
+export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
   private readonly opts: Required<Omit<FortiOsSimulatorOptions, keyof SimulatorListenOptions>>;
   private readonly versionTuple: [number, number, number];
   private stores = new Map<string, VdomStore>();
@@ -216,6 +223,7 @@ export class FortiOsSimulator extends VendorSimulator {
       vdoms: options.vdoms ?? ['root'],
       interfaces: options.interfaces ?? Array.from({ length: 10 }, (_, i) => `port${i + 1}`),
       interfaceVdoms: options.interfaceVdoms ?? {},
+      interfaceAddresses: options.interfaceAddresses ?? {},
       tokens: options.tokens ?? [
         { token: FORTIOS_SIM_TOKEN },
         { token: FORTIOS_SIM_READONLY_TOKEN, readOnly: true },
@@ -251,7 +259,14 @@ export class FortiOsSimulator extends VendorSimulator {
     this.ignoredAttributes.length = 0;
     for (const vdom of this.opts.vdoms) {
       const store = emptyStore();
-      seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID, (i) => this.interfaceVdom(i));
+      seedBuiltins(
+        store,
+        this.opts.interfaces,
+        this.versionTuple,
+        randomUUID,
+        (i) => this.interfaceVdom(i),
+        (i) => this.opts.interfaceAddresses[i],
+      );
       this.stores.set(vdom, store);
     }
     this.transactions.clear();
@@ -299,8 +314,13 @@ export class FortiOsSimulator extends VendorSimulator {
       if (saved) {
         for (const table of TABLES) store[table] = structuredClone(saved[table] ?? []);
       } else {
-        seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID, (i) =>
-          this.interfaceVdom(i),
+        seedBuiltins(
+          store,
+          this.opts.interfaces,
+          this.versionTuple,
+          randomUUID,
+          (i) => this.interfaceVdom(i),
+          (i) => this.opts.interfaceAddresses[i],
         );
       }
       stores.set(vdom, store);
@@ -309,6 +329,14 @@ export class FortiOsSimulator extends VendorSimulator {
     this.transactions.clear();
     this.revisionCounter = state.revision.counter;
     this.revisionValue = state.revision.value;
+  }
+
+  /**
+   * What the committed (live) configuration of `vdom` does with one new connection: VIP destination NAT, then
+   * policies top-down (vendor order and citations in trace.ts). Open transactions are not live and not consulted.
+   */
+  trace(packet: SimPacket, vdom = this.opts.vdoms[0]): SimVerdict {
+    return traceFortiOs(this.store(vdom), packet);
   }
 
   /** Ids of transactions still open (not committed, aborted or expired). */
@@ -898,7 +926,9 @@ function mkeyJson(table: TableKey, mkey: string): Json {
 function renderRow(table: TableKey, row: Row, refs: number | null): JsonObject {
   const out: JsonObject = { q_origin_key: mkeyJson(table, mkeyOf(table, row)) };
   for (const [k, v] of Object.entries(row)) {
-    out[k] = Array.isArray(v) ? v.map((m) => (isObj(m) ? { ...m, q_origin_key: m.name ?? null } : m)) : v;
+    out[k] = Array.isArray(v)
+      ? v.map((m) => (isObj(m) ? { ...m, q_origin_key: m.name ?? m.range ?? null } : m))
+      : v;
   }
   if (refs !== null) {
     out.q_ref = refs;
@@ -1015,7 +1045,7 @@ function cliLines(method: string, table: TableKey, mkey: Json, requestText: stri
       for (const [k, v] of Object.entries(body)) {
         if (k === 'name' || k === 'policyid') continue;
         const value = Array.isArray(v)
-          ? v.map((m) => `"${isObj(m) ? text(m.name) : text(m)}"`).join(' ')
+          ? v.map((m) => `"${isObj(m) ? text(m.name ?? m.range) : text(m)}"`).join(' ')
           : `"${text(v)}"`;
         lines.push(`set ${k} ${value}`);
       }
