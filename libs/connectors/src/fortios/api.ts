@@ -17,6 +17,7 @@ export type FortiTable =
   | 'firewall/addrgrp6'
   | 'firewall.service/custom'
   | 'firewall.service/group'
+  | 'firewall/vip'
   | 'firewall/policy';
 
 export type FortiRow = Record<string, unknown>;

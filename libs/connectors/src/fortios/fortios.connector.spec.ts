@@ -191,6 +191,8 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
         'GET /api/v2/cmdb/firewall/addrgrp?vdom=root&filter=name=@utm_',
         'GET /api/v2/cmdb/firewall/addrgrp6?vdom=root&filter=name=@utm_',
         'GET /api/v2/cmdb/firewall.service/custom?vdom=root&filter=name=@utm_',
+        // VIPs are read even for a rule set without NAT: a managed VIP left over is drift to delete.
+        'GET /api/v2/cmdb/firewall/vip?vdom=root&filter=name=@utm_',
         `GET /api/v2/cmdb/firewall/policy?vdom=root&format=policyid|name|comments|srcintf|dstintf|srcaddr|dstaddr|srcaddr6|dstaddr6|service|action|status|schedule|logtraffic|nat|srcaddr-negate|dstaddr-negate|service-negate`,
       ];
       const lines = sim.calls.lines();

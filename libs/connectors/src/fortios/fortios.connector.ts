@@ -13,12 +13,14 @@ import {
   type DesiredState,
   type ManagedAddress,
   type ManagedState,
+  type NatChange,
   type Plan,
   type PlanChange,
   type ProbeResult,
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedNat,
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
@@ -41,7 +43,10 @@ import {
   memberName,
   policyBody,
   serviceBody,
+  unmanagedNatFromFortiOs,
   unmanagedRulesFromFortiOs,
+  vipBody,
+  vipHasStatus,
 } from './mapping';
 
 export interface FortiOsConnectorOptions extends ConnectorOptions {
@@ -226,11 +231,21 @@ export class FortiOsConnector implements FirewallConnector {
     const addrgrp6 = await this.api.list('firewall/addrgrp6', prefixFilter);
     const services = await this.api.list('firewall.service/custom', prefixFilter);
     // Every policy (not only ours): their order decides where the managed block sits.
+    // VIPs (destination NAT): every supported firmware has the table (fortios_firewall_vip.py v_range v6.0.0+).
+    const vips = await this.api.list('firewall/vip', prefixFilter);
     const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
     return liveFromFortiOs(
-      { address, address6, addrgrp, addrgrp6, services, policies, readAt },
+      { address, address6, addrgrp, addrgrp6, services, policies, vips, readAt },
       this.settings,
     );
+  }
+
+  /** VIPs this service does not manage, with what they forward (a forward to a never-exposed port is an exposure). */
+  async readUnmanagedNat(): Promise<UnmanagedNat[]> {
+    assertFortiOsSupported(await this.firmwareStatus());
+    const vips = await this.api.list('firewall/vip');
+    const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
+    return unmanagedNatFromFortiOs(vips, policies, this.settings);
   }
 
   /** Policies this service does not manage, with the ports their services open (for the exposure check). */
@@ -466,13 +481,7 @@ class FortiOsExecutor implements ApplyExecutor {
       case 'order':
         return this.reorder(change, meter);
       case 'nat':
-        // Until this connector writes NAT entries it never plans any (its desired state carries none).
-        return Promise.reject(
-          new ConnectorError({
-            kind: 'validation',
-            message: `NAT entry ${change.name}: not supported by this connector`,
-          }),
-        );
+        return this.nat(change, meter);
     }
   }
 
@@ -748,6 +757,41 @@ class FortiOsExecutor implements ApplyExecutor {
     if (!this.managed(current)) throw this.notManaged(`service ${change.name}`);
     await this.beforeWrite(meter);
     await this.api.update(table, change.name, serviceBody(change.after!, this.options.protocolLiteral));
+    return { status: 'applied' };
+  }
+
+  // ----------------------------------------------------------------------------------------------------- VIPs
+
+  /**
+   * One VIP (`firewall/vip`), written through beforeWrite like every other object so it is inside the push's
+   * transaction (or live at once in direct mode, undone by restore). The planner creates VIPs before the policies
+   * that name them and deletes them after (a VIP in use cannot be deleted: -23).
+   */
+  private async nat(change: NatChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const table = 'firewall/vip';
+    const hasStatus = vipHasStatus(this.options.firmware.semver);
+    if (change.op === 'create') {
+      await this.beforeWrite(meter);
+      await this.api.create(table, vipBody(change.after!, hasStatus));
+      return { status: 'applied' };
+    }
+    const current = await this.api.get(table, change.name);
+    if (change.op === 'delete') {
+      if (!current) return { status: 'unchanged' };
+      if (!this.managed(current)) throw this.notManaged(`VIP ${change.name}`);
+      await this.beforeWrite(meter);
+      await this.api.remove(table, change.name);
+      return { status: 'applied' };
+    }
+    if (!current) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `VIP ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    if (!this.managed(current)) throw this.notManaged(`VIP ${change.name}`);
+    await this.beforeWrite(meter);
+    await this.api.update(table, change.name, vipBody(change.after!, hasStatus));
     return { status: 'applied' };
   }
 
