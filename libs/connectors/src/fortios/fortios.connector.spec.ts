@@ -212,7 +212,7 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       expect(rs.rules).toHaveLength(6);
       // transaction-start + 5 addresses + 5 services + 6 policies + commit; no move (created in order).
       expect(sim.calls.writes()).toBe(18);
-      expect(lines).toHaveLength(32);
+      expect(lines).toHaveLength(34);
       expect(policyNames(sim)).toEqual([...rs.rules].sort((a, b) => a.order - b.order).map((r) => r.name));
       expect(sim.policies().map((p) => p.policyid)).toEqual([1, 2, 3, 4, 5, 6]);
 
