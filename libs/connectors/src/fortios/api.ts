@@ -172,6 +172,17 @@ export class FortiOsApi {
     return this.rows(env, 'system/interface');
   }
 
+  /**
+   * `GET /api/v2/cmdb/system/settings` (a per-VDOM singleton: `results` is one object), the NAT mode fields only:
+   * `central-nat` and `ngfw-mode` (ANS fortios_system_settings.py versioned_schema L1938, L1823: v6.0.0+).
+   */
+  async systemSettings(): Promise<FortiRow> {
+    const env = await this.call('GET', '/api/v2/cmdb/system/settings', {
+      query: { format: 'central-nat|ngfw-mode' },
+    });
+    return this.rows(env, 'system/settings')[0] ?? {};
+  }
+
   /** One item by mkey, or null when the device answers 404. */
   async get(table: FortiTable, mkey: string | number): Promise<FortiRow | null> {
     const path = itemPath(table, mkey);

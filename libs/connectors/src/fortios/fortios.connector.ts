@@ -121,6 +121,8 @@ export class FortiOsConnector implements FirewallConnector {
   readonly vdom: string;
   readonly pending: PendingStateStore;
   private firmware: FortiStatus | null = null;
+  /** Central NAT (or NGFW policy-based mode) on the VDOM, as read by the last readState. */
+  private centralNat = false;
 
   constructor(
     readonly target: FortiOsTarget,
@@ -234,6 +236,9 @@ export class FortiOsConnector implements FirewallConnector {
     // VIPs (destination NAT): every supported firmware has the table (fortios_firewall_vip.py v_range v6.0.0+).
     const vips = await this.api.list('firewall/vip', prefixFilter);
     const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
+    const settings = await this.api.systemSettings();
+    this.centralNat =
+      str(settings['central-nat']) === 'enable' || str(settings['ngfw-mode']) === 'policy-based';
     return liveFromFortiOs(
       { address, address6, addrgrp, addrgrp6, services, policies, vips, readAt },
       this.settings,
@@ -258,6 +263,19 @@ export class FortiOsConnector implements FirewallConnector {
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
+    if ((desired.nat ?? []).length > 0 && this.centralNat) {
+      // With central NAT "virtual IPs (VIPs) are not configured in the firewall policy" (docs.fortinet.com/document/
+      // fortigate/7.2.4/administration-guide/448790/central-dnat); NGFW policy-based mode turns it on (KB
+      // community.fortinet.com/t5/FortiGate/Technical-Tip-How-to-configure-port-forwarding-Virtual-IPs-when/ta-p/
+      // 251572). Policies naming VIPs (vip-in-policy) would not be what the device evaluates: refused before writing.
+      throw new ConnectorError({
+        kind: 'validation',
+        message:
+          `VDOM ${this.vdom} runs central NAT (system settings central-nat enable or ngfw-mode policy-based): ` +
+          'NAT entries are pushed as VIPs named in policies, which this mode does not use. Nothing was written',
+        details: { code: 'central_nat' },
+      });
+    }
     return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
   }
 

@@ -357,6 +357,32 @@ describe('FortiOS connector: NAT entries as VIPs (real HTTP against the simulato
     });
   });
 
+  describe('central NAT (VIPs are not named in policies there)', () => {
+    for (const settings of [{ 'central-nat': 'enable' as const }, { 'ngfw-mode': 'policy-based' as const }]) {
+      it(`${JSON.stringify(settings)}: a rule set with NAT is refused before any write; one without still pushes`, async () => {
+        await start({ systemSettings: settings });
+        sim.calls.reset();
+        const refused = await push(fortiNatRuleSet());
+        expect(refused.ok).toBe(false);
+        expect(refused.error).toMatchObject({ kind: 'validation', details: { code: 'central_nat' } });
+        expect(refused.error?.message).toMatch(/central NAT.*Nothing was written/);
+        expect(sim.calls.writes()).toBe(0);
+        expect((await push(fortiNatRuleSet({ withoutNat: true }))).ok).toBe(true);
+      });
+    }
+
+    it('switched on after a NAT push: the next push with NAT is refused, nothing changes', async () => {
+      await start();
+      expect((await push(fortiNatRuleSet())).ok).toBe(true);
+      sim.guiSettings({ 'central-nat': 'enable' });
+      sim.calls.reset();
+      expect((await push(fortiNatRuleSet({ externalPort: 11194 }))).error).toMatchObject({
+        kind: 'validation',
+      });
+      expect(sim.calls.writes()).toBe(0);
+    });
+  });
+
   describe('transactions and fallback cover VIP writes', () => {
     it('a push failing after the VIPs were staged leaves no VIP on the device (the transaction is aborted)', async () => {
       await start();

@@ -320,6 +320,14 @@ const FOS_VIP_FIELDS: Record<string, FieldCheck> = {
 const FOS_NAT_ENDPOINTS: EndpointRule[] = [
   {
     method: 'GET',
+    path: /^\/api\/v2\/cmdb\/system\/settings$/,
+    // ANS/plugins/modules/fortios_system_settings.py versioned_schema ngfw_mode L1823, central_nat L1938 (v6.0.0+)
+    source: 'ANS fortios_system_settings.py',
+    query: { format: oneOf('central-nat|ngfw-mode') },
+    body: 'none',
+  },
+  {
+    method: 'GET',
     path: /^\/api\/v2\/cmdb\/firewall\/vip(\/[^/]+)?$/,
     source:
       'ANS fortios_firewall_vip.py; TF fgt_filter.html.md (filter), firewall_localinpolicy6_sort.go L22 (format)',

@@ -162,6 +162,31 @@ describe('FortiOS simulator: firewall/vip (destination NAT) and trace()', () => 
     expect(sim.trace(packet())).toMatchObject({ action: 'pass', nat: 'vip-web', rule: 'to-web' });
   });
 
+  it('system/settings answers the NAT mode as one object (format honoured); central NAT changes trace()', async () => {
+    const res = await call(sim, 'GET', '/api/v2/cmdb/system/settings?vdom=root&format=central-nat|ngfw-mode');
+    expect(json(res)).toMatchObject({
+      status: 'success',
+      results: { 'central-nat': 'disable', 'ngfw-mode': 'profile-based' },
+    });
+    expect((await call(sim, 'PUT', '/api/v2/cmdb/system/settings?vdom=root', {})).status).toBe(405);
+    sim.guiAdd('firewall/address', { name: 'web-private', subnet: '10.10.10.5/32' });
+    sim.guiAdd('firewall/vip', VIP);
+    sim.guiAdd('firewall/policy', { ...VIP_POLICY, name: 'by-address', dstaddr: [{ name: 'web-private' }] });
+    expect(sim.trace(packet()).action).toBe('block');
+    sim.guiSettings({ 'central-nat': 'enable' });
+    expect(json(await call(sim, 'GET', '/api/v2/cmdb/system/settings?vdom=root')).results).toMatchObject({
+      'central-nat': 'enable',
+    });
+    // Central NAT: the VIP translates on its own and the policy matches the real address.
+    expect(sim.trace(packet())).toEqual({
+      action: 'pass',
+      destination: '10.10.10.5',
+      port: 443,
+      nat: 'vip-web',
+      rule: 'by-address',
+    });
+  });
+
   describe('trace(): DNAT first, then policies naming the VIP, service on the mapped port', () => {
     it('forwards the external port to the mapped address and port and admits it by the VIP policy', () => {
       sim.guiAdd('firewall/vip', VIP);

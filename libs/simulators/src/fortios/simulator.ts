@@ -64,6 +64,14 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * a VIP with `extip 0.0.0.0` answers on its `extintf`'s address (see trace.ts). Default: none (0.0.0.0).
    */
   interfaceAddresses?: Record<string, string>;
+  /**
+   * `system/settings` of every VDOM (a singleton table: GET answers one object). Only the NAT mode is simulated:
+   * `central-nat` (default `disable`) and `ngfw-mode` (default `profile-based`); with central NAT, "virtual IPs
+   * (VIPs) are not configured in the firewall policy" (docs.fortinet.com/document/fortigate/7.2.4/
+   * administration-guide/448790/central-dnat), and NGFW policy-based mode turns central NAT on (Fortinet KB
+   * community.fortinet.com/t5/FortiGate/Technical-Tip-How-to-configure-port-forwarding-Virtual-IPs-when/ta-p/251572).
+   */
+  systemSettings?: { 'central-nat'?: 'enable' | 'disable'; 'ngfw-mode'?: 'profile-based' | 'policy-based' };
   tokens?: FortiOsSimToken[];
   /** `?access_token=` accepted (`rest-api-key-url-query enable`); off by default as on 7.4.5+. */
   allowUrlToken?: boolean;
@@ -205,6 +213,7 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
   private readonly opts: Required<Omit<FortiOsSimulatorOptions, keyof SimulatorListenOptions>>;
   private readonly versionTuple: [number, number, number];
   private stores = new Map<string, VdomStore>();
+  private settings = new Map<string, JsonObject>();
   private transactions = new Map<number, Transaction>();
   private nextTxId = 1;
   private revisionCounter = 0;
@@ -224,6 +233,7 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
       interfaces: options.interfaces ?? Array.from({ length: 10 }, (_, i) => `port${i + 1}`),
       interfaceVdoms: options.interfaceVdoms ?? {},
       interfaceAddresses: options.interfaceAddresses ?? {},
+      systemSettings: options.systemSettings ?? {},
       tokens: options.tokens ?? [
         { token: FORTIOS_SIM_TOKEN },
         { token: FORTIOS_SIM_READONLY_TOKEN, readOnly: true },
@@ -256,6 +266,12 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
   /** Back to the factory state (built-ins only), no transactions, no lockouts, no faults, counters cleared. */
   reset(): void {
     this.stores = new Map();
+    this.settings = new Map(
+      this.opts.vdoms.map((v) => [
+        v,
+        { 'central-nat': 'disable', 'ngfw-mode': 'profile-based', ...this.opts.systemSettings },
+      ]),
+    );
     this.ignoredAttributes.length = 0;
     for (const vdom of this.opts.vdoms) {
       const store = emptyStore();
@@ -336,7 +352,18 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
    * policies top-down (vendor order and citations in trace.ts). Open transactions are not live and not consulted.
    */
   trace(packet: SimPacket, vdom = this.opts.vdoms[0]): SimVerdict {
-    return traceFortiOs(this.store(vdom), packet);
+    const settings = this.settings.get(vdom) ?? {};
+    const central = settings['central-nat'] === 'enable' || settings['ngfw-mode'] === 'policy-based';
+    return traceFortiOs(this.store(vdom), packet, central);
+  }
+
+  /** Like an admin changing `config system settings` (only the NAT mode fields are simulated). */
+  guiSettings(
+    patch: NonNullable<FortiOsSimulatorOptions['systemSettings']>,
+    vdom = this.opts.vdoms[0],
+  ): void {
+    this.settings.set(vdom, { ...this.settings.get(vdom), ...patch });
+    this.bumpRevision();
   }
 
   /** Ids of transactions still open (not committed, aborted or expired). */
@@ -403,6 +430,21 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
         });
       }
       if (path === '/api/v2/cmdb') return this.transactionRoute(req, query, token);
+      if (path === '/api/v2/cmdb/system/settings') {
+        if (req.method !== 'GET') return this.methodNotAllowed(req);
+        const vdom = this.resolveVdom(query, token);
+        return json(200, {
+          http_method: 'GET',
+          revision: this.revisionValue,
+          results: formatRow({ ...this.settings.get(vdom)! }, query.get('format')),
+          vdom,
+          path: 'system',
+          name: 'settings',
+          status: 'success',
+          http_status: 200,
+          ...this.tail(),
+        });
+      }
       const m = /^\/api\/v2\/cmdb\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
       if (!m) {
         // An unencoded `/` in an mkey adds path segments: 400 (reference pitfall 5).

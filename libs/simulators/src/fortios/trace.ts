@@ -24,12 +24,18 @@ import { findRow, isObj, text, type Row, type VdomStore } from './tables';
  *    matches address objects on its original destination; VIP names never match it.
  * 3. Nothing matched: the implicit deny (policy 0).
  *
+ * With central NAT on, "virtual IPs (VIPs) are not configured in the firewall policy" (docs.fortinet.com/document/
+ * fortigate/7.2.4/administration-guide/448790/central-dnat): every enabled VIP translates, and policies match the
+ * translated (real) destination with address objects, as for untranslated traffic.
+ *
  * `dstintf` is not evaluated: the simulator has no routing table to find the egress interface.
  */
-export function traceFortiOs(store: VdomStore, packet: SimPacket): SimVerdict {
+export function traceFortiOs(store: VdomStore, packet: SimPacket, centralNat = false): SimVerdict {
   const policies = store['firewall/policy'].filter((p) => text(p.status) !== 'disable');
   const referenced = new Set(policies.flatMap((p) => names(p.dstaddr)));
-  const vip = store['firewall/vip'].find((v) => referenced.has(text(v.name)) && vipMatches(store, v, packet));
+  const vip = store['firewall/vip'].find(
+    (v) => (centralNat || referenced.has(text(v.name))) && vipMatches(store, v, packet),
+  );
   const destination = vip ? translateAddress(vip, packet.destination) : packet.destination;
   const port = vip ? translatePort(vip, packet.port) : packet.port;
   const v6 = isIPv6(packet.source);
@@ -39,7 +45,8 @@ export function traceFortiOs(store: VdomStore, packet: SimPacket): SimVerdict {
     const src = names(v6 ? p.srcaddr6 : p.srcaddr);
     if (negate(p, 'srcaddr', addressesMatch(store, src, packet.source)) !== true) continue;
     const dst = names(v6 ? p.dstaddr6 : p.dstaddr);
-    const dstMatch = vip ? dst.includes(text(vip.name)) : addressesMatch(store, dst, packet.destination);
+    const dstMatch =
+      vip && !centralNat ? dst.includes(text(vip.name)) : addressesMatch(store, dst, destination);
     if (negate(p, 'dstaddr', dstMatch) !== true) continue;
     if (negate(p, 'service', servicesMatch(store, names(p.service), packet.protocol, port)) !== true)
       continue;
