@@ -108,6 +108,8 @@ export function serviceProtocolLiteral(status: FortiStatus): string {
  *   entries, a `firewall/addrgrp` of ipmask members named `<group>-<cidr>`; IPv6 objects use address6/addrgrp6.
  * - Service objects: `firewall.service/custom` with `a-b` port ranges; policies: `firewall/policy` accept rules
  *   with srcintf/dstintf, ownership marker in `comments`, ids from the create response `mkey`.
+ * - NAT entries: `firewall/vip` static-nat port forwards (marker in `comment`); the policy admitting one names the VIP
+ *   as `dstaddr` and the mapped port as service. Refused before any write under central NAT (read per readState).
  * - Ordering: one policy list per VDOM; the managed block is kept at the top (default) or bottom with `move`.
  * - Apply runs in a batch transaction on 6.4.0+ (commit at the end, abort on failure); every call carries `vdom`.
  *   The transaction is recorded in the pending-state store before `transaction-start` and with its id before the

@@ -31,6 +31,8 @@ import { traceFortiOs } from './trace';
  * /work/shared/reference/fortios-rest-api.md §7: Bearer-token auth with Apache-style HTML 401/403/429 bodies and a
  * failed-auth lockout, per-VDOM stores, the JSON envelope with a 32-hex `revision`, CLI validation errors, policy
  * ids and `move`, batch transactions (staged copies, table locks, timeout, commit/abort) and 429 on write bursts.
+ * Destination NAT: `firewall/vip` (tables.ts), `system/settings` NAT mode, and `trace()` over the committed state
+ * (trace.ts).
  */
 
 export interface FortiOsSimToken {
