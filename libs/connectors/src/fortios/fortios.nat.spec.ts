@@ -11,7 +11,9 @@ import { isPlanEmpty } from '../core/model';
 import { pushRuleSet, type PushOutcome } from '../core/push';
 import type { FortiOsTarget } from '../core/target';
 import { fortiNatRuleSet, MASTER_IP, PUBLIC_IP, WAN, WAN_IP } from '../testing/fortios-nat.fixtures';
+import { resolveSettings } from '../core/target';
 import { FortiOsConnector, type FortiOsConnectorOptions } from './fortios.connector';
+import { desiredFromRuleSet } from './mapping';
 
 const MARKER = '[managed by utm-orchestrator]';
 
@@ -42,6 +44,66 @@ const vipNames = (sim: FortiOsSimulator): string[] =>
     .table('firewall/vip')
     .map((r) => text(r.name))
     .sort();
+
+describe('FortiOS NAT mapping: what a rule set with NAT entries must hold for vip-in-policy', () => {
+  const settings = resolveSettings(target('http://127.0.0.1:1'));
+  const problemsOf = (rs: RuleSet): string[] => {
+    try {
+      desiredFromRuleSet(rs, settings);
+      return [];
+    } catch (err) {
+      return (err as { details?: { problems?: string[] } }).details?.problems ?? ['no problems listed'];
+    }
+  };
+
+  it('maps entries to managed NAT with the marker, and reads back the interface address as `interface`', () => {
+    const desired = desiredFromRuleSet(fortiNatRuleSet(), settings);
+    expect(
+      desired.nat?.map((n) => [n.name, n.externalAddress, n.externalPorts.from, n.targetPorts.from]),
+    ).toEqual([
+      ['utm_nat_master_vpn', PUBLIC_IP, 1194, 1194],
+      ['utm_nat_master_syslog', 'interface', 10514, 514],
+    ]);
+    expect(desired.nat?.every((n) => n.description.endsWith(MARKER))).toBe(true);
+    expect(desiredFromRuleSet(fortiNatRuleSet({ withoutNat: true }), settings).nat).toBeUndefined();
+  });
+
+  it('refuses a policy not naming its VIP, on another interface, IPv6, bad addresses, unequal port ranges, name clashes', () => {
+    const rs = fortiNatRuleSet({ syslog: false });
+    const nat = rs.nat![0];
+    const r = rs.rules.find((x) => x.nat === nat.name)!;
+    const withRule = (over: Partial<typeof r>): RuleSet => ({
+      ...rs,
+      rules: rs.rules.map((x) => (x === r ? { ...x, ...over } : x)),
+    });
+    const withNat = (over: Partial<typeof nat>): RuleSet => ({ ...rs, nat: [{ ...nat, ...over }] });
+    expect(problemsOf(rs)).toEqual([]);
+    expect(problemsOf(withRule({ destination: 'utm_hq_master' }))).toEqual([
+      expect.stringContaining('its destination is utm_hq_master'),
+    ]);
+    expect(problemsOf(withRule({ ingress: 'port2' }))).toEqual([
+      expect.stringContaining('not its interface port1'),
+    ]);
+    expect(problemsOf(withRule({ nat: 'utm_nat_none' }))).toEqual([
+      expect.stringContaining('that the rule set does not have'),
+    ]);
+    expect(problemsOf(withNat({ externalAddress: '2001:db8::1' }))).toEqual([
+      expect.stringContaining('not an IPv4 host address'),
+    ]);
+    expect(problemsOf(withNat({ target: '10.10.0.0/24' }))).toEqual([expect.stringContaining('target')]);
+    expect(problemsOf(withNat({ targetPorts: { from: 1194, to: 1195 } }))).toEqual([
+      expect.stringContaining('differ in length'),
+    ]);
+    expect(problemsOf(withNat({ interface: 'any' }))).toEqual(
+      expect.arrayContaining([expect.stringContaining('needs its external interface')]),
+    );
+    expect(problemsOf({ ...rs, natSemantics: undefined })).toEqual([
+      expect.stringContaining('vip-in-policy'),
+    ]);
+    const clash = { ...rs, addresses: [...rs.addresses, { ...rs.addresses[0], name: nat.name }] };
+    expect(problemsOf(clash)).toEqual([expect.stringContaining('has the name of an address object')]);
+  });
+});
 
 describe('FortiOS connector: NAT entries as VIPs (real HTTP against the simulator)', () => {
   let sim: FortiOsSimulator;
