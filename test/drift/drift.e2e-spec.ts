@@ -235,4 +235,39 @@ describe('drift on a FortiOS device', () => {
     expect(flagged.filter((f) => f.startsWith('debug-db'))).toEqual(['debug-db 5432/tcp false']);
     expect(flagged.some((f) => f.startsWith('lan-any'))).toBe(false);
   });
+
+  it('flags a VIP someone made forwarding the WAN to PostgreSQL (readUnmanagedNat), not an unused one', async () => {
+    const vip = (name: string, mapped: string, extport: string, mappedport: string): void => {
+      sim.simulator.guiAdd('firewall/vip', {
+        name,
+        extintf: 'wan',
+        extip: '198.51.100.10',
+        mappedip: [{ range: mapped }],
+        portforward: 'enable',
+        protocol: 'tcp',
+        extport,
+        mappedport,
+        comment: `${name} by hand`,
+      });
+    };
+    vip('db-forward', '10.0.0.9', '15432', '5432');
+    vip('db-unused', '10.0.0.10', '25432', '5432');
+    sim.simulator.guiAdd('firewall.service/custom', { name: 'PG-VIP', 'tcp-portrange': '5432' });
+    sim.simulator.guiAdd('firewall/policy', {
+      name: 'db-in',
+      srcintf: [{ name: 'wan' }],
+      dstintf: [{ name: 'opt1' }],
+      srcaddr: [{ name: 'all' }],
+      dstaddr: [{ name: 'db-forward' }],
+      service: [{ name: 'PG-VIP' }],
+      action: 'accept',
+      schedule: 'always',
+    });
+    const res = await t.http().post(`/api/v1/devices/${d.device.id}/drift`).expect(201);
+    const body = res.body as DriftBody;
+    expect(body.extra).toEqual([]);
+    const flagged = body.exposures.map((e) => `${e.rule} ${e.port}/${e.protocol} ${e.external}`);
+    expect(flagged).toContain('db-forward by hand 5432/tcp true');
+    expect(flagged.some((f) => f.startsWith('db-unused'))).toBe(false);
+  });
 });

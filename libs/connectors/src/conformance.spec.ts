@@ -6,6 +6,7 @@ import { versionNumbers } from './core/versions';
 import { createConnector } from './factory';
 import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
 import { pfSenseNatRuleSet } from './testing/pfsense-nat.fixtures';
+import { fortiNatRuleSet } from './testing/fortios-nat.fixtures';
 import {
   FORTIOS_TABLE,
   OPNSENSE_TABLE,
@@ -207,6 +208,75 @@ describe('vendor conformance of every request the connectors send', () => {
       const ctx: CheckContext = { version: versionNumbers(version)! };
       const problems = captured.flatMap((c) => violations(TABLES[vendor], c, ctx));
       expect(problems).toEqual([]);
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- FortiOS NAT (VIPs)
+  it('fortios NAT: the checker refuses a VIP field the firmware lacks and a VIP that is not a port forward', () => {
+    const body = {
+      name: 'utm_nat_x',
+      type: 'static-nat',
+      extintf: 'port1',
+      extip: '0.0.0.0',
+      mappedip: [{ range: '10.0.0.1' }],
+      portforward: 'enable',
+      protocol: 'tcp',
+      extport: '1194',
+      mappedport: '1194',
+      status: 'enable',
+      comment: 'c',
+    };
+    const post = { method: 'POST', path: '/api/v2/cmdb/firewall/vip', query: { vdom: 'root' }, json: body };
+    expect(violations(FORTIOS_TABLE, post, { version: [7, 0, 0] })).toEqual([]);
+    expect(violations(FORTIOS_TABLE, post, { version: [6, 4, 15] })).toEqual([
+      expect.stringContaining('status='),
+    ]);
+    expect(
+      violations(
+        FORTIOS_TABLE,
+        { ...post, json: { ...body, portforward: 'disable', extintf: 'any' } },
+        { version: [7, 4, 3] },
+      ),
+    ).toHaveLength(2);
+  });
+
+  for (const version of ['6.4.15', '7.2.11', '7.6.0']) {
+    it(`fortios ${version} NAT: first, no-change and change push (VIPs) send only what the vendor defines`, async () => {
+      const sim = await startSimulator('fortios', { version: `v${version}` });
+      const connector = createConnector(sim.deviceTarget('fw-hq'));
+      const spy = vi.spyOn(HttpClient.prototype, 'request');
+      const captured: Captured[] = [];
+      try {
+        for (const [label, rs] of [
+          ['first', fortiNatRuleSet()],
+          ['no-change', fortiNatRuleSet()],
+          ['change', fortiNatRuleSet({ externalPort: 11194 })],
+          ['removal', fortiNatRuleSet({ withoutNat: true })],
+        ] as const) {
+          const outcome = await pushRuleSet(connector, rs);
+          expect({ label, error: outcome.error }).toEqual({ label, error: undefined });
+        }
+        for (const call of spy.mock.calls) {
+          const req = call[0];
+          const query: Record<string, string> = {};
+          for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query[k] = String(v);
+          captured.push({ method: req.method, path: req.path, query, json: req.json });
+        }
+      } finally {
+        spy.mockRestore();
+        connector.close();
+        await sim.stop();
+      }
+      const vip = captured.filter((c) => c.path.startsWith('/api/v2/cmdb/firewall/vip'));
+      expect(vip.filter((c) => c.method !== 'GET').map((c) => c.method)).toEqual([
+        'POST',
+        'POST',
+        'PUT',
+        'DELETE',
+        'DELETE',
+      ]);
+      const ctx: CheckContext = { version: versionNumbers(version)! };
+      expect(captured.flatMap((c) => violations(FORTIOS_TABLE, c, ctx))).toEqual([]);
     });
   }
 });

@@ -5,6 +5,7 @@ import { SUPPORTED_VERSIONS } from './core/versions';
 import { createConnector } from './factory';
 import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
 import { MASTER, pfSenseNatRuleSet, PUBLIC_VIP } from './testing/pfsense-nat.fixtures';
+import { fortiNatRuleSet, MASTER_IP, PUBLIC_IP, WAN, WAN_IP } from './testing/fortios-nat.fixtures';
 
 /**
  * Version matrix: every connector against its simulator running as every firmware in SIMULATOR_VERSIONS (each
@@ -81,6 +82,36 @@ describe('version matrix: first, no-change and change push on every supported fi
       } finally {
         connector.close();
         await sim.stop();
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------- FortiOS NAT (VIPs)
+  for (const version of SIMULATOR_VERSIONS.fortios) {
+    it(`fortios ${version} NAT: VIPs pushed, no-change push writes nothing, external port change, traffic traced`, async () => {
+      const run = await startSimulator('fortios', { version, interfaceAddresses: { [WAN]: `${WAN_IP}/24` } });
+      const connector = createConnector(run.deviceTarget('fw-hq'));
+      const trace = (port: number, destination = PUBLIC_IP, protocol: 'tcp' | 'udp' = 'tcp') =>
+        run.simulator.trace({ interface: WAN, source: '203.0.113.7', destination, protocol, port });
+      try {
+        expect((await pushRuleSet(connector, fortiNatRuleSet())).error).toBeUndefined();
+        expect(trace(1194)).toMatchObject({ action: 'pass', destination: MASTER_IP, port: 1194 });
+        expect(trace(10514, WAN_IP, 'udp')).toMatchObject({
+          action: 'pass',
+          destination: MASTER_IP,
+          port: 514,
+        });
+        run.calls.reset();
+        expect((await pushRuleSet(connector, fortiNatRuleSet())).apply).toBeNull();
+        expect(run.calls.writes()).toBe(0);
+        const changed = fortiNatRuleSet({ externalPort: 11194 });
+        expect((await pushRuleSet(connector, changed)).error).toBeUndefined();
+        expect((await connector.verify(changed)).ok).toBe(true);
+        expect(trace(11194)).toMatchObject({ action: 'pass', port: 1194 });
+        expect(trace(1194).action).toBe('block');
+      } finally {
+        connector.close();
+        await run.stop();
       }
     });
   }

@@ -17,6 +17,7 @@ export type FortiTable =
   | 'firewall/addrgrp6'
   | 'firewall.service/custom'
   | 'firewall.service/group'
+  | 'firewall/vip'
   | 'firewall/policy';
 
 export type FortiRow = Record<string, unknown>;
@@ -169,6 +170,17 @@ export class FortiOsApi {
   async listInterfaces(): Promise<FortiRow[]> {
     const env = await this.call('GET', '/api/v2/cmdb/system/interface', { query: { format: 'name|vdom' } });
     return this.rows(env, 'system/interface');
+  }
+
+  /**
+   * `GET /api/v2/cmdb/system/settings` (a per-VDOM singleton: `results` is one object), the NAT mode fields only:
+   * `central-nat` and `ngfw-mode` (ANS fortios_system_settings.py versioned_schema L1938, L1823: v6.0.0+).
+   */
+  async systemSettings(): Promise<FortiRow> {
+    const env = await this.call('GET', '/api/v2/cmdb/system/settings', {
+      query: { format: 'central-nat|ngfw-mode' },
+    });
+    return this.rows(env, 'system/settings')[0] ?? {};
   }
 
   /** One item by mkey, or null when the device answers 404. */

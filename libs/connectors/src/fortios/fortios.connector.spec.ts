@@ -191,7 +191,11 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
         'GET /api/v2/cmdb/firewall/addrgrp?vdom=root&filter=name=@utm_',
         'GET /api/v2/cmdb/firewall/addrgrp6?vdom=root&filter=name=@utm_',
         'GET /api/v2/cmdb/firewall.service/custom?vdom=root&filter=name=@utm_',
+        // VIPs are read even for a rule set without NAT: a managed VIP left over is drift to delete.
+        'GET /api/v2/cmdb/firewall/vip?vdom=root&filter=name=@utm_',
         `GET /api/v2/cmdb/firewall/policy?vdom=root&format=policyid|name|comments|srcintf|dstintf|srcaddr|dstaddr|srcaddr6|dstaddr6|service|action|status|schedule|logtraffic|nat|srcaddr-negate|dstaddr-negate|service-negate`,
+        // The NAT mode: central NAT refuses rule sets with NAT entries.
+        'GET /api/v2/cmdb/system/settings?vdom=root&format=central-nat|ngfw-mode',
       ];
       const lines = sim.calls.lines();
       expect(lines).toEqual([
@@ -210,7 +214,7 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       expect(rs.rules).toHaveLength(6);
       // transaction-start + 5 addresses + 5 services + 6 policies + commit; no move (created in order).
       expect(sim.calls.writes()).toBe(18);
-      expect(lines).toHaveLength(32);
+      expect(lines).toHaveLength(36);
       expect(policyNames(sim)).toEqual([...rs.rules].sort((a, b) => a.order - b.order).map((r) => r.name));
       expect(sim.policies().map((p) => p.policyid)).toEqual([1, 2, 3, 4, 5, 6]);
 

@@ -13,12 +13,14 @@ import {
   type DesiredState,
   type ManagedAddress,
   type ManagedState,
+  type NatChange,
   type Plan,
   type PlanChange,
   type ProbeResult,
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedNat,
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
@@ -41,7 +43,10 @@ import {
   memberName,
   policyBody,
   serviceBody,
+  unmanagedNatFromFortiOs,
   unmanagedRulesFromFortiOs,
+  vipBody,
+  vipHasStatus,
 } from './mapping';
 
 export interface FortiOsConnectorOptions extends ConnectorOptions {
@@ -103,6 +108,8 @@ export function serviceProtocolLiteral(status: FortiStatus): string {
  *   entries, a `firewall/addrgrp` of ipmask members named `<group>-<cidr>`; IPv6 objects use address6/addrgrp6.
  * - Service objects: `firewall.service/custom` with `a-b` port ranges; policies: `firewall/policy` accept rules
  *   with srcintf/dstintf, ownership marker in `comments`, ids from the create response `mkey`.
+ * - NAT entries: `firewall/vip` static-nat port forwards (marker in `comment`); the policy admitting one names the VIP
+ *   as `dstaddr` and the mapped port as service. Refused before any write under central NAT (read per readState).
  * - Ordering: one policy list per VDOM; the managed block is kept at the top (default) or bottom with `move`.
  * - Apply runs in a batch transaction on 6.4.0+ (commit at the end, abort on failure); every call carries `vdom`.
  *   The transaction is recorded in the pending-state store before `transaction-start` and with its id before the
@@ -116,6 +123,8 @@ export class FortiOsConnector implements FirewallConnector {
   readonly vdom: string;
   readonly pending: PendingStateStore;
   private firmware: FortiStatus | null = null;
+  /** Central NAT (or NGFW policy-based mode) on the VDOM, as read by the last readState. */
+  private centralNat = false;
 
   constructor(
     readonly target: FortiOsTarget,
@@ -226,11 +235,24 @@ export class FortiOsConnector implements FirewallConnector {
     const addrgrp6 = await this.api.list('firewall/addrgrp6', prefixFilter);
     const services = await this.api.list('firewall.service/custom', prefixFilter);
     // Every policy (not only ours): their order decides where the managed block sits.
+    // VIPs (destination NAT): every supported firmware has the table (fortios_firewall_vip.py v_range v6.0.0+).
+    const vips = await this.api.list('firewall/vip', prefixFilter);
     const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
+    const settings = await this.api.systemSettings();
+    this.centralNat =
+      str(settings['central-nat']) === 'enable' || str(settings['ngfw-mode']) === 'policy-based';
     return liveFromFortiOs(
-      { address, address6, addrgrp, addrgrp6, services, policies, readAt },
+      { address, address6, addrgrp, addrgrp6, services, policies, vips, readAt },
       this.settings,
     );
+  }
+
+  /** VIPs this service does not manage, with what they forward (a forward to a never-exposed port is an exposure). */
+  async readUnmanagedNat(): Promise<UnmanagedNat[]> {
+    assertFortiOsSupported(await this.firmwareStatus());
+    const vips = await this.api.list('firewall/vip');
+    const policies = await this.api.list('firewall/policy', { format: POLICY_FIELDS });
+    return unmanagedNatFromFortiOs(vips, policies, this.settings);
   }
 
   /** Policies this service does not manage, with the ports their services open (for the exposure check). */
@@ -243,6 +265,19 @@ export class FortiOsConnector implements FirewallConnector {
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
+    if ((desired.nat ?? []).length > 0 && this.centralNat) {
+      // With central NAT "virtual IPs (VIPs) are not configured in the firewall policy" (docs.fortinet.com/document/
+      // fortigate/7.2.4/administration-guide/448790/central-dnat); NGFW policy-based mode turns it on (KB
+      // community.fortinet.com/t5/FortiGate/Technical-Tip-How-to-configure-port-forwarding-Virtual-IPs-when/ta-p/
+      // 251572). Policies naming VIPs (vip-in-policy) would not be what the device evaluates: refused before writing.
+      throw new ConnectorError({
+        kind: 'validation',
+        message:
+          `VDOM ${this.vdom} runs central NAT (system settings central-nat enable or ngfw-mode policy-based): ` +
+          'NAT entries are pushed as VIPs named in policies, which this mode does not use. Nothing was written',
+        details: { code: 'central_nat' },
+      });
+    }
     return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
   }
 
@@ -466,13 +501,7 @@ class FortiOsExecutor implements ApplyExecutor {
       case 'order':
         return this.reorder(change, meter);
       case 'nat':
-        // Until this connector writes NAT entries it never plans any (its desired state carries none).
-        return Promise.reject(
-          new ConnectorError({
-            kind: 'validation',
-            message: `NAT entry ${change.name}: not supported by this connector`,
-          }),
-        );
+        return this.nat(change, meter);
     }
   }
 
@@ -748,6 +777,41 @@ class FortiOsExecutor implements ApplyExecutor {
     if (!this.managed(current)) throw this.notManaged(`service ${change.name}`);
     await this.beforeWrite(meter);
     await this.api.update(table, change.name, serviceBody(change.after!, this.options.protocolLiteral));
+    return { status: 'applied' };
+  }
+
+  // ----------------------------------------------------------------------------------------------------- VIPs
+
+  /**
+   * One VIP (`firewall/vip`), written through beforeWrite like every other object so it is inside the push's
+   * transaction (or live at once in direct mode, undone by restore). The planner creates VIPs before the policies
+   * that name them and deletes them after (a VIP in use cannot be deleted: -23).
+   */
+  private async nat(change: NatChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    const table = 'firewall/vip';
+    const hasStatus = vipHasStatus(this.options.firmware.semver);
+    if (change.op === 'create') {
+      await this.beforeWrite(meter);
+      await this.api.create(table, vipBody(change.after!, hasStatus));
+      return { status: 'applied' };
+    }
+    const current = await this.api.get(table, change.name);
+    if (change.op === 'delete') {
+      if (!current) return { status: 'unchanged' };
+      if (!this.managed(current)) throw this.notManaged(`VIP ${change.name}`);
+      await this.beforeWrite(meter);
+      await this.api.remove(table, change.name);
+      return { status: 'applied' };
+    }
+    if (!current) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `VIP ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    if (!this.managed(current)) throw this.notManaged(`VIP ${change.name}`);
+    await this.beforeWrite(meter);
+    await this.api.update(table, change.name, vipBody(change.after!, hasStatus));
     return { status: 'applied' };
   }
 

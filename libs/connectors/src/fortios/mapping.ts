@@ -1,15 +1,25 @@
 import { createHash } from 'node:crypto';
-import type { AddressFamily, PortRange, Protocol, RuleSet } from '@app/engine/model';
+import { isIPv4 } from 'node:net';
+import {
+  INTERFACE_ADDRESS,
+  type AddressFamily,
+  type NatEntry,
+  type PortRange,
+  type Protocol,
+  type RuleSet,
+} from '@app/engine/model';
 import { cidrLast, formatAddress, rangeToCidrs, tryParseCidr, formatCidr } from '@app/engine/ip';
 import { RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
 import type {
   DesiredState,
   ManagedAddress,
+  ManagedNat,
   ManagedRule,
   ManagedService,
   ManagedState,
   RuleSequence,
+  UnmanagedNat,
   UnmanagedRule,
 } from '../core/model';
 import { canonicalCidr, formatPortRange, normalizePorts, parsePortRange, sortCidrs } from '../core/net';
@@ -134,8 +144,11 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
       attributes: {},
     };
   });
+  const nat = desiredNat(ruleSet, problems, settings);
+  const natByName = new Map((ruleSet.nat ?? []).map((n) => [n.name, n]));
   const rules: ManagedRule[] = ruleSet.rules.map((rule) => {
     if (rule.name.length > MAX_POLICY_NAME) problems.add(`rule ${rule.name} is longer than 35 characters`);
+    if (rule.nat !== undefined) checkVipRule(rule, natByName.get(rule.nat), problems);
     if (!rule.ingress || !rule.egress) problems.add(`rule ${rule.name} needs ingress and egress interfaces`);
     for (const ref of [rule.source, rule.destination]) {
       const fam = familyOf.get(ref);
@@ -161,7 +174,86 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     };
   });
   problems.throwIfAny();
-  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, () => POLICY_SCOPE) };
+  return {
+    addresses,
+    services,
+    rules,
+    order: ruleOrder(ruleSet.rules, () => POLICY_SCOPE),
+    ...(nat.length > 0 ? { nat } : {}),
+  };
+}
+
+/**
+ * NAT entries → FortiOS VIPs (`firewall/vip`, static-nat with port forwarding). The policy admitting a forward names
+ * the VIP as its destination and the MAPPED port as its service (`vip-in-policy`, see the engine's NatSemantics);
+ * a rule set computed for the other semantics (policy to the private address) would admit nothing on a FortiGate,
+ * so it is refused before anything is written.
+ */
+function desiredNat(ruleSet: RuleSet, problems: RuleSetProblems, settings: ResolvedSettings): ManagedNat[] {
+  const entries = ruleSet.nat ?? [];
+  if (entries.length > 0 && ruleSet.natSemantics !== 'vip-in-policy') {
+    problems.add(
+      `NAT entries need natSemantics vip-in-policy on FortiOS (the policy names the VIP), got ${ruleSet.natSemantics ?? 'none'}`,
+    );
+  }
+  const addressNames = new Set(ruleSet.addresses.map((a) => a.name));
+  return entries.map((n) => {
+    const what = `NAT entry ${n.name}`;
+    if (n.name.length > MAX_OBJECT_NAME) problems.add(`${what} is longer than 79 characters`);
+    // VIPs and addresses are both valid policy destinations: one name must not mean two objects.
+    if (addressNames.has(n.name)) problems.add(`${what} has the name of an address object`);
+    if (!n.interface || n.interface === 'any') problems.add(`${what} needs its external interface`);
+    if (n.externalAddress !== INTERFACE_ADDRESS && !isIPv4(n.externalAddress)) {
+      problems.add(`${what}: external address ${n.externalAddress} is not an IPv4 host address`);
+    }
+    if (!isIPv4(n.target)) problems.add(`${what}: target ${n.target} is not an IPv4 host address`);
+    for (const p of [n.externalPorts, n.targetPorts]) {
+      if (!validPorts(p)) problems.add(`${what}: ports ${p.from}-${p.to} are not a port range`);
+    }
+    if (n.externalPorts.to - n.externalPorts.from !== n.targetPorts.to - n.targetPorts.from) {
+      problems.add(`${what}: external and target port ranges differ in length`);
+    }
+    return {
+      name: n.name,
+      interface: n.interface,
+      protocol: n.protocol,
+      externalAddress: n.externalAddress,
+      externalPorts: { ...n.externalPorts },
+      target: n.target,
+      targetPorts: { ...n.targetPorts },
+      description: fitComment(n.description, settings.marker, MAX_OBJECT_COMMENT),
+      attributes: {},
+    };
+  });
+}
+
+function validPorts(p: PortRange): boolean {
+  return Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.to <= 65535 && p.from <= p.to;
+}
+
+/**
+ * A rule admitting a forward: its destination is the VIP itself, and its ingress is the VIP's external interface
+ * ("The external interface that the firewall policy source interface must match",
+ * docs.fortinet.com/document/fortigate/7.2.10/administration-guide/443514/configuring-vips). VIPs are IPv4 here.
+ */
+function checkVipRule(
+  rule: RuleSet['rules'][number],
+  entry: NatEntry | undefined,
+  problems: RuleSetProblems,
+): void {
+  if (!entry) {
+    problems.add(`rule ${rule.name} admits NAT entry ${rule.nat ?? ''} that the rule set does not have`);
+    return;
+  }
+  if (rule.destination !== entry.name) {
+    problems.add(`rule ${rule.name} admits VIP ${entry.name} but its destination is ${rule.destination}`);
+  }
+  if (rule.family !== 4) problems.add(`rule ${rule.name} admits VIP ${entry.name} but is IPv${rule.family}`);
+  if (rule.ingress !== entry.interface) {
+    problems.add(
+      `rule ${rule.name} admits VIP ${entry.name} on ${rule.ingress}, not its interface ${entry.interface}`,
+    );
+  }
 }
 
 /** Owned policy attributes (compared, and written on every create/update). */
@@ -175,6 +267,8 @@ export interface LiveInput {
   services: FortiRow[];
   /** Every policy of the VDOM, in evaluation order. */
   policies: FortiRow[];
+  /** `firewall/vip` rows with the prefix (absent: none read). */
+  vips?: FortiRow[];
   readAt: string;
 }
 
@@ -290,6 +384,18 @@ export function liveFromFortiOs(input: LiveInput, settings: ResolvedSettings): M
     entries.push({ managed: true, name });
     rules.push(ruleFromRow(row));
   }
+
+  const nat: ManagedNat[] = [];
+  const foreignNat: string[] = [];
+  for (const row of input.vips ?? []) {
+    const name = str(row.name);
+    if (!name.startsWith(settings.prefix)) continue;
+    if (!managedRow(row, settings)) {
+      foreignNat.push(name);
+      continue;
+    }
+    nat.push(natFromRow(row));
+  }
   return {
     vendor: 'fortios',
     deviceKey: settings.deviceKey,
@@ -302,11 +408,131 @@ export function liveFromFortiOs(input: LiveInput, settings: ResolvedSettings): M
       addresses: [...new Set(foreignAddresses)],
       services: foreignServices,
       rules: [...new Set(foreignRules)],
+      nat: foreignNat,
     },
+    nat: nat.sort(byName),
     // Writes are live at once (no transaction) or committed/aborted within one apply: nothing stays pending.
     pendingCommit: false,
     warnings,
   };
+}
+
+/**
+ * One VIP → a managed NAT entry. What the connector writes (vipBody) reads back equal; anything else it does not
+ * write (another type, no port forwarding, disabled, a mapped range, sctp/icmp) lands in `attributes.unparsed`, so
+ * the plan rewrites the VIP.
+ */
+function natFromRow(row: FortiRow): ManagedNat {
+  const unparsed: string[] = [];
+  const type = str(row.type) || 'static-nat';
+  if (type !== 'static-nat') unparsed.push(`type ${type}`);
+  if (str(row.portforward) !== 'enable') unparsed.push('portforward disable');
+  if (str(row.status) === 'disable') unparsed.push('status disable');
+  const protocol = str(row.protocol);
+  if (protocol !== 'tcp' && protocol !== 'udp') unparsed.push(`protocol ${protocol}`);
+  const extip = str(row.extip);
+  const [extFrom, extTo] = extip.split('-');
+  if (extTo !== undefined && extTo !== extFrom) unparsed.push(`extip ${extip}`);
+  const mapped = Array.isArray(row.mappedip)
+    ? row.mappedip.map((m: unknown) =>
+        typeof m === 'object' && m !== null ? str((m as FortiRow).range) : '',
+      )
+    : [];
+  const [mapFrom, mapTo] = (mapped[0] ?? '').split('-');
+  if (mapped.length !== 1 || (mapTo !== undefined && mapTo !== mapFrom)) {
+    unparsed.push(`mappedip ${mapped.join(' ')}`);
+  }
+  const externalPorts = parsePortRange(str(row.extport), '-');
+  // An empty mappedport keeps the external port (the CLI leaves it unset for a same-port forward): unknown whether
+  // the device fills it in on read, so both read back alike.
+  const targetPorts = str(row.mappedport) === '' ? externalPorts : parsePortRange(str(row.mappedport), '-');
+  if (externalPorts === null) unparsed.push(`extport ${str(row.extport)}`);
+  if (targetPorts === null) unparsed.push(`mappedport ${str(row.mappedport)}`);
+  const attributes: ManagedNat['attributes'] = {};
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name: str(row.name),
+    interface: str(row.extintf),
+    protocol: protocol === 'udp' ? 'udp' : 'tcp',
+    // `extip 0.0.0.0` on an interface other than `any` is that interface's own address (docs.fortinet.com/document/
+    // fortigate/7.2.10/administration-guide/443514/configuring-vips).
+    externalAddress: extFrom === '0.0.0.0' || extFrom === '' ? INTERFACE_ADDRESS : extFrom,
+    externalPorts: externalPorts ?? { from: 0, to: 0 },
+    target: mapFrom ?? '',
+    targetPorts: targetPorts ?? { from: 0, to: 0 },
+    description: str(row.comment),
+    attributes,
+    ref: str(row.name),
+  };
+}
+
+/**
+ * The VIP body for one managed NAT entry (POST and PUT). Fields per Fortinet's Ansible schema
+ * (ANS/plugins/modules/fortios_firewall_vip.py versioned_schema: name L1664, comment L1667, type L1668, extip L1739,
+ * mappedip `[{range}]` L1808, extintf L1821, portforward L1846, protocol L1856, extport L1866, mappedport L1867: all
+ * v6.0.0+, so every supported firmware 6.4-7.6 has them). `status` exists from 7.0.0 only (L1851): sent from 7.0 so a
+ * VIP someone disabled is enabled again, never before (6.4 has no such field; a VIP there is always active).
+ */
+export function vipBody(n: ManagedNat, hasStatus: boolean): FortiRow {
+  return {
+    name: n.name,
+    type: 'static-nat',
+    extintf: n.interface,
+    // `0.0.0.0` with a named extintf = that interface's address (docs 7.2.10 admin guide 443514, see natFromRow).
+    extip: n.externalAddress === INTERFACE_ADDRESS ? '0.0.0.0' : n.externalAddress,
+    mappedip: [{ range: n.target }],
+    portforward: 'enable',
+    protocol: n.protocol,
+    extport: formatPortRange(n.externalPorts, '-'),
+    mappedport: formatPortRange(n.targetPorts, '-'),
+    ...(hasStatus ? { status: 'enable' } : {}),
+    comment: n.description,
+  };
+}
+
+/** Whether `firewall/vip` has `status` (ANS fortios_firewall_vip.py L1851: v_range v7.0.0+). */
+export function vipHasStatus(version: [number, number, number] | null): boolean {
+  return version !== null && version[0] >= 7;
+}
+
+/**
+ * VIPs this service does not manage, reduced to what they forward. A VIP forwards only while an enabled policy
+ * references it (Fortinet KB community.fortinet.com/t5/FortiGate/Technical-Tip-Behavior-when-configured-local-in-
+ * policy-to-deny/ta-p/261055), so one no enabled policy names counts as disabled. Without port forwarding a
+ * static-nat VIP forwards every protocol and port (one-to-one NAT).
+ */
+export function unmanagedNatFromFortiOs(
+  vips: FortiRow[],
+  policies: FortiRow[],
+  settings: ResolvedSettings,
+): UnmanagedNat[] {
+  const referenced = new Set(
+    policies.filter((p) => str(p.status) !== 'disable').flatMap((p) => names(p.dstaddr)),
+  );
+  const out: UnmanagedNat[] = [];
+  for (const row of vips) {
+    if (managedRow(row, settings)) continue;
+    const name = str(row.name);
+    const forward = str(row.portforward) === 'enable';
+    const protocol = str(row.protocol) || 'tcp';
+    const ext = parsePortRange(str(row.extport), '-');
+    const mappedPort = str(row.mappedport) === '' ? ext : parsePortRange(str(row.mappedport), '-');
+    const mapped = Array.isArray(row.mappedip)
+      ? row.mappedip.map((m: unknown) =>
+          typeof m === 'object' && m !== null ? str((m as FortiRow).range) : '',
+        )
+      : [];
+    out.push({
+      label: str(row.comment) || name,
+      interface: str(row.extintf),
+      enabled: str(row.status) !== 'disable' && referenced.has(name),
+      protocols: forward ? (protocol === 'tcp' || protocol === 'udp' ? [protocol] : []) : null,
+      externalPorts: forward && ext ? [ext] : null,
+      target: mapped.filter((m) => m !== '').join(' ') || str(row['mapped-addr']),
+      targetPorts: forward && mappedPort ? [mappedPort] : null,
+    });
+  }
+  return out;
 }
 
 function serviceFromRow(row: FortiRow): ManagedService {

@@ -344,6 +344,92 @@ const FOS_GROUP_FIELDS = (exclude: FieldCheck): Record<string, FieldCheck> => ({
   exclude,
 });
 
+// ---------------------------------------------------------------------------------------------- FortiOS NAT (VIPs)
+
+const FOS_VIP_PORT = str(11, /^\d{1,5}(-\d{1,5})?$/);
+const FOS_VIP_FIELDS: Record<string, FieldCheck> = {
+  // ANS/plugins/modules/fortios_firewall_vip.py versioned_schema (v6.0.0+ unless said): name L1664, comment L1667,
+  // type L1668, extip L1739, mappedip [{range}] L1808, extintf L1821, portforward L1846, protocol L1856, extport
+  // L1866, mappedport L1867; lengths TF/fortios/resource_firewall_vip.go name L46 (79), comment L62 (255), mappedip
+  // range L216 (79), extintf L229 (35)
+  name: str(79),
+  comment: str(255),
+  type: oneOf('static-nat'),
+  // one IPv4 host; 0.0.0.0 = the extintf's own address (docs.fortinet.com/document/fortigate/7.2.10/
+  // administration-guide/443514/configuring-vips)
+  extip: str(15, /^\d+\.\d+\.\d+\.\d+$/),
+  extintf: (v, ctx) => (v === 'any' ? 'a port forward names its interface' : str(35)(v, ctx)),
+  mappedip: (v) =>
+    Array.isArray(v) &&
+    v.length === 1 &&
+    v.every(
+      (m) =>
+        m !== null &&
+        typeof m === 'object' &&
+        !Array.isArray(m) &&
+        Object.keys(m).join() === 'range' &&
+        typeof m.range === 'string' &&
+        /^\d+\.\d+\.\d+\.\d+$/.test(m.range),
+    )
+      ? null
+      : 'not one [{range: <IPv4>}]',
+  portforward: oneOf('enable'),
+  protocol: oneOf('tcp', 'udp'),
+  extport: FOS_VIP_PORT,
+  mappedport: FOS_VIP_PORT,
+  // fortios_firewall_vip.py L1851: v_range v7.0.0+
+  status: since([7, 0, 0], oneOf('enable'), 'fortios_firewall_vip.py L1851'),
+};
+
+const FOS_NAT_ENDPOINTS: EndpointRule[] = [
+  {
+    method: 'GET',
+    path: /^\/api\/v2\/cmdb\/system\/settings$/,
+    // ANS/plugins/modules/fortios_system_settings.py versioned_schema ngfw_mode L1823, central_nat L1938 (v6.0.0+)
+    source: 'ANS fortios_system_settings.py',
+    query: { format: oneOf('central-nat|ngfw-mode') },
+    body: 'none',
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/v2\/cmdb\/firewall\/vip(\/[^/]+)?$/,
+    source:
+      'ANS fortios_firewall_vip.py; TF fgt_filter.html.md (filter), firewall_localinpolicy6_sort.go L22 (format)',
+    query: { filter: anyString, format: anyString },
+    body: 'none',
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/v2\/cmdb\/firewall\/vip$/,
+    source: 'ANS fortios_firewall_vip.py versioned_schema L1660+',
+    body: FOS_VIP_FIELDS,
+    required: [
+      'name',
+      'type',
+      'extintf',
+      'extip',
+      'mappedip',
+      'portforward',
+      'protocol',
+      'extport',
+      'mappedport',
+    ],
+  },
+  {
+    method: 'PUT',
+    path: /^\/api\/v2\/cmdb\/firewall\/vip\/[^/]+$/,
+    source: 'ANS fortios_firewall_vip.py; fortios.py set() L760-790',
+    body: FOS_VIP_FIELDS,
+  },
+  {
+    method: 'DELETE',
+    path: /^\/api\/v2\/cmdb\/firewall\/vip\/[^/]+$/,
+    source:
+      'ANS fortios_firewall_vip.py (DELETE by mkey, 404 = success as fortios_firewall_policy.py L2421-2430)',
+    body: 'none',
+  },
+];
+
 export const FORTIOS_TABLE: VendorTable = {
   // ANS/plugins/module_utils/fortios/fortios.py cmdb_url/mon_url L645-672 (`?vdom=` on every call); F2
   commonQuery: { vdom: anyString },
@@ -480,6 +566,7 @@ export const FORTIOS_TABLE: VendorTable = {
       source: 'ANS fortios_firewall_policy.py L2421-2430',
       body: 'none',
     },
+    ...FOS_NAT_ENDPOINTS,
   ],
 };
 

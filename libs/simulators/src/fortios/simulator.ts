@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isIPv4 } from 'node:net';
+import type { PacketTracer, SimPacket, SimVerdict } from '../core/packet-trace';
 import type { SimRequest, SimResponse } from '../core/server';
 import { VendorSimulator, type SimulatorListenOptions } from '../core/vendor-simulator';
 import {
@@ -23,12 +24,15 @@ import {
   type TableKey,
   type VdomStore,
 } from './tables';
+import { traceFortiOs } from './trace';
 
 /**
  * Simulator of the FortiOS 7.x REST API (CMDB + monitor/system/status), following
  * /work/shared/reference/fortios-rest-api.md §7: Bearer-token auth with Apache-style HTML 401/403/429 bodies and a
  * failed-auth lockout, per-VDOM stores, the JSON envelope with a 32-hex `revision`, CLI validation errors, policy
  * ids and `move`, batch transactions (staged copies, table locks, timeout, commit/abort) and 429 on write bursts.
+ * Destination NAT: `firewall/vip` (tables.ts), `system/settings` NAT mode, and `trace()` over the committed state
+ * (trace.ts).
  */
 
 export interface FortiOsSimToken {
@@ -57,6 +61,19 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * a real `vdom=`-scoped GET answers all VDOMs' interfaces or only that VDOM's is unknown (no source settles it).
    */
   interfaceVdoms?: Record<string, string>;
+  /**
+   * IPv4 address per interface (`a.b.c.d`, `a.b.c.d/nn` or `a.b.c.d m.m.m.m`), read back in `system/interface` `ip`;
+   * a VIP with `extip 0.0.0.0` answers on its `extintf`'s address (see trace.ts). Default: none (0.0.0.0).
+   */
+  interfaceAddresses?: Record<string, string>;
+  /**
+   * `system/settings` of every VDOM (a singleton table: GET answers one object). Only the NAT mode is simulated:
+   * `central-nat` (default `disable`) and `ngfw-mode` (default `profile-based`); with central NAT, "virtual IPs
+   * (VIPs) are not configured in the firewall policy" (docs.fortinet.com/document/fortigate/7.2.4/
+   * administration-guide/448790/central-dnat), and NGFW policy-based mode turns central NAT on (Fortinet KB
+   * community.fortinet.com/t5/FortiGate/Technical-Tip-How-to-configure-port-forwarding-Virtual-IPs-when/ta-p/251572).
+   */
+  systemSettings?: { 'central-nat'?: 'enable' | 'disable'; 'ngfw-mode'?: 'profile-based' | 'policy-based' };
   tokens?: FortiOsSimToken[];
   /** `?access_token=` accepted (`rest-api-key-url-query enable`); off by default as on 7.4.5+. */
   allowUrlToken?: boolean;
@@ -194,10 +211,11 @@ class HttpFail extends Error {
   }
 }
 
-export class FortiOsSimulator extends VendorSimulator {
+export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
   private readonly opts: Required<Omit<FortiOsSimulatorOptions, keyof SimulatorListenOptions>>;
   private readonly versionTuple: [number, number, number];
   private stores = new Map<string, VdomStore>();
+  private settings = new Map<string, JsonObject>();
   private transactions = new Map<number, Transaction>();
   private nextTxId = 1;
   private revisionCounter = 0;
@@ -216,6 +234,8 @@ export class FortiOsSimulator extends VendorSimulator {
       vdoms: options.vdoms ?? ['root'],
       interfaces: options.interfaces ?? Array.from({ length: 10 }, (_, i) => `port${i + 1}`),
       interfaceVdoms: options.interfaceVdoms ?? {},
+      interfaceAddresses: options.interfaceAddresses ?? {},
+      systemSettings: options.systemSettings ?? {},
       tokens: options.tokens ?? [
         { token: FORTIOS_SIM_TOKEN },
         { token: FORTIOS_SIM_READONLY_TOKEN, readOnly: true },
@@ -248,10 +268,23 @@ export class FortiOsSimulator extends VendorSimulator {
   /** Back to the factory state (built-ins only), no transactions, no lockouts, no faults, counters cleared. */
   reset(): void {
     this.stores = new Map();
+    this.settings = new Map(
+      this.opts.vdoms.map((v) => [
+        v,
+        { 'central-nat': 'disable', 'ngfw-mode': 'profile-based', ...this.opts.systemSettings },
+      ]),
+    );
     this.ignoredAttributes.length = 0;
     for (const vdom of this.opts.vdoms) {
       const store = emptyStore();
-      seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID, (i) => this.interfaceVdom(i));
+      seedBuiltins(
+        store,
+        this.opts.interfaces,
+        this.versionTuple,
+        randomUUID,
+        (i) => this.interfaceVdom(i),
+        (i) => this.opts.interfaceAddresses[i],
+      );
       this.stores.set(vdom, store);
     }
     this.transactions.clear();
@@ -299,8 +332,13 @@ export class FortiOsSimulator extends VendorSimulator {
       if (saved) {
         for (const table of TABLES) store[table] = structuredClone(saved[table] ?? []);
       } else {
-        seedBuiltins(store, this.opts.interfaces, this.versionTuple, randomUUID, (i) =>
-          this.interfaceVdom(i),
+        seedBuiltins(
+          store,
+          this.opts.interfaces,
+          this.versionTuple,
+          randomUUID,
+          (i) => this.interfaceVdom(i),
+          (i) => this.opts.interfaceAddresses[i],
         );
       }
       stores.set(vdom, store);
@@ -309,6 +347,25 @@ export class FortiOsSimulator extends VendorSimulator {
     this.transactions.clear();
     this.revisionCounter = state.revision.counter;
     this.revisionValue = state.revision.value;
+  }
+
+  /**
+   * What the committed (live) configuration of `vdom` does with one new connection: VIP destination NAT, then
+   * policies top-down (vendor order and citations in trace.ts). Open transactions are not live and not consulted.
+   */
+  trace(packet: SimPacket, vdom = this.opts.vdoms[0]): SimVerdict {
+    const settings = this.settings.get(vdom) ?? {};
+    const central = settings['central-nat'] === 'enable' || settings['ngfw-mode'] === 'policy-based';
+    return traceFortiOs(this.store(vdom), packet, central);
+  }
+
+  /** Like an admin changing `config system settings` (only the NAT mode fields are simulated). */
+  guiSettings(
+    patch: NonNullable<FortiOsSimulatorOptions['systemSettings']>,
+    vdom = this.opts.vdoms[0],
+  ): void {
+    this.settings.set(vdom, { ...this.settings.get(vdom), ...patch });
+    this.bumpRevision();
   }
 
   /** Ids of transactions still open (not committed, aborted or expired). */
@@ -375,6 +432,21 @@ export class FortiOsSimulator extends VendorSimulator {
         });
       }
       if (path === '/api/v2/cmdb') return this.transactionRoute(req, query, token);
+      if (path === '/api/v2/cmdb/system/settings') {
+        if (req.method !== 'GET') return this.methodNotAllowed(req);
+        const vdom = this.resolveVdom(query, token);
+        return json(200, {
+          http_method: 'GET',
+          revision: this.revisionValue,
+          results: formatRow({ ...this.settings.get(vdom)! }, query.get('format')),
+          vdom,
+          path: 'system',
+          name: 'settings',
+          status: 'success',
+          http_status: 200,
+          ...this.tail(),
+        });
+      }
       const m = /^\/api\/v2\/cmdb\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
       if (!m) {
         // An unencoded `/` in an mkey adds path segments: 400 (reference pitfall 5).
@@ -898,7 +970,9 @@ function mkeyJson(table: TableKey, mkey: string): Json {
 function renderRow(table: TableKey, row: Row, refs: number | null): JsonObject {
   const out: JsonObject = { q_origin_key: mkeyJson(table, mkeyOf(table, row)) };
   for (const [k, v] of Object.entries(row)) {
-    out[k] = Array.isArray(v) ? v.map((m) => (isObj(m) ? { ...m, q_origin_key: m.name ?? null } : m)) : v;
+    out[k] = Array.isArray(v)
+      ? v.map((m) => (isObj(m) ? { ...m, q_origin_key: m.name ?? m.range ?? null } : m))
+      : v;
   }
   if (refs !== null) {
     out.q_ref = refs;
@@ -1015,7 +1089,7 @@ function cliLines(method: string, table: TableKey, mkey: Json, requestText: stri
       for (const [k, v] of Object.entries(body)) {
         if (k === 'name' || k === 'policyid') continue;
         const value = Array.isArray(v)
-          ? v.map((m) => `"${isObj(m) ? text(m.name) : text(m)}"`).join(' ')
+          ? v.map((m) => `"${isObj(m) ? text(m.name ?? m.range) : text(m)}"`).join(' ')
           : `"${text(v)}"`;
         lines.push(`set ${k} ${value}`);
       }
