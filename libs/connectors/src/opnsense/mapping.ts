@@ -86,6 +86,16 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     return ingressRule(rule, description, { ...RULE_ATTRIBUTES });
   });
   const nat = ruleSet.nat?.map((entry) => desiredNat(entry, settings, problems, checkDescription));
+  // pf translates before it filters: the admitting rule must name the private target, not the NAT entry (a
+  // `vip-in-policy` rule set is for FortiOS).
+  if (ruleSet.nat && ruleSet.natSemantics !== undefined && ruleSet.natSemantics !== 'filter-after-dnat') {
+    problems.add(`NAT semantics ${ruleSet.natSemantics}: OPNsense filters after rdr (filter-after-dnat)`);
+  }
+  const natNames = new Set((ruleSet.nat ?? []).map((n) => n.name));
+  for (const rule of ruleSet.rules) {
+    if (rule.nat !== undefined && !natNames.has(rule.nat))
+      problems.add(`rule ${rule.name} admits NAT entry ${rule.nat}, which the rule set does not have`);
+  }
   problems.throwIfAny();
   return {
     addresses,

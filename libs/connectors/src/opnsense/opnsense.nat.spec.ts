@@ -423,5 +423,10 @@ describe('OpnSenseConnector destination NAT (d_nat, 26.1+)', () => {
     }
     expect(error).toBeInstanceOf(ConnectorError);
     expect((error as ConnectorError).message).toContain('external and target port ranges differ in length');
+
+    const vip: RuleSet = { ...rs, natSemantics: 'vip-in-policy' };
+    expect(() => connector.plan(vip, live)).toThrow(/OPNsense filters after rdr/);
+    const dangling: RuleSet = { ...rs, nat: rs.nat!.filter((n) => n.name !== NAT_LOGS) };
+    expect(() => connector.plan(dangling, live)).toThrow(`rule ${RULE_LOGS} admits NAT entry ${NAT_LOGS}`);
   });
 });
