@@ -54,13 +54,13 @@ import {
   unmanagedNatFromOpnSense,
   unmanagedRulesFromOpnSense,
 } from './mapping';
+import { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
 
 /** First release with the destination NAT API (`/api/firewall/d_nat`, opnsense/core PR #9473, tag 26.1). */
 export const OPNSENSE_NAT_SINCE: [number, number] = [26, 1];
 
 /** Whether the d_nat API could be read on this device: unknown until the first read. */
 type NatAccess = 'unknown' | 'yes' | 'absent' | 'forbidden';
-import { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
 
 export interface OpnSenseConnectorOptions extends ConnectorOptions {
   /** The device's rollback window after `apply/{revision}` (60 s on real OPNsense; the simulator's is configurable). */
