@@ -723,7 +723,7 @@ export class OpnSenseSimulator extends VendorSimulator implements PacketTracer {
       return;
     }
     this.appliedConfig.rules = clone(this.config.rules);
-    // filter.inc (26.1 L256-258): the reload regenerates the rdr rules from the DNat model too, so `filter/apply`
+    // filter.inc (26.1 L256-258, 26.7.2 L258): the reload regenerates the rdr rules from the DNat model too, so `filter/apply`
     // and `d_nat/apply` (the same FilterBaseController::applyAction) both make NAT changes live.
     this.appliedConfig.nat = clone(this.natOf(this.config));
     const known = new Set([
