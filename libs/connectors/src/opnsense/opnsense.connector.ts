@@ -728,8 +728,9 @@ class OpnSenseExecutor implements ApplyExecutor {
    * d_nat add/set/del. Staged like rules: config.xml only, live with the commit's `filter/apply`, whose
    * `filter reload` regenerates the rdr rules from the DNat model too (opnsense/core src/etc/inc/filter.inc
    * L256-258 at 26.1, L258 at 26.7.2), so no separate `d_nat/apply` (the same FilterBaseController::applyAction) is
-   * sent. Not covered by the savepoint rollback either way: Filter::rollback restores only the OPNsense/Firewall/Filter section
-   * (models/OPNsense/Firewall/Filter.php L351-368 at 26.1) while DNat lives at `/nat/rule` (DNat.xml `<mount>`);
+   * sent. Not covered by the savepoint rollback either way: Filter::rollback restores only the
+   * OPNsense/Firewall/Filter section (models/OPNsense/Firewall/Filter.php L351-368 at 26.1) while DNat lives at
+   * `/nat/rule` (DNat.xml `<mount>`);
    * this connector arms no timer on 25.7+ anyway (core#10721), and its own recovery (core/restore.ts) plans NAT.
    */
   private async nat(change: NatChange, meter: WriteMeter): Promise<ChangeOutcome> {
