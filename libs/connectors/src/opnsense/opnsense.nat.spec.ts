@@ -392,6 +392,26 @@ describe('OpnSenseConnector destination NAT (d_nat, 26.1+)', () => {
     expect(sim.trace(from(REMOTE, WAN_IP, 1194))).toMatchObject({ action: 'pass', port: 1194 });
   });
 
+  it('a failed verification after apply is undone by the own recovery, NAT entries included', async () => {
+    const { sim, connector } = await start();
+    const before = opnNatRuleSet({ logs: false });
+    expect((await pushRuleSet(connector, before)).error).toBeUndefined();
+    // Someone edits the new forward right after the reload (one time): the re-read no longer matches.
+    sim.afterApply = (s) => {
+      s.afterApply = null;
+      const logs = s.natRules().find((n) => n.descr.startsWith(NAT_LOGS));
+      if (logs) s.guiEditNat(logs.uuid, { 'local-port': '9999' });
+    };
+    const outcome = await pushRuleSet(connector, opnNatRuleSet({ vpnPort: 2194 }));
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error?.message).toContain(`nat ${NAT_LOGS}`);
+    expect(outcome.restore).toMatchObject({ status: 'restored', live: 'previous' });
+    expect((await connector.verify(before)).ok).toBe(true);
+    expect(Object.keys(managedNat(sim))).toEqual([NAT_VPN]);
+    expect(sim.trace(from(REMOTE, WAN_IP, 1194))).toMatchObject({ action: 'pass', port: 1194 });
+    expect(sim.trace(from(REMOTE, WAN_IP, 2194))).toMatchObject({ action: 'block', destination: WAN_IP });
+  });
+
   it('26.7 (no savepoints, lower-case protocols) takes the same NAT push; a NAT-only change applies once', async () => {
     const { sim, connector } = await start({ version: '26.7.2' });
     expect((await pushRuleSet(connector, opnNatRuleSet())).error).toBeUndefined();
