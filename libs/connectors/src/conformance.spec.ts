@@ -7,6 +7,7 @@ import { createConnector } from './factory';
 import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
 import { pfSenseNatRuleSet } from './testing/pfsense-nat.fixtures';
 import { fortiNatRuleSet } from './testing/fortios-nat.fixtures';
+import { opnNatRuleSet } from './testing/opnsense-nat.fixtures';
 import {
   FORTIOS_TABLE,
   OPNSENSE_TABLE,
@@ -334,6 +335,74 @@ describe('vendor conformance of NAT requests: pfSense port forwards', () => {
       expect(new Set(nat.map((c) => c.method))).toEqual(new Set(['GET', 'POST', 'PATCH', 'DELETE']));
       const ctx: CheckContext = { version: versionNumbers(version)! };
       expect(captured.flatMap((c) => violations(PFSENSE_TABLE, c, ctx))).toEqual([]);
+    });
+  }
+});
+
+// ------------------------------------------------------------------------------- OPNsense destination NAT (26.1+)
+
+describe('vendor conformance: OPNsense destination NAT requests', () => {
+  it('the checker refuses what d_nat would not take (local-port range, flat keys, before 26.1)', () => {
+    const body = {
+      rule: {
+        interface: 'wan',
+        protocol: 'tcp',
+        destination: { network: 'wanip', port: '5000-5002', not: '0' },
+        target: '10.10.0.5',
+        'local-port': '6000-6002',
+        'destination.port': '5000',
+        descr: 'x',
+        pass: '',
+      },
+    };
+    const req = { method: 'POST', path: '/api/firewall/d_nat/addRule', query: {}, json: body };
+    expect(violations(OPNSENSE_TABLE, req, { version: [26, 1, 11] })).toEqual([
+      expect.stringContaining('local-port="6000-6002": not one port'),
+      expect.stringContaining('field destination.port is not defined'),
+    ]);
+    expect(violations(OPNSENSE_TABLE, req, { version: [25, 7, 5] })).toContainEqual(
+      expect.stringContaining('d_nat exists only from OPNsense 26.1'),
+    );
+  });
+
+  for (const version of ['26.1.11', '26.7.2']) {
+    it(`opnsense ${version}: first, no-change and change push with NAT send only what the vendor defines`, async () => {
+      const sim = await startSimulator('opnsense', { version });
+      const connector = createConnector(
+        sim.deviceTarget('fw-hq', {
+          timeouts: { connectMs: 1_000, requestMs: 3_000, commitMs: 3_000 },
+          retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
+        }),
+      );
+      const captured: Captured[] = [];
+      const spy = vi.spyOn(HttpClient.prototype, 'request');
+      try {
+        const first = opnNatRuleSet();
+        for (const [label, rs] of [
+          ['first', first],
+          ['no-change', first],
+          ['change', opnNatRuleSet({ vpnPort: 11194, logs: false })],
+        ] as const) {
+          const outcome = await pushRuleSet(connector, rs);
+          expect({ label, error: outcome.error }).toEqual({ label, error: undefined });
+        }
+        for (const call of spy.mock.calls) {
+          const req = call[0];
+          const query: Record<string, string> = {};
+          for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) query[k] = String(v);
+          captured.push({ method: req.method, path: req.path, query, json: req.json });
+        }
+      } finally {
+        spy.mockRestore();
+        connector.close();
+        await sim.stop();
+      }
+      const natCalls = captured.filter((c) => c.path.includes('/d_nat/')).map((c) => `${c.method} ${c.path}`);
+      expect(natCalls.filter((l) => l.includes('addRule'))).toHaveLength(2);
+      expect(natCalls.some((l) => l.includes('setRule'))).toBe(true);
+      expect(natCalls.some((l) => l.includes('delRule'))).toBe(true);
+      const ctx: CheckContext = { version: versionNumbers(version)! };
+      expect(captured.flatMap((c) => violations(OPNSENSE_TABLE, c, ctx))).toEqual([]);
     });
   }
 });

@@ -1,7 +1,8 @@
 import type { RuleSet, Vendor } from '@app/engine/model';
 import { SIMULATOR_VERSIONS, startSimulator, type RunningSimulator } from '@app/simulators';
 import { pushRuleSet } from './core/push';
-import { SUPPORTED_VERSIONS } from './core/versions';
+import { compareVersions, SUPPORTED_VERSIONS, versionNumbers } from './core/versions';
+import { opnNatRuleSet } from './testing/opnsense-nat.fixtures';
 import { createConnector } from './factory';
 import { hqRuleSet, ruleSet, type HqOptions } from './testing/rule-sets';
 import { MASTER, pfSenseNatRuleSet, PUBLIC_VIP } from './testing/pfsense-nat.fixtures';
@@ -148,6 +149,60 @@ describe('version matrix: pfSense NAT (port forwards) on every supported firmwar
         expect({ step: 'change', error: change.error }).toEqual({ step: 'change', error: undefined });
         expect((await connector.verify(changed)).ok).toBe(true);
         expect([probe(9443).action, probe(8443).action]).toEqual(['pass', 'block']);
+      } finally {
+        connector.close();
+        await sim.stop();
+      }
+    });
+  }
+});
+
+// ------------------------------------------------------------------------------- OPNsense destination NAT (26.1+)
+
+describe('version matrix: OPNsense destination NAT on every supported firmware', () => {
+  for (const version of SIMULATOR_VERSIONS.opnsense) {
+    const natApi = compareVersions(versionNumbers(version) ?? [0], [26, 1]) >= 0;
+    it(`opnsense ${version}: ${natApi ? 'NAT first, no-change and change push' : 'NAT refused before any write'}`, async () => {
+      const sim = await startSimulator('opnsense', { version });
+      const connector = createConnector(
+        sim.deviceTarget('fw-hq', {
+          timeouts: { connectMs: 1_000, requestMs: 3_000, commitMs: 3_000 },
+          retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
+        }),
+      );
+      try {
+        const first = opnNatRuleSet();
+        sim.calls.reset();
+        const firstPush = await pushRuleSet(connector, first);
+        if (!natApi) {
+          expect(firstPush.error).toMatchObject({ kind: 'validation', details: { code: 'nat_unsupported' } });
+          expect(sim.calls.writes()).toBe(0);
+          return;
+        }
+        expect({ step: 'first', error: firstPush.error }).toEqual({ step: 'first', error: undefined });
+        const packet = {
+          interface: 'wan',
+          source: '198.51.100.7',
+          destination: '203.0.113.2',
+          protocol: 'tcp',
+        } as const;
+        expect(sim.simulator.trace({ ...packet, port: 1194 })).toMatchObject({ action: 'pass', port: 1194 });
+
+        sim.calls.reset();
+        const again = await pushRuleSet(connector, first);
+        expect({ step: 'no-change', error: again.error, apply: again.apply }).toEqual({
+          step: 'no-change',
+          error: undefined,
+          apply: null,
+        });
+        expect(sim.calls.writes()).toBe(0);
+
+        const changed = opnNatRuleSet({ vpnPort: 11194, logs: false });
+        const change = await pushRuleSet(connector, changed);
+        expect({ step: 'change', error: change.error }).toEqual({ step: 'change', error: undefined });
+        expect((await connector.verify(changed)).ok).toBe(true);
+        expect(sim.simulator.trace({ ...packet, port: 11194 })).toMatchObject({ action: 'pass', port: 1194 });
+        expect(sim.simulator.trace({ ...packet, port: 1194 })).toMatchObject({ action: 'block' });
       } finally {
         connector.close();
         await sim.stop();

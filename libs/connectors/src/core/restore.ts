@@ -33,6 +33,7 @@ export function desiredFromManaged(previous: ManagedState): DesiredState {
     services: firstByName(previous.services),
     rules: firstByName(previous.rules),
     order,
+    // NAT entries read before the push come back too (absent: the connector read none, so none are planned).
     ...(previous.nat ? { nat: firstByName(previous.nat) } : {}),
   };
 }

@@ -40,6 +40,43 @@ export interface OpnAlias {
 export type OpnRuleBody = Record<string, string>;
 export type OpnAliasBody = Record<string, string>;
 
+/**
+ * A destination NAT (port forward) rule of OPNsense 26.1+ (`OPNsense\Firewall\DNat`, opnsense/core
+ * `src/opnsense/mvc/app/models/OPNsense/Firewall/DNat.xml`): every value a string, option maps resolved to keys,
+ * the `source`/`destination` containers flattened.
+ */
+export interface OpnNat {
+  uuid: string;
+  sequence: number;
+  disabled: string;
+  /** "No RDR": matches and translates nothing (an exception before later forwards). */
+  nordr: string;
+  interface: string[];
+  /** '' (any), inet, inet6, inet46. */
+  ipprotocol: string;
+  /** Lower case (ProtocolField ChangeCase lower): '' (any), tcp, udp, tcp/udp, … */
+  protocol: string;
+  sourceNetwork: string;
+  sourcePort: string;
+  sourceNot: string;
+  /** IP/CIDR, alias, `any`, `<if>` (its network) or `<if>ip` (its address, e.g. `wanip`). */
+  destinationNetwork: string;
+  /** `443`, `1000-1010`, a well-known name or a port alias; '' = any. */
+  destinationPort: string;
+  destinationNot: string;
+  target: string;
+  /** One port (or alias/name); '' = unchanged. Extended over a destination range (ForwardRule.php). */
+  localPort: string;
+  /** '' (Manual: a filter rule must admit it), `pass` (pf `rdr pass`, no filtering), `rule` (registered rule). */
+  pass: string;
+  natreflection: string;
+  log: string;
+  descr: string;
+}
+
+/** Body of d_nat `addRule`/`setRule`: scalars, plus the `source`/`destination` containers as nested objects. */
+export type OpnNatBody = Record<string, string | Record<string, string>>;
+
 export interface OpnSavepoint {
   revision: string;
   retention: string;
@@ -63,6 +100,12 @@ const API = {
   setItem: '/api/firewall/alias/setItem',
   delItem: '/api/firewall/alias/delItem',
   reconfigure: '/api/firewall/alias/reconfigure',
+  // DNatController (26.1+): opnsense/core src/opnsense/mvc/app/controllers/OPNsense/Firewall/Api/DNatController.php
+  natGet: '/api/firewall/d_nat/get',
+  natGetRule: '/api/firewall/d_nat/getRule',
+  natAddRule: '/api/firewall/d_nat/addRule',
+  natSetRule: '/api/firewall/d_nat/setRule',
+  natDelRule: '/api/firewall/d_nat/delRule',
 } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -168,6 +211,37 @@ export function parseRule(uuid: string, node: unknown): OpnRule {
     gateway: selectedKeys(node.gateway).join(','),
     log: str(node.log, '0'),
     description: str(node.description),
+  };
+}
+
+export function parseNat(uuid: string, node: unknown): OpnNat {
+  if (!isRecord(node)) {
+    throw new ConnectorError({ kind: 'protocol', message: `OPNsense NAT rule ${uuid} is not an object` });
+  }
+  const side = (name: string): Record<string, unknown> => (isRecord(node[name]) ? node[name] : {});
+  const source = side('source');
+  const destination = side('destination');
+  const sequence = Number(str(node.sequence, '0'));
+  return {
+    uuid,
+    sequence: Number.isFinite(sequence) ? sequence : 0,
+    disabled: str(node.disabled, '0'),
+    nordr: str(node.nordr, '0'),
+    interface: selectedKeys(node.interface),
+    ipprotocol: one(node.ipprotocol, ''),
+    protocol: one(node.protocol, '').toLowerCase(),
+    sourceNetwork: str(source.network),
+    sourcePort: str(source.port),
+    sourceNot: str(source.not, '0'),
+    destinationNetwork: str(destination.network),
+    destinationPort: str(destination.port),
+    destinationNot: str(destination.not, '0'),
+    target: str(node.target),
+    localPort: str(node['local-port']),
+    pass: one(node.pass, ''),
+    natreflection: one(node.natreflection, ''),
+    log: str(node.log, '0'),
+    descr: str(node.descr),
   };
 }
 
@@ -281,6 +355,53 @@ export class OpnSenseApi {
   /** false when the rule was already gone. */
   async delRule(uuid: string): Promise<boolean> {
     return (await this.mutate(`${API.delRule}/${uuid}`, undefined, 'deleted', ['not found'])) !== 'not found';
+  }
+
+  /**
+   * Every destination NAT rule via the model dump, `GET d_nat/get` → `{"DNat":{"rule":{uuid:{…}}}}`
+   * (ApiMutableModelControllerBase::getAction keys it by `$internalModelName` = `DNat`, DNatController.php L36).
+   * `searchRule` is not used: it pages, and prepends anti-lockout (26.1) or automatic rules (26.7) that are not
+   * model entries. null: the firmware has no d_nat API (before 26.1 every d_nat route is a dispatch 404).
+   */
+  async listNat(): Promise<OpnNat[] | null> {
+    let data: unknown;
+    try {
+      data = await this.call('GET', API.natGet);
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'not_found' && err.status === 404) return null;
+      throw err;
+    }
+    const rules = keyed(dig(data, ['DNat', 'rule']) ?? []);
+    return Object.entries(rules).map(([uuid, node]) => parseNat(uuid, node));
+  }
+
+  /** One NAT rule, or null (getBase answers `[]` for an unknown uuid). */
+  async getNat(uuid: string): Promise<OpnNat | null> {
+    const data = await this.call('GET', `${API.natGetRule}/${uuid}`);
+    if (Array.isArray(data) || !isRecord(data) || !isRecord(data.rule)) return null;
+    return parseNat(uuid, data.rule);
+  }
+
+  async addNat(body: OpnNatBody): Promise<string> {
+    const data = await this.mutate(API.natAddRule, { rule: body }, 'saved');
+    if (!isRecord(data) || typeof data.uuid !== 'string') {
+      throw new ConnectorError({
+        kind: 'protocol',
+        message: 'OPNsense d_nat addRule answered without a uuid',
+      });
+    }
+    return data.uuid;
+  }
+
+  /** Partial update; like the filter's setRule an unknown v4 uuid would CREATE a rule: call it on a uuid just read. */
+  async setNat(uuid: string, body: OpnNatBody): Promise<void> {
+    await this.mutate(`${API.natSetRule}/${uuid}`, { rule: body }, 'saved');
+  }
+
+  async delNat(uuid: string): Promise<boolean> {
+    return (
+      (await this.mutate(`${API.natDelRule}/${uuid}`, undefined, 'deleted', ['not found'])) !== 'not found'
+    );
   }
 
   /** Every alias, built-ins included (their uuid is their name). */

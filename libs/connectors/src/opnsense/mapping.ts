@@ -1,4 +1,5 @@
-import type { PortRange, RuleSet } from '@app/engine/model';
+import { INTERFACE_ADDRESS, type NatEntry, type PortRange, type RuleSet } from '@app/engine/model';
+import { isIP } from 'node:net';
 import { byName, splitAliasEntries } from '../core/aliases';
 import { ingressRule, RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
@@ -7,16 +8,18 @@ import type {
   Attributes,
   DesiredState,
   ManagedAddress,
+  ManagedNat,
   ManagedRule,
   ManagedService,
   ManagedState,
   RuleSequence,
+  UnmanagedNat,
   UnmanagedRule,
 } from '../core/model';
 import { cidrAddress, formatPortRange, isHostCidr, normalizePorts, parsePortRange } from '../core/net';
 import { firstWord, isManaged, managedDescription, ruleDescription } from '../core/ownership';
 import type { ResolvedSettings } from '../core/target';
-import type { OpnAlias, OpnAliasBody, OpnRule, OpnRuleBody } from './api';
+import type { OpnAlias, OpnAliasBody, OpnNat, OpnNatBody, OpnRule, OpnRuleBody } from './api';
 
 /** AliasNameField: 1-31 chars, a letter or ONE leading underscore, then alphanumerics/underscores. */
 export const ALIAS_NAME = /^([a-zA-Z]|(([_a-zA-Z][a-zA-Z0-9]|[a-zA-Z][_a-zA-Z0-9])[_a-zA-Z0-9]{0,29}))$/;
@@ -82,8 +85,268 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
     }
     return ingressRule(rule, description, { ...RULE_ATTRIBUTES });
   });
+  const nat = ruleSet.nat?.map((entry) => desiredNat(entry, settings, problems, checkDescription));
+  // pf translates before it filters: the admitting rule must name the private target, not the NAT entry (a
+  // `vip-in-policy` rule set is for FortiOS).
+  if (ruleSet.nat && ruleSet.natSemantics !== undefined && ruleSet.natSemantics !== 'filter-after-dnat') {
+    problems.add(`NAT semantics ${ruleSet.natSemantics}: OPNsense filters after rdr (filter-after-dnat)`);
+  }
+  const natNames = new Set((ruleSet.nat ?? []).map((n) => n.name));
+  for (const rule of ruleSet.rules) {
+    if (rule.nat !== undefined && !natNames.has(rule.nat))
+      problems.add(`rule ${rule.name} admits NAT entry ${rule.nat}, which the rule set does not have`);
+  }
   problems.throwIfAny();
-  return { addresses, services, rules, order: ruleOrder(ruleSet.rules, (rule) => rule.ingress) };
+  return {
+    addresses,
+    services,
+    rules,
+    order: ruleOrder(ruleSet.rules, (rule) => rule.ingress),
+    ...(nat ? { nat } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- destination NAT
+
+/**
+ * d_nat fields the connector owns besides the compared core fields (written on every create/update, so a managed
+ * entry someone flipped is restored). `pass` '' = "Manual" (DNat.xml `pass` BlankDesc): no `rdr pass` and no
+ * registered rule, because OPNsense filters AFTER rdr (pf) and the rule set carries the rule that admits the private
+ * target (`natSemantics: 'filter-after-dnat'`). `natreflection` '' = the system default. `ipprotocol` inet: the
+ * engine's NAT entries are IPv4.
+ */
+export const NAT_ATTRIBUTES = {
+  disabled: '0',
+  nordr: '0',
+  ipprotocol: 'inet',
+  pass: '',
+  natreflection: '',
+  log: '0',
+  sourceNetwork: 'any',
+  sourcePort: '',
+  sourceNot: '0',
+  destinationNot: '0',
+} as const satisfies Attributes;
+
+const isIPv4Host = (value: string): boolean => isIP(value) === 4;
+
+function validPorts(p: PortRange): boolean {
+  return Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.to <= 65535 && p.from <= p.to;
+}
+
+/** d_nat description of a managed entry: `<name> <text> <marker>`, or `<name> <marker>` when that exceeds 255 bytes. */
+export function natDescription(entry: Pick<NatEntry, 'name' | 'description'>, marker: string): string {
+  const full = managedDescription(`${entry.name} ${entry.description}`, marker);
+  return Buffer.byteLength(full) <= DESCRIPTION_MAX_BYTES ? full : ruleDescription(entry.name, marker);
+}
+
+function desiredNat(
+  entry: NatEntry,
+  settings: ResolvedSettings,
+  problems: RuleSetProblems,
+  checkDescription: (what: string, description: string) => void,
+): ManagedNat {
+  const what = `NAT entry ${entry.name}`;
+  problems.oneWordRuleName(entry.name);
+  if (!entry.name.startsWith(settings.prefix))
+    problems.add(`${what}: name must start with ${settings.prefix}`);
+  if (entry.interface === '' || entry.interface.includes(','))
+    problems.add(`${what}: interface "${entry.interface}" must be one interface id`);
+  if (entry.protocol !== 'tcp' && entry.protocol !== 'udp')
+    problems.add(`${what}: protocol must be tcp or udp`);
+  if (entry.externalAddress !== INTERFACE_ADDRESS && !isIPv4Host(entry.externalAddress))
+    problems.add(`${what}: external address ${entry.externalAddress} is not an IPv4 host or "interface"`);
+  if (!isIPv4Host(entry.target)) problems.add(`${what}: target ${entry.target} is not an IPv4 host`);
+  if (!validPorts(entry.externalPorts) || !validPorts(entry.targetPorts)) {
+    problems.add(`${what}: invalid port range`);
+  } else if (
+    entry.externalPorts.to - entry.externalPorts.from !==
+    entry.targetPorts.to - entry.targetPorts.from
+  ) {
+    // local-port is one port (DNat.xml: PortField without EnableRanges); ForwardRule.php maps a destination range
+    // onto local-port.. of the same length, so ranges of different lengths cannot be expressed.
+    problems.add(`${what}: external and target port ranges differ in length`);
+  }
+  const description = natDescription(entry, settings.marker);
+  checkDescription(what, description);
+  return {
+    name: entry.name,
+    interface: entry.interface,
+    protocol: entry.protocol,
+    externalAddress: entry.externalAddress,
+    externalPorts: { ...entry.externalPorts },
+    target: entry.target,
+    targetPorts: { ...entry.targetPorts },
+    description,
+    attributes: { ...NAT_ATTRIBUTES },
+  };
+}
+
+/** Managed name of a d_nat rule, or null: entries on several (or no) interfaces are never ours. */
+export function managedNatName(nat: OpnNat, settings: ResolvedSettings): string | null {
+  if (nat.interface.length !== 1) return null;
+  const name = firstWord(nat.descr);
+  return isManaged(name, nat.descr, settings.prefix, settings.marker) ? name : null;
+}
+
+/**
+ * The d_nat body of a managed entry. `destination.network` is the IPv4 host, or `<if>ip` for the interface's own
+ * address (NetworkAliasField offers `<ifname>ip` per interface: Base/FieldTypes/NetworkAliasField.php at 26.1,
+ * rendered by ForwardRule/Rule as the interface address, so a DHCP/PPPoE address needs no update).
+ * `destination.port` uses a dash for ranges (PortField EnableRanges: `a-b`, a < b); `local-port` is ONE port, the
+ * first target port (ForwardRule.php parseRdrRules at 26.1: a destination range is mapped 1:1 from local-port).
+ * No `sequence`: DNatSequenceField gives a new rule max+100; NAT order is not managed (entries never overlap).
+ */
+export function natBody(n: ManagedNat): OpnNatBody {
+  const a = n.attributes;
+  const text = (key: keyof typeof NAT_ATTRIBUTES): string => String(a[key] ?? NAT_ATTRIBUTES[key]);
+  return {
+    disabled: text('disabled'),
+    nordr: text('nordr'),
+    interface: n.interface,
+    ipprotocol: text('ipprotocol'),
+    protocol: n.protocol,
+    source: { network: text('sourceNetwork'), port: text('sourcePort'), not: text('sourceNot') },
+    destination: {
+      network: n.externalAddress === INTERFACE_ADDRESS ? `${n.interface}ip` : n.externalAddress,
+      port: formatPortRange(n.externalPorts, '-'),
+      not: text('destinationNot'),
+    },
+    target: n.target,
+    'local-port': String(n.targetPorts.from),
+    pass: text('pass'),
+    natreflection: text('natreflection'),
+    log: text('log'),
+    descr: n.description,
+  };
+}
+
+/** A port field value as one range (`443`, `1000-1010`, a well-known name), or null. */
+function natPortRange(value: string): PortRange | null {
+  const known = WELL_KNOWN_PORTS[value];
+  if (known !== undefined) return { from: known, to: known };
+  return parsePortRange(value, value.includes(':') ? ':' : '-');
+}
+
+function natToManaged(nat: OpnNat, name: string): ManagedNat {
+  const iface = nat.interface[0];
+  const unparsed: string[] = [];
+  const externalPorts = natPortRange(nat.destinationPort);
+  if (externalPorts === null) unparsed.push(`destination.port=${nat.destinationPort}`);
+  const ext = externalPorts ?? { from: 0, to: 0 };
+  let targetPorts: PortRange;
+  if (nat.localPort === '') {
+    targetPorts = ext;
+  } else {
+    const local = natPortRange(nat.localPort);
+    if (local === null || local.from !== local.to) unparsed.push(`local-port=${nat.localPort}`);
+    const from = local?.from ?? 0;
+    targetPorts = { from, to: from + (ext.to - ext.from) };
+  }
+  const net = nat.destinationNetwork;
+  const host = /^(.+)\/32$/.exec(net)?.[1] ?? net;
+  const externalAddress = net === `${iface}ip` ? INTERFACE_ADDRESS : host;
+  const attributes: Attributes = {
+    disabled: nat.disabled,
+    nordr: nat.nordr,
+    ipprotocol: nat.ipprotocol,
+    pass: nat.pass,
+    natreflection: nat.natreflection,
+    log: nat.log,
+    sourceNetwork: nat.sourceNetwork,
+    sourcePort: nat.sourcePort,
+    sourceNot: nat.sourceNot,
+    destinationNot: nat.destinationNot,
+  };
+  if (nat.protocol !== 'tcp' && nat.protocol !== 'udp') unparsed.push(`protocol=${nat.protocol}`);
+  if (unparsed.length > 0) attributes.unparsed = unparsed.join(' ');
+  return {
+    name,
+    interface: iface,
+    protocol: nat.protocol === 'udp' ? 'udp' : 'tcp',
+    externalAddress,
+    externalPorts: ext,
+    target: /^(.+)\/32$/.exec(nat.target)?.[1] ?? nat.target,
+    targetPorts,
+    description: nat.descr,
+    attributes,
+    ref: nat.uuid,
+  };
+}
+
+/** Managed NAT entries (by sequence) and the prefixed first words of the unmanaged ones (for conflicts). */
+export function natFromOpnSense(
+  list: OpnNat[],
+  settings: ResolvedSettings,
+  warnings: string[],
+): { nat: ManagedNat[]; foreign: string[] } {
+  const nat: ManagedNat[] = [];
+  const foreign = new Set<string>();
+  for (const entry of [...list].sort(byNatSequence)) {
+    const name = managedNatName(entry, settings);
+    if (name !== null) {
+      nat.push(natToManaged(entry, name));
+      continue;
+    }
+    const word = firstWord(entry.descr);
+    if (!word.startsWith(settings.prefix)) continue;
+    foreign.add(word);
+    if (entry.descr.includes(settings.marker)) {
+      warnings.push(
+        `NAT rule "${entry.descr}" carries the marker but is not on exactly one interface: left alone`,
+      );
+    }
+  }
+  return { nat, foreign: [...foreign] };
+}
+
+function byNatSequence(a: OpnNat, b: OpnNat): number {
+  return a.sequence - b.sequence || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+}
+
+/**
+ * Port forwards people made, reduced to what they forward (exposure check). "No RDR" entries forward nothing and
+ * are skipped. A port field that cannot be resolved (unknown alias) counts as any port (conservative).
+ */
+export function unmanagedNatFromOpnSense(
+  list: OpnNat[],
+  aliases: OpnAlias[],
+  settings: ResolvedSettings,
+): UnmanagedNat[] {
+  const portAliases = new Map(aliases.filter((a) => a.type === 'port').map((a) => [a.name, a]));
+  const ports = (field: string): PortRange[] | null => {
+    const f = field.trim();
+    if (f === '' || f === 'any') return null;
+    const resolved = resolveOpnPorts(f, portAliases);
+    return resolved === null ? null : normalizePorts(resolved);
+  };
+  const out: UnmanagedNat[] = [];
+  for (const entry of [...list].sort(byNatSequence)) {
+    if (managedNatName(entry, settings) !== null || entry.nordr === '1') continue;
+    const externalPorts = ports(entry.destinationPort);
+    let targetPorts: PortRange[] | null = null;
+    const local = ports(entry.localPort);
+    if (local !== null && local.length > 0) {
+      const base = local[0].from;
+      targetPorts =
+        externalPorts === null
+          ? [{ from: base, to: base }]
+          : externalPorts.map((r) => ({
+              from: base + (r.from - externalPorts[0].from),
+              to: base + (r.to - externalPorts[0].from),
+            }));
+    }
+    out.push({
+      label: entry.descr,
+      interface: entry.interface.join(','),
+      enabled: entry.disabled !== '1',
+      protocols: opnProtocols(entry.protocol),
+      externalPorts,
+      target: entry.target,
+      targetPorts,
+    });
+  }
+  return out;
 }
 
 /** Managed rule name of an automation rule, or null: floating and multi-interface rules are never ours. */
@@ -110,6 +373,8 @@ export function byEvaluation(a: OpnRule, b: OpnRule): number {
 export interface LiveInput {
   aliases: OpnAlias[];
   rules: OpnRule[];
+  /** d_nat rules; absent when the firmware has no NAT API (or the key may not read it). */
+  nat?: OpnNat[];
   locallyDirty: boolean;
   readAt: string;
   warnings?: string[];
@@ -155,6 +420,7 @@ export function liveFromOpnSense(input: LiveInput, settings: ResolvedSettings): 
     );
     sequences.set(scope, seq);
   }
+  const nat = input.nat ? natFromOpnSense(input.nat, settings, warnings) : null;
   return {
     vendor: 'opnsense',
     deviceKey: settings.deviceKey,
@@ -163,10 +429,12 @@ export function liveFromOpnSense(input: LiveInput, settings: ResolvedSettings): 
     services: services.sort(byName),
     rules,
     sequences: [...sequences.values()].sort((a, b) => a.scope.localeCompare(b.scope)),
+    ...(nat ? { nat: nat.nat } : {}),
     foreign: {
       addresses: [...foreignObjects],
       services: [...foreignObjects],
       rules: [...new Set(foreignRules)],
+      ...(nat ? { nat: nat.foreign } : {}),
     },
     // There is no API-visible "pending" flag on OPNsense: only what this process wrote and did not apply.
     pendingCommit: input.locallyDirty,

@@ -12,12 +12,14 @@ import {
   type ApplyResult,
   type DesiredState,
   type ManagedState,
+  type NatChange,
   type Plan,
   type PlanChange,
   type ProbeResult,
   type ReorderChange,
   type RuleChange,
   type ServiceChange,
+  type UnmanagedNat,
   type UnmanagedRule,
   type VerifyResult,
 } from '../core/model';
@@ -29,7 +31,14 @@ import {
 } from '../core/pending-state';
 import { assertSameDevice, computePlan, sameValue, type PlanOptions } from '../core/plan';
 import { resolveSettings, type OpnSenseTarget, type ResolvedSettings } from '../core/target';
-import { OpnSenseApi, type OpnAlias, type OpnAliasBody, type OpnRule, type OpnSavepoint } from './api';
+import {
+  OpnSenseApi,
+  type OpnAlias,
+  type OpnAliasBody,
+  type OpnNat,
+  type OpnRule,
+  type OpnSavepoint,
+} from './api';
 import {
   aliasBodyForAddress,
   aliasBodyForService,
@@ -37,12 +46,21 @@ import {
   desiredFromRuleSet,
   isManagedAlias,
   liveFromOpnSense,
+  managedNatName,
   managedRuleName,
+  natBody,
   ruleBody,
   ruleFromBody,
+  unmanagedNatFromOpnSense,
   unmanagedRulesFromOpnSense,
 } from './mapping';
 import { assignSequences, blockBounds, DEFAULT_MAX_SEQUENCE, type SequenceBounds } from './sequence';
+
+/** First release with the destination NAT API (`/api/firewall/d_nat`, opnsense/core PR #9473, tag 26.1). */
+export const OPNSENSE_NAT_SINCE: [number, number] = [26, 1];
+
+/** Whether the d_nat API could be read on this device: unknown until the first read. */
+type NatAccess = 'unknown' | 'yes' | 'absent' | 'forbidden';
 
 export interface OpnSenseConnectorOptions extends ConnectorOptions {
   /** The device's rollback window after `apply/{revision}` (60 s on real OPNsense; the simulator's is configurable). */
@@ -90,6 +108,8 @@ export class OpnSenseConnector implements FirewallConnector {
   firmwareVersion: string | null = null;
   /** probe() ran (the version may still be null when the key may not read the firmware page). */
   private firmwareRead = false;
+  /** Set by every read of the NAT rules (readState, verification). */
+  natAccess: NatAccess = 'unknown';
   readonly pending: PendingStateStore;
   private readonly planned = new WeakMap<Plan, DesiredState>();
 
@@ -172,13 +192,72 @@ export class OpnSenseConnector implements FirewallConnector {
 
   /** What would still change to make the device match `desired` (empty: it matches; pending commits ignored). */
   private async differences(desired: RuleSet): Promise<string[]> {
+    const live = await this.readLive(false, []);
+    return this.plan(desired, live).changes.map((c) => `${c.kind} ${c.name} needs ${c.op}`);
+  }
+
+  /**
+   * The d_nat rules, or null when there is no NAT API to read: firmware before 26.1 (not even asked), a dispatch 404
+   * (firmware unknown), or a key without the `page-firewall-nat-portforward-edit` privilege (403; a warning, so a
+   * rule set without NAT still deploys with such a key).
+   */
+  async readNat(warnings: string[]): Promise<OpnNat[] | null> {
+    const v = this.firmwareVersion;
+    if (v !== null && compareVersion(v, OPNSENSE_NAT_SINCE) < 0) {
+      this.natAccess = 'absent';
+      return null;
+    }
+    try {
+      const nat = await this.api.listNat();
+      this.natAccess = nat === null ? 'absent' : 'yes';
+      return nat;
+    } catch (err) {
+      if (!(err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403)) throw err;
+      this.natAccess = 'forbidden';
+      warnings.push(
+        'the API key may not read destination NAT (/api/firewall/d_nat: privilege "Firewall: NAT: Destination NAT"): managed NAT entries are not checked',
+      );
+      return null;
+    }
+  }
+
+  /** @internal Aliases, rules and NAT rules, normalised. */
+  async readLive(locallyDirty: boolean, warnings: string[]): Promise<ManagedState> {
+    const readAt = new Date().toISOString();
     const aliases = await this.api.listAliases();
     const rules = await this.api.listRules();
-    const live = liveFromOpnSense(
-      { aliases, rules, locallyDirty: false, readAt: new Date().toISOString() },
+    const nat = await this.readNat(warnings);
+    return liveFromOpnSense(
+      { aliases, rules, ...(nat ? { nat } : {}), locallyDirty, readAt, warnings },
       this.settings,
     );
-    return this.plan(desired, live).changes.map((c) => `${c.kind} ${c.name} needs ${c.op}`);
+  }
+
+  /**
+   * Refusal of NAT entries on a device without the d_nat API (before 26.1) or whose key may not use it: raised by
+   * plan() and apply() before anything is written. Rule sets without NAT entries are unaffected.
+   */
+  natRefusal(entries: string[]): ConnectorError | null {
+    if (entries.length === 0) return null;
+    const v = this.firmwareVersion;
+    const old = v !== null && compareVersion(v, OPNSENSE_NAT_SINCE) < 0;
+    if (!old && this.natAccess !== 'absent' && this.natAccess !== 'forbidden') return null;
+    const what = `${entries.length} destination NAT entr${entries.length === 1 ? 'y' : 'ies'} (${entries.join(', ')})`;
+    const why =
+      this.natAccess === 'forbidden' && !old
+        ? 'the API key lacks the "Firewall: NAT: Destination NAT" privilege (page-firewall-nat-portforward-edit) for /api/firewall/d_nat'
+        : `OPNsense ${v ?? '(version unreadable)'} has no destination NAT API: /api/firewall/d_nat exists from OPNsense 26.1`;
+    return new ConnectorError({
+      kind: 'validation',
+      message: `the rule set has ${what} but ${why}; nothing was written. Upgrade the firewall to 26.1 or later (or grant the privilege), or publish the nodes through another device`,
+      details: {
+        code: 'nat_unsupported',
+        version: v,
+        minimumVersion: OPNSENSE_NAT_SINCE.join('.'),
+        access: this.natAccess,
+        entries,
+      },
+    });
   }
 
   async probe(): Promise<ProbeResult> {
@@ -220,9 +299,6 @@ export class OpnSenseConnector implements FirewallConnector {
 
   async readState(): Promise<ManagedState> {
     await this.assertSupported();
-    const readAt = new Date().toISOString();
-    const aliases = await this.api.listAliases();
-    const rules = await this.api.listRules();
     const warnings: string[] = [];
     const pending = await this.pendingRollback();
     if (pending) {
@@ -231,7 +307,16 @@ export class OpnSenseConnector implements FirewallConnector {
       );
     }
     const { uncommitted } = await this.pending.read();
-    return liveFromOpnSense({ aliases, rules, locallyDirty: uncommitted, readAt, warnings }, this.settings);
+    return this.readLive(uncommitted, warnings);
+  }
+
+  /** Port forwards people made (the exposure check); none on firmware without the d_nat API. */
+  async readUnmanagedNat(): Promise<UnmanagedNat[]> {
+    if (!this.firmwareRead) await this.probe();
+    const nat = await this.readNat([]);
+    if (nat === null) return [];
+    const aliases = await this.api.listAliases();
+    return unmanagedNatFromOpnSense(nat, aliases, this.settings);
   }
 
   /** Filter rules this service does not manage, with their destination ports resolved (for the exposure check). */
@@ -243,6 +328,8 @@ export class OpnSenseConnector implements FirewallConnector {
 
   plan(desired: RuleSet, live: ManagedState): Plan {
     assertSameDevice(this.target, this.settings, desired, live);
+    const refusal = this.natRefusal((desired.nat ?? []).map((n) => n.name));
+    if (refusal) throw refusal;
     return this.planTo(desiredFromRuleSet(desired, this.settings), live, desired.hash);
   }
 
@@ -314,7 +401,9 @@ export class OpnSenseConnector implements FirewallConnector {
     // timer would then revert this push too. So a push inside that window writes under the SAME savepoint and
     // cancels it after its own verification (its rules are what the device ends up with either way).
     const inherited = await this.pendingRollback();
-    return runApply(plan, new OpnSenseExecutor(this, plan, inherited), {
+    const natNames = plan.changes.filter((c) => c.kind === 'nat' && c.op !== 'delete').map((c) => c.name);
+    const refusal = this.natRefusal(natNames);
+    return runApply(plan, new OpnSenseExecutor(this, plan, inherited, refusal), {
       vendor: 'opnsense',
       deviceKey: this.settings.deviceKey,
       pending: this.pending,
@@ -383,6 +472,8 @@ class OpnSenseExecutor implements ApplyExecutor {
     private readonly plan: Plan,
     /** A rollback an earlier push left armed: its savepoint is reused instead of taking a new one. */
     inherited: PendingRollback | null = null,
+    /** Set when the plan writes NAT entries the device cannot take: the first change fails, nothing is written. */
+    private readonly refusal: ConnectorError | null = null,
   ) {
     if (inherited) {
       this.savepoint = { revision: inherited.revision, retention: '' };
@@ -395,6 +486,7 @@ class OpnSenseExecutor implements ApplyExecutor {
   }
 
   execute(change: PlanChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    if (this.refusal) return Promise.reject(this.refusal);
     switch (change.kind) {
       case 'address':
       case 'service':
@@ -404,13 +496,7 @@ class OpnSenseExecutor implements ApplyExecutor {
       case 'order':
         return this.reorder(change, meter);
       case 'nat':
-        // Until this connector writes NAT entries it never plans any (its desired state carries none).
-        return Promise.reject(
-          new ConnectorError({
-            kind: 'validation',
-            message: `NAT entry ${change.name}: not supported by this connector`,
-          }),
-        );
+        return this.nat(change, meter);
     }
   }
 
@@ -530,12 +616,7 @@ class OpnSenseExecutor implements ApplyExecutor {
    * (a concurrent edit, an ignored write); for a plan from elsewhere (e.g. stored), every planned change must be there.
    */
   private async landed(): Promise<string[]> {
-    const aliases = await this.api.listAliases();
-    const rules = await this.api.listRules();
-    const live = liveFromOpnSense(
-      { aliases, rules, locallyDirty: false, readAt: new Date().toISOString() },
-      this.settings,
-    );
+    const live = await this.connector.readLive(false, []);
     const desired = this.connector.desiredOf(this.plan);
     if (desired) {
       try {
@@ -576,7 +657,13 @@ class OpnSenseExecutor implements ApplyExecutor {
         continue;
       }
       const list =
-        change.kind === 'address' ? live.addresses : change.kind === 'service' ? live.services : live.rules;
+        change.kind === 'address'
+          ? live.addresses
+          : change.kind === 'service'
+            ? live.services
+            : change.kind === 'nat'
+              ? (live.nat ?? [])
+              : live.rules;
       const found = list.filter((o) => o.name === change.name);
       if (change.op === 'delete') {
         const allowed = change.id.includes('#dup') ? 1 : 0;
@@ -633,6 +720,56 @@ class OpnSenseExecutor implements ApplyExecutor {
       });
     }
     return alias;
+  }
+
+  // --------------------------------------------------------------------------------------------- destination NAT
+
+  /**
+   * d_nat add/set/del. Staged like rules: config.xml only, live with the commit's `filter/apply`, whose
+   * `filter reload` regenerates the rdr rules from the DNat model too (opnsense/core src/etc/inc/filter.inc
+   * L256-258 at 26.1, L258 at 26.7.2), so no separate `d_nat/apply` (the same FilterBaseController::applyAction) is
+   * sent. Not covered by the savepoint rollback either way: Filter::rollback restores only the
+   * OPNsense/Firewall/Filter section (models/OPNsense/Firewall/Filter.php L351-368 at 26.1) while DNat lives at
+   * `/nat/rule` (DNat.xml `<mount>`);
+   * this connector arms no timer on 25.7+ anyway (core#10721), and its own recovery (core/restore.ts) plans NAT.
+   */
+  private async nat(change: NatChange, meter: WriteMeter): Promise<ChangeOutcome> {
+    if (change.op === 'create') {
+      await this.beforeWrite(meter);
+      await this.api.addNat(natBody(change.after!));
+      return { status: 'applied' };
+    }
+    const found = await this.resolveNat(change);
+    if (change.op === 'delete') {
+      if (!found) return { status: 'unchanged' };
+      await this.beforeWrite(meter);
+      await this.api.delNat(found.uuid);
+      return { status: 'applied' };
+    }
+    if (!found) {
+      throw new ConnectorError({
+        kind: 'not_found',
+        message: `NAT entry ${change.name} disappeared since the plan was computed; push again to re-plan`,
+      });
+    }
+    await this.beforeWrite(meter);
+    await this.api.setNat(found.uuid, natBody(change.after!));
+    return { status: 'applied' };
+  }
+
+  /** Re-reads the planned NAT rule by uuid right before writing (setRule on a vanished uuid would create one). */
+  private async resolveNat(change: NatChange): Promise<OpnNat | null> {
+    const ref = change.before?.ref;
+    if (ref === undefined) return null;
+    const nat = await this.api.getNat(ref);
+    if (nat === null) return null;
+    if (managedNatName(nat, this.settings) !== change.name) {
+      throw new ConnectorError({
+        kind: 'conflict',
+        message: `NAT rule ${ref} is no longer the managed entry ${change.name}; it is left untouched`,
+      });
+    }
+    return nat;
   }
 
   // ------------------------------------------------------------------------------------------------------- rules

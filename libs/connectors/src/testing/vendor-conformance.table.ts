@@ -621,6 +621,113 @@ const OPN_ALIAS_FIELDS: Record<string, FieldCheck> = {
 
 const NO_BODY = 'none' as const;
 
+// ------------------------------------------------------------------------------- OPNsense destination NAT (26.1+)
+// DNX = M/models/OPNsense/Firewall/DNat.xml, DNC = M/controllers/OPNsense/Firewall/Api/DNatController.php (tag 26.1;
+// the API first appears there, core PR #9473 / commit da976d77fb). The body is BaseField::setNodes input: containers
+// (`source`, `destination`) nested, leaves strings.
+
+const natSince =
+  (check: FieldCheck): FieldCheck =>
+  (v, ctx) =>
+    atLeast(ctx.version, [26, 1]) ? check(v, ctx) : 'd_nat exists only from OPNsense 26.1 (core PR #9473)';
+const natObject =
+  (fields: Record<string, FieldCheck>): FieldCheck =>
+  (v, ctx) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not an object';
+    for (const [key, value] of Object.entries(v)) {
+      const check = fields[key];
+      if (!check) return `field ${key} is not defined`;
+      const problem = check(value, ctx);
+      if (problem) return `${key}: ${problem}`;
+    }
+    return null;
+  };
+// PortField with EnableRanges (DNX L48-53, L60-65): one port 1-65535 or `a-b` with a < b (PortField.php L205-230).
+const natPort: FieldCheck = (v) => {
+  if (typeof v !== 'string') return 'not a string';
+  if (v === '') return null;
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(v);
+  if (!m) return 'not a port or a-b range';
+  const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+  return a >= 1 && b <= 65535 && (m[2] === undefined || a < b) ? null : 'out of 1-65535 or a >= b';
+};
+const ipv4Host: FieldCheck = str(15, /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/);
+
+const OPN_NAT_FIELDS: Record<string, FieldCheck> = {
+  // DNX L14-15, L85 BooleanField ("0"/"1")
+  disabled: natSince(flag),
+  nordr: natSince(flag),
+  log: natSince(flag),
+  // DNX L16-22 InterfaceField (Multiple; the connector writes one id)
+  interface: natSince(str(32, /^[a-z0-9_]+$/)),
+  // DNX L23-33 OptionField
+  ipprotocol: natSince(oneOf('inet')),
+  // DNX L34-43 ProtocolField, ChangeCase lower (ForwardRule.php L120-121 compares lower-case tcp/udp)
+  protocol: natSince(oneOf('tcp', 'udp')),
+  // DNX L44-55: NetworkMappedField network, PortMappedField port, BooleanField not
+  source: natSince(natObject({ network: oneOf('any'), port: oneOf(''), not: flag })),
+  // DNX L56-67; network: an IPv4 host or `<if>ip` (NetworkAliasField.php option list at 26.1)
+  destination: natSince(
+    natObject({
+      network: (v) =>
+        typeof v === 'string' && (/^[a-z0-9_]+ip$/.test(v) || ipv4Host(v, { version: [] }) === null)
+          ? null
+          : 'not an IPv4 host or <if>ip',
+      port: natPort,
+      not: flag,
+    }),
+  ),
+  // DNX L68 NetworkAliasField (one value)
+  target: natSince(ipv4Host),
+  // DNX L69-72 PortField WITHOUT EnableRanges: one port (ForwardRule.php L137-142 extends it over a range)
+  'local-port': natSince((v) =>
+    typeof v === 'string' && /^\d{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535
+      ? null
+      : 'not one port',
+  ),
+  // DNX L102-108: '' = Manual (the rule set carries the admitting filter rule)
+  pass: natSince(oneOf('')),
+  // DNX L95-101: '' = system default
+  natreflection: natSince(oneOf('')),
+  // DNX L91 DescriptionField (1..255 bytes, no newline)
+  descr: natSince(bytes(255)),
+};
+
+const OPN_NAT_ENDPOINTS: EndpointRule[] = [
+  {
+    method: 'GET',
+    // ApiMutableModelControllerBase.php getAction L201-209 (`{"DNat":{…}}`); DNC getRuleAction L125-128
+    path: /^\/api\/firewall\/d_nat\/(get|getRule\/[^/]+)$/,
+    source:
+      'M/…/Base/ApiMutableModelControllerBase.php getAction L201-209; DNatController.php L125-128 (26.1+)',
+    body: NO_BODY,
+  },
+  {
+    method: 'POST',
+    // DNC delRuleAction L130-133 → delBase L519 (body-less POST, like the filter's)
+    path: /^\/api\/firewall\/d_nat\/delRule\/[^/]+$/,
+    source: 'M/…/Firewall/Api/DNatController.php L130-133 (26.1+)',
+    body: NO_BODY,
+  },
+  {
+    method: 'POST',
+    // DNC addRuleAction L116-123 → addBase L478-517
+    path: /^\/api\/firewall\/d_nat\/addRule$/,
+    source: 'M/…/Firewall/Api/DNatController.php L116-123; DNat.xml (26.1+)',
+    wrap: 'rule',
+    body: OPN_NAT_FIELDS,
+    required: ['interface', 'protocol', 'destination', 'target', 'local-port', 'descr', 'pass'],
+  },
+  {
+    method: 'POST',
+    // DNC setRuleAction L107-114 → setBase L554 (upsert on an unknown v4 uuid: only after re-reading it)
+    path: /^\/api\/firewall\/d_nat\/setRule\/[^/]+$/,
+    source: 'M/…/Firewall/Api/DNatController.php L107-114; DNat.xml (26.1+)',
+    wrap: 'rule',
+    body: OPN_NAT_FIELDS,
+  },
+];
+
 export const OPNSENSE_TABLE: VendorTable = {
   commonQuery: {},
   endpoints: [
@@ -678,5 +785,6 @@ export const OPNSENSE_TABLE: VendorTable = {
       wrap: 'alias',
       body: OPN_ALIAS_FIELDS,
     },
+    ...OPN_NAT_ENDPOINTS,
   ],
 };

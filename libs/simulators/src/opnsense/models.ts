@@ -12,6 +12,8 @@ export type Fields = Record<string, string>;
 export interface OpnConfig {
   rules: Record<string, Fields>;
   aliases: Record<string, Fields>;
+  /** Destination NAT rules (26.1+ `d_nat`, see nat.ts); absent in states saved before NAT existed = none. */
+  nat?: Record<string, Fields>;
 }
 
 export type Validations = Record<string, string | string[]>;
@@ -19,6 +21,10 @@ export type Validations = Record<string, string | string[]>;
 export interface InterfaceDef {
   id: string;
   descr: string;
+  /** The interface's own IPv4 address (what `<id>ip` stands for in rules and NAT), for `trace()`. */
+  address?: string;
+  /** Its network (CIDR; what `<id>` and `__<id>_network` stand for), for `trace()`. */
+  network?: string;
 }
 
 export interface ModelContext {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { PacketTracer, SimPacket, SimVerdict } from '../core/packet-trace';
 import type { SimRequest, SimResponse } from '../core/server';
 import { VendorSimulator, type SimulatorListenOptions } from '../core/vendor-simulator';
 import {
@@ -23,6 +24,15 @@ import {
   type OpnConfig,
   type Validations,
 } from './models';
+import {
+  NAT_DEFAULTS,
+  NatPhpWarning,
+  nextNatSequence,
+  renderNatNode,
+  setNatNodes,
+  traceOpnSense,
+  validateNat,
+} from './nat';
 import { featuresOf, parseVersion, type OpnFeatures } from './version';
 
 /** ACL privileges the simulator knows (`page-all` grants everything). */
@@ -31,6 +41,8 @@ export type OpnPrivilege =
   | 'page-filter-api'
   | 'page-firewall-alias-edit'
   | 'page-firewall-aliases'
+  /** ACL.xml (26.1+): `api/firewall/d_nat/*` belongs to page-firewall-nat-portforward-edit. */
+  | 'page-firewall-nat-portforward-edit'
   | 'page-system-firmware'
   | 'page-status-interfaces';
 
@@ -49,6 +61,8 @@ export interface OpnSimKey {
 export interface OpnSenseSeed {
   aliases?: Fields[];
   rules?: Fields[];
+  /** Port forwards made in the GUI (flat keys as in `searchRule` rows: `destination.port`, `local-port`). 26.1+. */
+  nat?: Fields[];
 }
 
 /**
@@ -97,10 +111,10 @@ export const OPNSENSE_SIM_KEY = keyMaterial('utm-orchestrator opnsense simulator
 export const OPNSENSE_SIM_SECRET = keyMaterial('utm-orchestrator opnsense simulator secret');
 
 export const DEFAULT_OPNSENSE_INTERFACES: InterfaceDef[] = [
-  { id: 'wan', descr: 'WAN' },
-  { id: 'lan', descr: 'LAN' },
-  { id: 'opt1', descr: 'OPT1' },
-  { id: 'opt2', descr: 'OPT2' },
+  { id: 'wan', descr: 'WAN', address: '203.0.113.2', network: '203.0.113.0/24' },
+  { id: 'lan', descr: 'LAN', address: '10.20.0.1', network: '10.20.0.0/16' },
+  { id: 'opt1', descr: 'OPT1', address: '10.10.0.1', network: '10.10.0.0/24' },
+  { id: 'opt2', descr: 'OPT2', address: '10.30.0.1', network: '10.30.0.0/24' },
 ];
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -236,13 +250,13 @@ class Mutex {
  * version-dependent features, and the traps (searchRule interface filter and POST-only paging, alias in use,
  * `apply` answering OK while pf kept the old rules, lost updates before 25.1.3).
  */
-export class OpnSenseSimulator extends VendorSimulator {
+export class OpnSenseSimulator extends VendorSimulator implements PacketTracer {
   readonly features: OpnFeatures;
   readonly version: string;
   /** Test hook: runs right after every filter `apply` was handled (e.g. a concurrent edit by an admin). */
   afterApply: ((sim: OpnSenseSimulator) => void) | null = null;
-  private config: OpnConfig = { rules: {}, aliases: {} };
-  private appliedConfig: OpnConfig = { rules: {}, aliases: {} };
+  private config: OpnConfig = { rules: {}, aliases: {}, nat: {} };
+  private appliedConfig: OpnConfig = { rules: {}, aliases: {}, nat: {} };
   private readonly backups = new Map<string, Record<string, Fields>>();
   private timer: RollbackTimer | null = null;
   private lastRevision = 0;
@@ -291,13 +305,14 @@ export class OpnSenseSimulator extends VendorSimulator {
   /** Back to the seed: nothing pending, no timer, no backups, no faults, counters cleared. */
   reset(): void {
     this.clearTimer();
-    this.config = { rules: {}, aliases: {} };
+    this.config = { rules: {}, aliases: {}, nat: {} };
     this.backups.clear();
     this.syslogLines.length = 0;
     this.rejectNext = false;
     this.afterApply = null;
     for (const a of this.opts.seed.aliases ?? []) this.guiAddAlias(a);
     for (const r of this.opts.seed.rules ?? []) this.guiAddRule(r);
+    for (const n of this.opts.seed.nat ?? []) this.guiAddNat(n);
     this.appliedConfig = clone(this.config);
     this.inactive = [];
     this.server.reset();
@@ -329,8 +344,9 @@ export class OpnSenseSimulator extends VendorSimulator {
   guiReplace(state: OpnConfig | OpnSenseSimState): void {
     const full: Partial<OpnSenseSimState> = state;
     this.clearTimer();
-    this.config = { rules: clone(state.rules), aliases: clone(state.aliases) };
+    this.config = { rules: clone(state.rules), aliases: clone(state.aliases), nat: clone(state.nat ?? {}) };
     this.appliedConfig = clone(full.applied ?? this.config);
+    this.appliedConfig.nat ??= {};
     this.inactive = [...(full.inactiveRules ?? [])];
     this.backups.clear();
     for (const b of full.backups ?? []) this.backups.set(b.revision, clone(b.rules));
@@ -421,6 +437,58 @@ export class OpnSenseSimulator extends VendorSimulator {
     setNodes(entry[1], input);
     this.save();
     this.appliedConfig.aliases = clone(this.config.aliases);
+  }
+
+  /** Like an admin adding a port forward in the GUI (26.1+): validated, saved and applied. Returns the uuid. */
+  guiAddNat(input: Fields): string {
+    if (!this.features.natApi) throw new Error(`OPNsense ${this.version} has no destination NAT model`);
+    const node: Fields = { ...NAT_DEFAULTS, ...input };
+    node.protocol = node.protocol.toLowerCase();
+    if (node.sequence === '') node.sequence = nextNatSequence(this.natOf(this.config));
+    this.assertValid(validateNat(node, this.modelContext(this.config)));
+    const uuid = randomUUID();
+    this.natOf(this.config)[uuid] = node;
+    this.save();
+    this.filterReload(true);
+    return uuid;
+  }
+
+  guiEditNat(uuid: string, input: Fields): void {
+    const node = this.natOf(this.config)[uuid];
+    if (!node) throw new Error(`no NAT rule ${uuid}`);
+    Object.assign(node, input);
+    this.save();
+    this.filterReload(true);
+  }
+
+  guiDeleteNat(uuid: string): void {
+    delete this.natOf(this.config)[uuid];
+    this.save();
+    this.filterReload(true);
+  }
+
+  /** Destination NAT rules (flat fields, with uuid) in `sequence` order, as stored (not necessarily applied). */
+  natRules(): Array<Fields & { uuid: string }> {
+    return Object.entries(this.natOf(this.config))
+      .map(([uuid, n]): Fields & { uuid: string } => ({ ...n, uuid }))
+      .sort((a, b) => Number(a.sequence) - Number(b.sequence) || a.uuid.localeCompare(b.uuid));
+  }
+
+  /**
+   * What the RUNNING configuration (as of the last filter reload) does with one new connection: NAT, then the
+   * filter (nat.ts `traceOpnSense`, pf rdr-before-filter semantics).
+   */
+  trace(packet: SimPacket): SimVerdict {
+    return traceOpnSense(packet, {
+      applied: { ...this.appliedConfig, nat: this.natOf(this.appliedConfig) },
+      interfaces: this.opts.interfaces,
+      features: this.features,
+      inactiveRules: this.inactive,
+    });
+  }
+
+  private natOf(config: OpnConfig): Record<string, Fields> {
+    return (config.nat ??= {});
   }
 
   private assertValid(v: Validations): void {
@@ -530,6 +598,17 @@ export class OpnSenseSimulator extends VendorSimulator {
       { minParams, handle, privilege: read ? 'page-firewall-aliases' : 'page-firewall-alias-edit' },
     ];
     const savepoints = (f: OpnFeatures): boolean => f.savepoint;
+    // DNatController extends FilterBaseController (DNC L34): apply, and up to 26.1.x savepoint/cancelRollback/revert.
+    const dnat = (
+      name: string,
+      handle: Action['handle'],
+      minParams = 0,
+      available: Action['available'] = (f) => f.natApi,
+    ): [string, Action] => [
+      `firewall/dnat/${name}`,
+      { minParams, handle, available, privilege: 'page-firewall-nat-portforward-edit' },
+    ];
+    const natSavepoints = (f: OpnFeatures): boolean => f.natApi && f.savepoint;
     const moves = (f: OpnFeatures): boolean => f.moveRule;
     return new Map<string, Action>([
       filter('searchrule', (c) => this.searchRule(c)),
@@ -545,6 +624,17 @@ export class OpnSenseSimulator extends VendorSimulator {
       filter('revert', (c) => this.revert(c), 1, savepoints),
       filter('moverulebefore', (c) => this.moveRuleBefore(c), 2, moves),
       filter('togglerulelog', (c) => this.toggleRuleLog(c), 2, moves),
+      dnat('searchrule', (c) => this.searchNat(c)),
+      dnat('getrule', (c) => this.getNat(c)),
+      dnat('addrule', (c) => this.addNat(c)),
+      dnat('setrule', (c) => this.setNat(c), 1),
+      dnat('delrule', (c) => this.delNat(c), 1),
+      dnat('togglerule', (c) => this.toggleNat(c), 1),
+      dnat('get', (c) => this.getNatModel(c)),
+      dnat('apply', (c) => this.apply(c)),
+      dnat('savepoint', (c) => this.savepoint(c), 0, natSavepoints),
+      dnat('cancelrollback', (c) => this.cancelRollback(c), 1, natSavepoints),
+      dnat('revert', (c) => this.revertNat(c), 1, natSavepoints),
       alias('searchitem', (c) => this.searchItem(c), 0, true),
       alias('getitem', (c) => this.getItem(c), 0, true),
       alias('getaliasuuid', (c) => this.getAliasUuid(c), 1, true),
@@ -633,6 +723,9 @@ export class OpnSenseSimulator extends VendorSimulator {
       return;
     }
     this.appliedConfig.rules = clone(this.config.rules);
+    // filter.inc (26.1 L256-258, 26.7.2 L258): the reload regenerates the rdr rules from the DNat model too, so `filter/apply`
+    // and `d_nat/apply` (the same FilterBaseController::applyAction) both make NAT changes live.
+    this.appliedConfig.nat = clone(this.natOf(this.config));
     const known = new Set([
       ...Object.values(this.config.aliases).map((a) => a.name),
       ...builtinAliases(this.opts.interfaces).map((a) => a.name),
@@ -840,7 +933,7 @@ export class OpnSenseSimulator extends VendorSimulator {
   }
 
   /** `toggleRule`/`toggleItem[/{uuid}[/{0|1}]]`: flips `enabled`, or sets it when the value is given. */
-  private toggle(ctx: Ctx, collection: keyof OpnConfig): Promise<SimResponse> | SimResponse {
+  private toggle(ctx: Ctx, collection: 'rules' | 'aliases'): Promise<SimResponse> | SimResponse {
     if (!ctx.isPost) return json({ result: 'failed' });
     const [uuid, wanted] = ctx.params;
     return this.write('other', (working) => {
@@ -944,6 +1037,144 @@ export class OpnSenseSimulator extends VendorSimulator {
     rule.log = value === '1' ? '1' : '0';
     this.save();
     return json({ status: 'ok' });
+  }
+
+  // ------------------------------------------------------------------------------------------ destination NAT
+
+  /**
+   * `d_nat/searchRule`: 26.1 `searchBase("rule", …, "sequence")` (paged by rowCount/current from the request,
+   * DNC@26.1); 26.7 merges automatic rules and sorts by `sort_order` (DNC@26.7 L166-202). Rows are flat
+   * (`destination.port`) with `%field` labels. Anti-lockout and automatic rows are not modelled.
+   */
+  private searchNat(ctx: Ctx): SimResponse {
+    const rowCount = intParam(ctx.request.rowCount, -1);
+    const current = Math.max(1, intParam(ctx.request.current, 1));
+    const phrase = strParam(ctx.request.searchPhrase).trim().toLowerCase();
+    const rows = this.natRules().map(({ uuid, ...rule }) => ({
+      uuid,
+      ...rule,
+      ...(rule.interface !== ''
+        ? {
+            '%interface': rule.interface
+              .split(',')
+              .map((id) => this.opts.interfaces.find((i) => i.id === id)?.descr ?? id)
+              .join(', '),
+          }
+        : {}),
+      sort_order: `400000.0${rule.sequence.padStart(6, '0')}`,
+      prio_group: '400000',
+    }));
+    return gridPage(rows, phrase, current, rowCount);
+  }
+
+  /** `getRule/{uuid}`: `{"rule":{…}}`; no uuid: the template (sequence max+100); unknown uuid: `[]` (getBase). */
+  private getNat(ctx: Ctx): SimResponse {
+    const uuid = ctx.params[0];
+    const nat = this.natOf(this.config);
+    if (uuid === undefined || uuid === '') {
+      const node = { ...NAT_DEFAULTS, sequence: nextNatSequence(nat) };
+      return json({ rule: renderNatNode(node, this.opts.interfaces) });
+    }
+    const rule = nat[uuid];
+    return rule ? json({ rule: renderNatNode(rule, this.opts.interfaces) }) : json([]);
+  }
+
+  /** `get` (ApiMutableModelControllerBase::getAction, GET only): `{"DNat":{"rule":{uuid:{…}}}}`, empty `[]`. */
+  private getNatModel(ctx: Ctx): SimResponse {
+    if (ctx.req.method !== 'GET') return json([]);
+    const rules: Record<string, unknown> = {};
+    for (const [uuid, rule] of Object.entries(this.natOf(this.config)))
+      rules[uuid] = renderNatNode(rule, this.opts.interfaces);
+    return json({ DNat: { rule: Object.keys(rules).length === 0 ? [] : rules } });
+  }
+
+  /** DNC setBaseHook: `updated` (and `created` on first save) stamped by the controller. */
+  private stamp(node: Fields, username: string): void {
+    const time = (this.opts.now() / 1000).toFixed(2);
+    node['updated.time'] = time;
+    node['updated.username'] = username;
+    node['updated.description'] = '/api/firewall/d_nat made changes';
+    if (node['created.time'] === '') {
+      node['created.time'] = time;
+      node['created.username'] = username;
+      node['created.description'] = node['updated.description'];
+    }
+  }
+
+  private addNat(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    const input = this.mutatorInput(ctx, 'rule');
+    if (!input) return json({ result: 'failed' });
+    return this.write('other', (working) => {
+      const nat = this.natOf(working);
+      const node: Fields = { ...NAT_DEFAULTS };
+      setNatNodes(node, input);
+      if (node.sequence === '') node.sequence = nextNatSequence(nat);
+      const v = validateNat(node, this.modelContext(working));
+      if (Object.keys(v).length > 0)
+        return { response: json({ result: 'failed', validations: v }), save: false };
+      this.stamp(node, ctx.username);
+      const uuid = randomUUID();
+      nat[uuid] = node;
+      return { response: json({ result: 'saved', uuid }), save: true };
+    });
+  }
+
+  /** setBase: partial update; an unknown but valid v4 uuid creates a rule with that uuid (upsert, as for filter). */
+  private setNat(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    const input = this.mutatorInput(ctx, 'rule');
+    const uuid = ctx.params[0];
+    if (!input) return json({ result: 'failed' });
+    return this.write('other', (working) => {
+      const nat = this.natOf(working);
+      const existing = nat[uuid];
+      if (!existing && !UUID_V4.test(uuid)) return { response: json({ result: 'failed' }), save: false };
+      const node: Fields = existing ? { ...existing } : { ...NAT_DEFAULTS };
+      setNatNodes(node, input);
+      if (node.sequence === '') node.sequence = nextNatSequence(nat);
+      const v = validateNat(node, this.modelContext(working));
+      if (Object.keys(v).length > 0)
+        return { response: json({ result: 'failed', validations: v }), save: false };
+      this.stamp(node, ctx.username);
+      nat[uuid] = node;
+      return { response: json({ result: 'saved' }), save: true };
+    });
+  }
+
+  private delNat(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ result: 'failed' });
+    const uuid = ctx.params[0];
+    return this.write('del', (working) => {
+      const nat = this.natOf(working);
+      if (!nat[uuid]) return { response: json({ result: 'not found' }), save: false };
+      delete nat[uuid];
+      return { response: json({ result: 'deleted' }), save: true };
+    });
+  }
+
+  /**
+   * `toggleRule/{uuid}[/{disabled}]` (DNC L238-255): the opposite of the filter's toggle, the value is `disabled`;
+   * answers `Enabled`/`Disabled` without `changed`; anything but 0/1 flips.
+   */
+  private toggleNat(ctx: Ctx): Promise<SimResponse> | SimResponse {
+    if (!ctx.isPost) return json({ result: 'failed' });
+    const [uuid, wanted] = ctx.params;
+    return this.write('other', (working) => {
+      const node = this.natOf(working)[uuid];
+      if (!node) return { response: json({ result: 'failed' }), save: false };
+      node.disabled = wanted === '0' || wanted === '1' ? wanted : node.disabled === '1' ? '0' : '1';
+      return { response: json({ result: node.disabled === '1' ? 'Disabled' : 'Enabled' }), save: true };
+    });
+  }
+
+  /**
+   * `d_nat/revert/{rev}` (26.1.x, inherited from FilterBaseController): an unknown revision answers like the
+   * filter's; a known one calls `$this->getModel()->rollback()`, which the DNat model does not define (DNat.php at
+   * 26.1 is an empty class), so PHP stops with an error: the generic 500 (derived; nothing is restored).
+   */
+  private revertNat(ctx: Ctx): SimResponse {
+    if (!ctx.isPost) return json({ status: 'error' });
+    if (!this.backups.has(ctx.params[0])) return json({ status: 'unknown (or removed) savepoint' });
+    throw new NatPhpWarning('Call to undefined method OPNsense\\Firewall\\DNat::rollback()');
   }
 
   // ----------------------------------------------------------------------------------------------- alias routes

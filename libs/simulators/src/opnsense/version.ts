@@ -67,6 +67,27 @@ export interface OpnFeatures {
    * upper-case option keys are valid.
    */
   protocolCaseFold: boolean;
+  /**
+   * Destination NAT (port forward) API `/api/firewall/d_nat/*` (opnsense/core PR #9473, commit da976d77fb,
+   * first tag 26.1: `M/controllers/OPNsense/Firewall/Api/DNatController.php`, `M/models/OPNsense/Firewall/DNat.xml`).
+   * Before 26.1 port forwards are legacy PHP pages only: every d_nat route is a dispatch 404.
+   */
+  natApi: boolean;
+  /**
+   * DNat.xml validation messages: 26.1.0 says "Please specify a valid portnumber, name, alias or range." for the
+   * destination/source port AND local-port; 26.1.1+ "…valid port number, well-known name, alias or range." and
+   * "Please specify a valid port number or alias." (DNat.xml at tags 26.1 vs 26.1.1).
+   */
+  natPortMessagesV2: boolean;
+  /** local-port accepts well-known names (`https`) from 26.1.3 (core #9880 backport; DNat.xml at 26.1.3). */
+  natLocalPortWellKnown: boolean;
+  /**
+   * DNat::performValidation (26.1.4+, core #9885): ports only with tcp/udp/tcp-udp, address family vs
+   * `ipprotocol` (DNat.php at tag 26.1.4).
+   */
+  natModelChecks: boolean;
+  /** DNat::performValidation: No RDR forbids target and local-port (26.1.11+, core #10447; DNat.php at 26.1.11). */
+  natNordrChecks: boolean;
 }
 
 export function featuresOf(version: string): OpnFeatures {
@@ -88,5 +109,10 @@ export function featuresOf(version: string): OpnFeatures {
     noTimerStatus: atLeast(v, '25.7.3') ? '' : null,
     rollbackRestores: !(atLeast(v, '25.7') && !atLeast(v, '26.7')),
     protocolCaseFold: atLeast(v, '26.1'),
+    natApi: atLeast(v, '26.1'),
+    natPortMessagesV2: atLeast(v, '26.1.1'),
+    natLocalPortWellKnown: atLeast(v, '26.1.3'),
+    natModelChecks: atLeast(v, '26.1.4'),
+    natNordrChecks: atLeast(v, '26.1.11'),
   };
 }
