@@ -23,14 +23,25 @@ import { canonicalJsonSha256 } from './canonical-json';
 import { compareText } from './compare';
 import { describeNodes, describeTarget, memberSignature, objectLabel, roleLabel } from './describe';
 import {
+  Coverage,
+  describeVia,
+  FlowDelivery,
+  InternetIndex,
+  ResolvedPublication,
+  toExternal,
+} from './internet';
+import {
   deploymentKey,
   EngineInputError,
   FlowTable,
+  flowsBetween,
   forEachDemand,
   IndexedFlow,
   IndexedNode,
   indexFlows,
   InventoryIndex,
+  placeOnDevice,
+  Side,
 } from './inventory-index';
 import type {
   AddressFamily,
@@ -38,12 +49,15 @@ import type {
   CatalogFlow,
   EngineOptions,
   Inventory,
+  NatEntry,
+  NatSemantics,
   PortRange,
   Protocol,
   Rule,
   RuleExplanation,
   RuleSet,
   ServiceObject,
+  Vendor,
 } from './model';
 import { PROTOCOLS } from './model';
 import {
@@ -54,7 +68,7 @@ import {
   MAX_RULE_NAME_LENGTH,
   shortHash,
 } from './naming';
-import { formatPorts, normalizePorts } from './ports';
+import { formatPorts, intersectPorts, normalizePorts } from './ports';
 
 /** Interned normalised port sets. */
 class PortSetRegistry {
@@ -87,13 +101,26 @@ class PortSetRegistry {
   }
 }
 
+/**
+ * A flow as a rule carries it. On an internet path, `ports` are the part of the flow's ports that crosses
+ * (what a publication forwards) and `via` says how ("198.51.100.10:1194"; '' when the destination is on the
+ * internet itself); absent on every other path.
+ */
+interface RuleFlow extends IndexedFlow {
+  readonly via?: string;
+}
+
+function flowKey(f: RuleFlow): string {
+  return f.via === undefined ? `${f.idx}` : `${f.idx}@${formatPorts(f.ports)}@${f.via}`;
+}
+
 /** Interned lists of flows: the flows of one protocol that one source sends one destination. */
 class FlowListRegistry {
-  readonly lists: IndexedFlow[][] = [];
+  readonly lists: RuleFlow[][] = [];
   private readonly byKey = new Map<string, number>();
 
-  intern(flows: IndexedFlow[]): number {
-    const key = flows.map((f) => f.idx).join(',');
+  intern(flows: RuleFlow[]): number {
+    const key = flows.map(flowKey).join(',');
     let id = this.byKey.get(key);
     if (id === undefined) {
       id = this.lists.length;
@@ -132,6 +159,8 @@ interface Group {
   egress: string;
   family: AddressFamily;
   protocol: Protocol;
+  /** The NAT entry whose forwarded traffic the group's rules admit (never merged with other traffic). */
+  nat?: NatDraft;
   /** Destination set → source set → atom (small-integer keys, no number object per atom). */
   atoms: Map<number, Map<number, Rect>>;
 }
@@ -191,6 +220,7 @@ export function computeRuleSets(
   }
   const index = new InventoryIndex(inventory);
   const table = indexFlows(flows);
+  const internet = new InternetIndex(index, inventory);
   const wanted = options.deviceIds ? new Set(options.deviceIds) : null;
   const selected = index.devices.map((d) => wanted === null || wanted.has(d.device.id));
   const ports = new PortSetRegistry();
@@ -211,11 +241,19 @@ export function computeRuleSets(
     if (!traffic) trafficByFlows.set(key, (traffic = pairTraffic(flows, ports, flowLists)));
     return traffic;
   };
+  const internetDemands: InternetDemand[] = [];
 
   forEachDemand(index, table, (source, destination, pairFlows) => {
+    // Without any internet path (`internet.active` false) this is the whole engine, unchanged.
+    const screened = internet.active;
+    if (screened && internet.path(source, destination) === 'internet') {
+      internetDemands.push({ source, destination, flows: pairFlows });
+      return;
+    }
     let traffic: PairTraffic[] | null = null;
     const visit = (d: number): void => {
       if (!selected[d]) return;
+      if (screened && internet.offPath(d, source, destination)) return;
       const device = index.devices[d];
       const srcSides = index.sides(source, device);
       if (srcSides.length === 0) return;
@@ -268,13 +306,389 @@ export function computeRuleSets(
     for (const d of destination.pieces.keys()) if (!source.pieces.has(d)) visit(d);
   });
 
+  const natByDevice: Array<NatDraft[] | undefined> = [];
+  const natGroupsByDevice: Array<Map<string, Group> | undefined> = [];
+  if (internetDemands.length > 0) {
+    const sink: AtomSink = {
+      plain(d, ingress, egress, protocol, rect) {
+        let groups = groupsByDevice[d];
+        if (!groups) groupsByDevice[d] = groups = new Map();
+        const protocolIdx = PROTOCOLS.indexOf(protocol);
+        const groupKey = pairKey(ifaceId(ingress), ifaceId(egress)) * 2 * PROTOCOLS.length + protocolIdx;
+        let group = groups.get(groupKey);
+        if (!group) {
+          group = { ingress, egress, family: 4, protocol, atoms: new Map() };
+          groups.set(groupKey, group);
+        }
+        addAtom(group, ports, rect);
+      },
+      nat(d, egress, nat, rect) {
+        let groups = natGroupsByDevice[d];
+        if (!groups) natGroupsByDevice[d] = groups = new Map();
+        const groupKey = `${nat.entry.name}\u0000${egress}`;
+        let group = groups.get(groupKey);
+        if (!group) {
+          group = {
+            ingress: nat.entry.interface,
+            egress,
+            family: 4,
+            protocol: nat.entry.protocol,
+            nat,
+            atoms: new Map(),
+          };
+          groups.set(groupKey, group);
+        }
+        addAtom(group, ports, rect);
+      },
+    };
+    planInternet(
+      index,
+      table,
+      internet,
+      internetDemands,
+      selected,
+      ports,
+      flowLists,
+      prefix,
+      sink,
+      natByDevice,
+    );
+  }
+
   return index.devices
     .filter((d) => selected[d.idx])
     .map((d) => {
-      const groups = [...(groupsByDevice[d.idx]?.values() ?? [])];
+      const groups = [
+        ...(groupsByDevice[d.idx]?.values() ?? []),
+        ...(natGroupsByDevice[d.idx]?.values() ?? []),
+      ];
       groupsByDevice[d.idx] = undefined; // a built device's rectangles can go while the next is built
-      return buildRuleSet(index, table, ports, flowLists, d.idx, groups, prefix);
+      natGroupsByDevice[d.idx] = undefined;
+      return buildRuleSet(index, table, ports, flowLists, d.idx, groups, prefix, natByDevice[d.idx] ?? []);
     });
+}
+
+/** A (source, destination) pair whose sites reach each other over the internet, with its flows. */
+interface InternetDemand {
+  source: IndexedNode;
+  destination: IndexedNode;
+  flows: IndexedFlow[];
+}
+
+/** One atom of an internet path: source set × destination set × ports, for one flow part. */
+interface InternetAtom {
+  src: number;
+  dst: number;
+  ports: number;
+  list: number;
+  from: number;
+  to: number;
+}
+
+interface AtomSink {
+  plain(d: number, ingress: string, egress: string, protocol: Protocol, atom: InternetAtom): void;
+  nat(d: number, egress: string, nat: NatDraft, atom: InternetAtom): void;
+}
+
+function addAtom(group: Group, ports: PortSetRegistry, atom: InternetAtom): void {
+  let bySource = group.atoms.get(atom.dst);
+  if (!bySource) group.atoms.set(atom.dst, (bySource = new Map<number, Rect>()));
+  const rect = bySource.get(atom.src);
+  if (!rect) {
+    bySource.set(atom.src, {
+      src: atom.src,
+      dst: atom.dst,
+      ports: atom.ports,
+      list: atom.list,
+      from: atom.from,
+      to: atom.to,
+      more: null,
+      parts: null,
+    });
+  } else {
+    rect.ports = ports.union(rect.ports, atom.ports);
+    (rect.more ??= []).push(atom.list, atom.from, atom.to);
+  }
+}
+
+/** A NAT entry of a device being built (its `order` is set with the rule set). */
+interface NatDraft {
+  entry: NatEntry;
+  publication: ResolvedPublication;
+  /** Roles of the published node (for rule names). */
+  role: string;
+}
+
+const NAT_SEMANTICS: Record<Vendor, NatSemantics> = {
+  pfsense: 'filter-after-dnat',
+  opnsense: 'filter-after-dnat',
+  fortios: 'vip-in-policy',
+};
+
+/**
+ * prefix + `nat_<role>_` + 6 hex digits of the SHA-256 of what the entry forwards + `_<protocol>`: the name
+ * changes exactly when the forward does (the role part is cut to fit 31 characters).
+ */
+export function natEntryName(
+  prefix: string,
+  role: string,
+  nodeName: string,
+  iface: string,
+  externalAddress: string,
+  protocol: Protocol,
+  externalPorts: PortRange,
+): string {
+  const hash = shortHash(
+    JSON.stringify([nodeName, iface, externalAddress, protocol, externalPorts.from, externalPorts.to]),
+  );
+  const tail = `_${hash}_${protocol}`;
+  const room = MAX_OBJECT_NAME_LENGTH - prefix.length - 'nat_'.length - tail.length;
+  const label = role.slice(0, Math.max(0, room)).replace(/_+$/, '');
+  return label === '' ? `${prefix}nat${tail}` : `${prefix}nat_${label}${tail}`;
+}
+
+/**
+ * Internet paths: carried flows dropped, NAT entries of the publications the remaining flows use (the
+ * contiguous ranges of forwarded ports per publication entry), then the atoms: on the source site's devices
+ * towards the public address (external ports), on the publication's device the rule admitting the forward
+ * (internal ports), on the destination site's other devices from the source site's egress addresses to the
+ * private target. Nothing is ever placed on a device of a third site.
+ */
+function planInternet(
+  index: InventoryIndex,
+  table: FlowTable,
+  internet: InternetIndex,
+  demands: readonly InternetDemand[],
+  selected: readonly boolean[],
+  ports: PortSetRegistry,
+  flowLists: FlowListRegistry,
+  prefix: string,
+  sink: AtomSink,
+  natByDevice: Array<NatDraft[] | undefined>,
+): void {
+  const devicesBySite = new Map<string, number[]>();
+  for (const d of index.devices) {
+    const list = devicesBySite.get(d.device.siteId);
+    if (list) list.push(d.idx);
+    else devicesBySite.set(d.device.siteId, [d.idx]);
+  }
+  const listOf = (flow: IndexedFlow, flowPorts: PortRange[], via: string): number =>
+    flowLists.intern([{ idx: flow.idx, flow: flow.flow, ports: flowPorts, via }]);
+
+  interface Planned {
+    demand: InternetDemand;
+    egress: number;
+    deliveries: FlowDelivery[];
+  }
+  const planned: Planned[] = [];
+  // publication id \0 entry index → forwarded internal ports and the flows forwarded
+  const needs = new Map<string, { coverage: Coverage; ports: PortRange[]; flows: Set<string> }>();
+  for (const demand of demands) {
+    const { source, destination } = demand;
+    const egress = internet.egressSet(source);
+    if (egress === null) continue; // internet paths are IPv4 only
+    const flows = demand.flows.filter((f) => !carried(index, table, internet, source, destination, f));
+    if (flows.length === 0) continue;
+    if (internet.onInternet(destination.node.siteId)) {
+      sourceSide(index, internet, devicesBySite, selected, demand, (d, side, external) => {
+        const dst = destination.familySets.find((f) => f.family === 4);
+        if (!dst) return;
+        for (const f of flows) {
+          sink.plain(d, side.iface, external, f.flow.protocol, {
+            src: side.setId,
+            dst: dst.setId,
+            ports: ports.intern(f.ports),
+            list: listOf(f, f.ports, ''),
+            from: source.idx,
+            to: destination.idx,
+          });
+        }
+      });
+      continue;
+    }
+    const deliveries = internet.deliveries(destination, flows);
+    planned.push({ demand, egress, deliveries });
+    for (const delivery of deliveries) {
+      for (const c of delivery.covered) {
+        const key = `${c.publication.publication.id}\u0000${c.entry.index}`;
+        let need = needs.get(key);
+        if (!need) needs.set(key, (need = { coverage: c, ports: [], flows: new Set() }));
+        need.ports.push(...c.ports);
+        need.flows.add(delivery.flow.flow.id);
+      }
+    }
+  }
+
+  // NAT entries: one per contiguous range of forwarded ports of a publication entry.
+  const entriesOf = new Map<string, NatDraft[]>();
+  for (const [key, need] of needs) {
+    const { publication, entry } = need.coverage;
+    const node = publication.node;
+    const drafts: NatDraft[] = [];
+    for (const range of normalizePorts(need.ports)) {
+      const [external] = toExternal(entry, [range]);
+      const flowIds = [...need.flows]
+        .filter((id) => {
+          const flow = table.flows.find((f) => f.flow.id === id) as IndexedFlow;
+          return intersectPorts(flow.ports, [range]).length > 0;
+        })
+        .sort(compareText);
+      const draft: NatDraft = {
+        role: node.node.role,
+        publication,
+        entry: {
+          name: natEntryName(
+            prefix,
+            node.node.role,
+            node.node.name,
+            publication.iface,
+            publication.address,
+            entry.protocol,
+            external,
+          ),
+          order: 0,
+          interface: publication.iface,
+          protocol: entry.protocol,
+          externalAddress: publication.address,
+          externalPorts: external,
+          target: publication.targetText,
+          targetPorts: { ...range },
+          publicationId: publication.publication.id,
+          nodeId: node.node.id,
+          flowIds,
+          description: clip(
+            `publish ${describeNodes([node])} at ${describeVia(publication, [external])}/${entry.protocol} → ` +
+              `${publication.targetText}:${formatPorts([range])}`,
+          ),
+        },
+      };
+      drafts.push(draft);
+      if (selected[publication.device.idx]) {
+        (natByDevice[publication.device.idx] ??= []).push(draft);
+      }
+    }
+    entriesOf.set(key, drafts);
+  }
+
+  for (const { demand, egress, deliveries } of planned) {
+    const { source, destination } = demand;
+    // 1. the source site's devices: to the public address, on the external ports
+    sourceSide(index, internet, devicesBySite, selected, demand, (d, side, external) => {
+      for (const delivery of deliveries) {
+        for (const c of delivery.covered) {
+          sink.plain(d, side.iface, external, delivery.flow.flow.protocol, {
+            src: side.setId,
+            dst: c.publication.publicSetId,
+            ports: ports.intern(c.external),
+            list: listOf(delivery.flow, c.ports, describeVia(c.publication, c.external)),
+            from: source.idx,
+            to: destination.idx,
+          });
+        }
+      }
+    });
+    for (const delivery of deliveries) {
+      for (const c of delivery.covered) {
+        const { publication } = c;
+        const via = describeVia(publication, c.external);
+        // 2. the publication's device: the rule admitting the forward, per NAT entry
+        const pubDevice = publication.device;
+        if (selected[pubDevice.idx]) {
+          const [placed] = placeOnDevice(pubDevice, publication.target);
+          const drafts = entriesOf.get(`${publication.publication.id}\u0000${c.entry.index}`) ?? [];
+          for (const draft of drafts) {
+            const part = intersectPorts(c.ports, [draft.entry.targetPorts]);
+            if (part.length === 0 || !placed) continue;
+            sink.nat(pubDevice.idx, placed.iface, draft, {
+              src: egress,
+              dst: publication.targetSetId,
+              ports: ports.intern(part),
+              list: listOf(delivery.flow, part, via),
+              from: source.idx,
+              to: destination.idx,
+            });
+          }
+        }
+        // 3. the destination site's other devices between the outside and the target
+        for (const d of devicesBySite.get(destination.node.siteId) ?? []) {
+          if (d === pubDevice.idx || !selected[d] || !destination.pieces.has(d)) continue;
+          const device = index.devices[d];
+          if (device.external === null) continue;
+          const [placed] = placeOnDevice(device, publication.target);
+          if (!placed || placed.iface === device.external) continue;
+          sink.plain(d, device.external, placed.iface, delivery.flow.flow.protocol, {
+            src: egress,
+            dst: publication.targetSetId,
+            ports: ports.intern(c.ports),
+            list: listOf(delivery.flow, c.ports, via),
+            from: source.idx,
+            to: destination.idx,
+          });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Calls `visit` for each IPv4 side of the source on a device of its own site that it crosses towards the
+ * internet (behind an inner interface, leaving through the external one).
+ */
+function sourceSide(
+  index: InventoryIndex,
+  internet: InternetIndex,
+  devicesBySite: ReadonlyMap<string, number[]>,
+  selected: readonly boolean[],
+  demand: InternetDemand,
+  visit: (d: number, side: Side, external: string) => void,
+): void {
+  const { source } = demand;
+  if (internet.onInternet(source.node.siteId)) return;
+  for (const d of devicesBySite.get(source.node.siteId) ?? []) {
+    if (!selected[d] || !source.pieces.has(d)) continue;
+    const device = index.devices[d];
+    const external = device.external;
+    if (external === null) continue;
+    for (const side of index.sides(source, device)) {
+      if (side.family === 4 && side.iface !== external) visit(d, side, external);
+    }
+  }
+}
+
+/**
+ * True when the flow needs nothing of its own: it names a carrier flow that is required between the same two
+ * nodes (either direction) and reaches its destination (the v9 scanner inside the probe's VPN).
+ */
+export function carried(
+  index: InventoryIndex,
+  table: FlowTable,
+  internet: InternetIndex,
+  source: IndexedNode,
+  destination: IndexedNode,
+  flow: IndexedFlow,
+): boolean {
+  return carrierOf(index, table, internet, source, destination, flow) !== null;
+}
+
+/** The carrier flow of {@link carried}, or null. */
+export function carrierOf(
+  index: InventoryIndex,
+  table: FlowTable,
+  internet: InternetIndex,
+  source: IndexedNode,
+  destination: IndexedNode,
+  flow: IndexedFlow,
+): IndexedFlow | null {
+  const id = flow.flow.carriedBy;
+  if (!id || id === flow.flow.id) return null;
+  for (const [from, to] of [
+    [source, destination],
+    [destination, source],
+  ]) {
+    const carrier = flowsBetween(index, table, from, to).find((f) => f.flow.id === id);
+    if (carrier && internet.deliverable(from, to, carrier)) return carrier;
+  }
+  return null;
 }
 
 function pairTraffic(
@@ -370,6 +784,10 @@ interface ObjectDraft {
   /** Roles of the members, in role order (`agent_agentless`). */
   roles: string;
   label: string;
+  /** Set on the stand-in for a FortiOS VIP (a rule's destination that is a NAT entry, not an object). */
+  vip?: string;
+  /** Some of its rules carry traffic crossing the internet (public or egress addresses, not private ones). */
+  internet?: boolean;
 }
 
 interface ServiceDraft {
@@ -416,9 +834,29 @@ function buildRuleSet(
   deviceIdx: number,
   groups: Group[],
   prefix: string,
+  nat: readonly NatDraft[],
 ): RuleSet {
   const device = index.devices[deviceIdx].device;
+  const semantics = NAT_SEMANTICS[device.vendor];
   const objects = new Map<number, ObjectDraft>();
+  // FortiOS: a policy admitting a VIP names the VIP as its destination, not an address object.
+  const vips = new Map<string, ObjectDraft>();
+  const vipFor = (draft: NatDraft): ObjectDraft => {
+    let o = vips.get(draft.entry.name);
+    if (!o) {
+      o = {
+        setId: draft.publication.targetSetId,
+        nodes: new Set(),
+        interfaces: new Set(),
+        target: true,
+        roles: draft.role,
+        label: '',
+        vip: draft.entry.name,
+      };
+      vips.set(draft.entry.name, o);
+    }
+    return o;
+  };
   const services = new Map<string, ServiceDraft>();
   const drafts: RuleDraft[] = [];
   const objectFor = (setId: number): ObjectDraft => {
@@ -440,7 +878,7 @@ function buildRuleSet(
   for (const group of groups) {
     for (const rect of mergeGroup(index, ports, group)) {
       const src = objectFor(rect.src);
-      const dst = objectFor(rect.dst);
+      const dst = group.nat && semantics === 'vip-in-policy' ? vipFor(group.nat) : objectFor(rect.dst);
       src.interfaces.add(group.ingress);
       dst.interfaces.add(group.egress);
       const serviceKey = `${group.protocol}|${ports.keys[rect.ports]}`;
@@ -464,6 +902,7 @@ function buildRuleSet(
           lists.add(list);
           for (const f of flowLists.lists[list]) purposes.add(f.flow.purpose);
         }
+        if (flowLists.lists[list][0].via !== undefined) src.internet = dst.internet = true;
         src.nodes.add(from);
         dst.nodes.add(to);
       });
@@ -501,7 +940,10 @@ function buildRuleSet(
       if (sig === undefined) cache.set(n, (sig = memberSignature(index, table, index.nodes[n], o.target)));
       sigs.add(sig);
     }
-    return [...sigs].sort(compareText).join(';');
+    // An object of internet traffic stands for something else than the private addresses of the same nodes
+    // (a site's egress addresses, a public address): it must not share their name.
+    const joined = [...sigs].sort(compareText).join(';');
+    return o.internet ? `${joined};internet` : joined;
   };
   const serviceList = [...services.values()];
   // An object's name depends on the object alone: its label plus the hash of its members' signatures
@@ -512,7 +954,7 @@ function buildRuleSet(
   // OPNsense keep host, network and port aliases in one namespace, so services (named by protocol and
   // ports, never suffixed: their names differ whenever their content does) are named in the same pass.
   const named: Array<ObjectDraft | ServiceDraft> = [...objectList, ...serviceList];
-  const names = assignUniqueNames(
+  const names: Map<ObjectDraft | ServiceDraft, string> = assignUniqueNames(
     named,
     (x) =>
       'setId' in x
@@ -532,6 +974,7 @@ function buildRuleSet(
     MAX_OBJECT_NAME_LENGTH,
     { alwaysSuffix: (x) => 'setId' in x },
   );
+  for (const [name, vip] of vips) names.set(vip, name);
   // A rule reads "<source roles>_to_<destination roles>_<hash>_<protocol>" (`_tcp6` for IPv6): the hash is
   // over its source and destination objects' names (which name its interfaces), so a rule keeps its name
   // exactly while its endpoints keep theirs. The roles part is cut to fit; the hash and protocol stay.
@@ -540,7 +983,10 @@ function buildRuleSet(
     const src = names.get(r.src) as string;
     const dst = names.get(r.dst) as string;
     const tail = ruleTail(r);
-    const hash = shortHash(`${src} ${dst}${tail}`);
+    // a rule admitting a forward also names its NAT entry (two forwards may reach one target and port)
+    const hash = shortHash(
+      r.group.nat ? `${src} ${dst} ${r.group.nat.entry.name}${tail}` : `${src} ${dst}${tail}`,
+    );
     const room = MAX_RULE_NAME_LENGTH - prefix.length - hash.length - 1 - tail.length;
     const roles = `${r.src.roles}_to_${r.dst.roles}`;
     return `${prefix}${roles.slice(0, room).replace(/_+$/, '')}_${hash}${tail}`;
@@ -553,6 +999,7 @@ function buildRuleSet(
       r.service.key,
       index.sets.sets[r.src.setId].key,
       index.sets.sets[r.dst.setId].key,
+      ...(r.group.nat ? [r.group.nat.entry.name] : []),
     ].join('|');
   const ruleNames = assignUniqueNames(drafts, ruleBase, (r) => [ruleKey(r)], MAX_RULE_NAME_LENGTH, {
     tail: ruleTail,
@@ -589,9 +1036,21 @@ function buildRuleSet(
         compareText(a.protocol, b.protocol) ||
         compareText(a.source, b.source) ||
         compareText(a.destination, b.destination) ||
-        compareText(a.service, b.service),
+        compareText(a.service, b.service) ||
+        compareText(a.nat ?? '', b.nat ?? ''),
     );
   rules.forEach((rule, i) => (rule.order = i));
+  const natEntries: NatEntry[] = nat
+    .map((d) => ({ ...d.entry, flowIds: [...d.entry.flowIds] }))
+    .sort(
+      (a, b) =>
+        compareText(a.interface, b.interface) ||
+        compareText(a.protocol, b.protocol) ||
+        compareText(a.externalAddress, b.externalAddress) ||
+        a.externalPorts.from - b.externalPorts.from ||
+        compareText(a.name, b.name),
+    );
+  natEntries.forEach((entry, i) => (entry.order = i));
 
   const withoutHash = {
     deviceId: device.id,
@@ -601,6 +1060,8 @@ function buildRuleSet(
     addresses,
     services: serviceObjects,
     rules,
+    // absent without NAT, so rule sets of inventories without internet paths hash as they always did
+    ...(natEntries.length > 0 ? { nat: natEntries, natSemantics: semantics } : {}),
   };
   return { ...withoutHash, hash: canonicalJsonSha256(withoutHash) };
 }
@@ -623,20 +1084,25 @@ function toRule(
   });
   // A flow in one list shares that list's sets (the usual case: then the sorting and the texts below are
   // done once for all the flows of the list); a flow in several lists gets its own union.
-  const byFlow = new Map<number, NodeSets>();
+  // Keyed by the flow's index; a part of a flow crossing the internet by its ports and path too (one
+  // explanation per way it travels).
+  const byFlow = new Map<number | string, NodeSets>();
+  const parts = new Map<number | string, RuleFlow>();
   const unions = new Set<NodeSets>();
   for (const [list, entry] of byList) {
     for (const f of flowLists.lists[list]) {
-      const known = byFlow.get(f.idx);
+      const key = f.via === undefined ? f.idx : flowKey(f);
+      const known = byFlow.get(key);
       if (!known) {
-        byFlow.set(f.idx, entry);
+        byFlow.set(key, entry);
+        if (f.via !== undefined) parts.set(key, f);
         continue;
       }
       let union = known;
       if (!unions.has(known)) {
         union = { sources: new Set(known.sources), destinations: new Set(known.destinations) };
         unions.add(union);
-        byFlow.set(f.idx, union);
+        byFlow.set(key, union);
       }
       entry.sources.forEach((n) => union.sources.add(n));
       entry.destinations.forEach((n) => union.destinations.add(n));
@@ -654,12 +1120,25 @@ function toRule(
     if (text === undefined) described.set(ids, (text = describeNodes(sortedNodes(ids), qualify)));
     return text;
   };
+  const flowOf = (key: number | string): RuleFlow =>
+    typeof key === 'number' ? table.flows[key] : (parts.get(key) as RuleFlow);
   const explanations: RuleExplanation[] = [...byFlow.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([flowIdx, nodes]) => {
-      const flow = table.flows[flowIdx];
+    .sort((a, b) =>
+      typeof a[0] === 'number' && typeof b[0] === 'number'
+        ? a[0] - b[0]
+        : flowOf(a[0]).idx - flowOf(b[0]).idx ||
+          (typeof a[0] === 'number' ? -1 : typeof b[0] === 'number' ? 1 : compareText(a[0], b[0])),
+    )
+    .map(([key, nodes]) => {
+      const flow = flowOf(key);
       const sources = sortedNodes(nodes.sources);
       const destinations = sortedNodes(nodes.destinations);
+      const path =
+        flow.via === undefined
+          ? ''
+          : flow.via === ''
+            ? ' over the internet'
+            : ` over the internet via ${flow.via}`;
       return {
         flowId: flow.flow.id,
         catalogVersion: flow.flow.version,
@@ -668,7 +1147,7 @@ function toRule(
         destinationNodeIds: destinations.map((n) => n.node.id),
         text:
           `${describedSources(nodes.sources)} → ${describeTarget(destinations, flow.flow.to, qualify)}: ` +
-          `${flow.flow.purpose}, ${formatPorts(flow.ports)}/${flow.flow.protocol}`,
+          `${flow.flow.purpose}, ${formatPorts(flow.ports)}/${flow.flow.protocol}${path}`,
       };
     });
   let allSources: Set<number>;
@@ -693,9 +1172,11 @@ function toRule(
     destination: names.get(draft.dst) as string,
     service: names.get(draft.service) as string,
     protocol: draft.group.protocol,
-    flowIds: explanations.map((e) => e.flowId),
+    flowIds:
+      parts.size === 0 ? explanations.map((e) => e.flowId) : [...new Set(explanations.map((e) => e.flowId))],
     sourceNodeIds: sortedNodes(allSources).map((n) => n.node.id),
     destinationNodeIds: sortedNodes(allDestinations).map((n) => n.node.id),
     explanations,
+    ...(draft.group.nat ? { nat: draft.group.nat.entry.name } : {}),
   };
 }

@@ -30,9 +30,24 @@ import type {
 } from './model';
 import { describeInvalidPortRange, normalizePorts } from './ports';
 
+/**
+ * Why an input was refused, for callers that map errors to answers: `duplicate-publication` is a conflict with
+ * another publication (HTTP 409); the others are invalid input. Absent on the errors that predate codes.
+ */
+export type EngineInputErrorCode =
+  | 'invalid-site'
+  | 'invalid-site-link'
+  | 'duplicate-site-link'
+  | 'invalid-public-address'
+  | 'invalid-publication'
+  | 'duplicate-publication';
+
 /** Thrown when the inventory or the flows cannot be computed (invalid address, duplicate id, ...). */
 export class EngineInputError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code?: EngineInputErrorCode,
+  ) {
     super(message);
     this.name = 'EngineInputError';
   }
