@@ -33,9 +33,11 @@ import type {
   EngineOptions,
   Inventory,
   NodeInput,
+  PublicationInput,
   Role,
   RuleSet,
   SiteInput,
+  SiteLinkInput,
   ZoneInput,
 } from './model';
 
@@ -46,7 +48,10 @@ export type InventoryChange =
   | { kind: 'zone'; id: string; value: ZoneInput | null }
   | { kind: 'site'; id: string; value: SiteInput | null }
   | { kind: 'deployment'; id: string; value: DeploymentInput | null }
-  | { kind: 'flows'; value: CatalogFlow[] };
+  | { kind: 'flows'; value: CatalogFlow[] }
+  /** Every site link (they have no id of their own: the whole list, like flows). */
+  | { kind: 'siteLinks'; value: SiteLinkInput[] }
+  | { kind: 'publication'; id: string; value: PublicationInput | null };
 
 export interface ApplyResult {
   /** Devices whose rule sets may have changed (added and removed devices included). */
@@ -148,6 +153,8 @@ export class IncrementalRuleSets {
   private readonly sites = new Map<string, SiteInput>();
   private readonly deployments = new Map<string, DeploymentInput>();
   private flows: CatalogFlow[] = [];
+  private siteLinks: SiteLinkInput[] = [];
+  private readonly publications = new Map<string, PublicationInput>();
   private readonly options: Options;
 
   /** deployment \0 role → node ids */
@@ -181,6 +188,8 @@ export class IncrementalRuleSets {
     for (const d of inventory.deployments ?? []) this.deployments.set(d.id, d);
     for (const z of inventory.zones) this.zones.set(z.id, z);
     for (const d of inventory.devices) this.devices.set(d.id, d);
+    this.siteLinks = [...(inventory.siteLinks ?? [])];
+    for (const p of inventory.publications ?? []) this.publications.set(p.id, p);
     this.setFlows(flows);
     this.placement = new Placement(this.devices.values(), this.zones);
     for (const n of inventory.nodes) this.addNode(n);
@@ -194,7 +203,22 @@ export class IncrementalRuleSets {
       zones: [...this.zones.values()],
       nodes: [...this.nodes.values()],
       devices: [...this.devices.values()],
+      siteLinks: [...this.siteLinks],
+      publications: [...this.publications.values()],
     };
+  }
+
+  /**
+   * True when some pair of sites reaches each other over the internet. Then a device's rule set depends on
+   * other sites' firewalls (egress addresses, publications), which the sub-inventory does not hold: every
+   * change invalidates every device and each is computed on the whole inventory (simple and exact; the
+   * incremental gain is kept for inventories without internet paths). Without internet paths publications
+   * and public addresses change no rule set (internet.ts).
+   */
+  private internetActive(): boolean {
+    for (const s of this.sites.values())
+      if (s.onInternet === true || s.connectivity === 'internet') return true;
+    return this.siteLinks.some((l) => l.connectivity === 'internet');
   }
 
   currentFlows(): CatalogFlow[] {
@@ -215,7 +239,8 @@ export class IncrementalRuleSets {
     const cached = this.cache.get(deviceId);
     if (cached) return cached;
     if (!this.devices.has(deviceId)) return null;
-    const ruleSet = computeRuleSets(this.subInventory(deviceId), this.flows, {
+    const source = this.internetActive() ? this.inventory() : this.subInventory(deviceId);
+    const ruleSet = computeRuleSets(source, this.flows, {
       ...this.options,
       deviceIds: [deviceId],
     })[0];
@@ -243,7 +268,7 @@ export class IncrementalRuleSets {
 
   apply(changes: readonly InventoryChange[]): ApplyResult {
     const affected = new Set<string>();
-    let all = false;
+    let all = this.internetActive();
     let placementStale = false;
     for (const change of changes) {
       switch (change.kind) {
@@ -281,6 +306,15 @@ export class IncrementalRuleSets {
           this.setFlows(change.value);
           all = true;
           break;
+        case 'siteLinks':
+          this.siteLinks = [...change.value];
+          all = true;
+          break;
+        case 'publication':
+          // only internet paths read publications: without any, nothing changes (checked below)
+          if (change.value) this.publications.set(change.id, change.value);
+          else this.publications.delete(change.id);
+          break;
       }
       // Later node changes need the new placement to find the devices they touch.
       if (placementStale) {
@@ -288,7 +322,7 @@ export class IncrementalRuleSets {
         placementStale = false;
       }
     }
-    if (all) {
+    if (all || this.internetActive()) {
       this.cache.clear();
       return { affected: this.deviceIds(), all: true };
     }

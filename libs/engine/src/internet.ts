@@ -296,18 +296,26 @@ export class InternetIndex {
         }
         list.push({ range: p.external, id: publication.id });
       }
+      // Sets are interned when first used, so an inventory without internet paths interns exactly what it
+      // always did.
+      const sets = this.index.sets;
+      const publicCidr = address === INTERFACE_ADDRESS ? ANY_IPV4 : (parseHost(address) as Cidr);
+      let publicSetId: number | undefined;
+      let targetSetId: number | undefined;
       const resolved: ResolvedPublication = {
         publication,
         node,
         device,
         iface: iface.name,
         address,
-        publicSetId: this.index.sets.intern(4, [
-          address === INTERFACE_ADDRESS ? ANY_IPV4 : parseHost(address)!,
-        ]),
+        get publicSetId(): number {
+          return (publicSetId ??= sets.intern(4, [publicCidr]));
+        },
         target,
         targetText: formatAddress(4, target.network),
-        targetSetId: this.index.sets.intern(4, [target]),
+        get targetSetId(): number {
+          return (targetSetId ??= sets.intern(4, [target]));
+        },
         ports,
       };
       const list = this.publications.get(node.idx);
