@@ -23,6 +23,7 @@ import { canonicalJsonSha256 } from './canonical-json';
 import { compareText } from './compare';
 import { describeNodes, describeTarget, memberSignature, objectLabel, roleLabel } from './describe';
 import {
+  carrierOf,
   Coverage,
   describeVia,
   FlowDelivery,
@@ -34,7 +35,6 @@ import {
   deploymentKey,
   EngineInputError,
   FlowTable,
-  flowsBetween,
   forEachDemand,
   IndexedFlow,
   IndexedNode,
@@ -487,7 +487,9 @@ function planInternet(
     const { source, destination } = demand;
     const egress = internet.egressSet(source);
     if (egress === null) continue; // internet paths are IPv4 only
-    const flows = demand.flows.filter((f) => !carried(index, table, internet, source, destination, f));
+    const flows = demand.flows.filter(
+      (f) => carrierOf(index, table, internet, source, destination, f) === null,
+    );
     if (flows.length === 0) continue;
     if (internet.onInternet(destination.node.siteId)) {
       sourceSide(index, internet, devicesBySite, selected, demand, (d, side, external) => {
@@ -653,42 +655,6 @@ function sourceSide(
       if (side.family === 4 && side.iface !== external) visit(d, side, external);
     }
   }
-}
-
-/**
- * True when the flow needs nothing of its own: it names a carrier flow that is required between the same two
- * nodes (either direction) and reaches its destination (the v9 scanner inside the probe's VPN).
- */
-export function carried(
-  index: InventoryIndex,
-  table: FlowTable,
-  internet: InternetIndex,
-  source: IndexedNode,
-  destination: IndexedNode,
-  flow: IndexedFlow,
-): boolean {
-  return carrierOf(index, table, internet, source, destination, flow) !== null;
-}
-
-/** The carrier flow of {@link carried}, or null. */
-export function carrierOf(
-  index: InventoryIndex,
-  table: FlowTable,
-  internet: InternetIndex,
-  source: IndexedNode,
-  destination: IndexedNode,
-  flow: IndexedFlow,
-): IndexedFlow | null {
-  const id = flow.flow.carriedBy;
-  if (!id || id === flow.flow.id) return null;
-  for (const [from, to] of [
-    [source, destination],
-    [destination, source],
-  ]) {
-    const carrier = flowsBetween(index, table, from, to).find((f) => f.flow.id === id);
-    if (carrier && internet.deliverable(from, to, carrier)) return carrier;
-  }
-  return null;
 }
 
 function pairTraffic(

@@ -1,5 +1,6 @@
 import { builtinFlows } from '@app/catalog';
 import { computeRuleSets } from './compute';
+import { traceReachability } from './reachability';
 import type { CatalogFlow, Inventory, RuleSet, Vendor } from './model';
 import { VENDORS } from './model';
 import { shortHash } from './naming';
@@ -153,5 +154,98 @@ describe.each<[InternetVersion, Vendor]>(
         ruleSet,
       ]);
     }
+  });
+});
+
+describe('reachability over the internet (hand-checked deployment)', () => {
+  const trace = (version: InternetVersion, vendor: Vendor, from: string, to: string) => {
+    const inventory = internetInventory(version, vendor);
+    return traceReachability(inventory, builtinFlows(), computeRuleSets(inventory, builtinFlows()), from, to);
+  };
+
+  it.each(VENDORS)('follows the probe VPN from Branch-1 through the forward at HQ (%s)', (vendor) => {
+    const result = trace('utmstack-v9', vendor, 'br1-probe', 'hq-master');
+    expect(result.path).toBe('internet');
+    expect(result.allowed).toBe(true);
+    expect(result.carried).toEqual([]);
+    expect(result.unpublished).toEqual([]);
+    expect(
+      result.hops.map((h) => [h.deviceId, h.ingress, h.egress, h.sourceCidrs, h.destinationCidrs, h.missing]),
+    ).toEqual([
+      ['br1-fw', 'dmz', 'wan', ['10.20.20.10/32'], ['198.51.100.10/32'], []],
+      ['hq-fw', 'wan', 'lan', ['203.0.113.20/32'], ['10.10.10.5/32'], []],
+    ]);
+    expect(result.hops[0].translations).toBeUndefined();
+    expect(result.hops[1].translations?.map((t) => t.text)).toEqual([
+      'HQ firewall: wan 198.51.100.10:1194 → hq-master 10.10.10.5:1194',
+    ]);
+    expect(result.hops[1].rules.every((r) => r.complete)).toBe(true);
+  });
+
+  it('needs nothing for the master → probe flows: they travel inside the probe VPN', () => {
+    const result = trace('utmstack-v9', 'pfsense', 'hq-master', 'br1-probe');
+    expect(result.flows.map((f) => f.flowId).sort()).toEqual([
+      'v9-master-probe-asset-discovery',
+      'v9-master-probe-vuln-scanner',
+    ]);
+    expect(result.carried).toEqual([
+      {
+        flowId: 'v9-master-probe-asset-discovery',
+        carrierFlowId: 'v9-probe-master-vpn',
+        text: 'master hq-master → probe br1-probe: asset discovery 5000/tcp, 8000/tcp carried inside v9-probe-master-vpn 1194/tcp',
+      },
+      {
+        flowId: 'v9-master-probe-vuln-scanner',
+        carrierFlowId: 'v9-probe-master-vpn',
+        text: 'master hq-master → probe br1-probe: vulnerability scanner 9390/tcp, 8888/tcp carried inside v9-probe-master-vpn 1194/tcp',
+      },
+    ]);
+    expect(result.hops).toEqual([]);
+    expect(result.checked).toEqual([]);
+    expect(result.allowed).toBe(true);
+  });
+
+  it.each(VENDORS)('reports what the analysts need but nobody publishes (v11, %s)', (vendor) => {
+    const result = trace('utmstack-v11', vendor, 'analysts', 'hq-master');
+    expect(result.path).toBe('internet');
+    expect(result.unpublished).toEqual([
+      {
+        protocol: 'tcp',
+        ports: [
+          { from: 22, to: 22 },
+          { from: 80, to: 80 },
+          { from: 9090, to: 9090 },
+        ],
+      },
+    ]);
+    expect(result.allowed).toBe(false);
+    // no firewall of the roaming site: the forward at HQ is the only hop, and 443 passes it
+    expect(result.hops.map((h) => [h.deviceId, h.sourceCidrs, h.destinationCidrs, h.missing])).toEqual([
+      ['hq-fw', ['0.0.0.0/0'], ['10.10.10.5/32'], []],
+    ]);
+    expect(result.hops[0].translations?.map((t) => t.text)).toEqual([
+      'HQ firewall: wan 198.51.100.10:443 → hq-master 10.10.10.5:443',
+    ]);
+  });
+
+  it('follows Branch-2 over its VPN by private addresses', () => {
+    const result = trace('utmstack-v11', 'fortios', 'br2-agents', 'hq-master');
+    expect(result.path).toBe('routed');
+    expect(result.allowed).toBe(true);
+    expect(result.hops.map((h) => [h.deviceId, h.ingress, h.egress, h.destinationCidrs])).toEqual([
+      ['br2-fw', 'lan', 'wan', ['10.10.10.5/32']],
+      ['hq-fw', 'wan', 'lan', ['10.10.10.5/32']],
+    ]);
+  });
+
+  it('reports a forward missing on the device as missing on its hop', () => {
+    const inventory = internetInventory('utmstack-v9', 'pfsense');
+    const ruleSets = computeRuleSets(inventory, builtinFlows()).map((r) =>
+      r.deviceId === 'hq-fw' ? { ...r, nat: (r.nat ?? []).filter((n) => n.externalPorts.from !== 1194) } : r,
+    );
+    const result = traceReachability(inventory, builtinFlows(), ruleSets, 'br1-probe', 'hq-master');
+    expect(result.allowed).toBe(false);
+    expect(result.hops[1].translations).toEqual([]);
+    expect(result.hops[1].missing).toEqual([{ protocol: 'tcp', ports: [{ from: 1194, to: 1194 }] }]);
   });
 });

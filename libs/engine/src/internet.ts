@@ -7,7 +7,15 @@
  * (routed paths are computed as they always were), only the validation applies.
  */
 import { compareText } from './compare';
-import { EngineInputError, IndexedDevice, IndexedFlow, IndexedNode, InventoryIndex } from './inventory-index';
+import {
+  EngineInputError,
+  FlowTable,
+  flowsBetween,
+  IndexedDevice,
+  IndexedFlow,
+  IndexedNode,
+  InventoryIndex,
+} from './inventory-index';
 import { Cidr, compareCidrs, formatAddress, tryParseCidr } from './ip';
 import type { Inventory, PortRange, Protocol, PublicationInput, SiteConnectivity, SiteInput } from './model';
 import { INTERFACE_ADDRESS, SITE_CONNECTIVITIES } from './model';
@@ -437,4 +445,29 @@ export class InternetIndex {
     if (this.onInternet(destination.node.siteId)) return destination.familySets.some((f) => f.family === 4);
     return this.deliveries(destination, [flow])[0].unpublished.length === 0;
   }
+}
+
+/**
+ * The flow that carries `flow` between the two nodes, or null: the flow names a carrier (`carriedBy`) that is
+ * required between the same two nodes (either direction) and reaches its destination (the v9 scanner inside
+ * the probe's VPN). Then the flow needs no rule and no publication of its own.
+ */
+export function carrierOf(
+  index: InventoryIndex,
+  table: FlowTable,
+  internet: InternetIndex,
+  source: IndexedNode,
+  destination: IndexedNode,
+  flow: IndexedFlow,
+): IndexedFlow | null {
+  const id = flow.flow.carriedBy;
+  if (!id || id === flow.flow.id) return null;
+  for (const [from, to] of [
+    [source, destination],
+    [destination, source],
+  ]) {
+    const carrier = flowsBetween(index, table, from, to).find((f) => f.flow.id === id);
+    if (carrier && internet.deliverable(from, to, carrier)) return carrier;
+  }
+  return null;
 }
