@@ -2,6 +2,7 @@ export * from './model';
 export { computeRuleSets } from './compute';
 export { traceReachability } from './reachability';
 export { EngineInputError } from './inventory-index';
+export type { EngineInputErrorCode } from './inventory-index';
 export { canonicalJson } from './canonical-json';
 export type { Cidr } from './ip';
 export {
