@@ -978,7 +978,10 @@ function buildRuleSet(
         name: names.get(o) as string,
         family: set.family,
         entries: [...set.entries],
-        description: clip(describeNodes(objectNodes.get(o) as IndexedNode[], qualify)),
+        // the entries of an internet object are public or egress addresses, not the nodes' own: say so
+        description: clip(
+          `${describeNodes(objectNodes.get(o) as IndexedNode[], qualify)}${o.internet ? ' over the internet' : ''}`,
+        ),
       };
     })
     .sort((a, b) => compareText(a.name, b.name));

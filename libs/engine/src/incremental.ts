@@ -239,8 +239,16 @@ export class IncrementalRuleSets {
     const cached = this.cache.get(deviceId);
     if (cached) return cached;
     if (!this.devices.has(deviceId)) return null;
-    const source = this.internetActive() ? this.inventory() : this.subInventory(deviceId);
-    const ruleSet = computeRuleSets(source, this.flows, {
+    if (this.internetActive()) {
+      // Each device would cost nearly a whole computation: compute every pending one at once.
+      for (const r of computeRuleSets(this.inventory(), this.flows, {
+        ...this.options,
+        deviceIds: this.pending(),
+      }))
+        this.cache.set(r.deviceId, r);
+      return this.cache.get(deviceId) as RuleSet;
+    }
+    const ruleSet = computeRuleSets(this.subInventory(deviceId), this.flows, {
       ...this.options,
       deviceIds: [deviceId],
     })[0];

@@ -127,6 +127,19 @@ describe.each<[InternetVersion, Vendor]>(
         'probe br1-probe → master hq-master: probe/proxy VPN to the master over the internet, 1194/tcp over the internet via 198.51.100.10:1194',
       );
       expect(texts).toContain('agent br2-agents → collector hq-master: logs, 5044/tcp');
+      const descriptions = (id: string): string[] =>
+        (ruleSets.find((r) => r.deviceId === id) as RuleSet).addresses.map(
+          (a) => `${a.entries.join(',')} ${a.description}`,
+        );
+      expect(descriptions('hq-fw')).toEqual(
+        expect.arrayContaining([
+          '203.0.113.20/32 probe br1-probe over the internet',
+          '0.0.0.0/0 console analysts over the internet',
+          '10.10.10.5/32 master hq-master',
+          '10.30.10.0/24 agent br2-agents',
+        ]),
+      );
+      expect(descriptions('br1-fw')).toContain('198.51.100.10/32 master hq-master over the internet');
     } else {
       expect(texts).toContain(
         'agent br1-agents → master hq-master: agent manager (gRPC over TLS), 9000/tcp over the internet via 198.51.100.10:19000',
