@@ -108,10 +108,16 @@ class PortSetRegistry {
  */
 interface RuleFlow extends IndexedFlow {
   readonly via?: string;
+  /**
+   * The end whose addresses are public on this device: the destination on the source site's firewalls (a
+   * public address), the source on the destination site's (egress addresses). Their objects are told apart from
+   * objects of the same nodes' private addresses.
+   */
+  readonly publicEnd?: 'src' | 'dst';
 }
 
 function flowKey(f: RuleFlow): string {
-  return f.via === undefined ? `${f.idx}` : `${f.idx}@${formatPorts(f.ports)}@${f.via}`;
+  return f.via === undefined ? `${f.idx}` : `${f.idx}@${formatPorts(f.ports)}@${f.via}@${f.publicEnd ?? ''}`;
 }
 
 /** Interned lists of flows: the flows of one protocol that one source sends one destination. */
@@ -472,8 +478,8 @@ function planInternet(
     if (list) list.push(d.idx);
     else devicesBySite.set(d.device.siteId, [d.idx]);
   }
-  const listOf = (flow: IndexedFlow, flowPorts: PortRange[], via: string): number =>
-    flowLists.intern([{ idx: flow.idx, flow: flow.flow, ports: flowPorts, via }]);
+  const listOf = (flow: IndexedFlow, flowPorts: PortRange[], via: string, publicEnd: 'src' | 'dst'): number =>
+    flowLists.intern([{ idx: flow.idx, flow: flow.flow, ports: flowPorts, via, publicEnd }]);
 
   interface Planned {
     demand: InternetDemand;
@@ -500,7 +506,7 @@ function planInternet(
             src: side.setId,
             dst: dst.setId,
             ports: ports.intern(f.ports),
-            list: listOf(f, f.ports, ''),
+            list: listOf(f, f.ports, '', 'dst'),
             from: source.idx,
             to: destination.idx,
           });
@@ -582,7 +588,7 @@ function planInternet(
             src: side.setId,
             dst: c.publication.publicSetId,
             ports: ports.intern(c.external),
-            list: listOf(delivery.flow, c.ports, describeVia(c.publication, c.external)),
+            list: listOf(delivery.flow, c.ports, describeVia(c.publication, c.external), 'dst'),
             from: source.idx,
             to: destination.idx,
           });
@@ -605,7 +611,7 @@ function planInternet(
               src: egress,
               dst: publication.targetSetId,
               ports: ports.intern(part),
-              list: listOf(delivery.flow, part, via),
+              list: listOf(delivery.flow, part, via, 'src'),
               from: source.idx,
               to: destination.idx,
             });
@@ -622,7 +628,7 @@ function planInternet(
             src: egress,
             dst: publication.targetSetId,
             ports: ports.intern(c.ports),
-            list: listOf(delivery.flow, c.ports, via),
+            list: listOf(delivery.flow, c.ports, via, 'src'),
             from: source.idx,
             to: destination.idx,
           });
@@ -868,7 +874,9 @@ function buildRuleSet(
           lists.add(list);
           for (const f of flowLists.lists[list]) purposes.add(f.flow.purpose);
         }
-        if (flowLists.lists[list][0].via !== undefined) src.internet = dst.internet = true;
+        const end = flowLists.lists[list][0].publicEnd;
+        if (end === 'src') src.internet = true;
+        else if (end === 'dst') dst.internet = true;
         src.nodes.add(from);
         dst.nodes.add(to);
       });

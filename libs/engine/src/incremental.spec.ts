@@ -443,8 +443,6 @@ function randomInternetChange(r: Rng, inventory: Inventory, counter: { next: num
 
 describe('IncrementalRuleSets', () => {
   it('matches a full recomputation with internet paths (connectivity, links, publications, public addresses)', () => {
-    let withNat = 0;
-    let runs = 0;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
         const r = rng(seed);
@@ -476,13 +474,18 @@ describe('IncrementalRuleSets', () => {
           expectSame(incremental, inventory, flows, `seed ${seed}, step ${step}: ${JSON.stringify(batch)}`);
         }
         expectSame(incremental, inventory, flows, `seed ${seed}, end`);
-        if (incremental.all().some((x) => x.nat)) withNat++;
-        runs++;
       }),
-      { numRuns: Math.max(5, Math.floor(Number(process.env.INCREMENTAL_RUNS ?? 25) / 5)) },
+      { numRuns: Math.max(25, Math.floor(Number(process.env.INCREMENTAL_RUNS ?? 25) / 5)) },
     );
-    // the generator does reach NAT (about a fifth of the runs end with some forward)
-    expect(withNat * 10).toBeGreaterThan(runs);
+  });
+
+  it('generates internet inventories that do reach forwards (seeds 0-99)', () => {
+    let withNat = 0;
+    for (let seed = 0; seed < 100; seed++) {
+      const inventory = randomInternetInventory(rng(seed));
+      if (computeRuleSets(inventory, FLOWS).some((r) => r.nat)) withNat++;
+    }
+    expect(withNat).toBeGreaterThan(10);
   });
 
   it('matches a full recomputation after every change of random change sequences', () => {

@@ -140,6 +140,10 @@ describe.each<[InternetVersion, Vendor]>(
         ]),
       );
       expect(descriptions('br1-fw')).toContain('198.51.100.10/32 master hq-master over the internet');
+      // the private target keeps the name it has on any path (hand-checked.fixture: master_<interface>_983f45)
+      expect(
+        (ruleSets.find((r) => r.deviceId === 'hq-fw') as RuleSet).addresses.map((a) => a.name),
+      ).toContain('utm_master_lan_983f45');
     } else {
       expect(texts).toContain(
         'agent br1-agents → master hq-master: agent manager (gRPC over TLS), 9000/tcp over the internet via 198.51.100.10:19000',
