@@ -489,6 +489,16 @@ function planInternet(
   const planned: Planned[] = [];
   // publication id \0 entry index → forwarded internal ports and the flows forwarded
   const needs = new Map<string, { coverage: Coverage; ports: PortRange[]; flows: Set<string> }>();
+  // Most demands share a destination and flows (every agent of a site to the master): their deliveries, and
+  // the coverages in them, are computed once.
+  const deliveryCache = new Map<string, FlowDelivery[]>();
+  const deliveriesOf = (destination: IndexedNode, flows: readonly IndexedFlow[]): FlowDelivery[] => {
+    const key = `${destination.idx}|${flows.map((f) => f.idx).join(',')}`;
+    let known = deliveryCache.get(key);
+    if (!known) deliveryCache.set(key, (known = internet.deliveries(destination, flows)));
+    return known;
+  };
+  const counted = new Set<Coverage>();
   for (const demand of demands) {
     const { source, destination } = demand;
     const egress = internet.egressSet(source);
@@ -514,10 +524,12 @@ function planInternet(
       });
       continue;
     }
-    const deliveries = internet.deliveries(destination, flows);
+    const deliveries = deliveriesOf(destination, flows);
     planned.push({ demand, egress, deliveries });
     for (const delivery of deliveries) {
       for (const c of delivery.covered) {
+        if (counted.has(c)) continue;
+        counted.add(c);
         const key = `${c.publication.publication.id}\u0000${c.entry.index}`;
         let need = needs.get(key);
         if (!need) needs.set(key, (need = { coverage: c, ports: [], flows: new Set() }));
@@ -578,17 +590,52 @@ function planInternet(
     entriesOf.set(key, drafts);
   }
 
+  interface CoverageParts {
+    via: string;
+    /** source side: external ports, flow part */
+    externalPorts: number;
+    sourceList: number;
+    /** destination side: internal ports, flow part */
+    internalPorts: number;
+    innerList: number;
+    /** per NAT entry of the coverage's publication entry: the part it forwards */
+    nat: Array<{ draft: NatDraft; ports: number; list: number }>;
+  }
+  const partsCache = new Map<Coverage, CoverageParts>();
+  const partsOf = (flow: IndexedFlow, c: Coverage): CoverageParts => {
+    let known = partsCache.get(c);
+    if (known) return known;
+    const via = describeVia(c.publication, c.external);
+    const nat: CoverageParts['nat'] = [];
+    for (const draft of entriesOf.get(`${c.publication.publication.id}\u0000${c.entry.index}`) ?? []) {
+      const part = intersectPorts(c.ports, [draft.entry.targetPorts]);
+      if (part.length > 0)
+        nat.push({ draft, ports: ports.intern(part), list: listOf(flow, part, via, 'src') });
+    }
+    known = {
+      via,
+      externalPorts: ports.intern(c.external),
+      sourceList: listOf(flow, c.ports, via, 'dst'),
+      internalPorts: ports.intern(c.ports),
+      innerList: listOf(flow, c.ports, via, 'src'),
+      nat,
+    };
+    partsCache.set(c, known);
+    return known;
+  };
+
   for (const { demand, egress, deliveries } of planned) {
     const { source, destination } = demand;
     // 1. the source site's devices: to the public address, on the external ports
     sourceSide(index, internet, devicesBySite, selected, demand, (d, side, external) => {
       for (const delivery of deliveries) {
         for (const c of delivery.covered) {
+          const parts = partsOf(delivery.flow, c);
           sink.plain(d, side.iface, external, delivery.flow.flow.protocol, {
             src: side.setId,
             dst: c.publication.publicSetId,
-            ports: ports.intern(c.external),
-            list: listOf(delivery.flow, c.ports, describeVia(c.publication, c.external), 'dst'),
+            ports: parts.externalPorts,
+            list: parts.sourceList,
             from: source.idx,
             to: destination.idx,
           });
@@ -598,20 +645,17 @@ function planInternet(
     for (const delivery of deliveries) {
       for (const c of delivery.covered) {
         const { publication } = c;
-        const via = describeVia(publication, c.external);
+        const parts = partsOf(delivery.flow, c);
         // 2. the publication's device: the rule admitting the forward, per NAT entry
         const pubDevice = publication.device;
         if (selected[pubDevice.idx]) {
           const [placed] = placeOnDevice(pubDevice, publication.target);
-          const drafts = entriesOf.get(`${publication.publication.id}\u0000${c.entry.index}`) ?? [];
-          for (const draft of drafts) {
-            const part = intersectPorts(c.ports, [draft.entry.targetPorts]);
-            if (part.length === 0 || !placed) continue;
-            sink.nat(pubDevice.idx, placed.iface, draft, {
+          for (const forward of placed ? parts.nat : []) {
+            sink.nat(pubDevice.idx, placed.iface, forward.draft, {
               src: egress,
               dst: publication.targetSetId,
-              ports: ports.intern(part),
-              list: listOf(delivery.flow, part, via, 'src'),
+              ports: forward.ports,
+              list: forward.list,
               from: source.idx,
               to: destination.idx,
             });
@@ -627,8 +671,8 @@ function planInternet(
           sink.plain(d, device.external, placed.iface, delivery.flow.flow.protocol, {
             src: egress,
             dst: publication.targetSetId,
-            ports: ports.intern(c.ports),
-            list: listOf(delivery.flow, c.ports, via, 'src'),
+            ports: parts.internalPorts,
+            list: parts.innerList,
             from: source.idx,
             to: destination.idx,
           });
