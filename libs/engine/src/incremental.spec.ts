@@ -580,3 +580,64 @@ describe('IncrementalRuleSets', () => {
     expectSame(incremental, after, v1, 'after both changes');
   });
 });
+
+describe('IncrementalRuleSets and internet paths', () => {
+  const inventory: Inventory = {
+    sites: [
+      { id: 'hq', name: 'hq', catalogVersion: 'v2' },
+      { id: 'br', name: 'br', catalogVersion: 'v2' },
+    ],
+    zones: [
+      { id: 'zhq', siteId: 'hq', name: 'zhq', cidrs: ['10.0.0.0/24'] },
+      { id: 'zbr', siteId: 'br', name: 'zbr', cidrs: ['10.0.1.0/24'] },
+    ],
+    nodes: [
+      { id: 'master', siteId: 'hq', name: 'master', role: 'master', addresses: ['10.0.0.10'], selectors: [] },
+      { id: 'agent', siteId: 'br', name: 'agent', role: 'agent', addresses: ['10.0.1.20'], selectors: [] },
+    ],
+    devices: ['hq', 'br'].map((site) => ({
+      id: `fw-${site}`,
+      siteId: site,
+      name: `fw-${site}`,
+      vendor: 'pfsense' as const,
+      interfaces: [
+        { name: 'lan', external: false, zoneIds: [`z${site}`] },
+        {
+          name: 'wan',
+          external: true,
+          zoneIds: [],
+          publicAddresses: [site === 'hq' ? '198.51.100.1' : '203.0.113.1'],
+        },
+      ],
+    })),
+  };
+  const publication: PublicationInput = {
+    id: 'pub',
+    nodeId: 'master',
+    deviceId: 'fw-hq',
+    ports: [{ protocol: 'tcp', ports: { from: 1, to: 1 } }],
+  };
+
+  it('changes nothing for a publication while every path is routed, everything once a link crosses the internet', () => {
+    const incremental = new IncrementalRuleSets(inventory, FLOWS, { prefix: 'p_' });
+    incremental.all();
+    expect(incremental.apply([{ kind: 'publication', id: 'pub', value: publication }])).toEqual({
+      affected: [],
+      all: false,
+    });
+    const links: SiteLinkInput[] = [{ siteAId: 'hq', siteBId: 'br', connectivity: 'internet' }];
+    expect(incremental.apply([{ kind: 'siteLinks', value: links }])).toEqual({
+      affected: ['fw-br', 'fw-hq'],
+      all: true,
+    });
+    const now: Inventory = { ...inventory, siteLinks: links, publications: [publication] };
+    expectSame(incremental, now, FLOWS, 'over the internet');
+    expect(incremental.ruleSet('fw-hq')?.nat?.map((n) => n.externalAddress)).toEqual(['198.51.100.1']);
+    // a node change while internet paths exist invalidates everything
+    expect(
+      incremental.apply([
+        { kind: 'node', id: 'agent', value: { ...inventory.nodes[1], addresses: ['10.0.1.21'] } },
+      ]).all,
+    ).toBe(true);
+  });
+});

@@ -286,6 +286,16 @@ describe('internet paths: publications and NAT', () => {
     const sets = byDevice(computeRuleSets(inventory, FLOWS));
     expect(summary(sets['hq-core'])).toEqual(['up>srv 203.0.113.20/32 -> 10.0.0.5/32 9000-9001,50051/tcp']);
     expect(sets['hq-core'].nat).toBeUndefined();
+    // reachability: the branch, then the forward at the edge, then the core
+    const result = traceReachability(inventory, FLOWS, Object.values(sets), 'agents', 'master');
+    expect(
+      result.hops.map((h) => [h.deviceId, h.ingress, h.egress, h.translations?.length ?? 0, h.missing]),
+    ).toEqual([
+      ['br-fw', 'lan', 'wan', 0, []],
+      ['hq-fw', 'wan', 'lan', 2, []],
+      ['hq-core', 'up', 'srv', 0, []],
+    ]);
+    expect(result.allowed).toBe(true);
   });
 
   it('names NAT entries within 31 characters whatever the prefix', () => {
