@@ -7,7 +7,7 @@
  *
  * Prints, for (1) the first fleet push, (2) the same push again and (3) a push after adding one agent:
  * wall time against the ideal (calls × latency ÷ concurrency), total API calls against the minimum the plans
- * need (one state read of 3 calls + one write per change + one commit per changed device), writes, the
+ * need (one state read of 4 calls + one write per change + one commit per changed device), writes, the
  * process's event-loop utilisation and CPU time per push, and the SQL statements per push (Prisma, job queue
  * and advisory locks, counted at the driver; the bench's own progress polls, every second as a dashboard
  * would, are counted apart). The wall time ends when the runner reports the last push finished, so it does
@@ -29,8 +29,8 @@ import { BenchContext, formatTable } from './bench-util';
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 200);
 const LATENCY_MS = 20;
 const CONCURRENCY = Number(process.env.BENCH_PUSH_CONCURRENCY ?? 25);
-/** readState on pfSense: aliases, rules, apply status. */
-const STATE_READ_CALLS = 3;
+/** readState on pfSense: aliases, rules, port forwards (managed NAT), apply status. */
+const STATE_READ_CALLS = 4;
 const TOKEN = 'uto_bench-admin-token-0123456789abcdef';
 /** How often the bench asks `GET /pushes` for progress, as a dashboard would; the wall time does not depend on it. */
 const POLL_MS = 1_000;
