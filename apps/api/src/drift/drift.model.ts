@@ -119,7 +119,10 @@ export class DriftReportModel {
   @Field()
   pendingCommit!: boolean;
 
-  @ApiProperty({ description: 'Whether unmanaged rules could be checked for exposed ports on this vendor' })
+  @ApiProperty({
+    description:
+      'Whether unmanaged rules (and port forwards, where the connector reads them) could be checked for exposed ports: false when the vendor cannot list them or the API key may not read them',
+  })
   @Field()
   exposuresChecked!: boolean;
 

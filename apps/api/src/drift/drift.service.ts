@@ -203,7 +203,14 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
         const live = await connector.readState();
         const plan = connector.plan(ruleSet, live);
         const unmanaged = connector.readUnmanagedRules ? await connector.readUnmanagedRules() : null;
-        const unmanagedNat = connector.readUnmanagedNat ? await connector.readUnmanagedNat() : [];
+        // A key without the NAT read privilege (granted for pushes of publications only) still gets its rules
+        // checked: the forwards then count as unchecked rather than failing the whole drift check.
+        const unmanagedNat = connector.readUnmanagedNat
+          ? await connector.readUnmanagedNat().catch((e: unknown) => {
+              if (e instanceof ConnectorError && e.kind === 'authentication') return null;
+              throw e;
+            })
+          : [];
         const external = new Set(device.interfaces.filter((i) => i.external).map((i) => i.name));
         const of = (ops: string[]): DriftItemModel[] =>
           plan.changes.filter((c) => ops.includes(c.op)).map(toItem);
@@ -215,10 +222,10 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
             changed: of(['update', 'reorder']),
             extra: of(['delete']),
             exposures: unmanaged
-              ? [...findExposures(unmanaged, external), ...findNatExposures(unmanagedNat)]
+              ? [...findExposures(unmanaged, external), ...findNatExposures(unmanagedNat ?? [])]
               : [],
             pendingCommit: plan.pendingCommit,
-            exposuresChecked: unmanaged !== null,
+            exposuresChecked: unmanaged !== null && unmanagedNat !== null,
           },
         };
       } finally {
