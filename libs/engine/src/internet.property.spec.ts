@@ -53,6 +53,7 @@ import { builtinFlows } from '@app/catalog';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { computeRuleSets } from './compute';
+import { traceReachability } from './reachability';
 import type {
   CatalogFlow,
   DeploymentInput,
@@ -1212,12 +1213,14 @@ function build(raw: Raw): Inventory {
   for (const link of raw.links) {
     const a = link.a % sites.length;
     const b = link.b % sites.length;
-    if (a === b || sites[a].onInternet || sites[b].onInternet) continue;
+    if (a === b) continue;
+    // A link can only confirm that an internet-only site is reached over the internet (routed is refused).
+    const connectivity = sites[a].onInternet || sites[b].onInternet ? 'internet' : link.connectivity;
     if (
       siteLinks.some((l) => [l.siteAId, l.siteBId].sort().join() === [sites[a].id, sites[b].id].sort().join())
     )
       continue;
-    siteLinks.push({ siteAId: sites[a].id, siteBId: sites[b].id, connectivity: link.connectivity });
+    siteLinks.push({ siteAId: sites[a].id, siteBId: sites[b].id, connectivity });
   }
   // Routed components get distinct /24s; different components may reuse them (overlapping private ranges).
   const partial: Inventory = { deployments, sites, zones: [], nodes: [], devices: [], siteLinks };
@@ -1707,6 +1710,49 @@ describe('internet paths, packet by packet (reference walker)', () => {
         expect(problems).toEqual([]);
       }),
       { seed, numRuns, verbose: 1 },
+    );
+  });
+});
+
+describe('reachability agrees with the reference on internet paths', () => {
+  it('path, carried flows, unpublished traffic and the verdict of every demand pair', () => {
+    fc.assert(
+      fc.property(rawArb, (raw) => {
+        const inventory = build(raw);
+        const world = new World(inventory);
+        const ruleSets = computeRuleSets(inventory, FLOWS);
+        const pairs = new Map<string, { source: NodeInput; destination: NodeInput }>();
+        for (const d of refDemands(inventory, FLOWS)) {
+          pairs.set(`${d.source.id}>${d.destination.id}`, { source: d.source, destination: d.destination });
+        }
+        for (const { source, destination } of pairs.values()) {
+          const trace = traceReachability(inventory, FLOWS, ruleSets, source.id, destination.id);
+          const path = world.path(source.siteId, destination.siteId);
+          const mine = <T extends { source: NodeInput; destination: NodeInput }>(list: T[]): T[] =>
+            list.filter((x) => x.source.id === source.id && x.destination.id === destination.id);
+          const carried = [...new Set(mine(world.carried).map((c) => c.flow.id))].sort();
+          const unpublished = mine(world.unpublished).map((u) => `${u.flow.protocol}/${u.port}`);
+          const theirsUnpublished = (trace.unpublished ?? []).flatMap((t) =>
+            t.ports.flatMap((r) =>
+              Array.from({ length: r.to - r.from + 1 }, (_, k) => `${t.protocol}/${r.from + k}`),
+            ),
+          );
+          expect({
+            pair: `${source.id}>${destination.id}`,
+            path: trace.path ?? 'routed',
+            carried: (trace.carried ?? []).map((c) => c.flowId).sort(),
+            unpublished: [...new Set(theirsUnpublished)].sort(),
+            allowed: trace.allowed,
+          }).toEqual({
+            pair: `${source.id}>${destination.id}`,
+            path: path === 'same' ? 'same-site' : path,
+            carried,
+            unpublished: [...new Set(unpublished)].sort(),
+            allowed: unpublished.length === 0,
+          });
+        }
+      }),
+      { seed: REPLAY ?? PINNED_SEED, numRuns: Number(process.env.INTERNET_REACH_RUNS ?? 40) },
     );
   });
 });
