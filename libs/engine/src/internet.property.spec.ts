@@ -544,9 +544,6 @@ interface Arrival {
   seenSource: number;
   /** No firewall of ours was on the way. */
   unfiltered?: boolean;
-  /** Local arrivals: the packet went to another site (routed), and that site's firewalls were on the way. */
-  routed?: boolean;
-  crossedDestination?: boolean;
 }
 
 interface WalkResult {
@@ -642,8 +639,6 @@ class Walker {
         // Neighbours behind one interface, or sites without firewalls of ours: nothing of ours to judge.
         unfiltered:
           !crossed && (destinationSite === home || this.onWay(destinationSite, src, dst).length === 0),
-        routed: destinationSite !== home,
-        crossedDestination: destinationSite !== home && this.onWay(destinationSite, src, dst).length > 0,
       },
     };
   }
@@ -893,14 +888,9 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
   const localAllowed = (src: number, node: NodeInput, protocol: Protocol, port: number): boolean => {
     const key = `${src}|${node.id}|${protocol}|${port}`;
     if (localOk.has(key)) return true;
-    const ok =
-      (localBy.get(`${node.id}|${protocol}|${port}`) ?? []).some(
-        (r) => !world.onInternet(r.source.siteId) && inSpans(nodeSpans(r.source), src),
-      ) ||
-      // A forward admitting any source (unknown egress, a roaming 0.0.0.0/0 source) is a rule "any → target:port"
-      // on the destination site's firewalls, which cannot tell untranslated traffic from translated: routed
-      // peers reach the port too. Inherent to the contract, so justified here (and reported).
-      internetAllowed(src, node, protocol, port);
+    const ok = (localBy.get(`${node.id}|${protocol}|${port}`) ?? []).some(
+      (r) => !world.onInternet(r.source.siteId) && inSpans(nodeSpans(r.source), src),
+    );
     if (ok) localOk.add(key);
     return ok;
   };
@@ -977,16 +967,25 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
             const r = walker.walkPrivate(node, src, dst, protocol, port);
             if (r.arrival) {
               if (r.arrival.unfiltered) continue;
-              const { routed, crossedDestination } = r.arrival;
+              const destinationSite = r.arrival.nodes[0].siteId;
+              const crossings = [
+                ...walker.onWay(node.siteId, src, dst),
+                ...(destinationSite !== node.siteId ? walker.onWay(destinationSite, src, dst) : []),
+              ];
+              const external = (device: DeviceInput, name: string) =>
+                device.interfaces.some((i) => i.name === name && i.external);
               for (const to of r.arrival.nodes) {
                 if (to.id === node.id) continue;
-                // Routed: each site's firewalls only know their own reason to let the packet through (the
-                // sender's site may let it out towards an internet node that is "anywhere").
-                const eachSideJustified =
-                  routed === true &&
-                  (!r.crossed || exitAllowed(node, dst, protocol, port)) &&
-                  (!crossedDestination || internetAllowed(src, to, protocol, port));
-                if (!eachSideJustified && !localAllowed(src, to, protocol, port)) {
+                // Each firewall only knows its own reason to let the packet through: one letting a node out
+                // towards an internet node that is "anywhere" (or a publication at a dynamic address) lets it
+                // reach whatever sits on its external side; one admitting a forward from any source admits
+                // untranslated traffic to the target as well.
+                const eachFirewallJustified = crossings.every(
+                  (w) =>
+                    (external(w.device, w.egress) && exitAllowed(node, dst, protocol, port)) ||
+                    (external(w.device, w.ingress) && internetAllowed(src, to, protocol, port)),
+                );
+                if (!eachFirewallJustified && !localAllowed(src, to, protocol, port)) {
                   add(
                     'unexpected arrival',
                     `${describePacket(node, src, dst, protocol, port)} reached ${to.name}(${to.id})`,
@@ -1007,7 +1006,7 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
           if (node && !outside && owner && owner.device.siteId === node.siteId) continue; // hairpin: not modelled
           if (outside && !owner) continue; // internet to internet: no firewall of ours
           const r = walker.walkPublic(node, src, dst, protocol, port);
-          const judged = node && !outside && world.devicesAt(node.siteId).length > 0;
+          const judged = node && !outside && walker.onWay(node.siteId, src, dst).length > 0;
           if (judged && r.exited && !exitAllowed(node, dst, protocol, port)) {
             add(
               'exit',
@@ -1165,6 +1164,8 @@ const nodeArb = fc.record({
 const deviceArb = fc.record({
   vendor: fc.constantFrom<Vendor>(...VENDORS),
   splitInternal: fc.boolean(),
+  /** An inner firewall: its zones leave out the site's last zone (nodes there are outside it, on its WAN side). */
+  partial: fc.constantFrom(false, false, false, true),
   externals: fc.array(fc.array(fc.constantFrom('static', 'interface'), { minLength: 0, maxLength: 2 }), {
     minLength: 1,
     maxLength: 2,
@@ -1177,12 +1178,12 @@ const siteArb = fc.record({
   devices: fc.array(deviceArb, { minLength: 1, maxLength: 2 }),
   /** No firewall of ours at all (a site whose traffic nobody manages here). */
   bare: fc.constantFrom(false, false, false, false, false, true),
-  nodes: fc.array(nodeArb, { minLength: 1, maxLength: 4 }),
+  nodes: fc.array(nodeArb, { minLength: 1, maxLength: 5 }),
 });
 
 const rawArb = fc.record({
   deployments: fc.array(fc.constantFrom(V9, V11), { minLength: 1, maxLength: 2 }),
-  sites: fc.array(siteArb, { minLength: 2, maxLength: 4 }),
+  sites: fc.array(siteArb, { minLength: 2, maxLength: 5 }),
   links: fc.array(
     fc.record({
       a: fc.nat(),
@@ -1270,12 +1271,14 @@ function build(raw: Raw): Inventory {
       );
       zones.push(...siteZones);
       (rawSite.bare ? [] : rawSite.devices).forEach((rd, di) => {
-        const internal: DeviceInterfaceInput[] = rd.splitInternal
-          ? [
-              { name: 'lan', external: false, zoneIds: [siteZones[0].id] },
-              { name: 'opt1', external: false, zoneIds: siteZones.slice(1).map((z) => z.id) },
-            ]
-          : [{ name: 'lan', external: false, zoneIds: siteZones.map((z) => z.id) }];
+        const covered = rd.partial ? siteZones.slice(0, -1) : siteZones;
+        const internal: DeviceInterfaceInput[] =
+          rd.splitInternal && covered.length > 1
+            ? [
+                { name: 'lan', external: false, zoneIds: [covered[0].id] },
+                { name: 'opt1', external: false, zoneIds: covered.slice(1).map((z) => z.id) },
+              ]
+            : [{ name: 'lan', external: false, zoneIds: covered.map((z) => z.id) }];
         const external: DeviceInterfaceInput[] = rd.externals.map((addrs, ei) => {
           const publicAddresses = [
             ...new Set(
@@ -1366,7 +1369,22 @@ function build(raw: Raw): Inventory {
   raw.sites.forEach((rawSite, si) =>
     rawSite.nodes.forEach((rn, ni) => {
       const node = nodes.find((n) => n.id === `n${si}_${ni}`) as NodeInput;
-      const siteDevices = devices.filter((d) => d.siteId === node.siteId);
+      // only a firewall the node sits behind can forward to it
+      const address = ipNumber(node.addresses[0]) ?? -1;
+      const siteDevices = devices.filter(
+        (d) =>
+          d.siteId === node.siteId &&
+          d.interfaces.some((i) =>
+            i.zoneIds.some((z) =>
+              inSpans(
+                (zones.find((x) => x.id === z) as ZoneInput).cidrs
+                  .map(span)
+                  .filter((c): c is Span => c !== null),
+                address,
+              ),
+            ),
+          ),
+      );
       if (siteDevices.length === 0 || node.addresses[0].includes('/')) return;
       const internal: Array<{ protocol: Protocol; from: number; to: number }> = [];
       rn.publish.forEach((rp, pi) => {
