@@ -13,29 +13,37 @@
  *   packet arrives.
  *
  * The network model (the walker's own, not the engine's):
- * - Private addresses are 10.0.0.0/8; each site owns a /24. Sites joined by a routed path (directly or through
- *   others) get distinct /24s; sites that only meet over the internet may share one (overlapping ranges).
- * - Every site that is not on the internet has 1-2 firewalls whose internal zones cover its /24; a packet crosses
- *   all of them (sorted by id) on its way out and all of the destination site's on the way in.
+ * - Private addresses are 10.0.0.0/8; each site owns a /24 (and fd00:<n>::/64 for dual-stack nodes). Sites
+ *   joined by a routed path (directly or through others) get distinct /24s; sites that only meet over the
+ *   internet may share one (overlapping ranges).
+ * - A site that is not on the internet has 0-2 firewalls; one may be an inner firewall covering part of the
+ *   site. A packet crosses every firewall of its site (by id) on which source and destination sit behind
+ *   different interfaces (placement as in the README), then the destination site's.
  * - Leaving a site towards a public address, the last firewall (by id) rewrites the source to its first external
- *   interface's first static public address, or, with only `interface`, to a synthetic address per interface
- *   the engine cannot know (then other sites cannot restrict to it).
+ *   interface's first static public address, else to a synthetic address the engine cannot know. Other sites
+ *   can restrict to a site's egress only when every external interface of its firewalls has a static address
+ *   (an interface with only a dynamic one may carry the traffic out); a site without firewalls: never.
  * - A public address belongs to the external interface that lists it (static) or to that interface's own
  *   synthetic address (`interface`); else to the most specific internet-only nodes containing it.
  *
  * Assertions:
  * 1. every required tuple arrives (each source address sample, each destination sample or publication);
- * 2. every packet that arrives is one the reference can justify: same-site/routed arrivals only from a source
- *    address of a node required to reach that node on that port; internet arrivals only from a source address
- *    some required source may have after NAT (its site's static egress addresses, any address when the site's
- *    egress is dynamic, its own address on the internet);
+ * 2. every packet that arrives through a firewall of ours is one the reference can justify: same-site/routed
+ *    arrivals from a source address of a node required to reach that node on that port, or else justified
+ *    firewall by firewall (see `eachFirewallJustified`: a firewall letting a node out towards an internet node
+ *    that may be anywhere lets it reach whatever sits on its external side; a firewall admitting a forward from
+ *    any source admits untranslated traffic to the target too); internet arrivals only from a source address
+ *    some required source may carry after NAT (its site's static egress addresses, any address when the site's
+ *    egress is unknown, its own address on the internet);
  * 3. no firewall lets a node out towards the internet except to the public address and port of something it
- *    needs (any address when the published address is dynamic or the destination is anywhere on the internet),
- *    and no firewall lets a node out towards a private address nothing routed holds;
+ *    needs (any address when the published address is dynamic or the destination may be anywhere on the
+ *    internet), and none lets it out towards a private address nothing routed holds;
  * 4. the NAT entries forward exactly the (public address, protocol, port) → (node, port) some required internet
- *    tuple uses;
+ *    tuple uses; IPv6 rules never join two nodes over an internet path (publications are IPv4);
  * 5. carried flows are not explained by any rule between the carried pair;
- * 6. output is byte-identical under shuffled input arrays.
+ * 6. output is byte-identical under shuffled input arrays, a device computed alone equals its full-computation
+ *    entry, and traceReachability agrees with the reference on every demand pair (path, carried flows,
+ *    unpublished ports, verdict).
  *
  * The checker itself is tested: faults injected into the engine's output (a dropped rule, a shifted or extra
  * forwarded port, a forward admitting anyone, a site letting nodes out anywhere, a carried flow explained) must
