@@ -140,6 +140,8 @@ async function startFirewall(
   const onVendor = (p: Packet): SimPacket => ({ ...p, interface: names[p.interface] });
   if (vendor === 'pfsense') {
     const run = await startSimulator('pfsense', {
+      version: '2.8.1-RELEASE',
+      packageVersion: 'v2.4.3',
       interfaces: present.map((l) => names[l]),
       interfaceAddresses: Object.fromEntries(present.map((l) => [names[l], cidr(l)])),
       seed: { aliases: [], rules: pfSenseRules },
@@ -157,6 +159,7 @@ async function startFirewall(
   }
   if (vendor === 'fortios') {
     const run = await startSimulator('fortios', {
+      version: 'v7.4.3',
       interfaceAddresses: Object.fromEntries(present.map((l) => [names[l], cidr(l)])),
     });
     const sim = run.simulator;
@@ -436,7 +439,7 @@ const tcp = (iface: Logical, source: string, destination: string, port: number):
 
 const VENDOR_CASES: [string, Vendor][] = [
   ['pfSense 2.8.1 (REST API v2.4.3)', 'pfsense'],
-  ['FortiOS (simulator default firmware)', 'fortios'],
+  ['FortiOS 7.4.3', 'fortios'],
   ['OPNsense 26.7.2', 'opnsense'],
 ];
 
