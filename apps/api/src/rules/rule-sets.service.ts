@@ -11,9 +11,13 @@ import type {
   DeviceInput,
   Inventory,
   NodeInput,
+  PublicationInput,
+  PublishedPortInput,
   ReachabilityFilter,
   ReachabilityResult,
   RuleSet,
+  SiteInput,
+  SiteLinkInput,
 } from '@app/engine/model';
 import { CatalogService } from '../catalog/catalog.service';
 import { NotFound, ValidationFailed } from '../common/errors/domain-error';
@@ -28,6 +32,12 @@ import { RuleEngineHost } from './engine/rule-engine-host';
 const MAX_INCREMENTAL_ROWS = 2_000;
 /** Change-log entries older than this many revisions are pruned (a replica further behind reloads all). */
 const KEEP_REVISIONS = 1_000n;
+/**
+ * Change-log entities the incremental engine takes no change for (IncrementalRuleSets.apply knows sites, zones,
+ * nodes, devices, deployments and flows): a site link or a publication can change the path between any two sites,
+ * so catching up with one reloads the whole inventory.
+ */
+const RELOAD_ENTITIES = new Set(['site_link', 'publication']);
 
 /** Whether rule sets can be served without waiting for a first computation. */
 export type RuleSetsState = 'starting' | 'ready' | 'failed';
@@ -214,7 +224,12 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
         UNION ALL SELECT "pruned_through", '#pruned', '' FROM "inventory_revision" WHERE "id" = 1
         LIMIT ${MAX_INCREMENTAL_ROWS + 2}`;
       const pruned = rows.find((r) => r.entity === '#pruned');
-      if (pruned === undefined || BigInt(pruned.revision) > held || rows.length > MAX_INCREMENTAL_ROWS + 1)
+      if (
+        pruned === undefined ||
+        BigInt(pruned.revision) > held ||
+        rows.length > MAX_INCREMENTAL_ROWS + 1 ||
+        rows.some((r) => RELOAD_ENTITIES.has(r.entity))
+      )
         return this.load(revision);
       const changes = await this.readChanges(rows.filter((r) => r !== pruned));
       if (changes.length > 0) {
@@ -263,12 +278,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
             select: { id: true, siteId: true, name: true, cidrs: true },
           })
         : [],
-      siteIds.length
-        ? this.prisma.site.findMany({
-            where: { id: { in: siteIds } },
-            select: { id: true, name: true, catalogVersion: true },
-          })
-        : [],
+      siteIds.length ? readSites(this.prisma, { id: { in: siteIds } }) : [],
       deploymentIds.length
         ? this.prisma.deployment.findMany({
             where: { id: { in: deploymentIds } },
@@ -306,20 +316,53 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
 }
 
 /**
- * The engine's input read from the database: deployments, sites (with their catalog version override),
- * zones, nodes (deployment, collector, a probe's master) and devices with their interfaces in order.
+ * The engine's input read from the database: deployments, sites (catalog version override, connectivity,
+ * whether the site is the internet), zones, nodes (deployment, collector, a probe's master), devices with their
+ * interfaces in order (and public addresses), site links and publications.
  */
 export async function readInventory(
-  prisma: Pick<PrismaClient, 'deployment' | 'site' | 'zone' | 'node' | 'device'>,
+  prisma: Pick<
+    PrismaClient,
+    'deployment' | 'site' | 'zone' | 'node' | 'device' | 'siteLink' | 'publication'
+  >,
 ): Promise<Inventory> {
-  const [deployments, sites, zones, nodes, devices] = await Promise.all([
+  const [deployments, sites, zones, nodes, devices, siteLinks, publications] = await Promise.all([
     prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
-    prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
+    readSites(prisma),
     prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
     readNodes(prisma),
     readDevices(prisma),
+    readSiteLinks(prisma),
+    readPublications(prisma),
   ]);
-  return { deployments, sites, zones, nodes, devices };
+  return { deployments, sites, zones, nodes, devices, siteLinks, publications };
+}
+
+/** Sites as the engine takes them. */
+export async function readSites(
+  prisma: Pick<PrismaClient, 'site'>,
+  where?: Prisma.SiteWhereInput,
+): Promise<SiteInput[]> {
+  return prisma.site.findMany({
+    where,
+    select: { id: true, name: true, catalogVersion: true, connectivity: true, onInternet: true },
+  });
+}
+
+export async function readSiteLinks(prisma: Pick<PrismaClient, 'siteLink'>): Promise<SiteLinkInput[]> {
+  return prisma.siteLink.findMany({
+    select: { siteAId: true, siteBId: true, connectivity: true },
+    orderBy: [{ siteAId: 'asc' }, { siteBId: 'asc' }],
+  });
+}
+
+export async function readPublications(prisma: Pick<PrismaClient, 'publication'>): Promise<PublicationInput[]> {
+  const rows = await prisma.publication.findMany({
+    select: { id: true, nodeId: true, deviceId: true, interface: true, publicAddress: true, ports: true },
+    orderBy: { id: 'asc' },
+  });
+  // Written only by PublicationsService, which stores the engine's shape.
+  return rows.map((r) => ({ ...r, ports: r.ports as unknown as PublishedPortInput[] }));
 }
 
 /** Nodes as the engine takes them. */
@@ -356,7 +399,13 @@ export async function readDevices(
       name: true,
       vendor: true,
       interfaces: {
-        select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
+        select: {
+          name: true,
+          external: true,
+          position: true,
+          publicAddresses: true,
+          zones: { select: { zoneId: true } },
+        },
       },
     },
   });
@@ -367,7 +416,12 @@ export async function readDevices(
     vendor: d.vendor,
     interfaces: [...d.interfaces]
       .sort((a, b) => a.position - b.position)
-      .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
+      .map((i) => ({
+        name: i.name,
+        external: i.external,
+        zoneIds: i.zones.map((z) => z.zoneId),
+        ...(i.publicAddresses.length ? { publicAddresses: i.publicAddresses } : {}),
+      })),
   }));
 }
 
@@ -380,15 +434,30 @@ function ownRules(ruleSet: RuleSet, own: ReadonlySet<string>): RuleSet {
       r.destinationNodeIds.every((id) => own.has(id)),
   );
   const used = new Set(rules.flatMap((r) => [r.source, r.destination, r.service]));
-  const view = {
+  const natNames = new Set(rules.flatMap((r) => (r.nat ? [r.nat] : [])));
+  const nat = ruleSet.nat?.filter((n) => natNames.has(n.name) || own.has(n.nodeId));
+  const view: RuleSet = {
     ...ruleSet,
     addresses: ruleSet.addresses.filter((a) => used.has(a.name)),
     services: ruleSet.services.filter((s) => used.has(s.name)),
     rules,
   };
-  // Its own hash: the full set's would change with other tenants' flows and tell them apart.
+  if (nat?.length) view.nat = nat;
+  else {
+    delete view.nat;
+    delete view.natSemantics;
+  }
+  // Its own hash: the full set's would change with other tenants' flows and tell them apart. NAT entries join
+  // only when there are some, so a view without them hashes as before.
   const hash = createHash('sha256')
-    .update(JSON.stringify({ addresses: view.addresses, services: view.services, rules }))
+    .update(
+      JSON.stringify({
+        addresses: view.addresses,
+        services: view.services,
+        rules,
+        ...(view.nat ? { nat: view.nat } : {}),
+      }),
+    )
     .digest('hex');
   return { ...view, hash };
 }
