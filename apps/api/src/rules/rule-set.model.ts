@@ -490,7 +490,7 @@ export class ReachabilityModel {
     enum: ['same-site', ...SITE_CONNECTIVITIES],
     description: "How the two nodes' sites reach each other",
   })
-  @Field(() => String, { nullable: true, description: "same-site, routed or internet" })
+  @Field(() => String, { nullable: true, description: 'same-site, routed or internet' })
   path?: string;
 
   @ApiPropertyOptional({

@@ -321,10 +321,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
  * interfaces in order (and public addresses), site links and publications.
  */
 export async function readInventory(
-  prisma: Pick<
-    PrismaClient,
-    'deployment' | 'site' | 'zone' | 'node' | 'device' | 'siteLink' | 'publication'
-  >,
+  prisma: Pick<PrismaClient, 'deployment' | 'site' | 'zone' | 'node' | 'device' | 'siteLink' | 'publication'>,
 ): Promise<Inventory> {
   const [deployments, sites, zones, nodes, devices, siteLinks, publications] = await Promise.all([
     prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
@@ -356,7 +353,9 @@ export async function readSiteLinks(prisma: Pick<PrismaClient, 'siteLink'>): Pro
   });
 }
 
-export async function readPublications(prisma: Pick<PrismaClient, 'publication'>): Promise<PublicationInput[]> {
+export async function readPublications(
+  prisma: Pick<PrismaClient, 'publication'>,
+): Promise<PublicationInput[]> {
   const rows = await prisma.publication.findMany({
     select: { id: true, nodeId: true, deviceId: true, interface: true, publicAddress: true, ports: true },
     orderBy: { id: 'asc' },
