@@ -2,7 +2,7 @@ import { computeRuleSets } from '@app/engine';
 import type { RuleSet } from '@app/engine/model';
 import { CatalogService } from '../../apps/api/src/catalog/catalog.service';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
-import { readInventory } from '../../apps/api/src/rules/rule-sets.service';
+import { readInventory, RuleSetsService } from '../../apps/api/src/rules/rule-sets.service';
 import { asSystem } from '../../apps/api/src/tenants/tenant-scope';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, type Created } from '../utils/fixtures';
@@ -405,6 +405,30 @@ describe('Internet paths: site connectivity, site links, public addresses, publi
       expect(stored.ports).toEqual(V9_MASTER_PORTS);
     });
 
+    it('replays a POST sent again with the same Idempotency-Key (one publication)', async () => {
+      const send = () =>
+        t
+          .http()
+          .post('/api/v1/publications')
+          .set('Idempotency-Key', 'publish-tcp-22')
+          .send({
+            nodeId: master.id,
+            deviceId: hqFw.id,
+            ports: [{ protocol: 'tcp', ports: { from: 22, to: 22 } }],
+          });
+      const first = await send();
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      const again = await send();
+      expect(again.status).toBe(201);
+      expect(again.body.id).toBe(first.body.id);
+      const prisma = t.app.get(PrismaService);
+      expect(await prisma.publication.count({ where: { deviceId: hqFw.id } })).toBe(2);
+      await t
+        .http()
+        .delete(`/api/v1/publications/${first.body.id as string}`)
+        .expect(204);
+    });
+
     it('lists with filters and pagination', async () => {
       const byNode = await t.http().get(`/api/v1/publications?nodeId=${master.id}`).expect(200);
       expect(byNode.body).toMatchObject({ total: 1, limit: 50, offset: 0 });
@@ -784,8 +808,14 @@ describe('Internet paths: site connectivity, site links, public addresses, publi
 
     it('serves what a full computation gives after link and publication changes (REST and GraphQL)', async () => {
       const link = (await t.http().get('/api/v1/site-links').expect(200)).body.items[0] as Created;
+      const service = t.app.get(RuleSetsService);
+      await t.http().get(`/api/v1/devices/${hqFw.id}/ruleset`).expect(200);
       for (const connectivity of ['routed', 'internet']) {
+        const loads = service.fullLoads;
         await t.http().patch(`/api/v1/site-links/${link.id}`).send({ connectivity }).expect(200);
+        await t.http().get(`/api/v1/devices/${hqFw.id}/ruleset`).expect(200);
+        // The incremental engine takes no site-link change: the change log makes the service reload everything.
+        expect(service.fullLoads).toBe(loads + 1);
         const expected = await engineRuleSets();
         for (const device of [hqFw, branchFw]) {
           const rest = await t.http().get(`/api/v1/devices/${device.id}/ruleset`).expect(200);
