@@ -32,12 +32,6 @@ import { RuleEngineHost } from './engine/rule-engine-host';
 const MAX_INCREMENTAL_ROWS = 2_000;
 /** Change-log entries older than this many revisions are pruned (a replica further behind reloads all). */
 const KEEP_REVISIONS = 1_000n;
-/**
- * Change-log entities the incremental engine takes no change for (IncrementalRuleSets.apply knows sites, zones,
- * nodes, devices, deployments and flows): a site link or a publication can change the path between any two sites,
- * so catching up with one reloads the whole inventory.
- */
-const RELOAD_ENTITIES = new Set(['site_link', 'publication']);
 
 /** Whether rule sets can be served without waiting for a first computation. */
 export type RuleSetsState = 'starting' | 'ready' | 'failed';
@@ -224,12 +218,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
         UNION ALL SELECT "pruned_through", '#pruned', '' FROM "inventory_revision" WHERE "id" = 1
         LIMIT ${MAX_INCREMENTAL_ROWS + 2}`;
       const pruned = rows.find((r) => r.entity === '#pruned');
-      if (
-        pruned === undefined ||
-        BigInt(pruned.revision) > held ||
-        rows.length > MAX_INCREMENTAL_ROWS + 1 ||
-        rows.some((r) => RELOAD_ENTITIES.has(r.entity))
-      )
+      if (pruned === undefined || BigInt(pruned.revision) > held || rows.length > MAX_INCREMENTAL_ROWS + 1)
         return this.load(revision);
       const changes = await this.readChanges(rows.filter((r) => r !== pruned));
       if (changes.length > 0) {
@@ -257,19 +246,23 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     this.loads += 1;
   }
 
-  /** The current content of the changed rows, as engine changes (nodes last: they are placed on the rest). */
+  /**
+   * The current content of the changed rows, as engine changes (nodes after what they are placed on; links and
+   * publications last, once the sites, nodes and devices they name are in).
+   */
   private async readChanges(rows: readonly ChangeRow[]): Promise<InventoryChange[]> {
     const ids = (entity: string): string[] => [
       ...new Set(rows.filter((r) => r.entity === entity).map((r) => r.entityId)),
     ];
-    const [nodeIds, deviceIds, zoneIds, siteIds, deploymentIds] = [
+    const [nodeIds, deviceIds, zoneIds, siteIds, deploymentIds, publicationIds] = [
       'node',
       'device',
       'zone',
       'site',
       'deployment',
+      'publication',
     ].map(ids);
-    const [nodes, devices, zones, sites, deployments, flows] = await Promise.all([
+    const [nodes, devices, zones, sites, deployments, flows, siteLinks, publications] = await Promise.all([
       nodeIds.length ? readNodes(this.prisma, { id: { in: nodeIds } }) : [],
       deviceIds.length ? readDevices(this.prisma, { id: { in: deviceIds } }) : [],
       zoneIds.length
@@ -286,10 +279,14 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
           })
         : [],
       rows.some((r) => r.entity === 'flows') ? this.catalog.flows() : null,
+      // Links have no identity in the engine: the whole list replaces the old one.
+      rows.some((r) => r.entity === 'site_link') ? readSiteLinks(this.prisma) : null,
+      publicationIds.length ? readPublications(this.prisma, { id: { in: publicationIds } }) : [],
     ]);
     const byId = <T extends { id: string }>(list: readonly T[]): Map<string, T> =>
       new Map(list.map((x) => [x.id, x]));
     const [n, d, z, s, p] = [byId(nodes), byId(devices), byId(zones), byId(sites), byId(deployments)];
+    const pub = byId(publications);
     return [
       ...siteIds.map((id): InventoryChange => ({ kind: 'site', id, value: s.get(id) ?? null })),
       ...deploymentIds.map((id): InventoryChange => ({ kind: 'deployment', id, value: p.get(id) ?? null })),
@@ -297,6 +294,12 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
       ...zoneIds.map((id): InventoryChange => ({ kind: 'zone', id, value: z.get(id) ?? null })),
       ...deviceIds.map((id): InventoryChange => ({ kind: 'device', id, value: d.get(id) ?? null })),
       ...nodeIds.map((id): InventoryChange => ({ kind: 'node', id, value: n.get(id) ?? null })),
+      ...(siteLinks ? [{ kind: 'siteLinks', value: siteLinks } satisfies InventoryChange] : []),
+      ...publicationIds.map((id): InventoryChange => ({
+        kind: 'publication',
+        id,
+        value: pub.get(id) ?? null,
+      })),
     ];
   }
 
@@ -355,8 +358,10 @@ export async function readSiteLinks(prisma: Pick<PrismaClient, 'siteLink'>): Pro
 
 export async function readPublications(
   prisma: Pick<PrismaClient, 'publication'>,
+  where?: Prisma.PublicationWhereInput,
 ): Promise<PublicationInput[]> {
   const rows = await prisma.publication.findMany({
+    where,
     select: { id: true, nodeId: true, deviceId: true, interface: true, publicAddress: true, ports: true },
     orderBy: { id: 'asc' },
   });

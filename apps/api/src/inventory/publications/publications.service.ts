@@ -200,7 +200,11 @@ export class PublicationsService {
     let ports = draft.ports;
     if (ports === undefined) {
       const version = effectiveCatalogVersion(node.site, node.deployment);
-      ports = defaultPublishedPorts(await this.catalog.flows(version, tx), node.role, collectorRolesFor(version));
+      ports = defaultPublishedPorts(
+        await this.catalog.flows(version, tx),
+        node.role,
+        collectorRolesFor(version),
+      );
       if (!ports.length) {
         errors.push({
           field: 'ports',
