@@ -542,6 +542,28 @@ describe('Internet paths: site connectivity, site links, public addresses, publi
         400,
         'nodeId',
       );
+      // An interface without public addresses needs the publication to say one.
+      const branchConsole = await create(t, 'nodes', {
+        siteId: branch.id,
+        name: 'branch-console',
+        role: 'console',
+        addresses: ['10.20.0.7'],
+      });
+      const noAddress = await refused(
+        'post',
+        'publications',
+        {
+          nodeId: branchConsole.id,
+          deviceId: branchFw.id,
+          ports: [{ protocol: 'tcp', ports: { from: 22, to: 22 } }],
+        },
+        400,
+        'publicAddress',
+      );
+      expect(noAddress.errors?.[0].message).toMatch(
+        /interface wan1 of device branch-fw lists no public address/,
+      );
+      await t.http().delete(`/api/v1/nodes/${branchConsole.id}`).expect(204);
     });
 
     it('refuses a second forward of the same public address, protocol and port on the device (409 naming it)', async () => {
@@ -646,6 +668,18 @@ describe('Internet paths: site connectivity, site links, public addresses, publi
         409,
       );
       expect(wan.detail).toMatch(/no external interface/);
+      const addresses = await refused(
+        'patch',
+        `devices/${hqFw.id}`,
+        {
+          interfaces: [
+            { name: 'lan', zoneIds: [servers.id] },
+            { name: 'wan', external: true },
+          ],
+        },
+        409,
+      );
+      expect(addresses.detail).toMatch(/lists no public address/);
     });
 
     it('works over GraphQL: create with default ports, Node/Device fields, update, codes in extensions', async () => {

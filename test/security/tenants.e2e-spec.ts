@@ -486,6 +486,7 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       bPublication = await create(t, 'publications', {
         nodeId: consoleNode.id,
         deviceId: b.firewall.id,
+        publicAddress: 'interface',
         ports: [{ protocol: 'tcp', ports: { from: 22, to: 22 } }],
       });
     });

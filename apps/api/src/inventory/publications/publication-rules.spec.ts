@@ -55,7 +55,8 @@ describe('publication rules', () => {
     });
     expect(resolvePublicAddress(interfaces[2], null)).toBe('198.51.100.10');
     expect(resolvePublicAddress(interfaces[2], '203.0.113.1')).toBe('203.0.113.1');
-    expect(resolvePublicAddress(interfaces[0], null)).toBe('interface');
+    expect(resolvePublicAddress(interfaces[0], null)).toBeNull();
+    expect(resolvePublicAddress(interfaces[0], 'interface')).toBe('interface');
   });
 
   it('refuses never-exposed ports on either side, ranges past 65535 and overlapping external ranges', () => {

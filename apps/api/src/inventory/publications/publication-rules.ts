@@ -62,9 +62,15 @@ export function resolveInterface(
   return { iface: external[0] };
 }
 
-/** The public address a publication answers on: its own, else the interface's first, else the interface's. */
-export function resolvePublicAddress(iface: InterfaceFacts, requested: string | null | undefined): string {
-  return requested ?? iface.publicAddresses[0] ?? INTERFACE_ADDRESS;
+/**
+ * The public address a publication answers on: its own, else the interface's first; null when neither says one
+ * (the engine refuses such a publication, so the API does too).
+ */
+export function resolvePublicAddress(
+  iface: InterfaceFacts,
+  requested: string | null | undefined,
+): string | null {
+  return requested ?? iface.publicAddresses[0] ?? null;
 }
 
 /** The external port range of one published entry. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PublishedPortInput } from '@app/engine/model';
+import { INTERFACE_ADDRESS, type PublishedPortInput } from '@app/engine/model';
 import type { Prisma, Publication } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { CatalogService } from '../../catalog/catalog.service';
@@ -243,7 +243,7 @@ function placementErrors(
   node: { name: string; siteId: string; addresses: string[] },
   device: { name: string; siteId: string },
   interfaces: readonly InterfaceFacts[],
-  draft: Pick<Draft, 'interface'>,
+  draft: Pick<Draft, 'interface' | 'publicAddress'>,
 ): FieldError[] {
   const errors: FieldError[] = [];
   if (device.siteId !== node.siteId) {
@@ -261,6 +261,13 @@ function placementErrors(
   const resolved = resolveInterface(interfaces, draft.interface);
   if ('error' in resolved) {
     errors.push({ field: draft.interface == null ? 'deviceId' : 'interface', message: resolved.error });
+  } else if (resolvePublicAddress(resolved.iface, draft.publicAddress) === null) {
+    errors.push({
+      field: 'publicAddress',
+      message:
+        `interface ${resolved.iface.name} of device ${device.name} lists no public address: give publicAddress ` +
+        "(an IPv4 host, or 'interface' for the interface's own address)",
+    });
   }
   return errors;
 }
@@ -280,6 +287,7 @@ async function assertNoClash(
   selfId: string | null,
 ): Promise<void> {
   const key = addressKey(iface, draft.publicAddress);
+  if (key === null) return;
   // Read as the service: a clash with a publication the caller cannot see still breaks the forward.
   const others = await asSystem(() =>
     tx.publication.findMany({
@@ -309,9 +317,9 @@ async function assertNoClash(
   }
 }
 
-function addressKey(iface: InterfaceFacts, publicAddress: string | null): string {
+function addressKey(iface: InterfaceFacts, publicAddress: string | null): string | null {
   const address = resolvePublicAddress(iface, publicAddress);
-  return address === 'interface' ? `interface:${iface.name}` : address;
+  return address === INTERFACE_ADDRESS ? `${INTERFACE_ADDRESS}:${iface.name}` : address;
 }
 
 /**
