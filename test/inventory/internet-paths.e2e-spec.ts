@@ -917,6 +917,39 @@ describe('Internet paths: site connectivity, site links, public addresses, publi
           expect.objectContaining({ protocol: 'tcp', ports: expect.stringMatching(/9000/) }),
         ]),
       );
+      const forwarding = (reach.body.hops as { deviceId: string; translations?: unknown[] }[]).find(
+        (h) => h.deviceId === hqFw.id,
+      );
+      expect(forwarding?.translations).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            protocol: 'tcp',
+            externalAddress: '198.51.100.10',
+            externalPorts: { from: 5044, to: 5044 },
+            target: '10.10.10.5',
+            targetPorts: { from: 5044, to: 5044 },
+          }),
+        ]),
+      );
+      const gql = await t.gql<{ reachability: Record<string, unknown> }>(
+        `query($from: ID!, $to: ID!) { reachability(from: $from, to: $to) {
+          path unpublished { protocol ports } carried { flowId carrierFlowId text }
+          hops { deviceId translations { natEntry protocol externalAddress externalPorts { from to } target
+            targetPorts { from to } text } }
+        } }`,
+        { from: agents.id, to: master.id },
+      );
+      expect(gql.errors).toBeUndefined();
+      const restHops = (reach.body.hops as { deviceId: string; translations?: unknown[] }[]).map((h) => ({
+        deviceId: h.deviceId,
+        translations: h.translations ?? null,
+      }));
+      expect(gql.data?.reachability).toEqual({
+        path: reach.body.path,
+        unpublished: reach.body.unpublished,
+        carried: reach.body.carried ?? null,
+        hops: restHops,
+      });
     });
   });
 });
