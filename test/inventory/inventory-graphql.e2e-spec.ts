@@ -2,11 +2,12 @@ import { QueryCounter } from '../../apps/api/src/database/query-counter';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create, smallDeployment, type SmallDeployment } from '../utils/fixtures';
 
-const SITE_FIELDS = 'id name description catalogVersion tenantId version createdAt updatedAt';
+const SITE_FIELDS =
+  'id name description catalogVersion connectivity onInternet tenantId version createdAt updatedAt';
 const NODE_FIELDS =
   'id siteId deploymentId name role addresses collectorId masterId selectors addressZones { address zoneId zoneName } version createdAt updatedAt';
 const DEVICE_FIELDS = `id siteId name vendor managementUrl credentials { set kind } tls { verify insecure caBundle fingerprintSha256 }
-  vdom schedule enabled interfaces { id name external zoneIds } version createdAt updatedAt`;
+  vdom schedule enabled interfaces { id name external zoneIds publicAddresses } version createdAt updatedAt`;
 
 describe('Inventory over GraphQL', () => {
   let t: TestApp;

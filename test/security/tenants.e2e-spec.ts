@@ -464,6 +464,33 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
   });
 
   describe("the other tenant's resources do not exist for it", () => {
+    // The other tenant's internet paths (issue #12): a site link and a publication. Created here, where nothing
+    // counts the other tenant's sites and nodes any more.
+    let bLink: Created;
+    let bPublication: Created;
+
+    beforeAll(async () => {
+      const home = await create(t, 'sites', { name: 'home-b', tenantId: b.tenant.id, onInternet: true });
+      bLink = await create(t, 'site-links', {
+        siteAId: b.branch.id,
+        siteBId: home.id,
+        connectivity: 'internet',
+      });
+      const consoleNode = await create(t, 'nodes', {
+        siteId: b.branch.id,
+        deploymentId: b.deployment.id,
+        name: 'console-b',
+        role: 'console',
+        addresses: ['10.2.0.9'],
+      });
+      bPublication = await create(t, 'publications', {
+        nodeId: consoleNode.id,
+        deviceId: b.firewall.id,
+        publicAddress: 'interface',
+        ports: [{ protocol: 'tcp', ports: { from: 22, to: 22 } }],
+      });
+    });
+
     /** Resource type of a REST path's :id, by the path's first segment. */
     function otherId(path: string): string | null {
       const segment = path.replace(/^\/api\/v1\//, '').split('/')[0];
@@ -477,6 +504,8 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
         webhooks: b.webhook.id,
         pushes: b.push.id,
         tokens: b.tokenId,
+        'site-links': bLink.id,
+        publications: bPublication.id,
       };
       return map[segment] ?? null;
     }
@@ -536,6 +565,8 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       b.webhook.id,
       b.push.id,
       b.tokenId,
+      bLink.id,
+      bPublication.id,
     ];
 
     it('never names a resource of the other tenant in any REST list or GraphQL query without an id', async () => {
@@ -650,8 +681,10 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
       const idFor = (field: string): string | null => {
         const name = field.toLowerCase();
         // Global (the catalog), or a list filtered by device (asserted empty below).
-        if (name.includes('customflow') || name === 'pushes') return null;
+        if (name.includes('customflow') || name === 'pushes' || name === 'publications') return null;
         if (name.includes('tenant')) return b.tenant.id;
+        if (name.includes('sitelink')) return bLink.id;
+        if (name.includes('publication')) return bPublication.id;
         if (name.includes('deployment')) return b.deployment.id;
         if (name.includes('site')) return b.branch.id;
         if (name.includes('zone')) return b.lan.id;
@@ -704,6 +737,12 @@ describe('tenants and tenant-scoped tokens (issue #11)', () => {
         a.token,
       );
       expect(pushes.data?.pushes.totalCount).toBe(0);
+      const publications = await t.gql<{ publications: { totalCount: number } }>(
+        `{ publications(deviceId: "${b.firewall.id}") { totalCount } }`,
+        {},
+        a.token,
+      );
+      expect(publications.data?.publications.totalCount).toBe(0);
       expect((await t.http().get(`/api/v1/devices/${b.firewall.id}`).expect(200)).body.version).toBe(1);
     });
   });

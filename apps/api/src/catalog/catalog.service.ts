@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { builtinFlows, NEVER_EXPOSED_PORTS, type NeverExposedPort } from '@app/catalog';
 import { formatPorts, parsePorts } from '@app/engine';
 import type { CatalogFlow, FlowTarget } from '@app/engine/model';
-import type { CustomFlow } from '@app/persistence';
+import type { CustomFlow, Prisma } from '@app/persistence';
 import { AuditService } from '../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../common/concurrency';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
@@ -17,9 +17,15 @@ export class CatalogService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Builtin and custom flows, of one version or all, builtin first then by id. */
-  async flows(version?: string): Promise<CatalogFlow[]> {
-    const custom = await this.prisma.customFlow.findMany({
+  /**
+   * Builtin and custom flows, of one version or all, builtin first then by id. `client`: the transaction to read
+   * them in (a caller inside one must not wait for a second connection).
+   */
+  async flows(
+    version?: string,
+    client: Pick<Prisma.TransactionClient, 'customFlow'> = this.prisma,
+  ): Promise<CatalogFlow[]> {
+    const custom = await client.customFlow.findMany({
       where: version ? { version } : {},
       orderBy: { id: 'asc' },
     });

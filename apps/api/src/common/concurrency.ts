@@ -42,6 +42,8 @@ const LOCKABLE = {
   zones: 'uuid',
   nodes: 'uuid',
   devices: 'uuid',
+  site_links: 'uuid',
+  publications: 'uuid',
   custom_flows: 'text',
 } as const;
 

@@ -5,6 +5,8 @@ import { NOT_LOADED, type SyncFieldResolvers } from '../common/graphql/sync-fiel
 import { DeploymentModel, toDeploymentModel } from './deployments/deployment.model';
 import { DeviceModel, InterfaceModel, toDeviceModel } from './devices/device.model';
 import { NodeModel, toNodeModel } from './nodes/node.model';
+import { PublicationModel, toPublicationModel } from './publications/publication.model';
+import { SiteLinkModel, toSiteLinkModel } from './site-links/site-link.model';
 import { SiteModel, toSiteModel } from './sites/site.model';
 import { ZoneModel, toZoneModel } from './zones/zone.model';
 
@@ -37,6 +39,11 @@ export class SiteFieldsResolver {
   @ResolveField(() => [DeviceModel])
   async devices(@Parent() site: SiteModel, @Context() ctx: GraphQLContext): Promise<DeviceModel[]> {
     return (await ctx.loaders.devicesBySite.load(site.id)).map(toDeviceModel);
+  }
+
+  @ResolveField(() => [SiteLinkModel], { description: 'Site links with this site on either side' })
+  async siteLinks(@Parent() site: SiteModel, @Context() ctx: GraphQLContext): Promise<SiteLinkModel[]> {
+    return (await ctx.loaders.siteLinksBySite.load(site.id)).map(toSiteLinkModel);
   }
 }
 
@@ -94,6 +101,11 @@ export class NodeFieldsResolver {
     const zones = await ctx.loaders.zoneById.loadMany(ids);
     return zones.flatMap((z) => (z && !(z instanceof Error) ? [toZoneModel(z)] : []));
   }
+
+  @ResolveField(() => [PublicationModel], { description: 'Where this node is published to the internet' })
+  async publications(@Parent() node: NodeModel, @Context() ctx: GraphQLContext): Promise<PublicationModel[]> {
+    return (await ctx.loaders.publicationsByNode.load(node.id)).map(toPublicationModel);
+  }
 }
 
 @Resolver(() => DeviceModel)
@@ -101,6 +113,41 @@ export class DeviceFieldsResolver {
   @ResolveField(() => SiteModel)
   site(@Parent() device: DeviceModel, @Context() ctx: GraphQLContext): Promise<SiteModel> {
     return siteOf(ctx, device.siteId);
+  }
+
+  @ResolveField(() => [PublicationModel], { description: 'The publications this firewall forwards' })
+  async publications(
+    @Parent() device: DeviceModel,
+    @Context() ctx: GraphQLContext,
+  ): Promise<PublicationModel[]> {
+    return (await ctx.loaders.publicationsByDevice.load(device.id)).map(toPublicationModel);
+  }
+}
+
+@Resolver(() => PublicationModel)
+export class PublicationFieldsResolver {
+  @ResolveField(() => NodeModel, { nullable: true })
+  async node(
+    @Parent() publication: PublicationModel,
+    @Context() ctx: GraphQLContext,
+  ): Promise<NodeModel | null> {
+    const node = await ctx.loaders.nodeById.load(publication.nodeId);
+    return node ? toNodeModel(node) : null;
+  }
+}
+
+@Resolver(() => SiteLinkModel)
+export class SiteLinkFieldsResolver {
+  @ResolveField(() => SiteModel, { nullable: true })
+  async siteA(@Parent() link: SiteLinkModel, @Context() ctx: GraphQLContext): Promise<SiteModel | null> {
+    const site = await ctx.loaders.siteById.load(link.siteAId);
+    return site ? toSiteModel(site) : null;
+  }
+
+  @ResolveField(() => SiteModel, { nullable: true })
+  async siteB(@Parent() link: SiteLinkModel, @Context() ctx: GraphQLContext): Promise<SiteModel | null> {
+    const site = await ctx.loaders.siteById.load(link.siteBId);
+    return site ? toSiteModel(site) : null;
   }
 }
 

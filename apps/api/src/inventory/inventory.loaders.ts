@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
-import type { Deployment, Node, Site, Zone } from '@app/persistence';
+import type { Deployment, Node, Publication, Site, Zone } from '@app/persistence';
 import { PrismaService } from '../database/prisma.service';
 import type { DeviceView } from './devices/device.model';
+import { WITH_SITE_OWNERS, type SiteLinkView } from './site-links/site-link.model';
 import { addressZones, type NodeView } from './nodes/nodes.service';
 
 /**
@@ -18,6 +19,9 @@ export interface InventoryLoaders {
   zonesBySite: DataLoader<string, Zone[]>;
   nodesBySite: DataLoader<string, NodeView[]>;
   devicesBySite: DataLoader<string, DeviceView[]>;
+  siteLinksBySite: DataLoader<string, SiteLinkView[]>;
+  publicationsByNode: DataLoader<string, Publication[]>;
+  publicationsByDevice: DataLoader<string, Publication[]>;
   /**
    * What `zoneById` / `nodeById` already hold, without waiting: undefined when not loaded yet. Lets a field
    * resolver answer synchronously (see sync-field-resolvers.ts).
@@ -140,6 +144,28 @@ export class InventoryLoaderFactory {
           siteIds,
           byKey(siteIds, primeNodes(rows), (n) => n.siteId),
         );
+      }),
+      siteLinksBySite: new DataLoader(async (siteIds) => {
+        const rows = await this.prisma.siteLink.findMany({
+          where: { OR: [{ siteAId: { in: [...siteIds] } }, { siteBId: { in: [...siteIds] } }] },
+          include: WITH_SITE_OWNERS,
+          orderBy: [{ siteAId: 'asc' }, { siteBId: 'asc' }],
+        });
+        return siteIds.map((id) => rows.filter((l) => l.siteAId === id || l.siteBId === id));
+      }),
+      publicationsByNode: new DataLoader(async (nodeIds) => {
+        const rows = await this.prisma.publication.findMany({
+          where: { nodeId: { in: [...nodeIds] } },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        });
+        return byKey(nodeIds, rows, (p) => p.nodeId);
+      }),
+      publicationsByDevice: new DataLoader(async (deviceIds) => {
+        const rows = await this.prisma.publication.findMany({
+          where: { deviceId: { in: [...deviceIds] } },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        });
+        return byKey(deviceIds, rows, (p) => p.deviceId);
       }),
       devicesBySite: new DataLoader(async (siteIds) => {
         const rows = await this.prisma.device.findMany({

@@ -13,9 +13,18 @@ import {
   DeviceFieldsResolver,
   InterfaceFieldsResolver,
   NodeFieldsResolver,
+  PublicationFieldsResolver,
   SiteFieldsResolver,
+  SiteLinkFieldsResolver,
   ZoneFieldsResolver,
 } from './inventory-fields.resolver';
+import { CatalogModule } from '../catalog/catalog.module';
+import { PublicationsController } from './publications/publications.controller';
+import { PublicationsResolver } from './publications/publications.resolver';
+import { PublicationsService } from './publications/publications.service';
+import { SiteLinksController } from './site-links/site-links.controller';
+import { SiteLinksResolver } from './site-links/site-links.resolver';
+import { SiteLinksService } from './site-links/site-links.service';
 import { InventoryLoaderFactory } from './inventory.loaders';
 import { NodesController } from './nodes/nodes.controller';
 import { NodesResolver } from './nodes/nodes.resolver';
@@ -28,12 +37,15 @@ import { ZonesResolver } from './zones/zones.resolver';
 import { ZonesService } from './zones/zones.service';
 
 @Module({
+  imports: [CatalogModule],
   controllers: [
     DeploymentsController,
     SitesController,
     ZonesController,
     NodesController,
     DevicesController,
+    SiteLinksController,
+    PublicationsController,
     ChecksController,
   ],
   providers: [
@@ -55,6 +67,12 @@ import { ZonesService } from './zones/zones.service';
     NodeFieldsResolver,
     DeviceFieldsResolver,
     InterfaceFieldsResolver,
+    SiteLinksService,
+    SiteLinksResolver,
+    SiteLinkFieldsResolver,
+    PublicationsService,
+    PublicationsResolver,
+    PublicationFieldsResolver,
     InventoryLoaderFactory,
   ],
   exports: [
@@ -64,6 +82,8 @@ import { ZonesService } from './zones/zones.service';
     ZonesService,
     NodesService,
     DevicesService,
+    SiteLinksService,
+    PublicationsService,
     InventoryLoaderFactory,
   ],
 })

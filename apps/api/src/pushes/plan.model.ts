@@ -30,7 +30,7 @@ export class PlanChangeModel {
   @Field()
   id!: string;
 
-  @ApiProperty({ enum: ['address', 'service', 'rule', 'order'] })
+  @ApiProperty({ enum: ['address', 'service', 'nat', 'rule', 'order'] })
   @Field()
   kind!: string;
 

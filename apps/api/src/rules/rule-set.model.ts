@@ -1,9 +1,11 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { formatPorts } from '@app/engine';
 import {
   PROTOCOLS,
+  SITE_CONNECTIVITIES,
   VENDORS,
+  type NatSemantics,
   type PortRange,
   type Protocol,
   type ReachabilityResult,
@@ -137,6 +139,70 @@ export class RuleModel {
   @ApiProperty({ type: [RuleExplanationModel] })
   @Field(() => [RuleExplanationModel])
   explanations!: RuleExplanationModel[];
+
+  @ApiPropertyOptional({
+    type: String,
+    description:
+      'Name of the NAT entry whose forwarded traffic this rule admits (absent for plain rules); with ' +
+      'vip-in-policy the destination is that entry (the VIP)',
+  })
+  @Field(() => String, { nullable: true, description: 'NAT entry whose forwarded traffic this rule admits' })
+  nat?: string;
+}
+
+export const NAT_SEMANTICS: readonly NatSemantics[] = ['filter-after-dnat', 'vip-in-policy'];
+
+@ObjectType('NatEntry', {
+  description: 'One destination NAT (port forward / VIP): IPv4, one protocol, one contiguous port range',
+})
+export class NatEntryModel {
+  @ApiProperty()
+  @Field()
+  name!: string;
+
+  @ApiProperty()
+  @Field(() => Int)
+  order!: number;
+
+  @ApiProperty({ example: 'wan', description: 'External interface the traffic arrives on' })
+  @Field()
+  interface!: string;
+
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty({ example: '198.51.100.10', description: "Public IPv4 host address, or 'interface'" })
+  @Field()
+  externalAddress!: string;
+
+  @ApiProperty({ type: PortRangeModel })
+  @Field(() => PortRangeModel)
+  externalPorts!: PortRange;
+
+  @ApiProperty({ example: '10.10.10.5', description: "The published node's private IPv4 host address" })
+  @Field()
+  target!: string;
+
+  @ApiProperty({ type: PortRangeModel })
+  @Field(() => PortRangeModel)
+  targetPorts!: PortRange;
+
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  publicationId!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @Field(() => ID)
+  nodeId!: string;
+
+  @ApiProperty({ type: [String] })
+  @Field(() => [String])
+  flowIds!: string[];
+
+  @ApiProperty()
+  @Field()
+  description!: string;
 }
 
 @ObjectType('RuleSet', { description: 'The computed desired state of one device' })
@@ -172,6 +238,22 @@ export class RuleSetModel {
   @ApiProperty({ type: [RuleModel] })
   @Field(() => [RuleModel])
   rules!: RuleModel[];
+
+  @ApiPropertyOptional({
+    type: [NatEntryModel],
+    description: 'Destination NAT entries (publications this device forwards); absent when there are none',
+  })
+  @Field(() => [NatEntryModel], { nullable: true })
+  nat?: NatEntryModel[];
+
+  @ApiPropertyOptional({
+    enum: NAT_SEMANTICS,
+    description:
+      'How the vendor matches forwarded traffic: filter-after-dnat (pfSense, OPNsense: the rule names the ' +
+      'private target) or vip-in-policy (FortiOS: the policy names the VIP); present with nat',
+  })
+  @Field(() => String, { nullable: true })
+  natSemantics?: NatSemantics;
 }
 
 export function toRuleSetModel(ruleSet: RuleSet): RuleSetModel {
@@ -184,6 +266,8 @@ export function toRuleSetModel(ruleSet: RuleSet): RuleSetModel {
     addresses: ruleSet.addresses,
     services: ruleSet.services.map((s) => ({ ...s, ports: formatPorts(s.ports), portRanges: s.ports })),
     rules: ruleSet.rules,
+    ...(ruleSet.nat ? { nat: ruleSet.nat } : {}),
+    ...(ruleSet.natSemantics ? { natSemantics: ruleSet.natSemantics } : {}),
   };
 }
 
@@ -248,6 +332,52 @@ export class ReachabilityRuleMatchModel {
   complete!: boolean;
 }
 
+@ObjectType('ReachabilityTranslation', { description: 'A destination NAT applied on a hop' })
+export class ReachabilityTranslationModel {
+  @ApiProperty()
+  @Field()
+  natEntry!: string;
+
+  @ApiProperty({ enum: PROTOCOLS })
+  @Field(() => ProtocolEnum)
+  protocol!: Protocol;
+
+  @ApiProperty()
+  @Field()
+  externalAddress!: string;
+
+  @ApiProperty({ type: PortRangeModel })
+  @Field(() => PortRangeModel)
+  externalPorts!: PortRange;
+
+  @ApiProperty()
+  @Field()
+  target!: string;
+
+  @ApiProperty({ type: PortRangeModel })
+  @Field(() => PortRangeModel)
+  targetPorts!: PortRange;
+
+  @ApiProperty({ example: 'HQ pfSense: wan 198.51.100.10:1194 → hq-master 10.10.10.5:1194' })
+  @Field()
+  text!: string;
+}
+
+@ObjectType('ReachabilityCarried', { description: "A flow carried inside another flow's tunnel" })
+export class ReachabilityCarriedModel {
+  @ApiProperty()
+  @Field()
+  flowId!: string;
+
+  @ApiProperty()
+  @Field()
+  carrierFlowId!: string;
+
+  @ApiProperty()
+  @Field()
+  text!: string;
+}
+
 @ObjectType('ReachabilityHop', {
   description: 'A device on the path, with the interfaces the traffic crosses',
 })
@@ -291,6 +421,13 @@ export class ReachabilityHopModel {
   @ApiProperty({ type: [TrafficSpecModel], description: 'Checked traffic no rule fully allows on this hop' })
   @Field(() => [TrafficSpecModel])
   missing!: TrafficSpecModel[];
+
+  @ApiPropertyOptional({
+    type: () => [ReachabilityTranslationModel],
+    description: 'Destination NAT this hop applies (internet paths)',
+  })
+  @Field(() => [ReachabilityTranslationModel], { nullable: true })
+  translations?: ReachabilityTranslationModel[];
 }
 
 @ObjectType('DeploymentRef', { description: 'A deployment named in a result' })
@@ -349,6 +486,27 @@ export class ReachabilityModel {
   @Field(() => [ReachabilityHopModel])
   hops!: ReachabilityHopModel[];
 
+  @ApiPropertyOptional({
+    enum: ['same-site', ...SITE_CONNECTIVITIES],
+    description: "How the two nodes' sites reach each other",
+  })
+  @Field(() => String, { nullable: true, description: 'same-site, routed or internet' })
+  path?: string;
+
+  @ApiPropertyOptional({
+    type: [ReachabilityCarriedModel],
+    description: "Flows carried inside another flow's tunnel (checked on no hop)",
+  })
+  @Field(() => [ReachabilityCarriedModel], { nullable: true })
+  carried?: ReachabilityCarriedModel[];
+
+  @ApiPropertyOptional({
+    type: [TrafficSpecModel],
+    description: 'Internet paths: traffic the destination needs but no publication forwards (never allowed)',
+  })
+  @Field(() => [TrafficSpecModel], { nullable: true })
+  unpublished?: TrafficSpecModel[];
+
   @ApiProperty({ description: 'Every hop allows everything checked' })
   @Field()
   allowed!: boolean;
@@ -372,6 +530,9 @@ export function toReachabilityModel(result: ReachabilityResult): ReachabilityMod
       rules: h.rules.map((r) => ({ ...r, ports: formatPorts(r.ports) })),
       missing: h.missing.map(traffic),
     })),
+    ...(result.path ? { path: result.path } : {}),
+    ...(result.carried ? { carried: result.carried } : {}),
+    ...(result.unpublished ? { unpublished: result.unpublished.map(traffic) } : {}),
     allowed: result.allowed,
   };
 }

@@ -11,9 +11,13 @@ import type {
   DeviceInput,
   Inventory,
   NodeInput,
+  PublicationInput,
+  PublishedPortInput,
   ReachabilityFilter,
   ReachabilityResult,
   RuleSet,
+  SiteInput,
+  SiteLinkInput,
 } from '@app/engine/model';
 import { CatalogService } from '../catalog/catalog.service';
 import { NotFound, ValidationFailed } from '../common/errors/domain-error';
@@ -242,19 +246,23 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     this.loads += 1;
   }
 
-  /** The current content of the changed rows, as engine changes (nodes last: they are placed on the rest). */
+  /**
+   * The current content of the changed rows, as engine changes (nodes after what they are placed on; links and
+   * publications last, once the sites, nodes and devices they name are in).
+   */
   private async readChanges(rows: readonly ChangeRow[]): Promise<InventoryChange[]> {
     const ids = (entity: string): string[] => [
       ...new Set(rows.filter((r) => r.entity === entity).map((r) => r.entityId)),
     ];
-    const [nodeIds, deviceIds, zoneIds, siteIds, deploymentIds] = [
+    const [nodeIds, deviceIds, zoneIds, siteIds, deploymentIds, publicationIds] = [
       'node',
       'device',
       'zone',
       'site',
       'deployment',
+      'publication',
     ].map(ids);
-    const [nodes, devices, zones, sites, deployments, flows] = await Promise.all([
+    const [nodes, devices, zones, sites, deployments, flows, siteLinks, publications] = await Promise.all([
       nodeIds.length ? readNodes(this.prisma, { id: { in: nodeIds } }) : [],
       deviceIds.length ? readDevices(this.prisma, { id: { in: deviceIds } }) : [],
       zoneIds.length
@@ -263,12 +271,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
             select: { id: true, siteId: true, name: true, cidrs: true },
           })
         : [],
-      siteIds.length
-        ? this.prisma.site.findMany({
-            where: { id: { in: siteIds } },
-            select: { id: true, name: true, catalogVersion: true },
-          })
-        : [],
+      siteIds.length ? readSites(this.prisma, { id: { in: siteIds } }) : [],
       deploymentIds.length
         ? this.prisma.deployment.findMany({
             where: { id: { in: deploymentIds } },
@@ -276,10 +279,14 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
           })
         : [],
       rows.some((r) => r.entity === 'flows') ? this.catalog.flows() : null,
+      // Links have no identity in the engine: the whole list replaces the old one.
+      rows.some((r) => r.entity === 'site_link') ? readSiteLinks(this.prisma) : null,
+      publicationIds.length ? readPublications(this.prisma, { id: { in: publicationIds } }) : [],
     ]);
     const byId = <T extends { id: string }>(list: readonly T[]): Map<string, T> =>
       new Map(list.map((x) => [x.id, x]));
     const [n, d, z, s, p] = [byId(nodes), byId(devices), byId(zones), byId(sites), byId(deployments)];
+    const pub = byId(publications);
     return [
       ...siteIds.map((id): InventoryChange => ({ kind: 'site', id, value: s.get(id) ?? null })),
       ...deploymentIds.map((id): InventoryChange => ({ kind: 'deployment', id, value: p.get(id) ?? null })),
@@ -287,6 +294,12 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
       ...zoneIds.map((id): InventoryChange => ({ kind: 'zone', id, value: z.get(id) ?? null })),
       ...deviceIds.map((id): InventoryChange => ({ kind: 'device', id, value: d.get(id) ?? null })),
       ...nodeIds.map((id): InventoryChange => ({ kind: 'node', id, value: n.get(id) ?? null })),
+      ...(siteLinks ? [{ kind: 'siteLinks', value: siteLinks } satisfies InventoryChange] : []),
+      ...publicationIds.map((id): InventoryChange => ({
+        kind: 'publication',
+        id,
+        value: pub.get(id) ?? null,
+      })),
     ];
   }
 
@@ -306,20 +319,54 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
 }
 
 /**
- * The engine's input read from the database: deployments, sites (with their catalog version override),
- * zones, nodes (deployment, collector, a probe's master) and devices with their interfaces in order.
+ * The engine's input read from the database: deployments, sites (catalog version override, connectivity,
+ * whether the site is the internet), zones, nodes (deployment, collector, a probe's master), devices with their
+ * interfaces in order (and public addresses), site links and publications.
  */
 export async function readInventory(
-  prisma: Pick<PrismaClient, 'deployment' | 'site' | 'zone' | 'node' | 'device'>,
+  prisma: Pick<PrismaClient, 'deployment' | 'site' | 'zone' | 'node' | 'device' | 'siteLink' | 'publication'>,
 ): Promise<Inventory> {
-  const [deployments, sites, zones, nodes, devices] = await Promise.all([
+  const [deployments, sites, zones, nodes, devices, siteLinks, publications] = await Promise.all([
     prisma.deployment.findMany({ select: { id: true, name: true, catalogVersion: true } }),
-    prisma.site.findMany({ select: { id: true, name: true, catalogVersion: true } }),
+    readSites(prisma),
     prisma.zone.findMany({ select: { id: true, siteId: true, name: true, cidrs: true } }),
     readNodes(prisma),
     readDevices(prisma),
+    readSiteLinks(prisma),
+    readPublications(prisma),
   ]);
-  return { deployments, sites, zones, nodes, devices };
+  return { deployments, sites, zones, nodes, devices, siteLinks, publications };
+}
+
+/** Sites as the engine takes them. */
+export async function readSites(
+  prisma: Pick<PrismaClient, 'site'>,
+  where?: Prisma.SiteWhereInput,
+): Promise<SiteInput[]> {
+  return prisma.site.findMany({
+    where,
+    select: { id: true, name: true, catalogVersion: true, connectivity: true, onInternet: true },
+  });
+}
+
+export async function readSiteLinks(prisma: Pick<PrismaClient, 'siteLink'>): Promise<SiteLinkInput[]> {
+  return prisma.siteLink.findMany({
+    select: { siteAId: true, siteBId: true, connectivity: true },
+    orderBy: [{ siteAId: 'asc' }, { siteBId: 'asc' }],
+  });
+}
+
+export async function readPublications(
+  prisma: Pick<PrismaClient, 'publication'>,
+  where?: Prisma.PublicationWhereInput,
+): Promise<PublicationInput[]> {
+  const rows = await prisma.publication.findMany({
+    where,
+    select: { id: true, nodeId: true, deviceId: true, interface: true, publicAddress: true, ports: true },
+    orderBy: { id: 'asc' },
+  });
+  // Written only by PublicationsService, which stores the engine's shape.
+  return rows.map((r) => ({ ...r, ports: r.ports as unknown as PublishedPortInput[] }));
 }
 
 /** Nodes as the engine takes them. */
@@ -356,7 +403,13 @@ export async function readDevices(
       name: true,
       vendor: true,
       interfaces: {
-        select: { name: true, external: true, position: true, zones: { select: { zoneId: true } } },
+        select: {
+          name: true,
+          external: true,
+          position: true,
+          publicAddresses: true,
+          zones: { select: { zoneId: true } },
+        },
       },
     },
   });
@@ -367,7 +420,12 @@ export async function readDevices(
     vendor: d.vendor,
     interfaces: [...d.interfaces]
       .sort((a, b) => a.position - b.position)
-      .map((i) => ({ name: i.name, external: i.external, zoneIds: i.zones.map((z) => z.zoneId) })),
+      .map((i) => ({
+        name: i.name,
+        external: i.external,
+        zoneIds: i.zones.map((z) => z.zoneId),
+        ...(i.publicAddresses.length ? { publicAddresses: i.publicAddresses } : {}),
+      })),
   }));
 }
 
@@ -380,15 +438,30 @@ function ownRules(ruleSet: RuleSet, own: ReadonlySet<string>): RuleSet {
       r.destinationNodeIds.every((id) => own.has(id)),
   );
   const used = new Set(rules.flatMap((r) => [r.source, r.destination, r.service]));
-  const view = {
+  const natNames = new Set(rules.flatMap((r) => (r.nat ? [r.nat] : [])));
+  const nat = ruleSet.nat?.filter((n) => natNames.has(n.name) || own.has(n.nodeId));
+  const view: RuleSet = {
     ...ruleSet,
     addresses: ruleSet.addresses.filter((a) => used.has(a.name)),
     services: ruleSet.services.filter((s) => used.has(s.name)),
     rules,
   };
-  // Its own hash: the full set's would change with other tenants' flows and tell them apart.
+  if (nat?.length) view.nat = nat;
+  else {
+    delete view.nat;
+    delete view.natSemantics;
+  }
+  // Its own hash: the full set's would change with other tenants' flows and tell them apart. NAT entries join
+  // only when there are some, so a view without them hashes as before.
   const hash = createHash('sha256')
-    .update(JSON.stringify({ addresses: view.addresses, services: view.services, rules }))
+    .update(
+      JSON.stringify({
+        addresses: view.addresses,
+        services: view.services,
+        rules,
+        ...(view.nat ? { nat: view.nat } : {}),
+      }),
+    )
     .digest('hex');
   return { ...view, hash };
 }

@@ -62,6 +62,12 @@ export class TenantScope {
         return device;
       case 'InterfaceZone':
         return { interface: device };
+      // A link is a tenant's when both its sites are; one touching a provider site is the provider's.
+      case 'SiteLink':
+        return { siteA: owned, siteB: owned };
+      // Its node's tenant and its firewall's: a publication on a shared firewall is the provider's to manage.
+      case 'Publication':
+        return { node: { deployment: owned }, device: site };
       case 'WebhookDelivery':
         return { webhook: owned };
       // Tokens limited to a subset of the caller's tenants (never provider tokens).

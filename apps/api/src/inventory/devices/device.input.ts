@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { VENDORS, type Vendor } from '@app/engine/model';
 import { IsCron } from '../../common/http/is-cron.validator';
+import { IsPublicAddressList } from '../../common/http/is-public-address.validator';
 import {
   IsInventoryName,
   NestedObject,
@@ -150,6 +151,20 @@ export class InterfaceInput {
   @ArrayMaxSize(256)
   @IsUUID(undefined, { each: true })
   zoneIds?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['198.51.100.10'],
+    description:
+      "External interfaces only: the public IPv4 host addresses it answers on, or 'interface' for its own " +
+      '(DHCP, PPPoE). The first is the default address of publications on this interface',
+  })
+  @Field(() => [String], { nullable: true })
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsPublicAddressList()
+  publicAddresses?: string[];
 }
 
 @InputType('CreateDeviceInput')

@@ -58,6 +58,15 @@ export class InterfaceModel {
   @ApiProperty({ type: [String], format: 'uuid' })
   @Field(() => [ID])
   zoneIds!: string[];
+
+  @ApiProperty({
+    type: [String],
+    example: ['198.51.100.10'],
+    description:
+      "Public IPv4 host addresses of an external interface, or 'interface'; the first is the default",
+  })
+  @Field(() => [String])
+  publicAddresses!: string[];
 }
 
 @ObjectType('Device', { description: 'A managed pfSense, FortiGate (FortiOS) or OPNsense firewall' })
@@ -119,6 +128,7 @@ export function toInterfaceModel(row: InterfaceRow): InterfaceModel {
     name: row.name,
     external: row.external,
     zoneIds: row.zones.map((z) => z.zoneId).sort(),
+    publicAddresses: row.publicAddresses,
   };
 }
 

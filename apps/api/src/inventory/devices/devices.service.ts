@@ -4,10 +4,12 @@ import type { Vendor } from '@app/engine/model';
 import { AuditService } from '../../audit/audit.service';
 import { assertCallerHolds } from '../../auth/require-scope';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
-import { refuseTakenName } from '../../common/conflicts';
+import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { assertNotOnInternet } from '../internet-sites';
+import { assertPublicationsStillFit } from '../publications/publications.service';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
 import { endpointKey } from '../checks/endpoint';
 import { credentialKindFits, credentialsFor, type DeviceCredentials } from './device-credentials';
@@ -93,6 +95,7 @@ export class DevicesService {
       .$transaction(async (tx) => {
         const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
         if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+        await assertNotOnInternet(tx, input.siteId, 'device');
         await assertNameFree(tx, input.name);
         await assertEndpointFree(tx, key, null);
         const interfaces = await checkInterfaces(tx, input.siteId, input.interfaces ?? []);
@@ -141,6 +144,7 @@ export class DevicesService {
         if (siteId !== device.siteId) {
           const site = await tx.site.findUnique({ where: { id: siteId }, select: { id: true } });
           if (!site) throw ValidationFailed.field('siteId', `site ${siteId} does not exist`);
+          await assertNotOnInternet(tx, siteId, 'device');
         }
         if (input.name !== undefined && input.name !== device.name) await assertNameFree(tx, input.name);
 
@@ -180,6 +184,7 @@ export class DevicesService {
                     name: i.name,
                     external: i.external,
                     zoneIds: i.zones.map((z) => z.zoneId),
+                    publicAddresses: i.publicAddresses,
                   })),
                   'interfaces (kept from before the site change)',
                 )
@@ -207,6 +212,8 @@ export class DevicesService {
           await tx.deviceInterface.deleteMany({ where: { deviceId: id } });
           await createInterfaces(tx, id, interfaces);
         }
+        // Its publications still need a node of its site and the external interface (and address) they use.
+        if (interfaces || siteId !== device.siteId) await assertPublicationsStillFit(tx, { deviceId: id });
         const after = await tx.device.findUniqueOrThrow({ where: { id }, include: WITH_INTERFACES });
         await this.audit.record(tx, {
           action: endpoint.length
@@ -263,6 +270,15 @@ export class DevicesService {
       const device = await tx.device.findUnique({ where: { id }, include: WITH_INTERFACES });
       if (!device) throw new NotFound('device', id);
       assertVersion('device', id, device.version, expectedVersion);
+      const publications = await tx.publication.findMany({
+        where: { deviceId: id },
+        select: { id: true, nodeId: true },
+        orderBy: { id: 'asc' },
+      });
+      refuseWhileReferenced(
+        `device ${device.name} forwards ${publications.length} publication(s); delete them first`,
+        { publications },
+      );
       await versionedWrite('device', id, () => tx.device.delete({ where: { id, version: device.version } }));
       await this.audit.record(tx, {
         action: 'device.delete',
@@ -339,6 +355,7 @@ interface CheckedInterface {
   name: string;
   external: boolean;
   zoneIds: string[];
+  publicAddresses: string[];
 }
 
 /** An interface is external or has zones of the device's own site; names unique; at most one external. */
@@ -375,6 +392,11 @@ async function checkInterfaces(
       errors.push({
         field: `${at}.zoneIds`,
         message: `${at}.zoneIds must be empty on an external interface`,
+      });
+    if (!external && iface.publicAddresses?.length)
+      errors.push({
+        field: `${at}.publicAddresses`,
+        message: `${at}.publicAddresses: only an external interface has public addresses`,
       });
     if (!external && !ids.length)
       errors.push({
@@ -414,6 +436,7 @@ async function checkInterfaces(
     name: i.name,
     external: i.external ?? false,
     zoneIds: [...new Set(i.zoneIds ?? [])],
+    publicAddresses: i.publicAddresses ?? [],
   }));
 }
 
@@ -429,6 +452,7 @@ async function createInterfaces(
         name: iface.name,
         external: iface.external,
         position,
+        publicAddresses: iface.publicAddresses,
         zones: { create: iface.zoneIds.map((zoneId) => ({ zoneId })) },
       },
     });

@@ -7,6 +7,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { assertPublicationsStillFit } from '../publications/publications.service';
 import { assertPlacement, siteForNode } from '../../tenants/tenant-scope';
 import { canonicalAddress, zoneForAddress } from '../addressing';
 import { COLLECTED_ROLES, collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
@@ -143,6 +144,9 @@ export class NodesService {
           },
         }),
       );
+      // A published node must stay at its firewall's site with an IPv4 host to forward to.
+      if (siteId !== node.siteId || addresses !== undefined)
+        await assertPublicationsStillFit(tx, { nodeId: id });
       await this.audit.record(tx, {
         action: 'node.update',
         targetType: 'node',
@@ -175,22 +179,35 @@ export class NodesService {
         select: { id: true, name: true, siteId: true },
         orderBy: { name: 'asc' },
       });
+      const publications = await tx.publication.findMany({
+        where: { nodeId: id },
+        select: { id: true, deviceId: true },
+        orderBy: { id: 'asc' },
+      });
       if (!cascade) {
         refuseWhileReferenced(
-          `node ${node.name} is the ${node.role === 'master' ? 'collector or master' : 'collector'} of ` +
-            `${dependents.map((d) => d.name).join(', ')}; point them elsewhere first or pass cascade=true ` +
-            'to fall back to their default collector and master',
-          { nodes: dependents },
+          dependents.length
+            ? `node ${node.name} is the ${node.role === 'master' ? 'collector or master' : 'collector'} of ` +
+                `${dependents.map((d) => d.name).join(', ')}; point them elsewhere first or pass cascade=true ` +
+                'to fall back to their default collector and master'
+            : `node ${node.name} is published (${publications.length} publication(s)); delete them first or ` +
+                'pass cascade=true',
+          publications.length ? { nodes: dependents, publications } : { nodes: dependents },
         );
       }
+      await tx.publication.deleteMany({ where: { nodeId: id } });
       await tx.node.updateMany({ where: { collectorId: id }, data: { collectorId: null } });
       await tx.node.updateMany({ where: { masterId: id }, data: { masterId: null } });
       await versionedWrite('node', id, () => tx.node.delete({ where: { id, version: node.version } }));
       await this.audit.record(tx, {
-        action: dependents.length ? 'node.delete.cascade' : 'node.delete',
+        action: dependents.length || publications.length ? 'node.delete.cascade' : 'node.delete',
         targetType: 'node',
         targetId: id,
-        before: { ...node, detached: dependents },
+        before: {
+          ...node,
+          detached: dependents,
+          ...(publications.length ? { removed: { publications } } : {}),
+        },
       });
     });
     return view;

@@ -1,10 +1,12 @@
 import { ArgsType, Field, ID, InputType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { SITE_CONNECTIVITIES, type SiteConnectivity } from '@app/engine/model';
 import { CATALOG_VERSIONS } from '@app/catalog';
 import { ConnectionArgs, ListQuery } from '../../common/pagination/pagination';
 import { IsInventoryName, OptionalNotNull, OptionalNullable } from '../../common/http/validators';
 import { OwnerInput, TenantFilterArg } from '../../tenants/tenant-fields';
+import { SiteConnectivityEnum } from './site.model';
 
 @InputType('CreateSiteInput')
 export class CreateSiteInput {
@@ -32,6 +34,28 @@ export class CreateSiteInput {
   @OptionalNullable()
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string | null;
+
+  @ApiPropertyOptional({
+    enum: SITE_CONNECTIVITIES,
+    description:
+      'How this site reaches other sites unless a site link says otherwise: routed (private addresses cross ' +
+      'unchanged; the default) or internet (NAT at both ends; reached only at publications). An onInternet site ' +
+      'is always internet',
+  })
+  @Field(() => SiteConnectivityEnum, { nullable: true })
+  @OptionalNotNull()
+  @IsIn(SITE_CONNECTIVITIES)
+  connectivity?: SiteConnectivity;
+
+  @ApiPropertyOptional({
+    description:
+      'The site is the internet itself (roaming agents, analysts at home, a cloud collector): it has no zones ' +
+      'and no devices, and reaches other sites only over the internet',
+  })
+  @Field({ nullable: true })
+  @OptionalNotNull()
+  @IsBoolean()
+  onInternet?: boolean;
 
   @OwnerInput()
   tenantId?: string | null;
@@ -63,6 +87,28 @@ export class UpdateSiteInput {
   @IsIn(CATALOG_VERSIONS)
   catalogVersion?: string | null;
 
+  @ApiPropertyOptional({
+    enum: SITE_CONNECTIVITIES,
+    description:
+      'How this site reaches other sites unless a site link says otherwise: routed (private addresses cross ' +
+      'unchanged; the default) or internet (NAT at both ends; reached only at publications). An onInternet site ' +
+      'is always internet',
+  })
+  @Field(() => SiteConnectivityEnum, { nullable: true })
+  @OptionalNotNull()
+  @IsIn(SITE_CONNECTIVITIES)
+  connectivity?: SiteConnectivity;
+
+  @ApiPropertyOptional({
+    description:
+      'The site is the internet itself (roaming agents, analysts at home, a cloud collector): it has no zones ' +
+      'and no devices, and reaches other sites only over the internet',
+  })
+  @Field({ nullable: true })
+  @OptionalNotNull()
+  @IsBoolean()
+  onInternet?: boolean;
+
   @OwnerInput()
   tenantId?: string | null;
 }
@@ -80,6 +126,11 @@ export class SiteListQuery extends ListQuery {
 
   @TenantFilterArg()
   tenantId?: string;
+
+  @ApiPropertyOptional({ enum: SITE_CONNECTIVITIES })
+  @IsOptional()
+  @IsIn(SITE_CONNECTIVITIES)
+  connectivity?: SiteConnectivity;
 }
 
 @ArgsType()
@@ -96,6 +147,11 @@ export class SiteConnectionArgs extends ConnectionArgs {
 
   @TenantFilterArg()
   tenantId?: string;
+
+  @Field(() => SiteConnectivityEnum, { nullable: true })
+  @IsOptional()
+  @IsIn(SITE_CONNECTIVITIES)
+  connectivity?: SiteConnectivity;
 }
 
 export interface SiteFilter {
@@ -103,4 +159,5 @@ export interface SiteFilter {
   catalogVersion?: string;
   deploymentId?: string;
   tenantId?: string;
+  connectivity?: SiteConnectivity;
 }

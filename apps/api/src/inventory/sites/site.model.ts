@@ -1,9 +1,18 @@
-import { Field, ObjectType } from '@nestjs/graphql';
+import { Field, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { SITE_CONNECTIVITIES, type SiteConnectivity } from '@app/engine/model';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Site as SiteRow } from '@app/persistence';
 import { ResourceModel, resourceFields } from '../../common/models/resource.model';
 import { ConnectionType } from '../../common/pagination/pagination';
 import { OwnerField } from '../../tenants/tenant-fields';
+
+export const SiteConnectivityEnum = Object.fromEntries(SITE_CONNECTIVITIES.map((c) => [c, c])) as {
+  [K in SiteConnectivity]: K;
+};
+registerEnumType(SiteConnectivityEnum, {
+  name: 'SiteConnectivity',
+  description: 'routed: private addresses cross unchanged; internet: NAT at both ends (publications)',
+});
 
 @ObjectType('Site', { description: 'A location or network domain (HQ, Branch-1, DMZ datacenter)' })
 export class SiteModel extends ResourceModel {
@@ -27,6 +36,17 @@ export class SiteModel extends ResourceModel {
   })
   catalogVersion!: string | null;
 
+  @ApiProperty({
+    enum: SITE_CONNECTIVITIES,
+    description: 'Default path to other sites (site links override it)',
+  })
+  @Field(() => SiteConnectivityEnum)
+  connectivity!: SiteConnectivity;
+
+  @ApiProperty({ description: 'The site is the internet itself: no zones, no devices' })
+  @Field()
+  onInternet!: boolean;
+
   @OwnerField()
   tenantId!: string | null;
 }
@@ -40,6 +60,8 @@ export function toSiteModel(row: SiteRow): SiteModel {
     name: row.name,
     description: row.description,
     catalogVersion: row.catalogVersion,
+    connectivity: row.connectivity,
+    onInternet: row.onInternet,
     tenantId: row.tenantId,
   };
 }

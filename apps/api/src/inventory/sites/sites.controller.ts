@@ -24,6 +24,7 @@ export class SitesController {
         catalogVersion: query.catalogVersion,
         deploymentId: query.deploymentId,
         tenantId: query.tenantId,
+        connectivity: query.connectivity,
       },
       pageOf(query),
     );

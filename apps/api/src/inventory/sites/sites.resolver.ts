@@ -26,6 +26,7 @@ export class SitesResolver {
         catalogVersion: args.catalogVersion,
         deploymentId: args.deploymentId,
         tenantId: args.tenantId,
+        connectivity: args.connectivity,
       },
       connectionPage(args),
     );

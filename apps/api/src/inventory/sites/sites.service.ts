@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { SiteConnectivity } from '@app/engine/model';
 import type { Prisma, Site } from '@app/persistence';
 import { AuditService } from '../../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency';
 import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
-import { Conflict, NotFound } from '../../common/errors/domain-error';
+import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
 import { resolveOwner } from '../../tenants/tenant-scope';
@@ -24,6 +25,7 @@ export class SitesService {
       ...(filter.catalogVersion ? { catalogVersion: filter.catalogVersion } : {}),
       ...(filter.deploymentId ? { nodes: { some: { deploymentId: filter.deploymentId } } } : {}),
       ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
+      ...(filter.connectivity ? { connectivity: filter.connectivity } : {}),
     };
     return paginate(
       page,
@@ -47,11 +49,14 @@ export class SitesService {
     return this.prisma.$transaction(async (tx) => {
       await this.assertNameFree(tx, input.name);
       const tenantId = (await resolveOwner(tx, input.tenantId)) ?? null;
+      const onInternet = input.onInternet ?? false;
       const site = await tx.site.create({
         data: {
           name: input.name,
           description: input.description ?? '',
           catalogVersion: input.catalogVersion ?? null,
+          connectivity: connectivityFor(onInternet, input.connectivity),
+          onInternet,
           tenantId,
         },
       });
@@ -77,6 +82,12 @@ export class SitesService {
       }
       const tenantId = input.tenantId === undefined ? undefined : await resolveOwner(tx, input.tenantId);
       if (tenantId !== undefined && tenantId !== current.tenantId) await assertSiteMovable(tx, id, tenantId);
+      const onInternet = input.onInternet ?? current.onInternet;
+      if (onInternet && !current.onInternet) await assertMayGoOnInternet(tx, id);
+      const connectivity =
+        input.connectivity !== undefined || onInternet !== current.onInternet
+          ? connectivityFor(onInternet, input.connectivity ?? (onInternet ? undefined : current.connectivity))
+          : undefined;
       const site = await versionedWrite('site', id, () =>
         tx.site.update({
           where: { id, version: current.version },
@@ -84,6 +95,8 @@ export class SitesService {
             name: input.name,
             description: input.description,
             catalogVersion: input.catalogVersion,
+            connectivity,
+            onInternet: input.onInternet,
             tenantId,
             version: { increment: 1 },
           },
@@ -111,7 +124,7 @@ export class SitesService {
       const site = await tx.site.findUnique({ where: { id } });
       if (!site) throw new NotFound('site', id);
       assertVersion('site', id, site.version, expectedVersion);
-      const [zones, nodes, devices] = await Promise.all([
+      const [zones, nodes, devices, siteLinks] = await Promise.all([
         tx.zone.findMany({
           where: { siteId: id },
           select: { id: true, name: true },
@@ -127,15 +140,29 @@ export class SitesService {
           select: { id: true, name: true },
           orderBy: { name: 'asc' },
         }),
+        // Read as the links the caller sees; one with a site it cannot see still blocks (the foreign key).
+        tx.siteLink.findMany({
+          where: { OR: [{ siteAId: id }, { siteBId: id }] },
+          select: { id: true, siteAId: true, siteBId: true, connectivity: true },
+          orderBy: { id: 'asc' },
+        }),
       ]);
       if (!cascade) {
         refuseWhileReferenced(
-          `site ${site.name} still has ${zones.length} zone(s), ${nodes.length} node(s) and ${devices.length} device(s); ` +
-            'delete them first or pass cascade=true',
-          { zones, nodes, devices },
+          `site ${site.name} still has ${zones.length} zone(s), ${nodes.length} node(s), ${devices.length} device(s) ` +
+            `and ${siteLinks.length} site link(s); delete them first or pass cascade=true`,
+          { zones, nodes, devices, siteLinks },
         );
       }
       const nodeIds = nodes.map((n) => n.id);
+      const deviceIds = devices.map((d) => d.id);
+      const publications = await tx.publication.findMany({
+        where: { OR: [{ nodeId: { in: nodeIds } }, { deviceId: { in: deviceIds } }] },
+        select: { id: true, nodeId: true, deviceId: true },
+        orderBy: { id: 'asc' },
+      });
+      await tx.publication.deleteMany({ where: { id: { in: publications.map((p) => p.id) } } });
+      await tx.siteLink.deleteMany({ where: { id: { in: siteLinks.map((l) => l.id) } } });
       await tx.device.deleteMany({ where: { siteId: id } });
       await tx.node.updateMany({ where: { collectorId: { in: nodeIds } }, data: { collectorId: null } });
       await tx.node.updateMany({ where: { masterId: { in: nodeIds } }, data: { masterId: null } });
@@ -146,7 +173,7 @@ export class SitesService {
         action: cascade ? 'site.delete.cascade' : 'site.delete',
         targetType: 'site',
         targetId: id,
-        before: { ...toSiteModel(site), removed: { zones, nodes, devices } },
+        before: { ...toSiteModel(site), removed: { zones, nodes, devices, siteLinks, publications } },
       });
       return site;
     });
@@ -215,4 +242,41 @@ async function assertSiteMovable(
       { referencedBy: { nodes: foreign } },
     );
   }
+}
+
+/** An onInternet site is reached over the internet only; anything else defaults to routed. */
+function connectivityFor(onInternet: boolean, requested: SiteConnectivity | undefined): SiteConnectivity {
+  if (onInternet && requested === 'routed') {
+    throw ValidationFailed.field(
+      'connectivity',
+      'a site on the internet (onInternet) is reached over the internet only: connectivity must be internet',
+    );
+  }
+  return onInternet ? 'internet' : (requested ?? 'routed');
+}
+
+/**
+ * A site becomes the internet itself only while it has no zones and no devices (it has no firewall of ours and
+ * no networks), and no routed link (nothing makes the internet a private route).
+ */
+async function assertMayGoOnInternet(tx: Prisma.TransactionClient, siteId: string): Promise<void> {
+  const [zones, devices, routed] = await Promise.all([
+    tx.zone.count({ where: { siteId } }),
+    tx.device.count({ where: { siteId } }),
+    tx.siteLink.count({
+      where: { connectivity: 'routed', OR: [{ siteAId: siteId }, { siteBId: siteId }] },
+    }),
+  ]);
+  const errors: FieldError[] = [];
+  if (zones || devices)
+    errors.push({
+      field: 'onInternet',
+      message: `a site on the internet has no zones and no devices; this one has ${zones} zone(s) and ${devices} device(s)`,
+    });
+  if (routed)
+    errors.push({
+      field: 'onInternet',
+      message: `${routed} routed site link(s) join this site; a site on the internet is never routed`,
+    });
+  if (errors.length) throw new ValidationFailed(errors, errors.map((e) => e.message).join('; '));
 }

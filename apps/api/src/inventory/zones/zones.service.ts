@@ -6,6 +6,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { assertNotOnInternet } from '../internet-sites';
 import { canonicalCidr, cidrRelation } from '../addressing';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
 import type { CreateZoneInput, UpdateZoneInput, ZoneFilter } from './zone.input';
@@ -58,6 +59,7 @@ export class ZonesService {
     const created = await this.prisma.$transaction(async (tx) => {
       const site = await tx.site.findUnique({ where: { id: input.siteId }, select: { id: true } });
       if (!site) throw ValidationFailed.field('siteId', `site ${input.siteId} does not exist`);
+      await assertNotOnInternet(tx, input.siteId, 'zone');
       await assertNameFree(tx, input.siteId, input.name);
       await assertNoPartialOverlap(tx, input.siteId, cidrs);
       const zone = await tx.zone.create({ data: { siteId: input.siteId, name: input.name, cidrs } });
