@@ -790,15 +790,52 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       const quiet = await startFortiOsSimulator({ mkeyInTransaction: false });
       const c = new FortiOsConnector(target(quiet.url));
       try {
+        // The probe's own POST is answered without mkey too: it must not make the connector give up transactions.
+        expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+        quiet.calls.reset();
         const rs = hq({ ipv6: true });
         expect((await push(rs, c)).error).toBeUndefined();
         expectConverged(quiet, rs);
         const swapped = hq({ ipv6: true, consoles: false });
         expect((await push(swapped, c)).error).toBeUndefined();
         expectConverged(quiet, swapped);
+        expect(quiet.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+        ]);
       } finally {
         c.close();
         await quiet.stop();
+      }
+    });
+
+    it('F16: the probe gets its mkey but policy POSTs in the push do not: still pushes in the transaction', async () => {
+      const named = await startFortiOsSimulator({ mkeyInTransaction: 'named' });
+      const c = new FortiOsConnector(target(named.url));
+      try {
+        expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+        named.calls.reset();
+        const rs = hq({ ipv6: true });
+        const first = await push(rs, c);
+        expect(first.error).toBeUndefined();
+        expect(first.plan!.changes.some((ch) => ch.kind === 'rule' && ch.op === 'create')).toBe(true);
+        expectConverged(named, rs);
+        // Updates and deletes find the policies created without an answered id by name.
+        const swapped = hq({ ipv6: true, consoles: false });
+        expect((await push(swapped, c)).error).toBeUndefined();
+        expectConverged(named, swapped);
+        expect((await c.verify(swapped)).ok).toBe(true);
+        expect(named.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+        ]);
+      } finally {
+        c.close();
+        await named.stop();
       }
     });
 
