@@ -937,6 +937,33 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
         }
       });
 
+      it(`a table locked by someone else's transaction (${label}) during a direct-mode push: undone by own recovery`, async () => {
+        const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });
+        const c = new FortiOsConnector(target(locking.url), { transactions: 'never' });
+        try {
+          expect((await push(hq(), c)).error).toBeUndefined();
+          const before = hq();
+          const admin = await adminTransaction(locking, 'firewall/policy');
+          locking.calls.reset();
+          const failed = await push(hq({ ipv6: true, consoles: false }), c);
+          expect(failed.ok).toBe(false);
+          expect(failed.error!.kind).toMatch(/^(conflict|validation|protocol)$/);
+          const refused = locking.calls.list().filter((r) => r.status !== 200);
+          expect(refused.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v2/cmdb/firewall/policy']);
+          // The address writes before the refused policy write were live; the push's own recovery removed them.
+          expect(failed.restore).toMatchObject({ status: 'restored', live: 'previous' });
+          expect((await c.verify(before)).ok).toBe(true);
+          expect(locking.openTransactions()).toEqual([admin.id]);
+          await admin.abort();
+          const next = hq({ ipv6: true, consoles: false });
+          expect((await push(next, c)).error).toBeUndefined();
+          expectConverged(locking, next);
+        } finally {
+          c.close();
+          await locking.stop();
+        }
+      });
+
       it(`a table locked when the transaction probe first runs (${label}) does not make the connector write directly`, async () => {
         const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });
         const c = new FortiOsConnector(target(locking.url));
