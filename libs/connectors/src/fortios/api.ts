@@ -45,6 +45,8 @@ const CODE_KINDS: Record<number, ErrorKind> = {
   [-61]: 'validation',
   [-100]: 'conflict',
   [-163]: 'conflict',
+  // Inferred, no vendor source (vendor-conformance F28): the answer to a table locked by another transaction is
+  // unknown, so no path depends on this code (a refused write is never retried; the push's transaction is aborted).
   [-580]: 'conflict',
   [-650]: 'validation',
   [-651]: 'validation',

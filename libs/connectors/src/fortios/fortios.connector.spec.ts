@@ -15,6 +15,7 @@ import {
   type FortiOsSimulatorOptions,
 } from '@app/simulators/fortios/simulator';
 import { text, type Row } from '@app/simulators/fortios/tables';
+import { rawRequest } from '@app/simulators/testing/raw-http';
 import {
   OTHER_CA_CERT_PEM,
   TEST_CERT_FINGERPRINT_SHA256,
@@ -790,17 +791,219 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       const quiet = await startFortiOsSimulator({ mkeyInTransaction: false });
       const c = new FortiOsConnector(target(quiet.url));
       try {
+        // The probe's own POST is answered without mkey too: it must not make the connector give up transactions.
+        expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+        quiet.calls.reset();
         const rs = hq({ ipv6: true });
         expect((await push(rs, c)).error).toBeUndefined();
         expectConverged(quiet, rs);
         const swapped = hq({ ipv6: true, consoles: false });
         expect((await push(swapped, c)).error).toBeUndefined();
         expectConverged(quiet, swapped);
+        expect(quiet.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+        ]);
       } finally {
         c.close();
         await quiet.stop();
       }
     });
+
+    it('F16: the probe gets its mkey but policy POSTs in the push do not: still pushes in the transaction', async () => {
+      const named = await startFortiOsSimulator({ mkeyInTransaction: 'named' });
+      const c = new FortiOsConnector(target(named.url));
+      try {
+        expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+        named.calls.reset();
+        const rs = hq({ ipv6: true });
+        const first = await push(rs, c);
+        expect(first.error).toBeUndefined();
+        expect(first.plan!.changes.some((ch) => ch.kind === 'rule' && ch.op === 'create')).toBe(true);
+        expectConverged(named, rs);
+        // Updates and deletes find the policies created without an answered id by name.
+        const swapped = hq({ ipv6: true, consoles: false });
+        expect((await push(swapped, c)).error).toBeUndefined();
+        expectConverged(named, swapped);
+        expect((await c.verify(swapped)).ok).toBe(true);
+        expect(named.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+          'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+        ]);
+      } finally {
+        c.close();
+        await named.stop();
+      }
+    });
+
+    /**
+     * What a device answers for a table locked by someone else's open transaction (another REST client, or an admin's
+     * GUI/CLI `config-transaction` session) is in no vendor source: the simulator's -580 is inferred (vendor-conformance
+     * F28). The push must be safe under every reading.
+     */
+    const LOCK_ANSWERS: [string, FortiOsSimulatorOptions['lockedTableAnswer']][] = [
+      ['-580 (inferred default)', undefined],
+      ['an unknown negative code', { httpStatus: 500, error: -9999 }],
+      ['HTTP 500 without code or text', { httpStatus: 500, error: null, cliError: null }],
+      [
+        'HTTP 424 with CLI text',
+        { httpStatus: 424, error: null, cliError: 'entry is in use\nCommand fail.\n' },
+      ],
+    ];
+
+    /** Someone else opens a transaction and stages a write to `table` in it (locking the table); answers its id. */
+    const adminTransaction = async (s: FortiOsSimulator, table: 'firewall/policy' | 'firewall/address') => {
+      const headers = { authorization: `Bearer ${FORTIOS_SIM_TOKEN}`, 'content-type': 'application/json' };
+      const started = await rawRequest(s.url, {
+        method: 'POST',
+        path: '/api/v2/cmdb?action=transaction-start',
+        body: { timeout: 10 },
+        headers,
+      });
+      const id = (started.json as { results: { 'transaction-id': number } }).results['transaction-id'];
+      const body =
+        table === 'firewall/address'
+          ? { name: 'admin_draft', subnet: '10.99.0.1/32' }
+          : {
+              policyid: 0,
+              name: 'admin-draft',
+              srcintf: [{ name: 'port1' }],
+              dstintf: [{ name: 'port2' }],
+              srcaddr: [{ name: 'all' }],
+              dstaddr: [{ name: 'all' }],
+              service: [{ name: 'ALL' }],
+              action: 'accept',
+              schedule: 'always',
+            };
+      const staged = await rawRequest(s.url, {
+        method: 'POST',
+        path: `/api/v2/cmdb/${table}`,
+        body,
+        headers: { ...headers, 'x-transaction-id': String(id) },
+      });
+      expect(staged.status).toBe(200);
+      const abort = async (): Promise<void> => {
+        await rawRequest(s.url, {
+          method: 'POST',
+          path: '/api/v2/cmdb?action=transaction-abort',
+          body: { 'transaction-id': id },
+          headers,
+        });
+      };
+      return { id, abort };
+    };
+
+    for (const [label, answer] of LOCK_ANSWERS) {
+      it(`a table locked by someone else's transaction (${label}): the push fails cleanly, nothing of it is committed or left open, the next push converges`, async () => {
+        const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });
+        const c = new FortiOsConnector(target(locking.url));
+        try {
+          expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+          expect((await push(hq(), c)).error).toBeUndefined();
+          const before = JSON.stringify(locking.state.vdoms);
+          const admin = await adminTransaction(locking, 'firewall/policy');
+          locking.calls.reset();
+          const next = hq({ ipv6: true, consoles: false });
+          const failed = await push(next, c);
+          expect(failed.ok).toBe(false);
+          // Writes to other tables were staged before the policy table refused ours.
+          const kinds = failed.plan!.changes.map((ch) => ch.kind);
+          expect(kinds.indexOf('address')).toBeGreaterThanOrEqual(0);
+          expect(kinds.indexOf('address')).toBeLessThan(kinds.indexOf('rule'));
+          expect(failed.error!.kind).toMatch(/^(conflict|validation|protocol)$/);
+          if (answer?.cliError) expect(failed.error!.vendorMessage).toBe('entry is in use Command fail.');
+          // The refused write was sent once (a write is never retried), then our transaction was aborted.
+          const refused = locking.calls.list().filter((r) => r.status !== 200);
+          expect(refused.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v2/cmdb/firewall/policy']);
+          expect(locking.calls.lines().filter((l) => l.includes('action=transaction-'))).toEqual([
+            'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+            'POST /api/v2/cmdb?vdom=root&action=transaction-abort',
+          ]);
+          expect(locking.openTransactions()).toEqual([admin.id]);
+          expect((await c.pending.read()).transaction).toBeNull();
+          expect(JSON.stringify(locking.state.vdoms)).toBe(before);
+          expect(failed.restore).toMatchObject({ status: 'not_needed', live: 'previous', writes: 0 });
+
+          await admin.abort();
+          expect((await push(next, c)).error).toBeUndefined();
+          expectConverged(locking, next);
+        } finally {
+          c.close();
+          await locking.stop();
+        }
+      });
+
+      it(`a table locked by someone else's transaction (${label}) during a direct-mode push: undone by own recovery`, async () => {
+        const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });
+        const c = new FortiOsConnector(target(locking.url), { transactions: 'never' });
+        try {
+          expect((await push(hq(), c)).error).toBeUndefined();
+          const before = hq();
+          const admin = await adminTransaction(locking, 'firewall/policy');
+          locking.calls.reset();
+          const failed = await push(hq({ ipv6: true, consoles: false }), c);
+          expect(failed.ok).toBe(false);
+          expect(failed.error!.kind).toMatch(/^(conflict|validation|protocol)$/);
+          const refused = locking.calls.list().filter((r) => r.status !== 200);
+          expect(refused.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v2/cmdb/firewall/policy']);
+          // The address writes before the refused policy write were live; the push's own recovery removed them.
+          expect(failed.restore).toMatchObject({ status: 'restored', live: 'previous' });
+          expect((await c.verify(before)).ok).toBe(true);
+          expect(locking.openTransactions()).toEqual([admin.id]);
+          await admin.abort();
+          const next = hq({ ipv6: true, consoles: false });
+          expect((await push(next, c)).error).toBeUndefined();
+          expectConverged(locking, next);
+        } finally {
+          c.close();
+          await locking.stop();
+        }
+      });
+
+      it(`a table locked when the transaction probe first runs (${label}) does not make the connector write directly`, async () => {
+        const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });
+        const c = new FortiOsConnector(target(locking.url));
+        try {
+          const admin = await adminTransaction(locking, 'firewall/address');
+          const before = JSON.stringify(locking.state.vdoms);
+          const failed = await push(hq(), c);
+          expect(failed.ok).toBe(false);
+          expect(failed.error!.kind).toMatch(/^(conflict|validation|protocol)$/);
+          expect(failed.error!.message).toMatch(
+            /transaction probe: its write inside a transaction was refused/,
+          );
+          expect(failed.apply!.results.every((r) => r.status === 'not_attempted')).toBe(true);
+          expect(failed.restore).toMatchObject({ status: 'not_needed', live: 'previous', writes: 0 });
+          expect(locking.openTransactions()).toEqual([admin.id]);
+          expect((await c.pending.read()).transaction).toBeNull();
+          expect(JSON.stringify(locking.state.vdoms)).toBe(before);
+
+          await admin.abort();
+          locking.calls.reset();
+          const rs = hq({ ipv6: true });
+          expect((await push(rs, c)).error).toBeUndefined();
+          expectConverged(locking, rs);
+          // Probed again once the lock was gone, and pushed in a transaction.
+          expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+          expect(
+            locking.calls
+              .lines()
+              .filter((l) => l.includes('action=transaction-'))
+              .slice(-2),
+          ).toEqual([
+            'POST /api/v2/cmdb?vdom=root&action=transaction-start',
+            'POST /api/v2/cmdb?vdom=root&action=transaction-commit',
+          ]);
+        } finally {
+          c.close();
+          await locking.stop();
+        }
+      });
+    }
 
     it('F9: the policies using an address are found without relying on filters over member lists', async () => {
       // A device whose `srcaddr==X` filter does not look inside member lists (unknown which devices do).

@@ -313,6 +313,24 @@ export class FortiOsConnector implements FirewallConnector {
       let probeWrites = 0;
       if (useTx && plan.changes.length > 0) {
         const probe = await this.probeTransactions(status);
+        if (probe.refused) {
+          return {
+            ok: false,
+            results: plan.changes.map((c) => ({
+              changeId: c.id,
+              kind: c.kind,
+              op: c.op,
+              name: c.name,
+              status: 'not_attempted' as const,
+              writes: 0,
+              durationMs: 0,
+            })),
+            commit: { status: 'not_attempted', durationMs: 0 },
+            writes: probe.writes,
+            durationMs: 0,
+            error: probe.refused.toJSON(),
+          };
+        }
         useTx = probe.mode === 'transaction';
         probeWrites = probe.writes;
       }
@@ -365,7 +383,8 @@ export class FortiOsConnector implements FirewallConnector {
       if ((this.options.transactions ?? 'auto') !== 'auto' || !supportsTransactions(status)) {
         return { mode: 'direct', reason: 'transactions are off, or the firmware has none (before 6.4)' };
       }
-      const { mode, reason } = await this.probeTransactions(status);
+      const { mode, reason, refused } = await this.probeTransactions(status);
+      if (refused) throw refused;
       return { mode, reason };
     });
   }
@@ -377,8 +396,11 @@ export class FortiOsConnector implements FirewallConnector {
    * object `<prefix>txprobe_<hex>` (marker in its comment): staged and seen inside, invisible outside, discarded by
    * abort; then staged again, committed, visible, deleted. Anything else, or any error, and the device is pushed
    * without transactions (each write live at once; a failure half-way is undone by the push's own recovery).
+   * Except a refused write of the probe object: possibly a table lock (answer unknown), it fails the push unremembered.
    */
-  private async probeTransactions(status: FortiStatus): Promise<TransactionProbe & { writes: number }> {
+  private async probeTransactions(
+    status: FortiStatus,
+  ): Promise<TransactionProbe & { writes: number; refused?: ConnectorError }> {
     const key = `${this.settings.deviceKey}|${status.version ?? ''}`;
     const known = TRANSACTION_PROBES.get(key);
     if (known) return { ...known, writes: 0 };
@@ -408,10 +430,22 @@ export class FortiOsConnector implements FirewallConnector {
         this.api.transactionId = null;
       }
     };
+    // A refused staged write says nothing about the device's transactions: it may be a table locked by someone
+    // else's open transaction (another client, an admin's GUI/CLI session), whose answer is unknown (the simulator's
+    // -580 is inferred, vendor-conformance F28). So it is not taken as "transactions unusable".
+    let refused: ConnectorError | null = null;
+    const stage = async (id: number): Promise<void> => {
+      writes += 1;
+      try {
+        await inside(id, () => this.api.create('firewall/address', body));
+      } catch (err) {
+        if (err instanceof ConnectorError) refused = err;
+        throw err;
+      }
+    };
     const check = async (): Promise<string | null> => {
       const first = await start();
-      writes += 1;
-      await inside(first, () => this.api.create('firewall/address', body));
+      await stage(first);
       if ((await inside(first, () => this.api.get('firewall/address', name))) === null) {
         return 'a GET carrying the transaction id did not see the object staged in it';
       }
@@ -425,8 +459,7 @@ export class FortiOsConnector implements FirewallConnector {
       if ((await this.api.get('firewall/address', name)) !== null)
         return 'transaction-abort did not discard it';
       const second = await start();
-      writes += 1;
-      await inside(second, () => this.api.create('firewall/address', body));
+      await stage(second);
       writes += 1;
       await this.api.commitTransaction(second, this.settings.timeouts.commitMs);
       open = null;
@@ -453,6 +486,25 @@ export class FortiOsConnector implements FirewallConnector {
     if (leftover !== null) {
       writes += 1;
       await this.api.remove('firewall/address', name).catch(() => false);
+    }
+    if (refused !== null) {
+      // Not remembered: the next push probes again. Failing (rather than writing directly) keeps a push from running
+      // half-way into the same lock without a transaction to discard it.
+      const err: ConnectorError = refused;
+      const error = new ConnectorError({
+        kind: err.kind,
+        status: err.status,
+        vendorCode: err.vendorCode,
+        vendorMessage: err.vendorMessage,
+        method: err.method,
+        path: err.path,
+        message:
+          `FortiOS transaction probe: its write inside a transaction was refused (${err.message}); this may be a ` +
+          'table locked by another open transaction (the device answer for that is unknown), so nothing was pushed ' +
+          "and the next push probes again. If it persists, the device refuses writes in transactions: set transactions 'never'",
+        details: { probe: 'refused' },
+      });
+      return { mode: 'direct', reason: error.message, writes, refused: error };
     }
     const result: TransactionProbe =
       problem === null

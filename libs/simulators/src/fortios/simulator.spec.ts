@@ -491,6 +491,52 @@ describe('FortiOS simulator fidelity (reference/fortios-rest-api.md)', () => {
       }
     });
 
+    it("mkeyInTransaction: 'named' answers the mkey of named objects but not of policies (F16 unknown)", async () => {
+      const named = await startFortiOsSimulator({ mkeyInTransaction: 'named' });
+      try {
+        const id = await start(named);
+        const addr = { name: 'n1', subnet: '10.0.0.1/32' };
+        const a = json(await call(named, 'POST', '/api/v2/cmdb/firewall/address', addr, inTransaction(id)));
+        expect(a).toMatchObject({ status: 'success', mkey: 'n1' });
+        const body = { ...POLICY, policyid: 0 };
+        const w = json(await call(named, 'POST', '/api/v2/cmdb/firewall/policy', body, inTransaction(id)));
+        expect(w).toMatchObject({ status: 'success' });
+        expect(w.mkey).toBeUndefined();
+      } finally {
+        await named.stop();
+      }
+    });
+
+    it('lockedTableAnswer replaces the inferred -580 answer to a write on a locked table', async () => {
+      for (const [answer, status, expected] of [
+        [
+          { httpStatus: 500, error: -7777 },
+          500,
+          { error: -7777, cli_error: expect.stringContaining('locked') },
+        ],
+        [{ httpStatus: 500, error: null, cliError: null }, 500, {}],
+        [
+          { httpStatus: 424, error: null, cliError: 'entry is in use\n' },
+          424,
+          { cli_error: 'entry is in use\n' },
+        ],
+      ] as const) {
+        const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });
+        try {
+          const a = await start(locking);
+          const addr = { name: 'x', subnet: '10.0.0.1/32' };
+          await call(locking, 'POST', '/api/v2/cmdb/firewall/address', addr, inTransaction(a));
+          const res = await call(locking, 'POST', '/api/v2/cmdb/firewall/address', { ...addr, name: 'y' });
+          expect(res.status).toBe(status);
+          expect(json(res)).toMatchObject({ status: 'error', http_status: status, ...expected });
+          if (answer.error === null) expect(json(res).error).toBeUndefined();
+          if (answer.cliError === null) expect(json(res).cli_error).toBeUndefined();
+        } finally {
+          await locking.stop();
+        }
+      }
+    });
+
     it('staged writes are invisible until commit; write responses say revision_changed false; commit applies', async () => {
       const id = await start(sim);
       const tx = inTransaction(id);

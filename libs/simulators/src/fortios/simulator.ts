@@ -96,9 +96,10 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
   transactionTimeoutUnit?: 'minutes' | 'seconds';
   /**
    * Whether a POST inside a transaction answers the new `mkey` (no vendor source says either way, F16). Default
-   * true; false omits it, as a device might.
+   * true; false omits it, as a device might. `named`: answered for tables keyed by name (the key is in the body),
+   * omitted for policies, whose `policyid: 0` is assigned by the device and might only be known at commit (unknown).
    */
-  mkeyInTransaction?: boolean;
+  mkeyInTransaction?: boolean | 'named';
   /**
    * Transaction details no vendor source settles (vendor-conformance F24, F26): `stagedReads` (default true) — a GET
    * carrying X-TRANSACTION-ID sees the transaction's staged objects; `commit` (default true) — `transaction-commit`
@@ -118,6 +119,13 @@ export interface FortiOsSimulatorOptions extends SimulatorListenOptions {
    * list field never matches, as a device comparing the whole value would.
    */
   filterListMembers?: boolean;
+  /**
+   * Answer to a write on a table locked by another open transaction (someone else's REST transaction; an admin's
+   * GUI/CLI `config-transaction` session is modelled the same way). No vendor source documents it: the default
+   * (HTTP 500, error {@link TRANSACTION_LOCKED_ERROR}, CLI text naming the lock) is inferred. `error: null` omits the
+   * code, `cliError: null` the text; a string `cliError` is answered verbatim.
+   */
+  lockedTableAnswer?: { httpStatus: number; error: number | null; cliError?: string | null };
   now?: () => number;
 }
 
@@ -251,6 +259,7 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
       transactionSemantics: { stagedReads: true, commit: true, ...options.transactionSemantics },
       cliErrorStatus: options.cliErrorStatus ?? 500,
       filterListMembers: options.filterListMembers ?? true,
+      lockedTableAnswer: options.lockedTableAnswer ?? { httpStatus: 500, error: TRANSACTION_LOCKED_ERROR },
       now: options.now ?? Date.now,
     };
     const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(this.opts.version);
@@ -627,7 +636,9 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
       return this.write(ctx, table, (s): JsonObject => {
         const mkey = mkeyJson(table, mkeyOf(table, this.create(s, table, body)));
         // Unknown whether a transactional POST answers the mkey (F16): switchable, see the option.
-        return ctx.tx && !this.opts.mkeyInTransaction ? {} : { mkey };
+        const answered =
+          this.opts.mkeyInTransaction === 'named' ? table !== 'firewall/policy' : this.opts.mkeyInTransaction;
+        return ctx.tx && !answered ? {} : { mkey };
       });
     }
     if (method === 'PUT') {
@@ -755,11 +766,17 @@ export class FortiOsSimulator extends VendorSimulator implements PacketTracer {
         (t) => t !== ctx.tx && t.vdom === ctx.vdom && t.touched.has(table),
       );
       if (locker) {
-        return this.envelopeError(ctx.req, 500, {
+        // Inferred answer (see the option): no vendor source shows what a locked table answers.
+        const { httpStatus, error, cliError } = this.opts.lockedTableAnswer;
+        const text =
+          cliError === undefined
+            ? `table ${table.replace('/', ' ')} is locked by transaction ${locker.id}\nCommand fail.${error === null ? '' : ` Return code ${error}`}\n`
+            : cliError;
+        return this.envelopeError(ctx.req, httpStatus, {
           ...this.base(ctx, table),
           revision_changed: false,
-          error: TRANSACTION_LOCKED_ERROR,
-          cli_error: `table ${table.replace('/', ' ')} is locked by transaction ${locker.id}\nCommand fail. Return code ${TRANSACTION_LOCKED_ERROR}\n`,
+          ...(error === null ? {} : { error }),
+          ...(text === null ? {} : { cli_error: text }),
         });
       }
       const store = ctx.tx ? ctx.tx.staged : this.store(ctx.vdom);
