@@ -4,6 +4,9 @@
  * syslog/NetFlow sources; one firewall of each vendor), one fleet push, and a summary of what went where.
  * Two customers (tenants): acme owns that deployment; globex's master stands in the provider's datacenter, whose
  * FortiGate belongs to no tenant. The run ends with what each customer's own token sees.
+ * Internet paths: Branch-1 reaches HQ over the internet (its probe's VPN goes to the master's port forward on HQ's
+ * pfSense at 198.51.100.10), Branch-2 over a site-to-site VPN (a routed site link), and SOC analysts working from
+ * home (a site on the internet) reach the master's console through the same publication.
  * Simulator state is saved in DATA_DIR, so running the demo again shows the unchanged devices as `noop`.
  * Keeps serving on PORT (default 3000) until Ctrl-C; `--once` (or DEMO_ONCE=1) exits after the summary.
  */
@@ -26,6 +29,8 @@ interface Firewall {
   site: string;
   /** Interface → zones behind it (empty: external). */
   interfaces: [string, string[]][];
+  /** Public addresses of the external interface (internet paths). */
+  publicAddresses?: string[];
   simPort: number;
 }
 
@@ -112,6 +117,7 @@ const FIREWALLS: Firewall[] = [
       ['opt2', ['dmz']],
       ['opt3', ['mgmt']],
     ],
+    publicAddresses: ['198.51.100.10'],
     simPort: portBase,
   },
   {
@@ -123,6 +129,7 @@ const FIREWALLS: Firewall[] = [
       ['port2', ['lan']],
       ['port3', ['servers']],
     ],
+    publicAddresses: ['203.0.113.20'],
     simPort: portBase + 1,
   },
   {
@@ -147,6 +154,20 @@ const FIREWALLS: Firewall[] = [
     simPort: portBase + 3,
   },
 ];
+
+/** Internet paths of the Demo deployment (see the header). */
+const INTERNET = {
+  internetSites: ['HQ', 'Branch-1'],
+  /** Site pairs on a site-to-site VPN although one of them talks to others over the internet. */
+  routedLinks: [['HQ', 'Branch-2']] as [string, string][],
+  roaming: {
+    name: 'Roaming',
+    description: 'Analysts working from home: on the internet, no firewall of ours',
+  },
+  roamingNodes: [['Roaming', 'home-analysts', 'console', ['0.0.0.0/0'], null, []]] as NodeRow[],
+  /** [node, firewall]: published at the firewall's first public address, on the ports its flows need. */
+  publications: [['hq-master', 'hq-pfsense']] as [string, string][],
+};
 
 /** Simulators that can hand over and take back their whole state (pfSense, FortiOS, OPNsense) survive demo restarts. */
 interface Restorable {
@@ -301,10 +322,11 @@ async function main(): Promise<void> {
       interfaces: fw.interfaces.map(([name, zs]) =>
         zs.length
           ? { name, zoneIds: zs.map((z) => zoneIds.get(`${sites.get(fw.site)}/${z}`)) }
-          : { name, external: true },
+          : { name, external: true, ...(fw.publicAddresses ? { publicAddresses: fw.publicAddresses } : {}) },
       ),
     });
   }
+  await seedInternetPaths();
   const devices = await api<{ items: (Named & { managementUrl: string; vendor: string })[] }>(
     'GET',
     '/devices?limit=500',
@@ -313,6 +335,62 @@ async function main(): Promise<void> {
     const sim = sims.get(d.name);
     if (sim && sim.url !== d.managementUrl)
       await api('PATCH', `/devices/${d.id}`, { managementUrl: sim.url });
+  }
+
+  // Internet paths: added on any run (a data directory seeded before them gets them too), each step only when
+  // missing, so the second run changes nothing.
+  async function seedInternetPaths(): Promise<void> {
+    type SiteRow = Named & { connectivity?: string; tenantId: string | null };
+    const siteRows = (await list('/sites')) as SiteRow[];
+    for (const s of siteRows)
+      if (INTERNET.internetSites.includes(s.name) && s.connectivity !== 'internet')
+        await api('PATCH', `/sites/${s.id}`, { connectivity: 'internet' });
+    const links = (
+      await api<{ items: { siteAId: string; siteBId: string }[] }>('GET', '/site-links?limit=500')
+    ).items;
+    for (const [a, b] of INTERNET.routedLinks) {
+      const [ida, idb] = [sites.get(a)!, sites.get(b)!];
+      const known = links.some(
+        (l) => (l.siteAId === ida && l.siteBId === idb) || (l.siteAId === idb && l.siteBId === ida),
+      );
+      if (!known) await api('POST', '/site-links', { siteAId: ida, siteBId: idb, connectivity: 'routed' });
+    }
+    if (!sites.has(INTERNET.roaming.name)) {
+      const deploymentId = (await list('/deployments')).find((d) => d.name === DEPLOYMENT.name)!.id;
+      sites.set(
+        INTERNET.roaming.name,
+        (await api<Named>('POST', '/sites', { ...INTERNET.roaming, onInternet: true, tenantId: acme })).id,
+      );
+      await seedZonesAndNodes(deploymentId, [], INTERNET.roamingNodes);
+    }
+    type DeviceRow = Named & {
+      interfaces: { name: string; external: boolean; zoneIds: string[]; publicAddresses?: string[] }[];
+    };
+    const deviceRows = (await api<{ items: DeviceRow[] }>('GET', '/devices?limit=500')).items;
+    for (const fw of FIREWALLS) {
+      const d = deviceRows.find((x) => x.name === fw.name);
+      const wan = d?.interfaces.find((i) => i.external);
+      if (!d || !wan || !fw.publicAddresses || (wan.publicAddresses ?? []).length > 0) continue;
+      await api('PATCH', `/devices/${d.id}`, {
+        interfaces: d.interfaces.map((i) =>
+          i.external
+            ? { name: i.name, external: true, publicAddresses: fw.publicAddresses }
+            : { name: i.name, zoneIds: i.zoneIds },
+        ),
+      });
+    }
+    const nodeIds = new Map((await list('/nodes')).map((n) => [n.name, n.id]));
+    const published = new Set(
+      (await api<{ items: { nodeId: string }[] }>('GET', '/publications?limit=500')).items.map(
+        (p) => p.nodeId,
+      ),
+    );
+    for (const [node, fw] of INTERNET.publications) {
+      const nodeId = nodeIds.get(node);
+      const deviceId = deviceRows.find((x) => x.name === fw)?.id;
+      if (nodeId && deviceId && !published.has(nodeId))
+        await api('POST', '/publications', { nodeId, deviceId });
+    }
   }
 
   console.log(
@@ -370,11 +448,13 @@ async function main(): Promise<void> {
   for (const p of pushes) {
     const ruleSet = await api<{
       rules: { name: string; ingress: string; service: string; explanations: { text: string }[] }[];
+      nat?: { interface: string; description: string }[];
     }>('GET', `/devices/${p.deviceId}/ruleset`);
     console.log(`\n  ${names.get(p.deviceId)!.name}: ${ruleSet.rules.length} allow rules`);
     for (const r of ruleSet.rules.slice(0, 4))
       console.log(`    ${r.name} (${r.ingress}): ${r.explanations[0]?.text ?? ''}`);
     if (ruleSet.rules.length > 4) console.log(`    … ${ruleSet.rules.length - 4} more`);
+    for (const n of ruleSet.nat ?? []) console.log(`    NAT ${n.interface}: ${n.description}`);
   }
   // Pushing an unchanged fleet again writes nothing.
   await fleetPush('push again');
