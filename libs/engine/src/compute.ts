@@ -509,12 +509,12 @@ function planInternet(
     if (flows.length === 0) continue;
     if (internet.onInternet(destination.node.siteId)) {
       sourceSide(index, internet, devicesBySite, selected, demand, (d, side, external) => {
-        const dst = destination.familySets.find((f) => f.family === 4);
-        if (!dst) return;
+        const dst = internet.internetSet(destination);
+        if (dst === null) return;
         for (const f of flows) {
           sink.plain(d, side.iface, external, f.flow.protocol, {
             src: side.setId,
-            dst: dst.setId,
+            dst,
             ports: ports.intern(f.ports),
             list: listOf(f, f.ports, '', 'dst'),
             from: source.idx,

@@ -147,6 +147,58 @@ function nodeSamples(node: NodeInput): number[] {
   return nodeSpans(node).flatMap(samples);
 }
 
+/**
+ * What is not "somewhere on the internet" (the walker's own list, README "Internet paths"): RFC 6890
+ * special-purpose blocks that are not globally reachable, multicast and the reserved block. The documentation
+ * blocks (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) stay public: the model's public addresses live there.
+ */
+const NON_PUBLIC: Span[] = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+].map((c) => span(c) as Span);
+
+function isPublic(n: number): boolean {
+  return !inSpans(NON_PUBLIC, n);
+}
+
+/** The public part of some spans (NON_PUBLIC is sorted and disjoint). */
+function publicSpans(spans: readonly Span[]): Span[] {
+  const out: Span[] = [];
+  for (const s of spans) {
+    let first = s.first;
+    for (const cut of NON_PUBLIC) {
+      if (cut.last < first || cut.first > s.last) continue;
+      if (cut.first > first) out.push({ first, last: cut.first - 1 });
+      first = cut.last + 1;
+    }
+    if (first <= s.last) out.push({ first, last: s.last });
+  }
+  return out;
+}
+
+const PUBLIC_INTERNET: Span[] = publicSpans([{ first: 0, last: 2 ** 32 - 1 }]);
+
+const publicSpanCache = new WeakMap<NodeInput, Span[]>();
+
+/** An internet node's addresses as internet paths see them: their public part (0.0.0.0/0 is the internet). */
+function nodePublicSpans(node: NodeInput): Span[] {
+  let out = publicSpanCache.get(node);
+  if (!out) {
+    out = publicSpans(nodeSpans(node));
+    publicSpanCache.set(node, out);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Reference: connectivity, demands, requirements
 
@@ -309,9 +361,12 @@ class World {
     return (ipNumber('192.0.2.150') as number) + this.inventory.sites.findIndex((s) => s.id === siteId);
   }
 
-  /** Source addresses a required internet source may carry when it reaches another site (null: any). */
+  /**
+   * Source addresses a required internet source may carry when it reaches another site (null: unknown, any
+   * address of the public internet; never a private one, which only an untranslated packet carries).
+   */
   admissibleSources(source: NodeInput): Span[] | null {
-    if (this.onInternet(source.siteId)) return nodeSpans(source);
+    if (this.onInternet(source.siteId)) return nodePublicSpans(source);
     if (!this.snat(source.siteId).known) return null;
     return this.devicesAt(source.siteId).flatMap((d) =>
       d.interfaces.flatMap((i) =>
@@ -356,7 +411,7 @@ class World {
   }
 
   private deliverableOverInternet(destination: NodeInput, flow: CatalogFlow): boolean {
-    if (this.onInternet(destination.siteId)) return true;
+    if (this.onInternet(destination.siteId)) return nodePublicSpans(destination).length > 0;
     return flow.ports.every((r) => {
       for (let p = r.from; p <= r.to; p++)
         if (!this.publicationFor(destination, flow.protocol, p)) return false;
@@ -843,7 +898,9 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
   for (const req of world.required) {
     const { source, destination, protocol, port } = req;
     const sourceOut = world.onInternet(source.siteId);
-    for (const src of nodeSamples(source)) {
+    // an internet node sends from, and is reached at, the public part of its addresses
+    const sourceSamples = sourceOut ? nodePublicSpans(source).flatMap(samples) : nodeSamples(source);
+    for (const src of sourceSamples) {
       if (req.path !== 'internet') {
         if (sourceOut) continue; // two nodes of one internet-only site: no firewall of ours between them
         for (const dst of nodeSamples(destination)) {
@@ -857,7 +914,7 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
         }
       } else if (!req.via) {
         if (sourceOut) continue;
-        for (const dst of nodeSamples(destination)) {
+        for (const dst of nodePublicSpans(destination).flatMap(samples)) {
           const r = walker.walkPublic(source, src, dst, protocol, port);
           if (!r.arrival?.nodes.includes(destination) || r.arrival.port !== port) {
             add(
@@ -906,15 +963,18 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
     return (internetBy.get(`${node.id}|${protocol}|${port}`) ?? []).some((r) => {
       if (!r.via) return false;
       const admissible = world.admissibleSources(r.source);
-      return admissible === null || inSpans(admissible, seen);
+      return admissible === null ? isPublic(seen) : inSpans(admissible, seen);
     });
   }
+  // A publication at a dynamic address may be anywhere on the public internet, never at a private address.
   const exitAllowed = (source: NodeInput, dst: number, protocol: Protocol, port: number): boolean =>
     (exitBy.get(`${source.id}|${protocol}`) ?? []).some((r) =>
       r.via
         ? r.via.externalPort === port &&
-          (r.via.publication.addressText === INTERFACE_ADDRESS || r.via.publication.address === dst)
-        : r.port === port && inSpans(nodeSpans(r.destination), dst),
+          (r.via.publication.addressText === INTERFACE_ADDRESS
+            ? isPublic(dst)
+            : r.via.publication.address === dst)
+        : r.port === port && inSpans(nodePublicSpans(r.destination), dst),
     );
 
   // Candidate destinations and ports.
@@ -975,25 +1035,15 @@ function walkAll(world: World, walker: Walker, add: (kind: string, detail: strin
             const r = walker.walkPrivate(node, src, dst, protocol, port);
             if (r.arrival) {
               if (r.arrival.unfiltered) continue;
-              const destinationSite = r.arrival.nodes[0].siteId;
-              const crossings = [
-                ...walker.onWay(node.siteId, src, dst),
-                ...(destinationSite !== node.siteId ? walker.onWay(destinationSite, src, dst) : []),
-              ];
-              const external = (device: DeviceInput, name: string) =>
-                device.interfaces.some((i) => i.name === name && i.external);
               for (const to of r.arrival.nodes) {
                 if (to.id === node.id) continue;
-                // Each firewall only knows its own reason to let the packet through: one letting a node out
-                // towards an internet node that is "anywhere" (or a publication at a dynamic address) lets it
-                // reach whatever sits on its external side; one admitting a forward from any source admits
-                // untranslated traffic to the target as well.
-                const eachFirewallJustified = crossings.every(
-                  (w) =>
-                    (external(w.device, w.egress) && exitAllowed(node, dst, protocol, port)) ||
-                    (external(w.device, w.ingress) && internetAllowed(src, to, protocol, port)),
-                );
-                if (!eachFirewallJustified && !localAllowed(src, to, protocol, port)) {
+                // No firewall-by-firewall allowance: a rule of an internet path stands for public addresses
+                // only (a destination that may be anywhere, a source whose egress is unknown: the public
+                // internet), and both ends of this packet are private, so only a routed or same-site demand
+                // justifies its arrival. Letting a node out "anywhere" must not reach a routed peer or the far
+                // side of an inner firewall; admitting a forward from an unknown source must not admit the
+                // untranslated packet of a routed peer or a local node on the firewall's external side.
+                if (!localAllowed(src, to, protocol, port)) {
                   add(
                     'unexpected arrival',
                     `${describePacket(node, src, dst, protocol, port)} reached ${to.name}(${to.id})`,
@@ -1595,6 +1645,35 @@ function withAny(rs: RuleSet): RuleSet {
   };
 }
 
+/**
+ * The exposure of issue #12 before "the public internet" existed: 0.0.0.0/0 where the engine means somewhere
+ * on the internet (unknown egress source, dynamic published address, an internet node at 0.0.0.0/0).
+ */
+const widenPublicInternet: Mutation = (ruleSets) => {
+  const wide = (entries: readonly string[]): boolean => {
+    const spans = entries
+      .map(span)
+      .filter((x): x is Span => x !== null)
+      .sort((x, y) => x.first - y.first);
+    const merged: Span[] = [];
+    for (const x of spans) {
+      const last = merged[merged.length - 1];
+      if (last && x.first <= last.last + 1) last.last = Math.max(last.last, x.last);
+      else merged.push({ ...x });
+    }
+    return PUBLIC_INTERNET.every((p) => merged.some((x) => x.first <= p.first && p.last <= x.last));
+  };
+  if (!ruleSets.some((rs) => rs.addresses.some((a) => a.family === 4 && wide(a.entries)))) return null;
+  return {
+    ruleSets: ruleSets.map((rs) => ({
+      ...rs,
+      addresses: rs.addresses.map((a) =>
+        a.family === 4 && wide(a.entries) ? { ...a, entries: ['0.0.0.0/0'] } : a,
+      ),
+    })),
+  };
+};
+
 const MUTATIONS: Record<string, Mutation> = {
   'drop a rule admitting a port forward': (ruleSets) => {
     const i = ruleSets.findIndex((rs) => rs.rules.some((r) => r.nat !== undefined));
@@ -1802,6 +1881,30 @@ describe('the packet checker catches injected faults', () => {
       { seed: PINNED_SEED, numRuns },
     );
     expect(applied).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('the packet checker no longer accepts 0.0.0.0/0 on internet paths', () => {
+  // Not every inventory can show it (a routed peer or a local node on an external side must be there to send
+  // the packet, a private address outside the site to receive it): the fault must be reported on many, and
+  // it is reported as an arrival or a leak, the two exposures of the task.
+  it('reports rule sets that use 0.0.0.0/0 where the engine means the public internet', () => {
+    let applied = 0;
+    const kinds = new Set<string>();
+    let reported = 0;
+    for (const raw of fc.sample(rawArb, { seed: PINNED_SEED, numRuns: 150 })) {
+      const inventory = build(raw);
+      const world = new World(inventory);
+      const mutated = widenPublicInternet(computeRuleSets(inventory, FLOWS), world);
+      if (!mutated) continue;
+      applied++;
+      const found = checkPackets(world, mutated.ruleSets, 1);
+      if (found.length > 0) reported++;
+      for (const v of found) kinds.add(v.kind);
+    }
+    expect(applied).toBeGreaterThanOrEqual(20);
+    expect(reported).toBeGreaterThanOrEqual(10);
+    expect([...kinds].sort()).toEqual(expect.arrayContaining(['leak', 'unexpected arrival']));
   });
 });
 

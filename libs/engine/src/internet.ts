@@ -16,7 +16,15 @@ import {
   IndexedNode,
   InventoryIndex,
 } from './inventory-index';
-import { Cidr, compareCidrs, formatAddress, tryParseCidr } from './ip';
+import {
+  Cidr,
+  compareCidrs,
+  formatAddress,
+  intersectCidrList,
+  parseCidr,
+  subtractCidrList,
+  tryParseCidr,
+} from './ip';
 import type { Inventory, PortRange, Protocol, PublicationInput, SiteConnectivity, SiteInput } from './model';
 import { INTERFACE_ADDRESS, SITE_CONNECTIVITIES } from './model';
 import {
@@ -46,7 +54,7 @@ export interface ResolvedPublication {
   readonly iface: string;
   /** Canonical IPv4 host address, or `INTERFACE_ADDRESS`. */
   readonly address: string;
-  /** The IPv4 set the source side sends to: the address /32, or 0.0.0.0/0 for `interface` (unknown there). */
+  /** The IPv4 set the source side sends to: the address /32, or the public internet for `interface` (unknown there). */
   readonly publicSetId: number;
   /** The private IPv4 host the NAT forwards to (the node's first /32 in canonical order). */
   readonly target: Cidr;
@@ -102,12 +110,44 @@ function pairKey(a: string, b: string): string {
 
 const ANY_IPV4: Cidr = { family: 4, network: 0n, prefix: 0 };
 
+/**
+ * IPv4 ranges that are not "somewhere on the internet": the special-purpose blocks of RFC 6890 (as updated by
+ * RFC 6598 and RFC 8190) that are not globally reachable, plus multicast (RFC 5771) and the reserved block with
+ * the limited broadcast (RFC 1112, RFC 919). A rule meaning "any address on the internet" must not reach these:
+ * behind an external interface they are routed peers, the far side of an inner firewall, the firewall's own
+ * networks. Kept PUBLIC on purpose: the documentation blocks 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24
+ * (RFC 5737), which fixtures and users' examples use as public addresses, and 192.88.99.0/24 (6to4 relay
+ * anycast, deprecated by RFC 7526, formerly globally routed). 192.0.0.0/24 is removed whole, although two of
+ * its hosts (192.0.0.9, 192.0.0.10) are globally reachable anycast services no UTMStack node is.
+ */
+export const NON_PUBLIC_IPV4: readonly string[] = [
+  '0.0.0.0/8', // "this network" (RFC 791, RFC 6890)
+  '10.0.0.0/8', // private (RFC 1918)
+  '100.64.0.0/10', // shared address space, carrier-grade NAT (RFC 6598)
+  '127.0.0.0/8', // loopback (RFC 1122)
+  '169.254.0.0/16', // link local (RFC 3927)
+  '172.16.0.0/12', // private (RFC 1918)
+  '192.0.0.0/24', // IETF protocol assignments (RFC 6890)
+  '192.168.0.0/16', // private (RFC 1918)
+  '198.18.0.0/15', // benchmarking (RFC 2544)
+  '224.0.0.0/4', // multicast (RFC 5771)
+  '240.0.0.0/4', // reserved (RFC 1112) and limited broadcast 255.255.255.255 (RFC 919)
+];
+
+/** The public internet: 0.0.0.0/0 minus {@link NON_PUBLIC_IPV4}, as an exact sorted CIDR list. */
+export const PUBLIC_IPV4: readonly Cidr[] = subtractCidrList(
+  4,
+  [ANY_IPV4],
+  NON_PUBLIC_IPV4.map((c) => parseCidr(c)),
+);
+
 export class InternetIndex {
   /** True when some pair of sites reaches each other over the internet. */
   readonly active: boolean;
   private readonly links = new Map<string, SiteConnectivity>();
   private readonly publications = new Map<number, ResolvedPublication[]>();
   private readonly egressSets = new Map<string, number | null>();
+  private readonly internetSets = new Map<number, number | null>();
   private readonly deviceSites: string[];
 
   constructor(
@@ -307,7 +347,8 @@ export class InternetIndex {
       // Sets are interned when first used, so an inventory without internet paths interns exactly what it
       // always did.
       const sets = this.index.sets;
-      const publicCidr = address === INTERFACE_ADDRESS ? ANY_IPV4 : (parseHost(address) as Cidr);
+      // an `interface` address is unknown here: somewhere on the public internet, never a private address
+      const publicCidrs = address === INTERFACE_ADDRESS ? PUBLIC_IPV4 : [parseHost(address) as Cidr];
       let publicSetId: number | undefined;
       let targetSetId: number | undefined;
       const resolved: ResolvedPublication = {
@@ -317,7 +358,7 @@ export class InternetIndex {
         iface: iface.name,
         address,
         get publicSetId(): number {
-          return (publicSetId ??= sets.intern(4, [publicCidr]));
+          return (publicSetId ??= sets.intern(4, publicCidrs));
         },
         target,
         targetText: formatAddress(4, target.network),
@@ -383,14 +424,15 @@ export class InternetIndex {
 
   /**
    * The IPv4 set other sites see a node's connections come from: the node's own IPv4 addresses on a site
-   * that is the internet; else every static public address of its site's firewalls' external interfaces, or
-   * 0.0.0.0/0 when some external interface has none (its address is unknown here) or there is none at all.
-   * Null when the node has no IPv4 address (internet paths are IPv4 only).
+   * that is the internet (its public part, {@link internetSet}); else every static public address of its site's
+   * firewalls' external interfaces, or the public internet when some external interface has none (its address
+   * is unknown here) or there is none at all: never a private address, which would admit routed peers and
+   * local nodes untranslated. Null when the node has no IPv4 address (internet paths are IPv4 only).
    */
   egressSet(source: IndexedNode): number | null {
     const v4 = source.familySets.find((f) => f.family === 4);
     if (!v4) return null;
-    if (this.onInternet(source.node.siteId)) return v4.setId;
+    if (this.onInternet(source.node.siteId)) return this.internetSet(source);
     const siteId = source.node.siteId;
     let known = this.egressSets.get(siteId);
     if (known === undefined) {
@@ -407,15 +449,26 @@ export class InternetIndex {
           addresses.push(...hosts);
         }
       }
-      known = this.index.sets.intern(4, unknown || addresses.length === 0 ? [ANY_IPV4] : addresses);
+      known = this.index.sets.intern(4, unknown || addresses.length === 0 ? PUBLIC_IPV4 : addresses);
       this.egressSets.set(siteId, known);
     }
     return known;
   }
 
-  /** The set {0.0.0.0/0}. */
-  anySet(): number {
-    return this.index.sets.intern(4, [ANY_IPV4]);
+  /**
+   * The IPv4 set a node of an `onInternet` site stands for on an internet path: its IPv4 addresses within the
+   * public internet (a node at 0.0.0.0/0 is the public internet). Null when none is public: such a node is
+   * reached by, and reaches, nothing over the internet.
+   */
+  internetSet(node: IndexedNode): number | null {
+    let known = this.internetSets.get(node.idx);
+    if (known === undefined) {
+      const v4 = node.familySets.find((f) => f.family === 4);
+      const cidrs = v4 ? intersectCidrList(4, this.index.sets.sets[v4.setId].cidrs, PUBLIC_IPV4) : [];
+      known = cidrs.length === 0 ? null : this.index.sets.intern(4, cidrs);
+      this.internetSets.set(node.idx, known);
+    }
+    return known;
   }
 
   /** What each flow of an internet path to `destination` gets from its publications (by publication id, entry). */
@@ -441,8 +494,8 @@ export class InternetIndex {
   deliverable(source: IndexedNode, destination: IndexedNode, flow: IndexedFlow): boolean {
     const path = this.path(source, destination);
     if (path !== 'internet') return true;
-    if (source.familySets.every((f) => f.family !== 4)) return false;
-    if (this.onInternet(destination.node.siteId)) return destination.familySets.some((f) => f.family === 4);
+    if (this.egressSet(source) === null) return false;
+    if (this.onInternet(destination.node.siteId)) return this.internetSet(destination) !== null;
     return this.deliveries(destination, [flow])[0].unpublished.length === 0;
   }
 }

@@ -436,6 +436,39 @@ export function summarizeCidrList(family: AddressFamily, cidrs: readonly Cidr[])
   return cidrIntervals(cidrs).flatMap(([first, last]) => rangeToCidrs(family, first, last));
 }
 
+/** Exact summary of the addresses in both lists (same family): a sorted list of CIDRs, empty when disjoint. */
+export function intersectCidrList(family: AddressFamily, a: readonly Cidr[], b: readonly Cidr[]): Cidr[] {
+  const left = cidrIntervals(a);
+  const right = cidrIntervals(b);
+  const out: Cidr[] = [];
+  // both interval lists are sorted and disjoint: one merge pass
+  for (let i = 0, j = 0; i < left.length && j < right.length;) {
+    const first = left[i][0] > right[j][0] ? left[i][0] : right[j][0];
+    const last = left[i][1] < right[j][1] ? left[i][1] : right[j][1];
+    if (first <= last) out.push(...rangeToCidrs(family, first, last));
+    if (left[i][1] < right[j][1]) i++;
+    else j++;
+  }
+  return out;
+}
+
+/** Exact summary of the addresses of `a` that are not in `b` (same family), sorted. */
+export function subtractCidrList(family: AddressFamily, a: readonly Cidr[], b: readonly Cidr[]): Cidr[] {
+  const removed = cidrIntervals(b);
+  const out: Cidr[] = [];
+  for (const [first, last] of cidrIntervals(a)) {
+    let start = first;
+    for (const [from, to] of removed) {
+      if (to < start || from > last) continue;
+      if (from > start) out.push(...rangeToCidrs(family, start, from - 1n));
+      start = to + 1n;
+      if (start > last) break;
+    }
+    if (start <= last) out.push(...rangeToCidrs(family, start, last));
+  }
+  return out;
+}
+
 /** Exact summary of addresses/CIDRs given as text; IPv4 entries first, then IPv6, in canonical form. */
 export function summarizeCidrs(inputs: readonly (string | Cidr)[]): string[] {
   const parsed = inputs.map(asCidr);

@@ -300,9 +300,9 @@ function traceInternet(
     }
   };
   if (internet.onInternet(to.node.siteId)) {
-    const dst = to.familySets.find((f) => f.family === 4);
-    if (!dst) return { checked, hops, carried, unpublished: checked };
-    sourceHops(dst.setId, checked);
+    const dst = internet.internetSet(to);
+    if (dst === null) return { checked, hops, carried, unpublished: checked };
+    sourceHops(dst, checked);
     return { checked, hops, carried, unpublished: [] };
   }
   // the forwarded part of the checked traffic, per publication
