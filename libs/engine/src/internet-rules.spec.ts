@@ -18,6 +18,10 @@ import type {
 } from './model';
 import { traceReachability } from './reachability';
 import { handCheckedInventory } from './testing/hand-checked.fixture';
+import { PUBLIC_INTERNET } from './testing/internet.fixture';
+
+/** 0.0.0.0/0 minus the non-public ranges, as written out by hand in the internet fixture. */
+const PUBLIC = PUBLIC_INTERNET.join(',');
 
 const V1 = 'v1';
 const flow = (
@@ -238,13 +242,13 @@ describe('internet paths: publications and NAT', () => {
     expect(none['hq-fw'].rules).toEqual([]);
   });
 
-  it('sends to 0.0.0.0/0 when the public address is the interface’s own, and forwards on `interface`', () => {
+  it('sends to the public internet when the public address is the interface’s own, and forwards on `interface`', () => {
     const inventory = {
       ...twoSites(),
       publications: [publication('pub', 'master', 'hq-fw', [tcp(50051)], { publicAddress: 'interface' })],
     };
     const sets = byDevice(computeRuleSets(inventory, FLOWS));
-    expect(summary(sets['br-fw'])).toEqual(['lan>wan 10.1.0.0/25 -> 0.0.0.0/0 50051/tcp']);
+    expect(summary(sets['br-fw'])).toEqual([`lan>wan 10.1.0.0/25 -> ${PUBLIC} 50051/tcp`]);
     expect(sets['hq-fw'].nat?.map((n) => [n.externalAddress, n.description])).toEqual([
       ['interface', 'publish master master at hq-fw box wan address:50051/tcp → 10.0.0.5:50051'],
     ]);
@@ -253,15 +257,72 @@ describe('internet paths: publications and NAT', () => {
     );
   });
 
-  it('admits 0.0.0.0/0 when the source site’s egress address is unknown', () => {
+  it('admits the public internet when the source site’s egress address is unknown', () => {
     const base = twoSites();
     const inventory = {
       ...base,
       devices: [base.devices[0], firewall('br-fw', 'br', ['br-lan'], ['interface'])],
     };
-    expect(summary(byDevice(computeRuleSets(inventory, FLOWS))['hq-fw'])[0]).toMatch(
-      /^wan>lan 0\.0\.0\.0\/0 -> 10\.0\.0\.5\/32/,
-    );
+    expect(summary(byDevice(computeRuleSets(inventory, FLOWS))['hq-fw']).sort()).toEqual([
+      `wan>lan ${PUBLIC} -> 10.0.0.5/32 50051/tcp [198.51.100.10:50051]`,
+      `wan>lan ${PUBLIC} -> 10.0.0.5/32 9000-9001/tcp [198.51.100.10:9000]`,
+    ]);
+  });
+
+  // Issue #12, exactness: "somewhere on the internet" never covers a private address, which only an
+  // untranslated packet carries (a routed peer behind the VPN, a local node on an inner firewall's outside).
+  it('never admits a forward or lets a node out to a private address when an end is unknown', () => {
+    const base = twoSites();
+    const inventory: Inventory = {
+      ...base,
+      sites: [...base.sites, site('vpn'), site('roam', { onInternet: true })],
+      siteLinks: [{ siteAId: 'hq', siteBId: 'vpn', connectivity: 'routed' }],
+      zones: [
+        ...base.zones,
+        { id: 'hq-srv', siteId: 'hq', name: 'servers', cidrs: ['10.0.0.0/28'] },
+        { id: 'vpn-lan', siteId: 'vpn', name: 'lan', cidrs: ['172.16.5.0/24'] },
+      ],
+      nodes: [
+        node('master', 'hq', 'master', ['10.0.0.5']),
+        node('agents', 'br', 'agent', ['10.1.0.0/25']),
+        node('roamers', 'roam', 'agent', ['0.0.0.0/0']),
+      ],
+      devices: [
+        firewall('hq-fw', 'hq', ['hq-lan'], ['198.51.100.10']),
+        firewall('br-fw', 'br', ['br-lan'], ['interface']),
+        {
+          id: 'hq-core',
+          siteId: 'hq',
+          name: 'core',
+          vendor: 'opnsense',
+          interfaces: [
+            { name: 'up', external: true, zoneIds: [] },
+            { name: 'srv', external: false, zoneIds: ['hq-srv'] },
+          ],
+        },
+      ],
+      publications: [publication('pub', 'master', 'hq-fw', [tcp(50051)], { publicAddress: 'interface' })],
+    };
+    const sets = byDevice(computeRuleSets(inventory, FLOWS));
+    // the branch's egress is unknown and the roamers are anywhere: the public internet, at the edge and on
+    // the inner firewall, so neither 172.16.5.0/24 (routed VPN) nor 10.0.0.16-255 (outside the core) passes
+    expect(summary(sets['hq-fw'])).toEqual([`wan>lan ${PUBLIC} -> 10.0.0.5/32 50051/tcp [interface:50051]`]);
+    expect(summary(sets['hq-core'])).toEqual([`up>srv ${PUBLIC} -> 10.0.0.5/32 50051/tcp`]);
+    // the master's address is the interface's own: the branch may send anywhere public, nowhere private
+    expect(summary(sets['br-fw'])).toEqual([`lan>wan 10.1.0.0/25 -> ${PUBLIC} 50051/tcp`]);
+    for (const id of ['hq-fw', 'hq-core', 'br-fw']) {
+      expect(sets[id].addresses.flatMap((a) => a.entries)).not.toContain('0.0.0.0/0');
+    }
+    const result = traceReachability(inventory, FLOWS, Object.values(sets), 'roamers', 'master');
+    expect(result.hops.map((h) => [h.deviceId, h.sourceCidrs.join(','), h.missing])).toEqual([
+      ['hq-fw', PUBLIC, []],
+      ['hq-core', PUBLIC, []],
+    ]);
+    // only 50051 is published: 9000-9001 are reported, nothing else stands in the way
+    expect([result.allowed, result.unpublished]).toEqual([
+      false,
+      [{ protocol: 'tcp', ports: [{ from: 9000, to: 9001 }] }],
+    ]);
   });
 
   it('lets the destination site’s inner firewalls admit the forwarded traffic, from the egress address', () => {
@@ -391,6 +452,48 @@ describe('internet paths: destinations on the internet', () => {
     expect(summary(byDevice(computeRuleSets(inventory, FLOWS))['hq-fw'])).toContain(
       'wan>lan 192.0.2.0/24 -> 10.0.0.5/32 443/tcp [198.51.100.10:443]',
     );
+  });
+
+  it('sends to the public part of an internet node’s addresses only', () => {
+    const base = twoSites();
+    const inventory: Inventory = {
+      ...base,
+      sites: [...base.sites, site('cloud', { onInternet: true })],
+      nodes: [
+        // anywhere, and a range straddling 10.0.0.0/8: only what is public is on the internet
+        node('cloud-master', 'cloud', 'master', ['0.0.0.0/0']),
+        node('agents', 'br', 'agent', ['10.1.0.0/25']),
+      ],
+      publications: [],
+    };
+    expect(summary(byDevice(computeRuleSets(inventory, FLOWS))['br-fw'])).toEqual([
+      `lan>wan 10.1.0.0/25 -> ${PUBLIC} 9000-9001,50051/tcp`,
+    ]);
+    const straddling: Inventory = {
+      ...inventory,
+      nodes: [node('cloud-master', 'cloud', 'master', ['8.0.0.0/6']), inventory.nodes[1]],
+    };
+    // 8.0.0.0/6 = 8.0.0.0-11.255.255.255: 10.0.0.0/8 taken out
+    expect(summary(byDevice(computeRuleSets(straddling, FLOWS))['br-fw'])).toEqual([
+      'lan>wan 10.1.0.0/25 -> 8.0.0.0/7,11.0.0.0/8 9000-9001,50051/tcp',
+    ]);
+  });
+
+  it('gives nothing to an internet node without a public address', () => {
+    const base = twoSites();
+    const inventory: Inventory = {
+      ...base,
+      sites: [...base.sites, site('cloud', { onInternet: true })],
+      nodes: [
+        node('cloud-master', 'cloud', 'master', ['10.9.0.1']),
+        node('agents', 'br', 'agent', ['10.1.0.0/25']),
+      ],
+      publications: [],
+    };
+    const sets = computeRuleSets(inventory, FLOWS);
+    expect(sets.flatMap((r) => r.rules)).toEqual([]);
+    const result = traceReachability(inventory, FLOWS, sets, 'agents', 'cloud-master');
+    expect([result.path, result.allowed, result.hops]).toEqual(['internet', false, []]);
   });
 
   it('drops sources without an IPv4 address (no NAT66)', () => {

@@ -12,6 +12,7 @@ import {
   internetExpected,
   internetInventory,
   InternetVersion,
+  PUBLIC_INTERNET,
 } from './testing/internet.fixture';
 
 /** The rule set as the fixture states it (object contents instead of names). */
@@ -134,7 +135,7 @@ describe.each<[InternetVersion, Vendor]>(
       expect(descriptions('hq-fw')).toEqual(
         expect.arrayContaining([
           '203.0.113.20/32 probe br1-probe over the internet',
-          '0.0.0.0/0 console analysts over the internet',
+          `${PUBLIC_INTERNET.join(',')} console analysts over the internet`,
           '10.10.10.5/32 master hq-master',
           '10.30.10.0/24 agent br2-agents',
         ]),
@@ -238,7 +239,7 @@ describe('reachability over the internet (hand-checked deployment)', () => {
     expect(result.allowed).toBe(false);
     // no firewall of the roaming site: the forward at HQ is the only hop, and 443 passes it
     expect(result.hops.map((h) => [h.deviceId, h.sourceCidrs, h.destinationCidrs, h.missing])).toEqual([
-      ['hq-fw', ['0.0.0.0/0'], ['10.10.10.5/32'], []],
+      ['hq-fw', PUBLIC_INTERNET, ['10.10.10.5/32'], []],
     ]);
     expect(result.hops[0].translations?.map((t) => t.text)).toEqual([
       'HQ firewall: wan 198.51.100.10:443 → hq-master 10.10.10.5:443',
@@ -264,5 +265,36 @@ describe('reachability over the internet (hand-checked deployment)', () => {
     expect(result.allowed).toBe(false);
     expect(result.hops[1].translations).toEqual([]);
     expect(result.hops[1].missing).toEqual([{ protocol: 'tcp', ports: [{ from: 1194, to: 1194 }] }]);
+  });
+});
+
+describe('the hand-written public internet of the fixture', () => {
+  const number = (text: string): number => text.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+  it('is aligned blocks covering exactly the gaps between the non-public ranges', () => {
+    const blocks = PUBLIC_INTERNET.map((c) => {
+      const [address, prefix] = c.split('/');
+      const size = 2 ** (32 - Number(prefix));
+      expect({ c, aligned: number(address) % size === 0 }).toEqual({ c, aligned: true });
+      return [number(address), number(address) + size - 1];
+    });
+    const merged: number[][] = [];
+    for (const [first, last] of blocks) {
+      const previous = merged[merged.length - 1];
+      expect(previous === undefined || first > previous[1]).toBe(true); // sorted, disjoint
+      if (previous && first === previous[1] + 1) previous[1] = last;
+      else merged.push([first, last]);
+    }
+    const gaps = [
+      ['1.0.0.0', '9.255.255.255'],
+      ['11.0.0.0', '100.63.255.255'],
+      ['100.128.0.0', '126.255.255.255'],
+      ['128.0.0.0', '169.253.255.255'],
+      ['169.255.0.0', '172.15.255.255'],
+      ['172.32.0.0', '191.255.255.255'],
+      ['192.0.1.0', '192.167.255.255'],
+      ['192.169.0.0', '198.17.255.255'],
+      ['198.20.0.0', '223.255.255.255'],
+    ];
+    expect(merged).toEqual(gaps.map(([a, b]) => [number(a), number(b)]));
   });
 });

@@ -15,6 +15,9 @@
  * Roaming (site `roam`, on the internet): analysts 0.0.0.0/0 (console, no selectors); v11: roaming-agents
  *   0.0.0.0/0
  *
+ * The roaming nodes' 0.0.0.0/0 stands for the public internet on internet paths (PUBLIC_INTERNET below), so
+ * HQ admits their forwards from public addresses only: never untranslated from Branch-2's VPN or HQ itself.
+ *
  * What crosses the internet: Branch-1 → HQ (br1 and hq are `internet`), Roaming → HQ (an internet site);
  * Branch-2 ↔ HQ is routed by the link. internet.spec.ts checks the computed rule sets against the
  * hand-written expectations below (names by pattern, everything else exactly).
@@ -178,7 +181,40 @@ const P = (from: number, to = from): PortRange => ({ from, to });
 const HQ_MASTER = ['10.10.10.5/32'];
 const BR1_EGRESS = ['203.0.113.20/32'];
 const HQ_PUBLIC = ['198.51.100.10/32'];
-const ANY = ['0.0.0.0/0'];
+/**
+ * By hand: 0.0.0.0/0 minus the ranges README "Internet paths" says are not on the internet (0.0.0.0/8,
+ * 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 192.0.0.0/24, 192.168.0.0/16,
+ * 198.18.0.0/15, 224.0.0.0/4, 240.0.0.0/4), one line per gap between them, each gap as its aligned blocks.
+ * The documentation blocks 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24 are inside (public).
+ */
+export const PUBLIC_INTERNET = [
+  // 1.0.0.0 - 9.255.255.255
+  ...['1.0.0.0/8', '2.0.0.0/7', '4.0.0.0/6', '8.0.0.0/7'],
+  // 11.0.0.0 - 100.63.255.255
+  ...['11.0.0.0/8', '12.0.0.0/6', '16.0.0.0/4', '32.0.0.0/3', '64.0.0.0/3', '96.0.0.0/6', '100.0.0.0/10'],
+  // 100.128.0.0 - 126.255.255.255
+  ...['100.128.0.0/9', '101.0.0.0/8', '102.0.0.0/7', '104.0.0.0/5', '112.0.0.0/5', '120.0.0.0/6'],
+  ...['124.0.0.0/7', '126.0.0.0/8'],
+  // 128.0.0.0 - 169.253.255.255
+  ...['128.0.0.0/3', '160.0.0.0/5', '168.0.0.0/8', '169.0.0.0/9', '169.128.0.0/10', '169.192.0.0/11'],
+  ...['169.224.0.0/12', '169.240.0.0/13', '169.248.0.0/14', '169.252.0.0/15'],
+  // 169.255.0.0 - 172.15.255.255
+  ...['169.255.0.0/16', '170.0.0.0/7', '172.0.0.0/12'],
+  // 172.32.0.0 - 191.255.255.255
+  ...['172.32.0.0/11', '172.64.0.0/10', '172.128.0.0/9', '173.0.0.0/8', '174.0.0.0/7', '176.0.0.0/4'],
+  // 192.0.1.0 - 192.167.255.255
+  ...['192.0.1.0/24', '192.0.2.0/23', '192.0.4.0/22', '192.0.8.0/21', '192.0.16.0/20', '192.0.32.0/19'],
+  ...['192.0.64.0/18', '192.0.128.0/17', '192.1.0.0/16', '192.2.0.0/15', '192.4.0.0/14', '192.8.0.0/13'],
+  ...['192.16.0.0/12', '192.32.0.0/11', '192.64.0.0/10', '192.128.0.0/11', '192.160.0.0/13'],
+  // 192.169.0.0 - 198.17.255.255
+  ...['192.169.0.0/16', '192.170.0.0/15', '192.172.0.0/14', '192.176.0.0/12', '192.192.0.0/10'],
+  ...['193.0.0.0/8', '194.0.0.0/7', '196.0.0.0/7', '198.0.0.0/12', '198.16.0.0/15'],
+  // 198.20.0.0 - 223.255.255.255
+  ...['198.20.0.0/14', '198.24.0.0/13', '198.32.0.0/11', '198.64.0.0/10', '198.128.0.0/9', '199.0.0.0/8'],
+  ...['200.0.0.0/5', '208.0.0.0/4'],
+];
+/** The roaming nodes' 0.0.0.0/0 on internet paths, and Branch-1's 203.0.113.20 with them. */
+const ANY = PUBLIC_INTERNET;
 const V9_AGENT_FLOWS = ['v9-agent-hids', 'v9-agent-hids-api', 'v9-agent-logs', 'v9-agent-manager'];
 const V11_AGENT_FLOWS = ['v11-agent-log-ingestion', 'v11-agent-manager', 'v11-agent-updates'];
 
@@ -324,7 +360,8 @@ export function internetExpected(
       nat: [],
     },
     // HQ: the forwards 443 (analysts; their 80, 22 and 9090 are not published: nothing for them), 19000-19001 →
-    // 9000-9001 and 50051 (Branch-1's public address and the roaming agents' 0.0.0.0/0: together 0.0.0.0/0).
+    // 9000-9001 and 50051 (Branch-1's public address and the roaming agents' public internet: together the
+    // public internet).
     'hq-fw': {
       rules: [
         {
