@@ -4,10 +4,12 @@ import {
   cidrsOverlap,
   describeInvalidCidr,
   formatCidr,
+  intersectCidrList,
   InvalidAddressError,
   isValidCidr,
   parseCidr,
   rangeToCidrs,
+  subtractCidrList,
   summarizeCidrs,
   tryParseCidr,
   zoneForAddress,
@@ -153,5 +155,47 @@ describe('summarising', () => {
     ]);
     expect(rangeToCidrs(4, 0n, 0xffffffffn).map(formatCidr)).toEqual(['0.0.0.0/0']);
     expect(rangeToCidrs(6, 0n, (1n << 128n) - 1n).map(formatCidr)).toEqual(['::/0']);
+  });
+});
+
+describe('intersecting and subtracting CIDR lists', () => {
+  const list = (...texts: string[]) => texts.map(parseCidr);
+  const show = (cidrs: ReturnType<typeof list>) => cidrs.map(formatCidr);
+
+  it('intersects exactly, empty when disjoint', () => {
+    // 8.0.0.0-11.255.255.255 ∩ (0.0.0.0-7.255.255.255 ∪ 9.0.0.0-10.255.255.255)
+    expect(
+      show(intersectCidrList(4, list('8.0.0.0/6'), list('0.0.0.0/5', '9.0.0.0/8', '10.0.0.0/8'))),
+    ).toEqual(['9.0.0.0/8', '10.0.0.0/8']);
+    expect(show(intersectCidrList(4, list('0.0.0.0/0'), list('192.0.2.7')))).toEqual(['192.0.2.7/32']);
+    expect(intersectCidrList(4, list('10.0.0.0/8'), list('11.0.0.0/8', '9.0.0.0/8'))).toEqual([]);
+    expect(show(intersectCidrList(6, list('2001:db8::/32'), list('::/0')))).toEqual(['2001:db8::/32']);
+  });
+
+  it('subtracts exactly, at the edges and in the middle', () => {
+    // 10.0.0.0-10.0.0.255 minus .0, .128-.191 and .255
+    expect(
+      show(subtractCidrList(4, list('10.0.0.0/24'), list('10.0.0.0', '10.0.0.128/26', '10.0.0.255'))),
+    ).toEqual([
+      '10.0.0.1/32',
+      '10.0.0.2/31',
+      '10.0.0.4/30',
+      '10.0.0.8/29',
+      '10.0.0.16/28',
+      '10.0.0.32/27',
+      '10.0.0.64/26',
+      '10.0.0.192/27',
+      '10.0.0.224/28',
+      '10.0.0.240/29',
+      '10.0.0.248/30',
+      '10.0.0.252/31',
+      '10.0.0.254/32',
+    ]);
+    expect(subtractCidrList(4, list('10.0.0.0/24'), list('0.0.0.0/0'))).toEqual([]);
+    expect(show(subtractCidrList(4, list('0.0.0.0/0'), list('128.0.0.0/1')))).toEqual(['0.0.0.0/1']);
+    expect(show(subtractCidrList(4, list('10.0.0.0/8', '12.0.0.0/8'), list('11.0.0.0/8')))).toEqual([
+      '10.0.0.0/8',
+      '12.0.0.0/8',
+    ]);
   });
 });
