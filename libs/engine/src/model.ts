@@ -72,7 +72,8 @@ export interface SiteInput {
   connectivity?: SiteConnectivity | null;
   /**
    * The site is the internet itself: its nodes (roaming agents, analysts at home, a cloud collector) have no
-   * firewall of ours in front, their addresses are public (`0.0.0.0/0` when unknown). They reach nodes of other
+   * firewall of ours in front, their addresses are public (`0.0.0.0/0` when unknown: rules use only the public
+   * part of a node's addresses, README "Internet paths"). They reach nodes of other
    * sites over the internet only, i.e. published services; no link can make such a site routed. Such a site has
    * no devices and no zones.
    */
