@@ -29,15 +29,14 @@
  * Assertions:
  * 1. every required tuple arrives (each source address sample, each destination sample or publication);
  * 2. every packet that arrives through a firewall of ours is one the reference can justify: same-site/routed
- *    arrivals from a source address of a node required to reach that node on that port, or else justified
- *    firewall by firewall (see `eachFirewallJustified`: a firewall letting a node out towards an internet node
- *    that may be anywhere lets it reach whatever sits on its external side; a firewall admitting a forward from
- *    any source admits untranslated traffic to the target too); internet arrivals only from a source address
- *    some required source may carry after NAT (its site's static egress addresses, any address when the site's
- *    egress is unknown, its own address on the internet);
+ *    arrivals (private source and destination) only from a source address of a node required to reach that node
+ *    on that port, with no firewall-by-firewall allowance for internet rules (an unknown end of an internet path
+ *    is the public internet, never a private address: see NON_PUBLIC); internet arrivals only from a source
+ *    address some required source may carry after NAT (its site's static egress addresses, any PUBLIC address
+ *    when the site's egress is unknown, the public part of its own addresses on the internet);
  * 3. no firewall lets a node out towards the internet except to the public address and port of something it
- *    needs (any address when the published address is dynamic or the destination may be anywhere on the
- *    internet), and none lets it out towards a private address nothing routed holds;
+ *    needs (any public address when the published address is dynamic, the public part of an internet node's
+ *    addresses), and none lets it out towards a private address nothing routed holds;
  * 4. the NAT entries forward exactly the (public address, protocol, port) → (node, port) some required internet
  *    tuple uses; IPv6 rules never join two nodes over an internet path (publications are IPv4);
  * 5. carried flows are not explained by any rule between the carried pair;
@@ -47,7 +46,8 @@
  *
  * The checker itself is tested: faults injected into the engine's output (a dropped rule, a shifted or extra
  * forwarded port, a forward admitting anyone, a site letting nodes out anywhere, a carried flow explained) must
- * be reported.
+ * be reported; and the rule sets of the engine before the public internet (0.0.0.0/0 wherever it now writes the
+ * public internet) are reported as unexpected arrivals and leaks.
  *
  * Runs: 20 inventories of a pinned seed, then INTERNET_RUNS random ones (default 60; fast-check prints the seed
  * of a failure); INTERNET_SEED=<seed> replays one. INTERNET_SOAK=<n> [INTERNET_SOAK_SEED] counts every violation
