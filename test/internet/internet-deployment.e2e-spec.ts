@@ -9,7 +9,11 @@ import {
 } from '@app/connectors';
 import { computeRuleSets } from '@app/engine/compute';
 import type { Inventory, RuleSet, Vendor } from '@app/engine/model';
-import { internetInventory, type InternetVersion } from '@app/engine/testing/internet.fixture';
+import {
+  internetInventory,
+  PUBLIC_INTERNET,
+  type InternetVersion,
+} from '@app/engine/testing/internet.fixture';
 import {
   startSimulator,
   type CallLog,
@@ -225,7 +229,11 @@ interface Expected {
   admits: Admit[];
 }
 
-const ANY = ['0.0.0.0/0'];
+/**
+ * "Anywhere on the internet" (the roaming nodes' 0.0.0.0/0): the public internet, never a private address, so
+ * Branch-2's agents (10.30.10.0/24, routed) reaching hq-fw's wan untranslated are not admitted by the forwards.
+ */
+const ANY = PUBLIC_INTERNET;
 const BR1 = [`${BR1_PUBLIC}/32`];
 const BR1_AGENTS = [`${AGENT_1}/32`, `${AGENT_2}/32`];
 const BR2 = ['10.30.10.0/24'];
