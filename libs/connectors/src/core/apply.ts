@@ -68,17 +68,7 @@ export async function runApply(
       : plan.deviceKey !== options.deviceKey
         ? `plan is for device ${plan.deviceKey}, connector is ${options.deviceKey}`
         : null;
-  if (mismatch) {
-    const error = new ConnectorError({ kind: 'validation', message: mismatch }).toJSON();
-    return {
-      ok: false,
-      results: plan.changes.map((c) => notAttempted(c)),
-      commit: { status: 'not_attempted', durationMs: 0 },
-      writes: 0,
-      durationMs: 0,
-      error,
-    };
-  }
+  if (mismatch) return refusedApply(plan, new ConnectorError({ kind: 'validation', message: mismatch }));
 
   return withDeviceLock(options.deviceKey, async () => {
     const wasUncommitted = staged && (await pending.read()).uncommitted;
@@ -146,6 +136,21 @@ export async function runApply(
     }
     return { ok: true, results, commit, writes: totalWrites, durationMs: Date.now() - started };
   });
+}
+
+/**
+ * The result of a plan refused before anything ran: no change attempted, nothing written, nothing recorded as
+ * pending on the device (so the next push does not commit for nothing).
+ */
+export function refusedApply(plan: Plan, error: ConnectorError): ApplyResult {
+  return {
+    ok: false,
+    results: plan.changes.map((c) => notAttempted(c)),
+    commit: { status: 'not_attempted', durationMs: 0 },
+    writes: 0,
+    durationMs: 0,
+    error: error.toJSON(),
+  };
 }
 
 function notAttempted(change: PlanChange): ChangeResult {

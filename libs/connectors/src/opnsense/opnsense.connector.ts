@@ -1,6 +1,12 @@
 import type { RuleSet } from '@app/engine/model';
 import { rebucket } from '../core/aliases';
-import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
+import {
+  refusedApply,
+  runApply,
+  type ApplyExecutor,
+  type ChangeOutcome,
+  type WriteMeter,
+} from '../core/apply';
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { ConnectorError } from '../core/errors';
 import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
@@ -402,8 +408,10 @@ export class OpnSenseConnector implements FirewallConnector {
     // cancels it after its own verification (its rules are what the device ends up with either way).
     const inherited = await this.pendingRollback();
     const natNames = plan.changes.filter((c) => c.kind === 'nat' && c.op !== 'delete').map((c) => c.name);
+    // Refused before runApply, which records the device as holding uncommitted writes before the first change.
     const refusal = this.natRefusal(natNames);
-    return runApply(plan, new OpnSenseExecutor(this, plan, inherited, refusal), {
+    if (refusal) return refusedApply(plan, refusal);
+    return runApply(plan, new OpnSenseExecutor(this, plan, inherited), {
       vendor: 'opnsense',
       deviceKey: this.settings.deviceKey,
       pending: this.pending,
@@ -472,8 +480,6 @@ class OpnSenseExecutor implements ApplyExecutor {
     private readonly plan: Plan,
     /** A rollback an earlier push left armed: its savepoint is reused instead of taking a new one. */
     inherited: PendingRollback | null = null,
-    /** Set when the plan writes NAT entries the device cannot take: the first change fails, nothing is written. */
-    private readonly refusal: ConnectorError | null = null,
   ) {
     if (inherited) {
       this.savepoint = { revision: inherited.revision, retention: '' };
@@ -486,7 +492,6 @@ class OpnSenseExecutor implements ApplyExecutor {
   }
 
   execute(change: PlanChange, meter: WriteMeter): Promise<ChangeOutcome> {
-    if (this.refusal) return Promise.reject(this.refusal);
     switch (change.kind) {
       case 'address':
       case 'service':

@@ -349,6 +349,9 @@ describe('OpnSenseConnector destination NAT (d_nat, 26.1+)', () => {
     expect(applied.error).toMatchObject({ kind: 'validation', details: { code: 'nat_unsupported' } });
     expect(applied.writes).toBe(0);
     expect(sim.calls.writes()).toBe(0);
+    // Refused before anything ran: the device is not left marked as holding uncommitted writes.
+    expect((await connector.readState()).pendingCommit).toBe(false);
+    expect((await connector.pending.read()).uncommitted).toBe(false);
   });
 
   it('a key without the NAT privilege: rule sets without NAT deploy (warning), NAT is refused before writing', async () => {
