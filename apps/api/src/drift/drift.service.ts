@@ -203,8 +203,8 @@ export class DriftService implements OnModuleInit, OnApplicationBootstrap, Befor
         const live = await connector.readState();
         const plan = connector.plan(ruleSet, live);
         const unmanaged = connector.readUnmanagedRules ? await connector.readUnmanagedRules() : null;
-        // A key without the NAT read privilege (granted for pushes of publications only) still gets its rules
-        // checked: the forwards then count as unchecked rather than failing the whole drift check.
+        // Forwards that cannot be read (no NAT API on the firmware, or a key without the NAT read privilege) leave
+        // the rules' exposures checked and the check marked incomplete, rather than failing the whole drift check.
         const unmanagedNat = connector.readUnmanagedNat
           ? await connector.readUnmanagedNat().catch((e: unknown) => {
               if (e instanceof ConnectorError && e.kind === 'authentication') return null;

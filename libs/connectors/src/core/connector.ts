@@ -75,8 +75,12 @@ export interface FirewallConnector {
    */
   readUnmanagedRules?(): Promise<UnmanagedRule[]>;
 
-  /** Optional: the destination NAT entries people made (a forward to a never-exposed port is an exposure). */
-  readUnmanagedNat?(): Promise<UnmanagedNat[]>;
+  /**
+   * Optional: the destination NAT entries people made (a forward to a never-exposed port is an exposure). Null when
+   * the device has them but they cannot be read (no NAT API on its firmware, or the key may not read them), so the
+   * exposure check says it is incomplete instead of finding nothing.
+   */
+  readUnmanagedNat?(): Promise<UnmanagedNat[] | null>;
 
   /**
    * Own recovery after a failed push (core/restore.ts): puts back the managed state read before the push with

@@ -316,11 +316,14 @@ export class OpnSenseConnector implements FirewallConnector {
     return this.readLive(uncommitted, warnings);
   }
 
-  /** Port forwards people made (the exposure check); none on firmware without the d_nat API. */
-  async readUnmanagedNat(): Promise<UnmanagedNat[]> {
+  /**
+   * Port forwards people made (the exposure check). Null where they exist but cannot be read: firmware before 26.1
+   * (no d_nat API) or a key without the NAT privilege.
+   */
+  async readUnmanagedNat(): Promise<UnmanagedNat[] | null> {
     if (!this.firmwareRead) await this.probe();
     const nat = await this.readNat([]);
-    if (nat === null) return [];
+    if (nat === null) return null;
     const aliases = await this.api.listAliases();
     return unmanagedNatFromOpnSense(nat, aliases, this.settings);
   }
