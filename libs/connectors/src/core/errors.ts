@@ -169,3 +169,8 @@ export function errorCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The device answered 403: the credentials work but lack a privilege for this call. */
+export function isForbidden(err: unknown): err is ConnectorError {
+  return err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403;
+}

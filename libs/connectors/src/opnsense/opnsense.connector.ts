@@ -8,7 +8,7 @@ import {
   type WriteMeter,
 } from '../core/apply';
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
-import { ConnectorError } from '../core/errors';
+import { ConnectorError, isForbidden } from '../core/errors';
 import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
 import { restoreManagedState, type RestoreContext, type RestoreReport } from '../core/restore';
 import { withDeviceLock } from '../core/lock';
@@ -218,7 +218,7 @@ export class OpnSenseConnector implements FirewallConnector {
       this.natAccess = nat === null ? 'absent' : 'yes';
       return nat;
     } catch (err) {
-      if (!(err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403)) throw err;
+      if (!isForbidden(err)) throw err;
       this.natAccess = 'forbidden';
       warnings.push(
         'the API key may not read destination NAT (/api/firewall/d_nat: privilege "Firewall: NAT: Destination NAT"): managed NAT entries are not checked',
@@ -273,7 +273,7 @@ export class OpnSenseConnector implements FirewallConnector {
       version = await this.api.firmwareVersion();
     } catch (err) {
       // A key limited to the firewall pages may not read the firmware page: prove access another way.
-      if (!(err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403)) throw err;
+      if (!isForbidden(err)) throw err;
       await this.api.listRules();
       version = null;
     }

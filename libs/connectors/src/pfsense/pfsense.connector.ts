@@ -2,7 +2,7 @@ import type { RuleSet } from '@app/engine/model';
 import { runApply, type ApplyExecutor, type ChangeOutcome, type WriteMeter } from '../core/apply';
 import type { ConnectorOptions, FirewallConnector } from '../core/connector';
 import { rebucket } from '../core/aliases';
-import { ConnectorError } from '../core/errors';
+import { ConnectorError, isForbidden } from '../core/errors';
 import { inRange, unsupportedVersion, versionNumbers } from '../core/versions';
 import { restoreManagedState, type RestoreContext, type RestoreReport } from '../core/restore';
 import { processPendingState, type PendingStateStore, type RecoveryReport } from '../core/pending-state';
@@ -140,7 +140,7 @@ export class PfSenseConnector implements FirewallConnector {
     try {
       value = await this.api.interfaceRepresentation();
     } catch (err) {
-      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) {
+      if (isForbidden(err)) {
         throw new ConnectorError({
           kind: 'authentication',
           status: 403,
@@ -200,7 +200,7 @@ export class PfSenseConnector implements FirewallConnector {
     try {
       return await this.api.listPortForwards({ descr__startswith: this.settings.prefix });
     } catch (err) {
-      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) return null;
+      if (isForbidden(err)) return null;
       throw err;
     }
   }
@@ -229,7 +229,7 @@ export class PfSenseConnector implements FirewallConnector {
     try {
       forwards = await this.api.listPortForwards();
     } catch (err) {
-      if (err instanceof ConnectorError && err.kind === 'authentication' && err.status === 403) {
+      if (isForbidden(err)) {
         throw new ConnectorError({
           kind: 'authentication',
           status: 403,
