@@ -314,9 +314,7 @@ export function liveFromPfSense(input: LiveInput, settings: ResolvedSettings): M
     if (name !== null) nat.push(natToManaged(pf, name));
     else if (firstWord(pf.descr).startsWith(settings.prefix)) foreignNat.push(firstWord(pf.descr));
   }
-  const pendingServer = input.apply.pending_subsystems.filter(
-    (s) => s === 'aliases' || s === 'filter' || s === 'natconf',
-  );
+  const pendingServer = ourPendingSubsystems(input.apply.pending_subsystems);
   return {
     vendor: 'pfsense',
     deviceKey: settings.deviceKey,
@@ -489,4 +487,12 @@ function resolvePfPorts(
     ranges.push(...nested);
   }
   return ranges;
+}
+
+/**
+ * The pending subsystems our writes set (aliases, filter rules, port forwards: `natconf`); a reload clears them with
+ * the shaper's together, after a successful reload only (filter_configure_sync()).
+ */
+export function ourPendingSubsystems(pending: string[]): string[] {
+  return pending.filter((s) => s === 'aliases' || s === 'filter' || s === 'natconf');
 }

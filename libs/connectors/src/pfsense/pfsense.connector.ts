@@ -36,6 +36,7 @@ import {
   managedNatName,
   managedRuleName,
   natBody,
+  ourPendingSubsystems,
   ruleBody,
   unmanagedNatFromPfSense,
   unmanagedRulesFromPfSense,
@@ -326,10 +327,7 @@ class PfSenseExecutor implements ApplyExecutor {
   async commit(meter: WriteMeter): Promise<void> {
     meter.beforeWrite();
     const status = await this.api.apply(this.settings.timeouts.commitMs);
-    // filter_configure_sync() clears aliases, filter, natconf and shaper together, after a successful reload only.
-    const stillPending = status.pending_subsystems.filter(
-      (s) => s === 'aliases' || s === 'filter' || s === 'natconf',
-    );
+    const stillPending = ourPendingSubsystems(status.pending_subsystems);
     if (stillPending.length > 0) {
       throw new ConnectorError({
         kind: 'unavailable',
