@@ -1,6 +1,16 @@
-import type { AddressObject, RuleSet, ServiceObject, Vendor } from '@app/engine/model';
+import { isIPv4 } from 'node:net';
+import {
+  INTERFACE_ADDRESS,
+  type AddressObject,
+  type NatEntry,
+  type NatSemantics,
+  type PortRange,
+  type RuleSet,
+  type ServiceObject,
+  type Vendor,
+} from '@app/engine/model';
 import { ConnectorError } from './errors';
-import type { Attributes, ManagedRule } from './model';
+import type { Attributes, ManagedNat, ManagedRule } from './model';
 import { canonicalCidr, sortCidrs } from './net';
 import { VENDOR_LABELS, type ResolvedSettings } from './target';
 
@@ -51,6 +61,50 @@ export class RuleSetProblems {
         Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.to <= 65535 && p.from <= p.to;
       if (!valid) this.add(`service object ${svc.name}: invalid port range ${p.from}-${p.to}`);
     }
+  }
+
+  /**
+   * The NAT semantics the vendor filters by: a rule set computed for the other one would admit nothing (or the
+   * wrong thing) on the device, so it is refused before anything is written.
+   */
+  natSemantics(ruleSet: RuleSet, expected: NatSemantics, why: string): void {
+    if ((ruleSet.nat ?? []).length > 0 && ruleSet.natSemantics !== expected) {
+      this.add(
+        `NAT entries need natSemantics ${expected} on ${VENDOR_LABELS[this.vendor]} (${why}), got ${ruleSet.natSemantics ?? 'none'}`,
+      );
+    }
+  }
+
+  /**
+   * What every vendor's NAT entry must be (IPv4 host addresses, valid port ranges of equal length: forwards map a
+   * range onto the target by offset), normalised with the vendor's description and owned attributes.
+   */
+  natEntry(entry: NatEntry, description: string, attributes: Attributes): ManagedNat {
+    const what = `NAT entry ${entry.name}`;
+    if (entry.externalAddress !== INTERFACE_ADDRESS && !isIPv4(entry.externalAddress))
+      this.add(
+        `${what}: external address ${entry.externalAddress} is not an IPv4 host address or "interface"`,
+      );
+    if (!isIPv4(entry.target)) this.add(`${what}: target ${entry.target} is not an IPv4 host address`);
+    const ranges = [entry.externalPorts, entry.targetPorts];
+    for (const p of ranges)
+      if (!validPortRange(p)) this.add(`${what}: ports ${p.from}-${p.to} are not a port range`);
+    if (
+      ranges.every(validPortRange) &&
+      entry.externalPorts.to - entry.externalPorts.from !== entry.targetPorts.to - entry.targetPorts.from
+    )
+      this.add(`${what}: external and target port ranges differ in length`);
+    return {
+      name: entry.name,
+      interface: entry.interface,
+      protocol: entry.protocol,
+      externalAddress: entry.externalAddress,
+      externalPorts: { from: entry.externalPorts.from, to: entry.externalPorts.to },
+      target: entry.target,
+      targetPorts: { from: entry.targetPorts.from, to: entry.targetPorts.to },
+      description,
+      attributes: { ...attributes },
+    };
   }
 
   /** Vendors without a rule name field carry the name as the first word of the description. */
@@ -109,4 +163,8 @@ export function ingressRule(
     description,
     attributes,
   };
+}
+
+function validPortRange(p: PortRange): boolean {
+  return Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.from <= p.to && p.to <= 65535;
 }

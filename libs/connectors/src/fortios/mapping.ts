@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { isIPv4 } from 'node:net';
 import {
   INTERFACE_ADDRESS,
   type AddressFamily,
@@ -190,45 +189,16 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
  * so it is refused before anything is written.
  */
 function desiredNat(ruleSet: RuleSet, problems: RuleSetProblems, settings: ResolvedSettings): ManagedNat[] {
-  const entries = ruleSet.nat ?? [];
-  if (entries.length > 0 && ruleSet.natSemantics !== 'vip-in-policy') {
-    problems.add(
-      `NAT entries need natSemantics vip-in-policy on FortiOS (the policy names the VIP), got ${ruleSet.natSemantics ?? 'none'}`,
-    );
-  }
+  problems.natSemantics(ruleSet, 'vip-in-policy', 'the policy names the VIP');
   const addressNames = new Set(ruleSet.addresses.map((a) => a.name));
-  return entries.map((n) => {
+  return (ruleSet.nat ?? []).map((n) => {
     const what = `NAT entry ${n.name}`;
     if (n.name.length > MAX_OBJECT_NAME) problems.add(`${what} is longer than 79 characters`);
     // VIPs and addresses are both valid policy destinations: one name must not mean two objects.
     if (addressNames.has(n.name)) problems.add(`${what} has the name of an address object`);
     if (!n.interface || n.interface === 'any') problems.add(`${what} needs its external interface`);
-    if (n.externalAddress !== INTERFACE_ADDRESS && !isIPv4(n.externalAddress)) {
-      problems.add(`${what}: external address ${n.externalAddress} is not an IPv4 host address`);
-    }
-    if (!isIPv4(n.target)) problems.add(`${what}: target ${n.target} is not an IPv4 host address`);
-    for (const p of [n.externalPorts, n.targetPorts]) {
-      if (!validPorts(p)) problems.add(`${what}: ports ${p.from}-${p.to} are not a port range`);
-    }
-    if (n.externalPorts.to - n.externalPorts.from !== n.targetPorts.to - n.targetPorts.from) {
-      problems.add(`${what}: external and target port ranges differ in length`);
-    }
-    return {
-      name: n.name,
-      interface: n.interface,
-      protocol: n.protocol,
-      externalAddress: n.externalAddress,
-      externalPorts: { ...n.externalPorts },
-      target: n.target,
-      targetPorts: { ...n.targetPorts },
-      description: fitComment(n.description, settings.marker, MAX_OBJECT_COMMENT),
-      attributes: {},
-    };
+    return problems.natEntry(n, fitComment(n.description, settings.marker, MAX_OBJECT_COMMENT), {});
   });
-}
-
-function validPorts(p: PortRange): boolean {
-  return Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.to <= 65535 && p.from <= p.to;
 }
 
 /**

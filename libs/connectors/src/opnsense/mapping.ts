@@ -1,5 +1,4 @@
 import { INTERFACE_ADDRESS, type NatEntry, type PortRange, type RuleSet } from '@app/engine/model';
-import { isIP } from 'node:net';
 import { byName, splitAliasEntries } from '../core/aliases';
 import { ingressRule, RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
@@ -128,12 +127,6 @@ export const NAT_ATTRIBUTES = {
   destinationNot: '0',
 } as const satisfies Attributes;
 
-const isIPv4Host = (value: string): boolean => isIP(value) === 4;
-
-function validPorts(p: PortRange): boolean {
-  return Number.isInteger(p.from) && Number.isInteger(p.to) && p.from >= 1 && p.to <= 65535 && p.from <= p.to;
-}
-
 /** d_nat description of a managed entry: `<name> <text> <marker>`, or `<name> <marker>` when that exceeds 255 bytes. */
 export function natDescription(entry: Pick<NatEntry, 'name' | 'description'>, marker: string): string {
   const full = managedDescription(`${entry.name} ${entry.description}`, marker);
@@ -154,32 +147,11 @@ function desiredNat(
     problems.add(`${what}: interface "${entry.interface}" must be one interface id`);
   if (entry.protocol !== 'tcp' && entry.protocol !== 'udp')
     problems.add(`${what}: protocol must be tcp or udp`);
-  if (entry.externalAddress !== INTERFACE_ADDRESS && !isIPv4Host(entry.externalAddress))
-    problems.add(`${what}: external address ${entry.externalAddress} is not an IPv4 host or "interface"`);
-  if (!isIPv4Host(entry.target)) problems.add(`${what}: target ${entry.target} is not an IPv4 host`);
-  if (!validPorts(entry.externalPorts) || !validPorts(entry.targetPorts)) {
-    problems.add(`${what}: invalid port range`);
-  } else if (
-    entry.externalPorts.to - entry.externalPorts.from !==
-    entry.targetPorts.to - entry.targetPorts.from
-  ) {
-    // local-port is one port (DNat.xml: PortField without EnableRanges); ForwardRule.php maps a destination range
-    // onto local-port.. of the same length, so ranges of different lengths cannot be expressed.
-    problems.add(`${what}: external and target port ranges differ in length`);
-  }
+  // Ranges of equal length only: local-port is one port (DNat.xml: PortField without EnableRanges) and
+  // ForwardRule.php maps a destination range onto local-port.. of the same length.
   const description = natDescription(entry, settings.marker);
   checkDescription(what, description);
-  return {
-    name: entry.name,
-    interface: entry.interface,
-    protocol: entry.protocol,
-    externalAddress: entry.externalAddress,
-    externalPorts: { ...entry.externalPorts },
-    target: entry.target,
-    targetPorts: { ...entry.targetPorts },
-    description,
-    attributes: { ...NAT_ATTRIBUTES },
-  };
+  return problems.natEntry(entry, description, NAT_ATTRIBUTES);
 }
 
 /** Managed name of a d_nat rule, or null: entries on several (or no) interfaces are never ours. */

@@ -1,5 +1,4 @@
 import { INTERFACE_ADDRESS, type RuleSet } from '@app/engine/model';
-import { isIPv4 } from 'node:net';
 import { byName, splitAliasEntries } from '../core/aliases';
 import { ingressRule, RuleSetProblems, ruleOrder } from '../core/desired';
 import { ConnectorError } from '../core/errors';
@@ -88,41 +87,15 @@ export function desiredFromRuleSet(ruleSet: RuleSet, settings: ResolvedSettings)
  * external range's offset (PortForward.inc L118-128 `local_port` is one port, filter.inc RELENG_2_7_2 L2670).
  */
 function desiredNat(ruleSet: RuleSet, settings: ResolvedSettings, problems: RuleSetProblems): ManagedNat[] {
-  const entries = ruleSet.nat ?? [];
-  if (entries.length > 0 && ruleSet.natSemantics !== 'filter-after-dnat') {
-    problems.add(
-      `NAT entries with semantics ${ruleSet.natSemantics ?? '(none)'}: pfSense filters after translation ` +
-        '(filter-after-dnat)',
-    );
-  }
-  return entries.map((entry) => {
+  problems.natSemantics(ruleSet, 'filter-after-dnat', 'pf filters after translation');
+  return (ruleSet.nat ?? []).map((entry) => {
     problems.oneWordRuleName(entry.name);
     if (!entry.name.startsWith(settings.prefix))
       problems.add(`NAT entry ${entry.name} does not start with the prefix ${settings.prefix}`);
-    if (entry.externalAddress !== INTERFACE_ADDRESS && !isIPv4(entry.externalAddress))
-      problems.add(`NAT entry ${entry.name}: external address ${entry.externalAddress} is not an IPv4 host`);
-    if (!isIPv4(entry.target))
-      problems.add(`NAT entry ${entry.name}: target ${entry.target} is not an IPv4 host`);
-    const ext = entry.externalPorts;
-    const int = entry.targetPorts;
-    if (!validRange(ext) || !validRange(int) || ext.to - ext.from !== int.to - int.from)
-      problems.add(
-        `NAT entry ${entry.name}: external and target port ranges must be valid and of equal length`,
-      );
     const description = managedDescription(`${entry.name} ${entry.description}`, settings.marker);
     if (description.length > 1024)
       problems.add(`NAT entry ${entry.name}: description longer than 1024 characters`);
-    return {
-      name: entry.name,
-      interface: entry.interface,
-      protocol: entry.protocol,
-      externalAddress: entry.externalAddress,
-      externalPorts: { from: ext.from, to: ext.to },
-      target: entry.target,
-      targetPorts: { from: int.from, to: int.to },
-      description,
-      attributes: { ...NAT_ATTRIBUTES },
-    };
+    return problems.natEntry(entry, description, NAT_ATTRIBUTES);
   });
 }
 
@@ -139,10 +112,6 @@ const NAT_ATTRIBUTES = {
   nordr: false,
   associated_rule_id: '',
 } as const;
-
-function validRange(p: { from: number; to: number }): boolean {
-  return Number.isInteger(p.from) && Number.isInteger(p.to) && 1 <= p.from && p.from <= p.to && p.to <= 65535;
-}
 
 export function natBody(n: ManagedNat): PfPortForwardBody {
   return {
