@@ -897,6 +897,35 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
       return { id, abort };
     };
 
+    it('a connection dropped during the transaction probe: this push writes directly, the next probes again', async () => {
+      const flaky = await startFortiOsSimulator();
+      const c = new FortiOsConnector(target(flaky.url));
+      try {
+        // The probe's staged address write loses its connection (a crash test saw ECONNRESET here): no answer of the
+        // device, so nothing is learnt about its transactions and the push is not failed for it.
+        flaky.faults.add({
+          method: 'POST',
+          path: /\/api\/v2\/cmdb\/firewall\/address/,
+          fault: { type: 'drop', when: 'before' },
+          times: 1,
+        });
+        const rs = hq();
+        const first = await push(rs, c);
+        expect(first.error).toBeUndefined();
+        expectConverged(flaky, rs);
+        expect(flaky.openTransactions()).toEqual([]);
+        flaky.calls.reset();
+        const rs2 = hq({ ipv6: true });
+        expect((await push(rs2, c)).error).toBeUndefined();
+        expectConverged(flaky, rs2);
+        // Not remembered as "direct": probed again, and this push ran in a transaction.
+        expect(await c.transactionMode()).toMatchObject({ mode: 'transaction' });
+        expect(flaky.calls.lines().some((l) => l.includes('action=transaction-commit'))).toBe(true);
+      } finally {
+        c.close();
+        await flaky.stop();
+      }
+    });
     for (const [label, answer] of LOCK_ANSWERS) {
       it(`a table locked by someone else's transaction (${label}): the push fails cleanly, nothing of it is committed or left open, the next push converges`, async () => {
         const locking = await startFortiOsSimulator({ lockedTableAnswer: answer });

@@ -439,7 +439,8 @@ export class FortiOsConnector implements FirewallConnector {
       try {
         await inside(id, () => this.api.create('firewall/address', body));
       } catch (err) {
-        if (err instanceof ConnectorError) refused = err;
+        // Only an answer of the device (an HTTP status) is a refusal; a dropped connection is not (below).
+        if (err instanceof ConnectorError && err.status !== undefined) refused = err;
         throw err;
       }
     };
@@ -469,10 +470,15 @@ export class FortiOsConnector implements FirewallConnector {
       return null;
     };
     let problem: string | null;
+    // The device did not answer some probe call (connection reset, timeout): that says nothing about its
+    // transactions either, so the result is not remembered; this push writes directly (own recovery covers it) and
+    // the next push probes again.
+    let unanswered = false;
     try {
       problem = await check();
     } catch (err) {
       problem = `the probe failed: ${err instanceof Error ? err.message : String(err)}`;
+      unanswered = err instanceof ConnectorError && err.status === undefined;
     }
     if (open !== null) {
       const id: number = open;
@@ -510,6 +516,8 @@ export class FortiOsConnector implements FirewallConnector {
       problem === null
         ? { mode: 'transaction', reason: 'start, staged reads, abort and commit behaved as expected' }
         : { mode: 'direct', reason: problem };
+    if (unanswered)
+      return { ...result, reason: `${problem ?? ''}; not remembered: the next push probes again`, writes };
     TRANSACTION_PROBES.set(key, result);
     return { ...result, writes };
   }
