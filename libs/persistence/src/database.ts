@@ -1,8 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { Pool, type QueryResult } from 'pg';
+import { Client, Pool, type QueryResult } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
+import { isReadStatement, ItemCache, ROW_CHANGES_CHANNEL } from './item-cache';
 import { applyMigrations, type MigrationReport } from './migrations';
 import type { SqlExecutor } from './sql-executor';
 
@@ -22,7 +23,12 @@ export interface DatabaseOptions {
    * bench count queries with it. A multi-statement script sent as one text counts once.
    */
   onQuery?: (sql: string, origin: QueryOrigin) => void;
+  /** How long a row read by id may be served from memory at most (see ItemCache); 0 turns the cache off. */
+  itemCacheTtlMs?: number;
 }
+
+/** Backstop of the item cache: notifications normally empty it within milliseconds of another process's commit. */
+const DEFAULT_ITEM_CACHE_TTL_MS = 10_000;
 
 export type QueryOrigin = 'prisma' | 'queue' | 'lock';
 
@@ -32,9 +38,12 @@ export interface Database {
   /** Raw SQL outside Prisma: migrations, health checks, advisory locks. */
   sql: SqlExecutor;
   migrations: MigrationReport;
+  /** Rows read by id, served without a round trip while no write can have changed them (see ItemCache). */
+  itemCache: ItemCache;
   /**
    * Driver-level SQL for libraries that bring their own statements (the job queue): text without values may
-   * hold several statements; the result is the last statement's rows.
+   * hold several statements; the result is the last statement's rows. They write only their own schema, so the
+   * item cache does not watch them.
    */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /**
@@ -58,7 +67,8 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
   const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
   // An idle client erroring (e.g. PostgreSQL restarting) must not crash the process.
   pool.on('error', () => undefined);
-  const sql: SqlExecutor = {
+  const itemCache = new ItemCache(options.itemCacheTtlMs ?? DEFAULT_ITEM_CACHE_TTL_MS);
+  const sql: SqlExecutor = watchWrites(itemCache, {
     async exec(text) {
       await pool.query(text);
     },
@@ -86,10 +96,14 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
         client.release();
       }
     },
-  };
+  });
+  let rowChanges: RowChangeListener | null = null;
   try {
     const migrations = await applyMigrations(sql, options.migrationsDir);
-    const prisma = new PrismaClient({ adapter: withQueryHook(new PrismaPg(pool), options.onQuery) });
+    const prisma = new PrismaClient({
+      adapter: withStatementHooks(new PrismaPg(pool), itemCache, options.onQuery),
+    });
+    if (itemCache.enabled) rowChanges = listenForRowChanges(url, itemCache);
     // Lock holders keep a connection for the whole critical section; a pool of their own keeps them from
     // starving the queries the critical section itself runs.
     let lockPool: Pool | null = null;
@@ -137,6 +151,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
       prisma,
       sql,
       migrations,
+      itemCache,
       async executeSql(text, values) {
         options.onQuery?.(text, 'queue');
         // pg answers a multi-statement text with one result per statement.
@@ -151,12 +166,14 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
       },
       tryAdvisoryLock: (key, work) => advisoryLock(key, false, work),
       async close() {
+        await rowChanges?.close();
         await prisma.$disconnect();
         await lockPool?.end();
         await pool.end();
       },
     };
   } catch (error) {
+    await rowChanges?.close();
     await pool.end();
     throw error;
   }
@@ -165,7 +182,8 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   const pglite = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   await pglite.waitReady;
-  const sql: SqlExecutor = {
+  const itemCache = new ItemCache(options.itemCacheTtlMs ?? DEFAULT_ITEM_CACHE_TTL_MS);
+  const sql: SqlExecutor = watchWrites(itemCache, {
     async exec(text) {
       await pglite.exec(text);
     },
@@ -182,15 +200,23 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         }),
       );
     },
-  };
+  });
   try {
     const migrations = await applyMigrations(sql, options.migrationsDir);
-    const prisma = new PrismaClient({ adapter: withQueryHook(new PrismaPGlite(pglite), options.onQuery) });
+    const prisma = new PrismaClient({
+      adapter: withStatementHooks(new PrismaPGlite(pglite), itemCache, options.onQuery),
+    });
+    // One process owns a PGlite database, but SQL it runs outside Prisma (a test's raw UPDATE) is announced too.
+    if (itemCache.enabled) {
+      await pglite.listen(ROW_CHANGES_CHANNEL, () => itemCache.invalidate());
+      itemCache.setListening(true);
+    }
     return {
       kind: 'pglite',
       prisma,
       sql,
       migrations,
+      itemCache,
       async executeSql(text, values) {
         options.onQuery?.(text, 'queue');
         if (values && values.length > 0) return { rows: (await pglite.query(text, values)).rows };
@@ -211,51 +237,135 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
   }
 }
 
-interface Hookable {
+interface Queryable {
   queryRaw(query: { sql: string }): Promise<unknown>;
   executeRaw(query: { sql: string }): Promise<unknown>;
 }
 
-interface HookableConnection extends Hookable {
-  startTransaction(...args: unknown[]): Promise<Hookable>;
+interface HookableTransaction extends Queryable {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+interface HookableConnection extends Queryable {
+  startTransaction(...args: unknown[]): Promise<HookableTransaction>;
 }
 
 interface HookableFactory {
   connect(): Promise<unknown>;
 }
 
-function hook<T>(adapter: T, onQuery: (sql: string, origin: QueryOrigin) => void): T {
-  const target = adapter as unknown as Hookable;
+type Run = <R>(sql: string, send: () => Promise<R>) => Promise<R>;
+
+function hookStatements(target: Queryable, run: Run): void {
   const queryRaw = target.queryRaw.bind(target);
   const executeRaw = target.executeRaw.bind(target);
-  target.queryRaw = (query) => {
-    onQuery(query.sql, 'prisma');
-    return queryRaw(query);
-  };
-  target.executeRaw = (query) => {
-    onQuery(query.sql, 'prisma');
-    return executeRaw(query);
-  };
-  return adapter;
+  target.queryRaw = (query) => run(query.sql, () => queryRaw(query));
+  target.executeRaw = (query) => run(query.sql, () => executeRaw(query));
 }
 
-/** Wraps a driver adapter factory so every statement Prisma sends is reported to `onQuery`. */
-function withQueryHook<F extends HookableFactory>(
+/**
+ * Wraps a driver adapter factory so every statement Prisma sends is reported to `onQuery`, and the item cache
+ * learns of each write: a statement outside a transaction that is not a SELECT, and each transaction from its
+ * start to its commit or rollback (Prisma ends every transaction with one of the two).
+ */
+function withStatementHooks<F extends HookableFactory>(
   factory: F,
+  cache: ItemCache,
   onQuery?: (sql: string, origin: QueryOrigin) => void,
 ): F {
-  if (!onQuery) return factory;
   const connect = factory.connect.bind(factory);
   factory.connect = async () => {
     const connection = (await connect()) as HookableConnection;
+    hookStatements(connection, (sql, send) => {
+      onQuery?.(sql, 'prisma');
+      return isReadStatement(sql) ? send() : cache.write(send);
+    });
     const startTransaction = connection.startTransaction.bind(connection);
     connection.startTransaction = async (...args: unknown[]) => {
-      const tx = await startTransaction(...args);
+      const end = cache.beginWrite();
+      let tx: HookableTransaction;
+      try {
+        tx = await startTransaction(...args);
+      } catch (error) {
+        end();
+        throw error;
+      }
       // The adapter sends BEGIN itself, before the transaction object (and so the hook) exists.
-      onQuery('BEGIN', 'prisma');
-      return hook(tx, onQuery);
+      onQuery?.('BEGIN', 'prisma');
+      hookStatements(tx, (sql, send) => {
+        onQuery?.(sql, 'prisma');
+        return send();
+      });
+      const commit = tx.commit.bind(tx);
+      const rollback = tx.rollback.bind(tx);
+      tx.commit = () => commit().finally(end);
+      tx.rollback = () => rollback().finally(end);
+      return tx;
     };
-    return hook(connection, onQuery);
+    return connection;
   };
   return factory;
+}
+
+/** The raw SQL executor with its writes (anything but a SELECT; every transaction) announced to the item cache. */
+function watchWrites(cache: ItemCache, sql: SqlExecutor): SqlExecutor {
+  return {
+    exec: (text) => cache.write(() => sql.exec(text)),
+    query: <T>(text: string, params?: unknown[]) =>
+      isReadStatement(text) ? sql.query<T>(text, params) : cache.write(() => sql.query<T>(text, params)),
+    transaction: (work) => cache.write(() => sql.transaction(work)),
+  };
+}
+
+interface RowChangeListener {
+  close(): Promise<void>;
+}
+
+const LISTEN_RETRY_MS = 1_000;
+
+/**
+ * A dedicated PostgreSQL connection that LISTENs for `row_changes` (sent at commit by every application table's
+ * statement trigger, whichever process wrote) and empties the item cache on each. The cache serves only while
+ * this connection is listening: when it drops, the cache is off until a new one listens again.
+ */
+function listenForRowChanges(url: string, cache: ItemCache): RowChangeListener {
+  let client: Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let closed = false;
+  const lost = (failed: Client): void => {
+    if (client !== failed) return;
+    client = null;
+    cache.setListening(false);
+    void failed.end().catch(() => undefined);
+    if (!closed) retry = setTimeout(start, LISTEN_RETRY_MS).unref();
+  };
+  const start = (): void => {
+    retry = null;
+    const next = new Client({ connectionString: url, keepAlive: true });
+    client = next;
+    next.on('error', () => lost(next));
+    next.on('end', () => lost(next));
+    next.on('notification', () => cache.invalidate());
+    next
+      .connect()
+      .then(() => next.query(`LISTEN ${ROW_CHANGES_CHANNEL}`))
+      .then(
+        () => {
+          if (client === next && !closed) cache.setListening(true);
+        },
+        () => lost(next),
+      );
+  };
+  start();
+  return {
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      cache.setListening(false);
+      const current = client;
+      client = null;
+      await current?.end().catch(() => undefined);
+    },
+  };
 }

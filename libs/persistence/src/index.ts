@@ -4,3 +4,4 @@ export * from './migrations';
 export * from './sql-executor';
 export * from './generated/prisma/client';
 export * from './rotate-credentials';
+export * from './item-cache';

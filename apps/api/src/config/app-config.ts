@@ -30,6 +30,8 @@ export interface AppConfig {
    * the instance that revoked, and by other replicas within this time; expiry is always checked exactly.
    */
   tokenCacheTtlMs: number;
+  /** Longest a row read by id is served from memory without another process's change reaching it; 0: off. */
+  itemCacheTtlMs: number;
   /** Requests per client IP (IPv6: per /64) and minute, authenticated or not; checked before any parsing. */
   rateLimitPerIpPerMinute: number;
   rateLimitPerIpBurst: number;
@@ -135,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     'TOKEN_CACHE_TTL_MS',
     problems,
   );
+  const itemCacheTtlMs = parseIntIn(env.ITEM_CACHE_TTL_MS, 10_000, 0, 300_000, 'ITEM_CACHE_TTL_MS', problems);
   const rateLimitPerIpPerMinute = parseIntIn(
     env.RATE_LIMIT_PER_IP_PER_MINUTE,
     1_800,
@@ -275,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     rateLimitPerMinute,
     rateLimitBurst,
     tokenCacheTtlMs,
+    itemCacheTtlMs,
     rateLimitPerIpPerMinute,
     rateLimitPerIpBurst,
     httpHeadersTimeoutMs,

@@ -24,6 +24,7 @@ export const DATABASE = Symbol('DATABASE');
           dataDir: config.databaseUrl || !config.dataDir ? undefined : join(config.dataDir, 'pglite'),
           migrationsDir: config.migrationsDir,
           poolSize: config.databasePoolSize,
+          itemCacheTtlMs: config.itemCacheTtlMs,
           onQuery: (sql, origin) => counter.increment(origin, sql),
         });
         logger.log(
@@ -37,7 +38,7 @@ export const DATABASE = Symbol('DATABASE');
       provide: PrismaService,
       inject: [DATABASE],
       // Every service's queries carry the caller's tenant filter (TenantScope).
-      useFactory: (db: Database) => withTenantScope(db.prisma),
+      useFactory: (db: Database) => withTenantScope(db.prisma, db.itemCache),
     },
     {
       provide: CredentialCipher,

@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from '@app/persistence';
+import { type ItemCache, Prisma, type PrismaClient } from '@app/persistence';
 import { DomainError, ValidationFailed } from '../common/errors/domain-error';
 import { currentRequest, requestContext } from '../common/request-context';
 
@@ -138,17 +138,33 @@ export function scopeArgs(scope: TenantScope, model: string, operation: string, 
   return { ...given, where: { ...where, AND: [...(and as unknown[]), fragment] } };
 }
 
-/** The client every service injects: the same client with the tenant filter on every model query. */
-export function withTenantScope(client: PrismaClient): PrismaClient {
+/**
+ * The client every service injects: the same client with the tenant filter on every model query, and reads of a
+ * row by id alone served from the item cache when no filter applies (a limited token's read carries its
+ * tenant condition and always reaches the database).
+ */
+export function withTenantScope(client: PrismaClient, items?: ItemCache): PrismaClient {
   return client.$extends({
     query: {
       $allModels: {
         $allOperations({ model, operation, args, query }) {
-          return query(scopeArgs(TenantScope.current(), model, operation, args) as typeof args);
+          const scope = TenantScope.current();
+          const id = items && !scope.limited ? idOnlyLookup(operation, args) : undefined;
+          if (id !== undefined) return items!.read(`${model}:${id}`, () => query(args));
+          return query(scopeArgs(scope, model, operation, args) as typeof args);
         },
       },
     },
   }) as unknown as PrismaClient;
+}
+
+/** The id of `findUnique({ where: { id } })` with nothing else (no select, include or other condition). */
+function idOnlyLookup(operation: string, args: unknown): string | undefined {
+  if (operation !== 'findUnique') return undefined;
+  const { where, ...rest } = (args ?? {}) as { where?: Record<string, unknown> };
+  if (Object.keys(rest).length > 0 || !where) return undefined;
+  const keys = Object.keys(where);
+  return keys.length === 1 && keys[0] === 'id' && typeof where.id === 'string' ? where.id : undefined;
 }
 
 /**

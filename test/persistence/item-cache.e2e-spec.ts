@@ -1,0 +1,131 @@
+import { type Database, openDatabase } from '@app/persistence';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE } from '../../apps/api/src/database/database.module';
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
+import { QueryCounter } from '../../apps/api/src/database/query-counter';
+import { createTestApp, type TestApp } from '../utils/create-test-app';
+
+/**
+ * The item cache (ItemCache): a row read by id is served from memory, and every way a row can change (a write
+ * through the service, SQL outside Prisma, another process sharing the database) is seen by the next read.
+ */
+describe('item cache', () => {
+  let t: TestApp;
+  let db: Database;
+  let counter: QueryCounter;
+  let reader: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    db = t.app.get<Database>(DATABASE);
+    counter = t.app.get(QueryCounter);
+    reader = await t.token(['read']);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function createSite(name: string): Promise<string> {
+    const res = await t.http().post('/api/v1/sites').send({ name });
+    expect(res.status).toBe(201);
+    return (res.body as { id: string }).id;
+  }
+
+  async function readSite(
+    id: string,
+  ): Promise<{ name: string; description: string | null; queries: number }> {
+    const before = counter.value;
+    const res = await t.as(reader).get(`/api/v1/sites/${id}`);
+    expect(res.status).toBe(200);
+    const body = res.body as { name: string; description: string | null };
+    return { name: body.name, description: body.description, queries: counter.value - before };
+  }
+
+  it('serves a repeated read by id without SQL', async () => {
+    const id = await createSite('cache-repeat');
+    await readSite(id);
+    const again = await readSite(id);
+    expect(again.name).toBe('cache-repeat');
+    // The token is cached too: nothing at all reaches the database.
+    expect(again.queries).toBe(0);
+  });
+
+  it("sees the service's own write at once", async () => {
+    const id = await createSite('cache-own-write');
+    await readSite(id);
+    const patch = await t.http().patch(`/api/v1/sites/${id}`).send({ description: 'changed here' });
+    expect(patch.status).toBe(200);
+    expect((await readSite(id)).description).toBe('changed here');
+  });
+
+  it('sees SQL sent outside Prisma', async () => {
+    const id = await createSite('cache-raw-sql');
+    await readSite(id);
+    await db.sql.query(`UPDATE "sites" SET "description" = 'changed by SQL' WHERE "id" = $1`, [id]);
+    expect((await readSite(id)).description).toBe('changed by SQL');
+  });
+
+  it('keeps nothing read while a transaction is open, and reads inside it reach the database', async () => {
+    const id = await createSite('cache-transaction');
+    await readSite(id);
+    await db.prisma.$transaction(async (tx) => {
+      await tx.site.update({ where: { id }, data: { description: 'inside' } });
+      expect(db.itemCache.size).toBe(0);
+      const inside = await tx.site.findUnique({ where: { id } });
+      expect(inside?.description).toBe('inside');
+    });
+    expect((await readSite(id)).description).toBe('inside');
+  });
+
+  it('hands out copies: changing an answer does not change the cache', async () => {
+    const id = await createSite('cache-copies');
+    await readSite(id);
+    // Through the client the services use.
+    const scoped = t.app.get(PrismaService);
+    const first = await scoped.site.findUnique({ where: { id } });
+    first!.name = 'mutated by a caller';
+    expect((await scoped.site.findUnique({ where: { id } }))?.name).toBe('cache-copies');
+  });
+
+  it('has a row_changes trigger on every application table', async () => {
+    const rows = await db.sql.query<{ table: string; triggered: boolean }>(
+      `SELECT t.tablename AS "table",
+              EXISTS (SELECT 1 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+                      WHERE c.relname = t.tablename AND g.tgname = t.tablename || '_notify_change') AS "triggered"
+       FROM pg_tables t WHERE t.schemaname = current_schema() AND t.tablename <> '_prisma_migrations'`,
+    );
+    expect(rows.length).toBeGreaterThan(20);
+    expect(rows.filter((row) => !row.triggered).map((row) => row.table)).toEqual([]);
+  });
+
+  // Two processes share a database only on PostgreSQL (PGlite belongs to one process). Two Database instances
+  // stand for two replicas; neither runs the service, so nothing but the notification can empty A's cache.
+  it.runIf(Boolean(process.env.DATABASE_URL))(
+    "forgets rows once another replica's commit is announced",
+    async () => {
+      const id = await createSite('cache-replica');
+      const open = (): Promise<Database> =>
+        openDatabase({ url: t.database.url, migrationsDir: join(__dirname, '../../prisma/migrations') });
+      const [a, b] = await Promise.all([open(), open()]);
+      try {
+        const load = () => a.prisma.site.findUnique({ where: { id } });
+        // Bounded wait for A's listening connection (the cache stores nothing before it listens).
+        for (let i = 0; i < 100 && a.itemCache.size === 0; i++) {
+          await a.itemCache.read(`Site:${id}`, load);
+          if (a.itemCache.size === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(a.itemCache.size).toBe(1);
+        await b.prisma.site.update({ where: { id }, data: { description: 'changed by a replica' } });
+        for (let i = 0; i < 100 && a.itemCache.size > 0; i++)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(a.itemCache.size).toBe(0);
+        const row = await a.itemCache.read(`Site:${id}`, load);
+        expect(row?.description).toBe('changed by a replica');
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
+});
