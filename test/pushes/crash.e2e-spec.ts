@@ -191,13 +191,15 @@ describe('a push interrupted by SIGKILL', () => {
       expect(pf.simulator.pendingSubsystems).toEqual([]);
       pf.faults.clear();
 
-      // FortiOS: the push dies inside its transaction (the second write never answers).
+      // FortiOS: the push dies inside its transaction (the second write never answers). The hangs outlast the
+      // connector's 30 s request timeout, so that timeout (not the hang) bounds the time the waits below may take
+      // on a loaded machine before the kill.
       forti.faults.add({
         method: 'POST',
         path: /^\/api\/v2\/cmdb\/firewall/,
         skip: 1,
         times: 1,
-        fault: { type: 'hang', ms: 25_000, when: 'before' },
+        fault: { type: 'hang', ms: 60_000, when: 'before' },
       });
       const fortiPush = await push(fortiId);
       // OPNsense: the push dies between apply/{revision} and cancelRollback.
@@ -205,7 +207,7 @@ describe('a push interrupted by SIGKILL', () => {
         method: 'POST',
         path: /cancelRollback/,
         times: 1,
-        fault: { type: 'hang', ms: 25_000, when: 'before' },
+        fault: { type: 'hang', ms: 60_000, when: 'before' },
       });
       const opnPush = await push(opnId);
       await waitFor(
