@@ -15,6 +15,7 @@ import { formatGraphQLError } from './common/graphql/graphql-errors';
 import { withSyncFieldResolvers } from './common/graphql/sync-field-resolvers';
 import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
 import { EtagInterceptor } from './common/http/etag.interceptor';
+import { HttpInterceptors } from './common/http/http-interceptors';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
 import { NoBodyInterceptor } from './common/http/no-body.interceptor';
 import { NotFoundFallback } from './common/http/not-found.fallback';
@@ -98,9 +99,10 @@ export class AppModule implements NestModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         NotFoundFallback,
-        { provide: APP_INTERCEPTOR, useClass: NoBodyInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: EtagInterceptor },
+        NoBodyInterceptor,
+        IdempotencyInterceptor,
+        EtagInterceptor,
+        { provide: APP_INTERCEPTOR, useClass: HttpInterceptors },
       ],
     };
   }
