@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AppConfig } from './config/app-config';
 import { perIpRateLimit } from './auth/rate-limiter';
 import { inputGuard } from './common/http/input-guard';
+import { sequence } from './common/http/middleware-sequence';
 import { replayHeaders } from './common/http/static-headers';
 import { hardenHttpServer, limitUrlLength } from './common/http/server-limits';
 import { documentProblems } from './common/http/openapi-problems';
@@ -27,26 +28,28 @@ export function configureApp<A extends INestApplication>(app: A): A {
   hardenHttpServer(app.getHttpServer() as Server, config);
   // Before the per-IP limit, which keys on req.ip.
   express.set('trust proxy', config.trustProxyHops);
-  app.use(httpMetrics(app.get(MetricsService)));
-  // Cheapest refusals first: nothing is parsed for a client over its rate or a target over its length.
-  app.use(perIpRateLimit(config));
-  app.use(limitUrlLength);
+  // Metrics first, so every request is timed and counted, refused ones included. Then the cheapest refusals: nothing
+  // is parsed for a client over its rate or a target over its length.
+  app.use(sequence(httpMetrics(app.get(MetricsService)), perIpRateLimit(config), limitUrlLength));
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
-  app.use(inputGuard);
   express.disable('x-powered-by');
+  // The security headers after the input checks, as always: a refused body or query is answered without them.
   app.use(
-    replayHeaders(
-      helmet({
-        // Swagger UI (/api/docs) needs its inline bootstrap script and styles; everything else is JSON.
-        contentSecurityPolicy: {
-          directives: {
-            defaultSrc: ["'self'"],
-            scriptSrc: ["'self'", "'unsafe-inline'"],
-            styleSrc: ["'self'", "'unsafe-inline'"],
-            imgSrc: ["'self'", 'data:'],
+    sequence(
+      inputGuard,
+      replayHeaders(
+        helmet({
+          // Swagger UI (/api/docs) needs its inline bootstrap script and styles; everything else is JSON.
+          contentSecurityPolicy: {
+            directives: {
+              defaultSrc: ["'self'"],
+              scriptSrc: ["'self'", "'unsafe-inline'"],
+              styleSrc: ["'self'", "'unsafe-inline'"],
+              imgSrc: ["'self'", 'data:'],
+            },
           },
-        },
-      }),
+        }),
+      ),
     ),
   );
   if (config.corsOrigins.length) {

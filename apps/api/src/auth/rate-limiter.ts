@@ -12,6 +12,8 @@ interface Bucket {
 
 export type Verdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+const ALLOWED: Verdict = Object.freeze({ allowed: true });
+
 /** Buckets kept before full ones (equivalent to absent) are swept, so many distinct clients cannot grow memory. */
 const SWEEP_ABOVE = 10_000;
 
@@ -38,7 +40,7 @@ export class TokenBuckets {
     bucket.updatedAt = now;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
-      return { allowed: true };
+      return ALLOWED;
     }
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
   }
@@ -80,6 +82,20 @@ export class RateLimiter {
  */
 export function clientKey(address: string | undefined): string {
   if (!address) return 'unknown';
+  let key = clientKeys.get(address);
+  if (key === undefined) {
+    // Bounded like the buckets: many distinct addresses only cost the cache's refill.
+    if (clientKeys.size >= SWEEP_ABOVE) clientKeys.clear();
+    key = keyOf(address);
+    clientKeys.set(address, key);
+  }
+  return key;
+}
+
+/** clientKey by address: a client sends many requests, and working the key out takes a few regular expressions. */
+const clientKeys = new Map<string, string>();
+
+function keyOf(address: string): string {
   const plain = address.replace(/%.*$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
   if (mapped) return mapped[1];
@@ -103,12 +119,15 @@ export function clientKey(address: string | undefined): string {
  * work. `/health` has a bucket of its own (same rates): probes neither spend nor are starved by the API budget.
  */
 export function perIpRateLimit(
-  config: Pick<AppConfig, 'rateLimitPerIpPerMinute' | 'rateLimitPerIpBurst'>,
+  config: Pick<AppConfig, 'rateLimitPerIpPerMinute' | 'rateLimitPerIpBurst' | 'trustProxyHops'>,
 ): RequestHandler {
   const api = new TokenBuckets(config.rateLimitPerIpPerMinute, config.rateLimitPerIpBurst);
   const health = new TokenBuckets(config.rateLimitPerIpPerMinute, config.rateLimitPerIpBurst);
+  // Trusting no proxy (configureApp sets `trust proxy` to these hops), req.ip is the socket's address; Express
+  // would still parse X-Forwarded-For to find that out.
+  const fromSocket = config.trustProxyHops === 0;
   return (req: Request, res: Response, next: NextFunction): void => {
-    const client = clientKey(req.ip ?? req.socket.remoteAddress);
+    const client = clientKey((fromSocket ? undefined : req.ip) ?? req.socket.remoteAddress);
     const verdict = (req.path === '/health' ? health : api).take(client);
     if (verdict.allowed) {
       next();

@@ -8,16 +8,16 @@ import type { MetricsService } from './metrics.service';
 export function httpMetrics(metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
-    res.once('finish', () => {
+    // 'finish' is emitted once: `on` spares the wrapper `once` builds per request.
+    res.on('finish', () => {
       const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
-      // GraphQL is served by middleware mounted at /graphql, not by a route.
-      const path = req.originalUrl.split('?', 1)[0];
-      // Unmatched URLs share one label so that scanners cannot blow up the series count.
+      // Unmatched URLs share one label so that scanners cannot blow up the series count; GraphQL is served by
+      // middleware mounted at /graphql, not by a route.
       const route =
         typeof routePath === 'string'
           ? `${req.baseUrl}${routePath}`
-          : path === '/graphql'
-            ? path
+          : req.originalUrl.split('?', 1)[0] === '/graphql'
+            ? '/graphql'
             : '(unmatched)';
       metrics.observeHttp(req.method, route, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
     });
