@@ -10,6 +10,11 @@ import { PUBLIC_KEY, SCOPE_KEY, type PublicWhen } from './auth.decorators';
 import { RequestAuthenticator, type AuthedRequest } from './request-authenticator';
 import { grants, type Scope } from './scopes';
 
+interface RouteRules {
+  publicWhen: PublicWhen | undefined;
+  scope: Scope | undefined;
+}
+
 /**
  * Registered as APP_GUARD: every REST route and GraphQL operation needs a valid bearer token with the
  * route's scope, unless marked @Public(). 401 without a valid token, 403 without the scope, 429 over
@@ -17,6 +22,8 @@ import { grants, type Scope } from './scopes';
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, WeakMap<object, RouteRules>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: RequestAuthenticator,
@@ -24,11 +31,10 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    const publicWhen = this.reflector.getAllAndOverride<PublicWhen | undefined>(PUBLIC_KEY, targets);
+    const { publicWhen, scope } = this.routeRules(context);
     if (publicWhen === true || (typeof publicWhen === 'function' && publicWhen(this.config))) return true;
     const { req, res, defaultScope } = this.transport(context);
-    const required = this.reflector.getAllAndOverride<Scope>(SCOPE_KEY, targets) ?? defaultScope;
+    const required = scope ?? defaultScope;
     // GraphQL runs this once per root field, after the endpoint already authenticated the request.
     const principal = await this.authenticator.require(req, res);
     const state = requestContext.getStore();
@@ -39,6 +45,28 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  /** A route's @Public and @RequireScope, read from its metadata once rather than on every request. */
+  private routeRules(context: ExecutionContext): RouteRules {
+    const handler = context.getHandler();
+    const type = context.getClass();
+    // By class, then handler: a method inherited by two controllers has the metadata of each.
+    let byHandler = this.rules.get(type);
+    if (!byHandler) {
+      byHandler = new WeakMap();
+      this.rules.set(type, byHandler);
+    }
+    let rules = byHandler.get(handler);
+    if (!rules) {
+      const targets = [handler, type];
+      rules = {
+        publicWhen: this.reflector.getAllAndOverride<PublicWhen | undefined>(PUBLIC_KEY, targets),
+        scope: this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_KEY, targets),
+      };
+      byHandler.set(handler, rules);
+    }
+    return rules;
   }
 
   private transport(context: ExecutionContext): {
