@@ -1,9 +1,8 @@
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { type DynamicModule, Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { RequestAuthenticator } from './auth/request-authenticator';
@@ -19,7 +18,6 @@ import { HttpInterceptors } from './common/http/http-interceptors';
 import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
 import { NoBodyInterceptor } from './common/http/no-body.interceptor';
 import { NotFoundFallback } from './common/http/not-found.fallback';
-import { requestScope } from './common/http/request-scope.middleware';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig, ConfigOverrides } from './config/app-config';
 import { APP_CONFIG, ConfigModule } from './config/config.module';
@@ -29,8 +27,7 @@ import { HealthModule } from './health/health.module';
 import { INVENTORY_SYNC_FIELDS } from './inventory/inventory-fields.resolver';
 import { InventoryLoaderFactory } from './inventory/inventory.loaders';
 import { InventoryModule } from './inventory/inventory.module';
-import { createAccessLog } from './logging/logger';
-import { LoggingModule, PINO_LOGGER } from './logging/logging.module';
+import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PushesModule } from './pushes/pushes.module';
 import { RulesModule } from './rules/rules.module';
@@ -38,9 +35,7 @@ import { TenantsModule } from './tenants/tenants.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
-export class AppModule implements NestModule {
-  constructor(@Inject(PINO_LOGGER) private readonly logger: Logger) {}
-
+export class AppModule {
   /** `overrides` replace values read from the environment (tests use an in-memory database). */
   static forRoot(overrides: ConfigOverrides = {}): DynamicModule {
     return {
@@ -105,9 +100,5 @@ export class AppModule implements NestModule {
         { provide: APP_INTERCEPTOR, useClass: HttpInterceptors },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestScope(createAccessLog(this.logger))).forRoutes('*path');
   }
 }

@@ -5,18 +5,24 @@ import helmet from 'helmet';
 import { API_DOCS_PATHS, apiDocsAccess } from './auth/api-docs-access';
 import { RequestAuthenticator } from './auth/request-authenticator';
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import type { AppConfig } from './config/app-config';
 import { perIpRateLimit } from './auth/rate-limiter';
 import { inputGuard } from './common/http/input-guard';
+import { requestScope } from './common/http/request-scope.middleware';
 import { sequence } from './common/http/middleware-sequence';
 import { replayHeaders } from './common/http/static-headers';
 import { hardenHttpServer, limitUrlLength } from './common/http/server-limits';
 import { documentProblems } from './common/http/openapi-problems';
 import { APP_CONFIG } from './config/config.module';
+import { createAccessLog } from './logging/logger';
+import { PINO_LOGGER } from './logging/logging.module';
 import { httpMetrics } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 
 export const API_PREFIX = 'api/v1';
+/** Routes served outside API_PREFIX. */
+const UNPREFIXED = ['health', 'metrics', 'graphql'];
 
 /**
  * App-level wiring that modules cannot express (URL prefix, OpenAPI document); shared by main.ts and
@@ -55,11 +61,18 @@ export function configureApp<A extends INestApplication>(app: A): A {
   if (config.corsOrigins.length) {
     app.enableCors({ origin: config.corsOrigins, exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'] });
   }
-  // GraphQL is served outside the prefix; listing it here is what makes the app-wide middleware (request log,
-  // request context with the caller, JSON-body check) run for /graphql as well.
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'metrics', 'graphql'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   app.enableShutdownHooks();
   setupApiDocs(app, config);
+  // Last, as Nest would add them at init: the urlencoded parser (Nest then skips its own), then the request middleware
+  // (request log and id, request context with the caller, JSON-body check) on the API and the routes outside the
+  // prefix, GraphQL included. An Express layer rather than a Nest middleware: Nest mounts one on each of its paths
+  // (eight layers here) behind an async wrapper, and every request paid for all of them.
+  express.useBodyParser('urlencoded', { extended: true });
+  app.use(
+    [`/${API_PREFIX}`, ...UNPREFIXED.map((path) => `/${path}`)],
+    requestScope(createAccessLog(app.get<Logger>(PINO_LOGGER))),
+  );
   return app;
 }
 

@@ -88,6 +88,7 @@ interface PendingLine {
 }
 
 const PENDING = Symbol('accessLogPending');
+/** `err`: where pino-http looked for an error to log with the line; still honoured. */
 type LoggedResponse = ServerResponse & { [PENDING]?: PendingLine; err?: unknown };
 
 const HEALTH_PROBE = /^\/health(?:[/?]|$)/;
@@ -148,7 +149,7 @@ export function createAccessLog(logger: Logger): (req: IncomingMessage, res: Ser
   return (req: LoggedRequest, res: LoggedResponse): void => {
     req.id = req.id || assignRequestId(req, res);
     res[PENDING] = { req, startedAt: Date.now() };
-    // originalUrl: Nest mounts this middleware under a path pattern, so Express has already cut req.url to '/'.
+    // originalUrl: the middleware is mounted under paths (configureApp), so Express has cut req.url to the rest.
     if (!HEALTH_PROBE.test(req.originalUrl ?? req.url ?? '')) {
       res.on('close', onClose);
       res.on('finish', onFinish);
