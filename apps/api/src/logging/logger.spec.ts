@@ -1,8 +1,11 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createAccessLog, loggerOptions, redactUrl } from './logger';
+import { createAccessLog, flushLogger, loggerOptions, redactUrl } from './logger';
 
 describe('redactUrl', () => {
   it('replaces the values of secret-looking query parameters and keeps the rest as written', () => {
@@ -163,5 +166,26 @@ describe('createAccessLog', () => {
     accessLog(req, res);
     expect(req.id).toBe('abc-123');
     expect(res.setHeader).toHaveBeenCalledWith('X-Request-Id', 'abc-123');
+  });
+});
+
+describe('flushLogger', () => {
+  it('writes out the lines an asynchronous destination still holds', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'utm-flush-')), 'service.log');
+    // Held in memory until 4 KB have gathered: nothing reaches the file on its own in this test.
+    const destination = pino.destination({ dest: file, sync: false, minLength: 4096 });
+    await new Promise((resolve) => destination.once('ready', resolve));
+    const logger = pino(loggerOptions('info'), destination);
+    logger.info('one');
+    logger.info('two');
+    expect(readFileSync(file, 'utf8')).toBe('');
+    flushLogger(logger);
+    expect(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as { msg: string }).msg),
+    ).toEqual(['one', 'two']);
+    destination.end();
   });
 });

@@ -35,6 +35,22 @@ export function createLogger(level: LogLevel, file?: string): Logger {
   return pino(options, pino.multistream(streams));
 }
 
+/**
+ * Writes out, synchronously, what the logger's destination still holds. Its standard output is asynchronous (lines
+ * written while a write is under way wait in memory), and a SIGTERM, once Nest has shut down, kills the process
+ * without the exit event on which pino would have flushed them.
+ */
+export function flushLogger(logger: Logger): void {
+  const destination = (logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[
+    pino.symbols.streamSym
+  ];
+  try {
+    destination?.flushSync?.();
+  } catch {
+    // A destination not open yet, or already closed, holds nothing to write.
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 // Query parameters whose name suggests a secret (`access_token`, `apiKey`, `client_secret`, `password`, `sig`…).

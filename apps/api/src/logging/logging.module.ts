@@ -1,11 +1,12 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { createLogger } from './logger';
+import { createLogger, flushLogger } from './logger';
 
 export const PINO_LOGGER = Symbol('PINO_LOGGER');
 
-/** JSON logs; the request log is part of AppModule's request middleware (requestScope). */
+/** JSON logs, written out on shutdown; the request log is written by the request middleware configureApp installs. */
 @Global()
 @Module({
   providers: [
@@ -17,4 +18,10 @@ export const PINO_LOGGER = Symbol('PINO_LOGGER');
   ],
   exports: [PINO_LOGGER],
 })
-export class LoggingModule {}
+export class LoggingModule implements OnApplicationShutdown {
+  constructor(@Inject(PINO_LOGGER) private readonly logger: Logger) {}
+
+  onApplicationShutdown(): void {
+    flushLogger(this.logger);
+  }
+}
