@@ -213,6 +213,24 @@ function forEachTriple(
   }
 }
 
+/**
+ * {@link memberSignature} of each node, as a source and as a target, written once per computation: every
+ * agent is a member of an object on its own firewall and on the hub's.
+ */
+class MemberSignatures {
+  private readonly written: Array<Array<string | undefined>> = [[], []];
+
+  constructor(
+    private readonly index: InventoryIndex,
+    private readonly table: FlowTable,
+  ) {}
+
+  of(node: number, target: boolean): string {
+    const written = this.written[target ? 1 : 0];
+    return (written[node] ??= memberSignature(this.index, this.table, this.index.nodes[node], target));
+  }
+}
+
 /** Computes the rule set of every device (sorted by device id). */
 export function computeRuleSets(
   inventory: Inventory,
@@ -248,6 +266,7 @@ export function computeRuleSets(
     return traffic;
   };
   const internetDemands: InternetDemand[] = [];
+  const memberSignatures = new MemberSignatures(index, table);
 
   forEachDemand(index, table, (source, destination, pairFlows) => {
     // Without any internet path (`internet.active` false) this is the whole engine, unchanged.
@@ -370,7 +389,17 @@ export function computeRuleSets(
       ];
       groupsByDevice[d.idx] = undefined; // a built device's rectangles can go while the next is built
       natGroupsByDevice[d.idx] = undefined;
-      return buildRuleSet(index, table, ports, flowLists, d.idx, groups, prefix, natByDevice[d.idx] ?? []);
+      return buildRuleSet(
+        index,
+        table,
+        ports,
+        flowLists,
+        memberSignatures,
+        d.idx,
+        groups,
+        prefix,
+        natByDevice[d.idx] ?? [],
+      );
     });
 }
 
@@ -847,6 +876,7 @@ function buildRuleSet(
   table: FlowTable,
   ports: PortSetRegistry,
   flowLists: FlowListRegistry,
+  memberSignatures: MemberSignatures,
   deviceIdx: number,
   groups: Group[],
   prefix: string,
@@ -949,15 +979,9 @@ function buildRuleSet(
       qualify,
     );
   }
-  const signatureCache = [new Map<number, string>(), new Map<number, string>()];
   const signatures = (o: ObjectDraft): string => {
-    const cache = signatureCache[o.target ? 1 : 0];
     const sigs = new Set<string>();
-    for (const n of o.nodes) {
-      let sig = cache.get(n);
-      if (sig === undefined) cache.set(n, (sig = memberSignature(index, table, index.nodes[n], o.target)));
-      sigs.add(sig);
-    }
+    for (const n of o.nodes) sigs.add(memberSignatures.of(n, o.target));
     // An object of internet traffic stands for something else than the private addresses of the same nodes
     // (a site's egress addresses, a public address): it must not share their name.
     const joined = [...sigs].sort(compareText).join(';');
@@ -981,12 +1005,13 @@ function buildRuleSet(
     (x) =>
       'setId' in x
         ? [
-            signatures(x),
-            (objectNodes.get(x) as IndexedNode[])
-              .map((n) => n.node.name)
-              .sort(compareText)
-              .join(','),
-            index.sets.sets[x.setId].key,
+            () => signatures(x),
+            () =>
+              (objectNodes.get(x) as IndexedNode[])
+                .map((n) => n.node.name)
+                .sort(compareText)
+                .join(','),
+            () => index.sets.sets[x.setId].key,
           ]
         : [x.key],
     MAX_OBJECT_NAME_LENGTH,
@@ -1019,7 +1044,7 @@ function buildRuleSet(
       index.sets.sets[r.dst.setId].key,
       ...(r.group.nat ? [r.group.nat.entry.name] : []),
     ].join('|');
-  const ruleNames = assignUniqueNames(drafts, ruleBase, (r) => [ruleKey(r)], MAX_RULE_NAME_LENGTH, {
+  const ruleNames = assignUniqueNames(drafts, ruleBase, (r) => [() => ruleKey(r)], MAX_RULE_NAME_LENGTH, {
     tail: ruleTail,
   });
 

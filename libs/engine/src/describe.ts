@@ -25,10 +25,15 @@ function listSites(names: readonly string[]): string {
   return `${names.slice(0, 3).join(', ')} and ${names.length - 3} more sites`;
 }
 
+/** The nodes of each role present, in role order, in one pass (a hub object holds every agent). */
 function groupByRole(nodes: readonly IndexedNode[]): Array<[Role, IndexedNode[]]> {
-  return ROLES.map((role): [Role, IndexedNode[]] => [role, nodes.filter((n) => n.node.role === role)]).filter(
-    ([, list]) => list.length > 0,
-  );
+  const byRole = new Map<Role, IndexedNode[]>();
+  for (const n of nodes) {
+    const list = byRole.get(n.node.role);
+    if (list) list.push(n);
+    else byRole.set(n.node.role, [n]);
+  }
+  return ROLES.filter((role) => byRole.has(role)).map((role) => [role, byRole.get(role) as IndexedNode[]]);
 }
 
 /**
@@ -80,9 +85,9 @@ export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget
 
 /** The roles of a group of nodes, in role order, joined with `_` (`agent`, `agent_agentless`). */
 export function roleLabel(nodes: readonly IndexedNode[]): string {
-  return groupByRole(nodes)
-    .map(([role]) => role)
-    .join('_');
+  const present = new Set<Role>();
+  for (const n of nodes) present.add(n.node.role);
+  return ROLES.filter((role) => present.has(role)).join('_');
 }
 
 /**

@@ -306,10 +306,18 @@ function split(block: Cidr, iface: string | null, inner: readonly DevicePrefix[]
   }
 }
 
+/**
+ * A network address as a Map key. Not the bigint itself: V8 hashes a bigint by its low 64 bits only, so the
+ * IPv6 /64 zones (low bits all zero) all collided and the 10,000 zones of the benchmark took a second to index.
+ */
+function networkKey(family: AddressFamily, network: bigint): number | string {
+  return family === 4 ? Number(network) : network.toString(16);
+}
+
 /** Global index of zone prefixes → devices, to find the devices an address block can be placed on. */
 class PrefixIndex {
-  /** `${family}/${prefix length}` → network → devices (bigint keys: no string per lookup). */
-  private readonly exact = new Map<string, Map<bigint, number[]>>();
+  /** `${family}/${prefix length}` → {@link networkKey} → devices. */
+  private readonly exact = new Map<string, Map<number | string, number[]>>();
   private readonly lengths: Record<AddressFamily, number[]> = { 4: [], 6: [] };
   private readonly sorted: Record<AddressFamily, Array<{ cidr: Cidr; device: number }>> = { 4: [], 6: [] };
 
@@ -319,9 +327,10 @@ class PrefixIndex {
       for (const p of device.prefixes) {
         const lengthKey = `${p.cidr.family}/${p.cidr.prefix}`;
         let byNetwork = this.exact.get(lengthKey);
-        if (!byNetwork) this.exact.set(lengthKey, (byNetwork = new Map<bigint, number[]>()));
-        const list = byNetwork.get(p.cidr.network);
-        if (!list) byNetwork.set(p.cidr.network, [device.idx]);
+        if (!byNetwork) this.exact.set(lengthKey, (byNetwork = new Map<number | string, number[]>()));
+        const key = networkKey(p.cidr.family, p.cidr.network);
+        const list = byNetwork.get(key);
+        if (!list) byNetwork.set(key, [device.idx]);
         else if (!list.includes(device.idx)) list.push(device.idx);
         lengthSets[p.cidr.family].add(p.cidr.prefix);
         this.sorted[p.cidr.family].push({ cidr: p.cidr, device: device.idx });
@@ -338,7 +347,7 @@ class PrefixIndex {
     for (const length of this.lengths[block.family]) {
       if (length > block.prefix) break;
       const network = block.network & prefixMask(block.family, length);
-      const hit = this.exact.get(`${block.family}/${length}`)?.get(network);
+      const hit = this.exact.get(`${block.family}/${length}`)?.get(networkKey(block.family, network));
       if (hit) for (const d of hit) into.add(d);
     }
     if (block.prefix === FAMILY_BITS[block.family]) return;

@@ -87,6 +87,13 @@ export interface UniqueNameOptions<T> {
 }
 
 /**
+ * A meaning key, or a function that writes it. Fine keys can be long to write (the member names of a hub
+ * object: 275,000 of them at 10,000 sites) and are rarely needed (only while coarser keys leave two items
+ * alike), so they are written only then.
+ */
+export type MeaningKey = string | (() => string);
+
+/**
  * Gives every item a distinct name: its base, plus `_` + a hash of its meaning when other items share the
  * base (or always, for `alwaysSuffix` items). `meaning(item)` lists keys from the coarsest to the finest (the
  * last must tell every item apart, e.g. its content); each item is suffixed with the hash of the shortest
@@ -97,16 +104,28 @@ export interface UniqueNameOptions<T> {
 export function assignUniqueNames<T>(
   items: readonly T[],
   base: (item: T) => string,
-  meaning: (item: T) => readonly string[],
+  meaning: (item: T) => readonly MeaningKey[],
   maxLength: number,
   options: UniqueNameOptions<T> = {},
 ): Map<T, string> {
   const tail = options.tail ?? (() => '');
-  const keys = new Map<T, readonly string[]>();
-  const keysOf = (item: T): readonly string[] => {
+  // each item's keys, a function replaced by its text once called
+  const keys = new Map<T, MeaningKey[]>();
+  const keysOf = (item: T): MeaningKey[] => {
     let k = keys.get(item);
-    if (k === undefined) keys.set(item, (k = meaning(item)));
+    if (k === undefined) keys.set(item, (k = [...meaning(item)]));
     return k;
+  };
+  /** JSON of the item's first `n` keys. */
+  const run = (item: T, n: number): string => {
+    const k = keysOf(item);
+    const texts: string[] = [];
+    for (let i = 0; i < Math.min(n, k.length); i++) {
+      let key = k[i];
+      if (typeof key !== 'string') k[i] = key = key();
+      texts.push(key);
+    }
+    return JSON.stringify(texts);
   };
   const byBase = new Map<string, T[]>();
   for (const item of items) {
@@ -116,13 +135,11 @@ export function assignUniqueNames<T>(
     else byBase.set(b, [item]);
   }
   const names = new Map<T, string>();
-  const finest = new Map<T, string>();
   const taken = new Map<string, T[]>();
   for (const [b, list] of byBase) {
     const alone = list.length === 1 && !(options.alwaysSuffix?.(list[0]) ?? false);
-    const suffixes = alone ? null : meaningSuffixes(list, keysOf);
+    const suffixes = alone ? null : meaningSuffixes(list, run, Math.max(...list.map((i) => keysOf(i).length)));
     for (const item of list) {
-      finest.set(item, JSON.stringify(keysOf(item)));
       const end = tail(item);
       const head = end !== '' && b.endsWith(end) ? b.slice(0, -end.length) : b;
       const rest = head === b ? '' : end;
@@ -136,6 +153,7 @@ export function assignUniqueNames<T>(
   // Astronomically unlikely hash clashes (or items equal in every key): number them in meaning order.
   for (const [name, list] of taken) {
     if (list.length > 1) {
+      const finest = new Map(list.map((item) => [item, run(item, Infinity)]));
       const key = (item: T): string => finest.get(item) as string;
       list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
       list.forEach((item, i) => {
@@ -147,23 +165,28 @@ export function assignUniqueNames<T>(
   return names;
 }
 
-/** Per item of one base: hash of the shortest run of leading meaning keys that no other item shares. */
-function meaningSuffixes<T>(list: readonly T[], meaning: (item: T) => readonly string[]): Map<T, string> {
-  const keys = new Map(list.map((item) => [item, meaning(item)]));
-  const depth = Math.max(...[...keys.values()].map((k) => k.length));
+/**
+ * Per item of one base: hash of the shortest run of leading meaning keys that no other item shares. Only the
+ * items still alike are compared at the next length: an item told apart by its first keys differs from every
+ * other item in any longer run too.
+ */
+function meaningSuffixes<T>(
+  list: readonly T[],
+  run: (item: T, n: number) => string,
+  depth: number,
+): Map<T, string> {
   const out = new Map<T, string>();
-  for (let n = 1; n <= depth && out.size < list.length; n++) {
+  let open = list;
+  for (let n = 1; n <= depth && open.length > 0; n++) {
+    const runs = open.map((item) => run(item, n));
     const counts = new Map<string, number>();
-    const runs = new Map<T, string>();
-    for (const item of list) {
-      const run = JSON.stringify((keys.get(item) as readonly string[]).slice(0, n));
-      runs.set(item, run);
-      counts.set(run, (counts.get(run) ?? 0) + 1);
-    }
-    for (const item of list) {
-      const run = runs.get(item) as string;
-      if (!out.has(item) && (counts.get(run) === 1 || n === depth)) out.set(item, shortHash(run));
-    }
+    for (const r of runs) counts.set(r, (counts.get(r) ?? 0) + 1);
+    const alike: T[] = [];
+    open.forEach((item, i) => {
+      if (counts.get(runs[i]) === 1 || n === depth) out.set(item, shortHash(runs[i]));
+      else alike.push(item);
+    });
+    open = alike;
   }
   return out;
 }
