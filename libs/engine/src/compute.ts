@@ -231,6 +231,102 @@ class MemberSignatures {
   }
 }
 
+/**
+ * The catalog's demands: (source, destination) pairs with the flows from one to the other, in
+ * {@link forEachDemand} order, held in flat arrays, and indexed by destination too. Rules are built device by
+ * device from the demands of the nodes placed on the device, so that only one device's rectangles exist at a
+ * time (all devices' at once were the largest part of the memory at 10,000 sites).
+ */
+class Demands {
+  /** Demand i is `sources[i]` → `destinations[i]` with the flows `lists[flowLists[i]]`. */
+  private readonly sources: number[] = [];
+  private readonly destinations: number[] = [];
+  private readonly flowLists: number[] = [];
+  /** Flow lists interned by their flows' indexes: most demands share a few. */
+  readonly lists: IndexedFlow[][] = [];
+  private readonly listIds = new Map<string, number>();
+  /** A node's demands as the source are `bySourceStart[n] .. bySourceStart[n + 1]` (sources come in order). */
+  private readonly bySourceStart: Int32Array;
+  /** A node's demands as the destination are `byDestination[byDestinationStart[n] .. byDestinationStart[n + 1]]`. */
+  private readonly byDestinationStart: Int32Array;
+  private readonly byDestination: Int32Array;
+
+  /** Keeps the demands `keep` accepts (the others go elsewhere: internet paths). */
+  constructor(
+    private readonly index: InventoryIndex,
+    table: FlowTable,
+    keep: (source: IndexedNode, destination: IndexedNode, flows: IndexedFlow[]) => boolean,
+  ) {
+    const nodeCount = index.nodes.length;
+    this.bySourceStart = new Int32Array(nodeCount + 1);
+    this.byDestinationStart = new Int32Array(nodeCount + 1);
+    forEachDemand(index, table, (source, destination, flows) => {
+      if (!keep(source, destination, flows)) return;
+      const key = flows.map((f) => f.idx).join(',');
+      let list = this.listIds.get(key);
+      if (list === undefined) {
+        this.listIds.set(key, (list = this.lists.length));
+        this.lists.push(flows);
+      }
+      this.sources.push(source.idx);
+      this.destinations.push(destination.idx);
+      this.flowLists.push(list);
+      this.bySourceStart[source.idx + 1]++;
+      this.byDestinationStart[destination.idx + 1]++;
+    });
+    for (let n = 0; n < nodeCount; n++) {
+      this.bySourceStart[n + 1] += this.bySourceStart[n];
+      this.byDestinationStart[n + 1] += this.byDestinationStart[n];
+    }
+    this.byDestination = new Int32Array(this.destinations.length);
+    const next = this.byDestinationStart.slice(0, nodeCount);
+    for (let i = 0; i < this.destinations.length; i++) this.byDestination[next[this.destinations[i]]++] = i;
+  }
+
+  source(i: number): IndexedNode {
+    return this.index.nodes[this.sources[i]];
+  }
+
+  destination(i: number): IndexedNode {
+    return this.index.nodes[this.destinations[i]];
+  }
+
+  /** Id of the demand's flow list in {@link lists}. */
+  list(i: number): number {
+    return this.flowLists[i];
+  }
+
+  /**
+   * The demands that can cross the device (their source or destination has an address inside one of its zones:
+   * the device sees every other pair behind its external interface on both sides), ascending.
+   */
+  on(device: number): Int32Array {
+    const nodes = this.index.nodesOn(device);
+    let count = 0;
+    for (const n of nodes) {
+      count += this.bySourceStart[n + 1] - this.bySourceStart[n];
+      count += this.byDestinationStart[n + 1] - this.byDestinationStart[n];
+    }
+    const ids = new Int32Array(count);
+    let k = 0;
+    for (const n of nodes) {
+      for (let i = this.bySourceStart[n]; i < this.bySourceStart[n + 1]; i++) ids[k++] = i;
+      ids.set(this.byDestination.subarray(this.byDestinationStart[n], this.byDestinationStart[n + 1]), k);
+      k += this.byDestinationStart[n + 1] - this.byDestinationStart[n];
+    }
+    ids.sort();
+    // a demand between two nodes of the device came twice
+    let unique = 0;
+    for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[unique++] = ids[i];
+    return ids.subarray(0, unique);
+  }
+}
+
+/** An atom of an internet path for a device, kept until the device is built (after its other demands). */
+type InternetRecord =
+  | { nat: null; ingress: string; egress: string; protocol: Protocol; atom: InternetAtom }
+  | { nat: NatDraft; egress: string; atom: InternetAtom };
+
 /** Computes the rule set of every device (sorted by device id). */
 export function computeRuleSets(
   inventory: Inventory,
@@ -249,7 +345,6 @@ export function computeRuleSets(
   const selected = index.devices.map((d) => wanted === null || wanted.has(d.device.id));
   const ports = new PortSetRegistry();
   const flowLists = new FlowListRegistry();
-  const groupsByDevice: Array<Map<number, Group> | undefined> = [];
   // Interface names as small numbers, so a group's key is one number rather than a string per demand.
   const ifaceIds = new Map<string, number>();
   const ifaceId = (name: string): number => {
@@ -257,113 +352,68 @@ export function computeRuleSets(
     if (id === undefined) ifaceIds.set(name, (id = ifaceIds.size));
     return id;
   };
-  // The traffic of a (source, destination) pair depends only on its flows: most pairs share a few lists.
-  const trafficByFlows = new Map<string, PairTraffic[]>();
-  const trafficOf = (flows: readonly IndexedFlow[]): PairTraffic[] => {
-    const key = flows.map((f) => f.idx).join(',');
-    let traffic = trafficByFlows.get(key);
-    if (!traffic) trafficByFlows.set(key, (traffic = pairTraffic(flows, ports, flowLists)));
-    return traffic;
-  };
   const internetDemands: InternetDemand[] = [];
+  // Without any internet path (`internet.active` false) every demand is kept: the engine as it always was.
+  const demands = new Demands(index, table, (source, destination, pairFlows) => {
+    if (!internet.active || internet.path(source, destination) !== 'internet') return true;
+    internetDemands.push({ source, destination, flows: pairFlows });
+    return false;
+  });
+  // The traffic of a (source, destination) pair depends only on its flows, by flow list id.
+  const trafficByList: Array<PairTraffic[] | undefined> = [];
   const memberSignatures = new MemberSignatures(index, table);
 
-  forEachDemand(index, table, (source, destination, pairFlows) => {
-    // Without any internet path (`internet.active` false) this is the whole engine, unchanged.
-    const screened = internet.active;
-    if (screened && internet.path(source, destination) === 'internet') {
-      internetDemands.push({ source, destination, flows: pairFlows });
-      return;
-    }
-    let traffic: PairTraffic[] | null = null;
-    const visit = (d: number): void => {
-      if (!selected[d]) return;
-      if (screened && internet.offPath(d, source, destination)) return;
-      const device = index.devices[d];
-      const srcSides = index.sides(source, device);
-      if (srcSides.length === 0) return;
-      const dstSides = index.sides(destination, device);
-      for (const a of srcSides) {
-        for (const b of dstSides) {
-          if (a.family !== b.family || a.iface === b.iface) continue;
-          traffic ??= trafficOf(pairFlows);
-          let groups = groupsByDevice[d];
-          if (!groups) groupsByDevice[d] = groups = new Map();
-          const ifaces =
-            (pairKey(ifaceId(a.iface), ifaceId(b.iface)) * 2 + (a.family === 6 ? 1 : 0)) * PROTOCOLS.length;
-          for (const t of traffic) {
-            const groupKey = ifaces + t.protocolIdx;
-            let group = groups.get(groupKey);
-            if (!group) {
-              group = {
-                ingress: a.iface,
-                egress: b.iface,
-                family: a.family,
-                protocol: t.protocol,
-                atoms: new Map(),
-              };
-              groups.set(groupKey, group);
-            }
-            let bySource = group.atoms.get(b.setId);
-            if (!bySource) group.atoms.set(b.setId, (bySource = new Map<number, Rect>()));
-            const rect = bySource.get(a.setId);
-            if (!rect) {
-              bySource.set(a.setId, {
-                src: a.setId,
-                dst: b.setId,
-                ports: t.ports,
-                list: t.list,
-                from: source.idx,
-                to: destination.idx,
-                more: null,
-                parts: null,
-              });
-            } else {
-              rect.ports = ports.union(rect.ports, t.ports);
-              (rect.more ??= []).push(t.list, source.idx, destination.idx);
-            }
+  /** Adds demand i's rectangles on device d (nothing when the device is not on its path). */
+  const addDemand = (groups: Map<number, Group>, d: number, i: number): void => {
+    const source = demands.source(i);
+    const destination = demands.destination(i);
+    if (internet.active && internet.offPath(d, source, destination)) return;
+    const device = index.devices[d];
+    const srcSides = index.sides(source, device);
+    if (srcSides.length === 0) return;
+    const dstSides = index.sides(destination, device);
+    for (const a of srcSides) {
+      for (const b of dstSides) {
+        if (a.family !== b.family || a.iface === b.iface) continue;
+        const list = demands.list(i);
+        const traffic = (trafficByList[list] ??= pairTraffic(demands.lists[list], ports, flowLists));
+        const ifaces =
+          (pairKey(ifaceId(a.iface), ifaceId(b.iface)) * 2 + (a.family === 6 ? 1 : 0)) * PROTOCOLS.length;
+        for (const t of traffic) {
+          const groupKey = ifaces + t.protocolIdx;
+          let group = groups.get(groupKey);
+          if (!group) {
+            group = {
+              ingress: a.iface,
+              egress: b.iface,
+              family: a.family,
+              protocol: t.protocol,
+              atoms: new Map(),
+            };
+            groups.set(groupKey, group);
           }
+          addAtom(group, ports, {
+            src: a.setId,
+            dst: b.setId,
+            ports: t.ports,
+            list: t.list,
+            from: source.idx,
+            to: destination.idx,
+          });
         }
       }
-    };
-    // the devices of index.candidateDevices, in the same order, without building the list
-    for (const d of source.pieces.keys()) visit(d);
-    for (const d of destination.pieces.keys()) if (!source.pieces.has(d)) visit(d);
-  });
+    }
+  };
 
   const natByDevice: Array<NatDraft[] | undefined> = [];
-  const natGroupsByDevice: Array<Map<string, Group> | undefined> = [];
+  const internetRecords: Array<InternetRecord[] | undefined> = [];
   if (internetDemands.length > 0) {
     const sink: AtomSink = {
-      plain(d, ingress, egress, protocol, rect) {
-        let groups = groupsByDevice[d];
-        if (!groups) groupsByDevice[d] = groups = new Map();
-        const protocolIdx = PROTOCOLS.indexOf(protocol);
-        const groupKey = pairKey(ifaceId(ingress), ifaceId(egress)) * 2 * PROTOCOLS.length + protocolIdx;
-        let group = groups.get(groupKey);
-        if (!group) {
-          group = { ingress, egress, family: 4, protocol, atoms: new Map() };
-          groups.set(groupKey, group);
-        }
-        addAtom(group, ports, rect);
+      plain(d, ingress, egress, protocol, atom) {
+        (internetRecords[d] ??= []).push({ nat: null, ingress, egress, protocol, atom });
       },
-      nat(d, egress, nat, rect) {
-        let groups = natGroupsByDevice[d];
-        if (!groups) natGroupsByDevice[d] = groups = new Map();
-        const groupKey = `${nat.entry.name}\u0000${egress}`;
-        let group = groups.get(groupKey);
-        if (!group) {
-          group = {
-            ingress: nat.entry.interface,
-            egress,
-            family: 4,
-            protocol: nat.entry.protocol,
-            nat,
-            atoms: new Map(),
-          };
-          groups.set(groupKey, group);
-        }
-        addAtom(group, ports, rect);
+      nat(d, egress, nat, atom) {
+        (internetRecords[d] ??= []).push({ nat, egress, atom });
       },
     };
     planInternet(
@@ -383,12 +433,39 @@ export function computeRuleSets(
   return index.devices
     .filter((d) => selected[d.idx])
     .map((d) => {
-      const groups = [
-        ...(groupsByDevice[d.idx]?.values() ?? []),
-        ...(natGroupsByDevice[d.idx]?.values() ?? []),
-      ];
-      groupsByDevice[d.idx] = undefined; // a built device's rectangles can go while the next is built
-      natGroupsByDevice[d.idx] = undefined;
+      const groups = new Map<number, Group>();
+      for (const i of demands.on(d.idx)) addDemand(groups, d.idx, i);
+      // internet paths: plain atoms join the family-4 groups of the same interfaces; forwards get their own
+      const natGroups = new Map<string, Group>();
+      for (const record of internetRecords[d.idx] ?? []) {
+        const { egress, atom } = record;
+        if (record.nat === null) {
+          const { ingress, protocol } = record;
+          const groupKey =
+            pairKey(ifaceId(ingress), ifaceId(egress)) * 2 * PROTOCOLS.length + PROTOCOLS.indexOf(protocol);
+          let group = groups.get(groupKey);
+          if (!group)
+            groups.set(groupKey, (group = { ingress, egress, family: 4, protocol, atoms: new Map() }));
+          addAtom(group, ports, atom);
+        } else {
+          const nat = record.nat;
+          const groupKey = `${nat.entry.name}\u0000${egress}`;
+          let group = natGroups.get(groupKey);
+          if (!group) {
+            group = {
+              ingress: nat.entry.interface,
+              egress,
+              family: 4,
+              protocol: nat.entry.protocol,
+              nat,
+              atoms: new Map(),
+            };
+            natGroups.set(groupKey, group);
+          }
+          addAtom(group, ports, atom);
+        }
+      }
+      internetRecords[d.idx] = undefined;
       return buildRuleSet(
         index,
         table,
@@ -396,7 +473,7 @@ export function computeRuleSets(
         flowLists,
         memberSignatures,
         d.idx,
-        groups,
+        [...groups.values(), ...natGroups.values()],
         prefix,
         natByDevice[d.idx] ?? [],
       );
@@ -692,7 +769,7 @@ function planInternet(
         }
         // 3. the destination site's other devices between the outside and the target
         for (const d of devicesBySite.get(destination.node.siteId) ?? []) {
-          if (d === pubDevice.idx || !selected[d] || !destination.pieces.has(d)) continue;
+          if (d === pubDevice.idx || !selected[d] || !destination.devices.includes(d)) continue;
           const device = index.devices[d];
           if (device.external === null) continue;
           const [placed] = placeOnDevice(device, publication.target);
@@ -726,7 +803,7 @@ function sourceSide(
   const { source } = demand;
   if (internet.onInternet(source.node.siteId)) return;
   for (const d of devicesBySite.get(source.node.siteId) ?? []) {
-    if (!selected[d] || !source.pieces.has(d)) continue;
+    if (!selected[d] || !source.devices.includes(d)) continue;
     const device = index.devices[d];
     const external = device.external;
     if (external === null) continue;

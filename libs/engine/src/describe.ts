@@ -136,7 +136,7 @@ export function memberSignature(
   target: boolean,
 ): string {
   const master =
-    node.node.role === 'probe' && node.node.masterId ? index.nodeById.get(node.node.masterId) : null;
+    node.node.role === 'probe' && node.node.masterId ? index.nodeWithId(node.node.masterId) : null;
   const kind = [node.node.role, master?.node.name ?? ''];
   if (target) return ['target', ...kind].join('|');
   const flows = flowsOfSource(table, node);

@@ -245,7 +245,7 @@ export class InternetIndex {
         throw new EngineInputError(`duplicate publication id "${publication.id}"`, 'invalid-publication');
       }
       seen.add(publication.id);
-      const node = this.index.nodeById.get(publication.nodeId);
+      const node = this.index.nodeWithId(publication.nodeId);
       if (!node) {
         throw new EngineInputError(
           `${what} names unknown node "${publication.nodeId}"`,

@@ -156,52 +156,14 @@ export interface IndexedNode {
   readonly selectors: ReadonlySet<string>;
   /** The node's whole address set per family. */
   readonly familySets: ReadonlyArray<{ family: AddressFamily; setId: number }>;
-  /** Devices having a zone that overlaps one of the node's addresses → the node's addresses split per interface. */
-  readonly pieces: ReadonlyMap<number, Piece[]>;
+  /**
+   * Devices having a zone that overlaps one of the node's addresses, ascending: the only devices that see the
+   * node elsewhere than behind their external interface. {@link InventoryIndex.sides} has its sides there.
+   */
+  readonly devices: readonly number[];
 }
 
-/**
- * The pieces of a node placed on a single device (most nodes: the firewall of their own site), without
- * the hash table of a Map (about 250 bytes a node, 140 MB at 10,000 sites).
- */
-class OneDevicePieces implements ReadonlyMap<number, Piece[]> {
-  readonly size = 1;
-
-  constructor(
-    private readonly device: number,
-    private readonly list: Piece[],
-  ) {}
-
-  get(device: number): Piece[] | undefined {
-    return device === this.device ? this.list : undefined;
-  }
-
-  has(device: number): boolean {
-    return device === this.device;
-  }
-
-  forEach(visit: (value: Piece[], key: number, map: ReadonlyMap<number, Piece[]>) => void): void {
-    visit(this.list, this.device, this);
-  }
-
-  *entries(): MapIterator<[number, Piece[]]> {
-    yield [this.device, this.list];
-  }
-
-  *keys(): MapIterator<number> {
-    yield this.device;
-  }
-
-  *values(): MapIterator<Piece[]> {
-    yield this.list;
-  }
-
-  [Symbol.iterator](): MapIterator<[number, Piece[]]> {
-    return this.entries();
-  }
-}
-
-const NO_PIECES: ReadonlyMap<number, Piece[]> = new Map<number, Piece[]>();
+const NO_DEVICES: readonly number[] = [];
 
 /** Shared by the nodes without selectors (most agents), instead of an empty set each. */
 const NO_SELECTORS: ReadonlySet<string> = new Set<string>();
@@ -400,10 +362,28 @@ export function indexFlows(flows: readonly CatalogFlow[]): FlowTable {
   return { flows: indexed, byVersionAndRole };
 }
 
+/**
+ * Sorts `items` by id (stable) and refuses a repeated id, naming the first repeat in input order (what a map
+ * filled in input order would meet first). Without the map: the node list holds every agent.
+ */
+function sortedUniqueById<T extends { id: string }>(items: readonly T[], kind: string): T[] {
+  const order = items.map((_, i) => i).sort((a, b) => compareText(items[a].id, items[b].id) || a - b);
+  let repeat = -1;
+  for (let k = 1; k < order.length; k++) {
+    // equal ids are adjacent, in input order: the second of a run is where its id repeats first
+    const first = k === 1 || items[order[k - 2]].id !== items[order[k]].id;
+    if (first && items[order[k - 1]].id === items[order[k]].id && (repeat < 0 || order[k] < repeat)) {
+      repeat = order[k];
+    }
+  }
+  if (repeat >= 0) throw new EngineInputError(`duplicate ${kind} id "${items[repeat].id}"`);
+  return order.map((i) => items[i]);
+}
+
 export class InventoryIndex {
   readonly sets = new AddressSetRegistry();
+  /** Sorted by id. */
   readonly nodes: IndexedNode[] = [];
-  readonly nodeById = new Map<string, IndexedNode>();
   readonly devices: IndexedDevice[] = [];
   readonly deviceById = new Map<string, IndexedDevice>();
   readonly siteById: Map<string, SiteInput>;
@@ -411,18 +391,22 @@ export class InventoryIndex {
   /** Deployment key ('' for the implicit deployment) → role → nodes sorted by id. */
   private readonly nodesByDeploymentAndRole = new Map<string, Map<Role, IndexedNode[]>>();
   private readonly collectors: Array<IndexedNode | null> = [];
-  /**
-   * {@link sides} that needed new address sets (a node split by a zone boundary, or behind several
-   * interfaces), by node index × device count + device index: one map for the index, not one per node.
-   */
-  private readonly sideCache = new Map<number, Side[]>();
+  /** Each node's sides on its first device (`devices[0]`), by node index; most nodes have no other. */
+  private readonly firstSides: Array<readonly Side[]> = [];
+  /** The sides on a node's further devices, by node index × device count + device index. */
+  private readonly moreSides = new Map<number, readonly Side[]>();
+  /** `[d]` for each device d: the `devices` of every node placed on that device only. */
+  private readonly onlyDevice: Array<readonly number[]> = [];
+  /** The nodes placed on each device ({@link nodesOn}): device d's are `placed[placedStart[d] .. placedStart[d + 1]]`. */
+  private readonly placedStart: Int32Array;
+  private readonly placed: Int32Array;
   private readonly masters: Array<IndexedNode | null> = [];
 
   constructor(inventory: Inventory) {
     this.siteById = uniqueById(inventory.sites, 'site');
     this.deploymentById = uniqueById(inventory.deployments ?? [], 'deployment');
     const zoneById = uniqueById(inventory.zones, 'zone');
-    uniqueById(inventory.nodes, 'node');
+    const nodes = sortedUniqueById(inventory.nodes, 'node');
     uniqueById(inventory.devices, 'device');
 
     const zoneCidrs = new Map<string, Cidr[]>();
@@ -469,7 +453,6 @@ export class InventoryIndex {
     }
 
     const prefixIndex = new PrefixIndex(this.devices);
-    const nodes = [...inventory.nodes].sort((a, b) => compareText(a.id, b.id));
     const overlapping = new Set<number>();
     for (const node of nodes) {
       const cidrs = node.addresses.map((a) => parseOrThrow(a, 'node', node.id));
@@ -484,18 +467,12 @@ export class InventoryIndex {
       const familySetsExact = familySets.slice();
       overlapping.clear();
       for (const cidr of cidrs) prefixIndex.devicesOverlapping(cidr, overlapping);
-      let pieces: ReadonlyMap<number, Piece[]>;
-      if (overlapping.size === 0) {
-        pieces = NO_PIECES;
-      } else if (overlapping.size === 1) {
+      let placedOn = NO_DEVICES;
+      if (overlapping.size === 1) {
         const [d] = overlapping;
-        pieces = new OneDevicePieces(d, placeAll(this.devices[d], cidrs));
-      } else {
-        const map = new Map<number, Piece[]>();
-        for (const d of [...overlapping].sort((a, b) => a - b)) {
-          map.set(d, placeAll(this.devices[d], cidrs));
-        }
-        pieces = map;
+        placedOn = this.onlyDevice[d] ??= [d];
+      } else if (overlapping.size > 1) {
+        placedOn = [...overlapping].sort((a, b) => a - b);
       }
       const site = this.siteById.get(node.siteId);
       let deployment: DeploymentInput | null = null;
@@ -514,16 +491,51 @@ export class InventoryIndex {
         cidrs,
         selectors: node.selectors.length === 0 ? NO_SELECTORS : new Set(node.selectors),
         familySets: familySetsExact,
-        pieces,
+        devices: placedOn,
       };
       this.nodes.push(indexed);
-      this.nodeById.set(node.id, indexed);
+      this.firstSides.push(placedOn.length === 0 ? NO_SIDES : this.placeSides(indexed, placedOn[0]));
+      for (let i = 1; i < placedOn.length; i++) {
+        this.moreSides.set(
+          indexed.idx * this.devices.length + placedOn[i],
+          this.placeSides(indexed, placedOn[i]),
+        );
+      }
       let byRole = this.nodesByDeploymentAndRole.get(deploymentKey(indexed));
       if (!byRole)
         this.nodesByDeploymentAndRole.set(deploymentKey(indexed), (byRole = new Map<Role, IndexedNode[]>()));
       push(byRole, node.role, indexed);
     }
+    [this.placedStart, this.placed] = this.nodesByDevice();
     this.resolveCollectorsAndMasters();
+  }
+
+  /** The node with that id, if any (a binary search: the nodes are sorted by id). */
+  nodeWithId(id: string): IndexedNode | undefined {
+    let lo = 0;
+    let hi = this.nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.nodes[mid].node.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.nodes[lo]?.node.id === id ? this.nodes[lo] : undefined;
+  }
+
+  /** Indexes of the nodes placed on the device (an address inside one of its zones), ascending. */
+  nodesOn(device: number): Int32Array {
+    return this.placed.subarray(this.placedStart[device], this.placedStart[device + 1]);
+  }
+
+  /** The `placedStart` and `placed` arrays of {@link nodesOn}, filled device by device. */
+  private nodesByDevice(): [Int32Array, Int32Array] {
+    const start = new Int32Array(this.devices.length + 1);
+    for (const n of this.nodes) for (const d of n.devices) start[d + 1]++;
+    for (let d = 0; d < this.devices.length; d++) start[d + 1] += start[d];
+    const placed = new Int32Array(start[this.devices.length]);
+    const next = start.slice(0, this.devices.length);
+    for (const n of this.nodes) for (const d of n.devices) placed[next[d]++] = n.idx;
+    return [start, placed];
   }
 
   /** Nodes of a role in a node's deployment, sorted by id. */
@@ -587,7 +599,7 @@ export class InventoryIndex {
       self: IndexedNode,
     ): IndexedNode | undefined => list?.find((n) => n !== self);
     for (const n of this.nodes) {
-      const explicit = n.node.collectorId ? this.nodeById.get(n.node.collectorId) : undefined;
+      const explicit = n.node.collectorId ? this.nodeWithId(n.node.collectorId) : undefined;
       if (explicit && deploymentKey(explicit) === deploymentKey(n)) {
         this.collectors.push(explicit === n ? null : explicit);
       } else {
@@ -598,7 +610,7 @@ export class InventoryIndex {
             null,
         );
       }
-      const master = n.node.masterId ? this.nodeById.get(n.node.masterId) : undefined;
+      const master = n.node.masterId ? this.nodeWithId(n.node.masterId) : undefined;
       this.masters.push(
         n.node.role === 'probe' &&
           master?.node.role === 'master' &&
@@ -610,37 +622,34 @@ export class InventoryIndex {
   }
 
   /** Where the node's addresses sit on a device: one entry per (interface, family), none when not placed. */
-  sides(node: IndexedNode, device: IndexedDevice): Side[] {
-    const pieces = node.pieces.get(device.idx);
-    if (!pieces) {
-      // all of the node's addresses behind the external interface: cheaper to build than to cache
-      const iface = device.external;
-      return iface === null
-        ? NO_SIDES
-        : node.familySets.map((f) => ({ iface, family: f.family, setId: f.setId }));
-    }
-    const cacheKey = node.idx * this.devices.length + device.idx;
-    const cached = this.sideCache.get(cacheKey);
-    if (cached) return cached;
-    // pieces per (interface, family), in the order of their first piece; a node has a handful of pieces
+  sides(node: IndexedNode, device: IndexedDevice): readonly Side[] {
+    const i = node.devices.indexOf(device.idx);
+    if (i === 0) return this.firstSides[node.idx];
+    if (i > 0) return this.moreSides.get(node.idx * this.devices.length + device.idx) as readonly Side[];
+    // all of the node's addresses behind the external interface: cheaper to build than to keep
+    const iface = device.external;
+    return iface === null
+      ? NO_SIDES
+      : node.familySets.map((f) => ({ iface, family: f.family, setId: f.setId }));
+  }
+
+  /**
+   * The node's addresses placed on a device with a zone overlapping them: its pieces per (interface, family), in
+   * the order of their first piece; the node's whole set of a family when its addresses of that family are
+   * behind one interface unsplit (most nodes), else a set of their own.
+   */
+  private placeSides(node: IndexedNode, device: number): readonly Side[] {
     const groups: Array<{ iface: string; family: AddressFamily; cidrs: Cidr[] }> = [];
-    for (const p of pieces) {
+    for (const p of placeAll(this.devices[device], node.cidrs)) {
       const group = groups.find((g) => g.iface === p.iface && g.family === p.cidr.family);
       if (group) group.cidrs.push(p.cidr);
       else groups.push({ iface: p.iface, family: p.cidr.family, cidrs: [p.cidr] });
     }
-    let interned = false;
-    const sides = groups.map((g) => {
-      let setId = this.wholeFamilySet(node, g.family, g.cidrs);
-      if (setId === null) {
-        setId = this.sets.intern(g.family, g.cidrs);
-        interned = true;
-      }
-      return { iface: g.iface, family: g.family, setId };
-    });
-    // sides that reuse the node's whole sets are cheaper to build again than to keep
-    if (interned) this.sideCache.set(cacheKey, sides);
-    return sides;
+    return groups.map((g) => ({
+      iface: g.iface,
+      family: g.family,
+      setId: this.wholeFamilySet(node, g.family, g.cidrs) ?? this.sets.intern(g.family, g.cidrs),
+    }));
   }
 
   /** The node's whole set of `family` when `cidrs` are its addresses of that family, unsplit and in order. */
@@ -656,11 +665,7 @@ export class InventoryIndex {
 
   /** Devices on which `a` or `b` has an address inside a zone (the only devices that can be on their path). */
   candidateDevices(a: IndexedNode, b: IndexedNode): number[] {
-    const out = [...a.pieces.keys()];
-    for (const d of b.pieces.keys()) {
-      if (!a.pieces.has(d)) out.push(d);
-    }
-    return out;
+    return [...a.devices, ...b.devices.filter((d) => !a.devices.includes(d))];
   }
 }
 

@@ -138,7 +138,9 @@ export function assignUniqueNames<T>(
   const taken = new Map<string, T[]>();
   for (const [b, list] of byBase) {
     const alone = list.length === 1 && !(options.alwaysSuffix?.(list[0]) ?? false);
-    const suffixes = alone ? null : meaningSuffixes(list, run, Math.max(...list.map((i) => keysOf(i).length)));
+    const suffixes = alone
+      ? null
+      : meaningSuffixes(list, run, Math.max(...list.map((i) => keysOf(i).length)));
     for (const item of list) {
       const end = tail(item);
       const head = end !== '' && b.endsWith(end) ? b.slice(0, -end.length) : b;

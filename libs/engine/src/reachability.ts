@@ -130,7 +130,7 @@ function deploymentRef(node: IndexedNode): DeploymentRef | null {
 }
 
 function nodeOrThrow(index: InventoryIndex, id: string): IndexedNode {
-  const node = index.nodeById.get(id);
+  const node = index.nodeWithId(id);
   if (!node) throw new EngineInputError(`unknown node "${id}"`);
   return node;
 }
@@ -286,7 +286,7 @@ function traceInternet(
     for (const device of index.devices) {
       if (
         device.device.siteId !== from.node.siteId ||
-        !from.pieces.has(device.idx) ||
+        !from.devices.includes(device.idx) ||
         device.external === null
       ) {
         continue;
@@ -372,7 +372,7 @@ function traceInternet(
     }
     // 3. the destination site's other firewalls between the outside and the target
     for (const device of index.devices) {
-      if (device === pubDevice || device.device.siteId !== to.node.siteId || !to.pieces.has(device.idx))
+      if (device === pubDevice || device.device.siteId !== to.node.siteId || !to.devices.includes(device.idx))
         continue;
       if (device.external === null) continue;
       const [inner] = placeOnDevice(device, publication.target);
