@@ -214,20 +214,32 @@ function forEachTriple(
 }
 
 /**
- * {@link memberSignature} of each node, as a source and as a target, written once per computation: every
- * agent is a member of an object on its own firewall and on the hub's.
+ * {@link memberSignature} of each node, as a source and as a target, written once per computation (every
+ * agent is a member of an object on its own firewall and on the hub's) and kept as the number of its text:
+ * the texts repeat (every agent of a site reporting to the same collector has the same one).
  */
 class MemberSignatures {
-  private readonly written: Array<Array<string | undefined>> = [[], []];
+  private readonly ids: [Int32Array, Int32Array];
+  private readonly texts: string[] = [];
+  private readonly idOfText = new Map<string, number>();
 
   constructor(
     private readonly index: InventoryIndex,
     private readonly table: FlowTable,
-  ) {}
+  ) {
+    this.ids = [new Int32Array(index.nodes.length).fill(-1), new Int32Array(index.nodes.length).fill(-1)];
+  }
 
   of(node: number, target: boolean): string {
-    const written = this.written[target ? 1 : 0];
-    return (written[node] ??= memberSignature(this.index, this.table, this.index.nodes[node], target));
+    const ids = this.ids[target ? 1 : 0];
+    let id = ids[node];
+    if (id < 0) {
+      const text = memberSignature(this.index, this.table, this.index.nodes[node], target);
+      id = this.idOfText.get(text) ?? -1;
+      if (id < 0) this.idOfText.set(text, (id = this.texts.push(text) - 1));
+      ids[node] = id;
+    }
+    return this.texts[id];
   }
 }
 
@@ -943,9 +955,16 @@ function clip(text: string): string {
   return text.length <= MAX_DESCRIPTION_LENGTH ? text : `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…`;
 }
 
-function nodesOf(index: InventoryIndex, ids: Iterable<number>): IndexedNode[] {
-  // a typed array sorts numerically without a comparator call per comparison (hub sets hold every agent)
-  return Array.from(Uint32Array.from(ids).sort(), (i) => index.nodes[i]);
+function nodesOf(index: InventoryIndex, ids: ReadonlySet<number>): IndexedNode[] {
+  // a typed array sorts numerically without a comparator call per comparison (hub sets hold every agent),
+  // filled and read by plain loops (`from` took the iterator protocol, an object per element)
+  const sorted = new Uint32Array(ids.size);
+  let k = 0;
+  for (const id of ids) sorted[k++] = id;
+  sorted.sort();
+  const nodes: IndexedNode[] = [];
+  for (const id of sorted) nodes.push(index.nodes[id]);
+  return nodes;
 }
 
 function buildRuleSet(
@@ -1237,6 +1256,14 @@ function toRule(
     if (!nodes) sorted.set(ids, (nodes = nodesOf(index, ids)));
     return nodes;
   };
+  // The id lists are shared by the explanations and the rule that name the same nodes: on a hub, five lists of
+  // 275,000 ids each were one.
+  const idLists = new Map<Set<number>, string[]>();
+  const sortedIds = (ids: Set<number>): string[] => {
+    let list = idLists.get(ids);
+    if (!list) idLists.set(ids, (list = sortedNodes(ids).map((n) => n.node.id)));
+    return list;
+  };
   const described = new Map<Set<number>, string>();
   const describedSources = (ids: Set<number>): string => {
     let text = described.get(ids);
@@ -1254,7 +1281,6 @@ function toRule(
     )
     .map(([key, nodes]) => {
       const flow = flowOf(key);
-      const sources = sortedNodes(nodes.sources);
       const destinations = sortedNodes(nodes.destinations);
       const path =
         flow.via === undefined
@@ -1266,8 +1292,8 @@ function toRule(
         flowId: flow.flow.id,
         catalogVersion: flow.flow.version,
         purpose: flow.flow.purpose,
-        sourceNodeIds: sources.map((n) => n.node.id),
-        destinationNodeIds: destinations.map((n) => n.node.id),
+        sourceNodeIds: sortedIds(nodes.sources),
+        destinationNodeIds: sortedIds(nodes.destinations),
         text:
           `${describedSources(nodes.sources)} → ${describeTarget(destinations, flow.flow.to, qualify)}: ` +
           `${flow.flow.purpose}, ${formatPorts(flow.ports)}/${flow.flow.protocol}${path}`,
@@ -1297,8 +1323,8 @@ function toRule(
     protocol: draft.group.protocol,
     flowIds:
       parts.size === 0 ? explanations.map((e) => e.flowId) : [...new Set(explanations.map((e) => e.flowId))],
-    sourceNodeIds: sortedNodes(allSources).map((n) => n.node.id),
-    destinationNodeIds: sortedNodes(allDestinations).map((n) => n.node.id),
+    sourceNodeIds: sortedIds(allSources),
+    destinationNodeIds: sortedIds(allDestinations),
     explanations,
     ...(draft.group.nat ? { nat: draft.group.nat.entry.name } : {}),
   };

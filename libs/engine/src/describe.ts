@@ -25,15 +25,11 @@ function listSites(names: readonly string[]): string {
   return `${names.slice(0, 3).join(', ')} and ${names.length - 3} more sites`;
 }
 
-/** The nodes of each role present, in role order, in one pass (a hub object holds every agent). */
-function groupByRole(nodes: readonly IndexedNode[]): Array<[Role, IndexedNode[]]> {
-  const byRole = new Map<Role, IndexedNode[]>();
-  for (const n of nodes) {
-    const list = byRole.get(n.node.role);
-    if (list) list.push(n);
-    else byRole.set(n.node.role, [n]);
-  }
-  return ROLES.filter((role) => byRole.has(role)).map((role) => [role, byRole.get(role) as IndexedNode[]]);
+/** The nodes of one role in a group: the first, how many, their sites' names. */
+interface RoleGroup {
+  first: IndexedNode;
+  count: number;
+  sites: Set<string>;
 }
 
 /**
@@ -66,10 +62,22 @@ function byDeployment(nodes: readonly IndexedNode[], describe: (group: IndexedNo
  */
 export function describeNodes(nodes: readonly IndexedNode[], qualify = false): string {
   if (qualify) return byDeployment(nodes, (group) => describeNodes(group));
-  return groupByRole(nodes)
-    .map(([role, list]) => {
-      if (list.length === 1) return `${role} ${list[0].node.name}`;
-      return `${PLURAL[role]} of ${listSites(sortedUnique(list.map(siteName)))}`;
+  // one pass, no list per role: a hub object holds every agent
+  const byRole = new Map<Role, RoleGroup>();
+  for (const n of nodes) {
+    const role = byRole.get(n.node.role);
+    if (role) {
+      role.count++;
+      role.sites.add(siteName(n));
+    } else {
+      byRole.set(n.node.role, { first: n, count: 1, sites: new Set([siteName(n)]) });
+    }
+  }
+  return ROLES.filter((role) => byRole.has(role))
+    .map((role) => {
+      const { first, count, sites } = byRole.get(role) as RoleGroup;
+      if (count === 1) return `${role} ${first.node.name}`;
+      return `${PLURAL[role]} of ${listSites(sortedUnique(sites))}`;
     })
     .join('; ');
 }

@@ -87,22 +87,24 @@ export class AddressSetRegistry {
   readonly sets: AddressSet[] = [];
   private readonly byKey = new Map<string, number>();
   /**
-   * Sets of one IPv4 block (most nodes) by network × 64 + prefix length: no text to write and keep for
+   * Sets of one IPv4 block (most nodes) by prefix length, then network as a 32-bit integer (`| 0`: a small
+   * integer key, where a number above 2^31 would be a heap object per entry): no text to write and keep for
    * each (their key is written when asked for, from the same canonical form).
    */
-  private readonly byIpv4Block = new Map<number, number>();
+  private readonly byIpv4Block: Array<Map<number, number>> = [];
 
   /** Interns the exact union of `cidrs` (which must all be of `family`). */
   intern(family: AddressFamily, cidrs: readonly Cidr[]): number {
     // a single block is its own summary: keep the caller's array (the index's per-node arrays are exact-size)
     const summary = cidrs.length === 1 ? cidrs : summarizeCidrList(family, cidrs);
     if (summary.length === 1 && family === 4) {
-      const blockKey = Number(summary[0].network) * 64 + summary[0].prefix;
-      const known = this.byIpv4Block.get(blockKey);
+      const byNetwork = (this.byIpv4Block[summary[0].prefix] ??= new Map<number, number>());
+      const network = Number(summary[0].network) | 0;
+      const known = byNetwork.get(network);
       if (known !== undefined) return known;
       const id = this.sets.length;
       this.sets.push(new InternedSet(id, family, summary, null));
-      this.byIpv4Block.set(blockKey, id);
+      byNetwork.set(network, id);
       return id;
     }
     const key =
@@ -123,11 +125,9 @@ export class AddressSetRegistry {
     if (ids.length === 1) {
       return ids[0];
     }
-    const first = this.sets[ids[0]];
-    return this.intern(
-      first.family,
-      ids.flatMap((id) => this.sets[id].cidrs),
-    );
+    const cidrs: Cidr[] = [];
+    for (const id of ids) for (const c of this.sets[id].cidrs) cidrs.push(c);
+    return this.intern(this.sets[ids[0]].family, cidrs);
   }
 }
 
@@ -686,11 +686,12 @@ export function selectorApplies(flow: CatalogFlow, node: IndexedNode): boolean {
 }
 
 /** The flows of the source node's catalog version that apply to it (role and selector). */
-export function flowsOfSource(table: FlowTable, source: IndexedNode): IndexedFlow[] {
+export function flowsOfSource(table: FlowTable, source: IndexedNode): readonly IndexedFlow[] {
   const version = source.catalogVersion;
   if (version === undefined) return [];
   const candidates = table.byVersionAndRole.get(version)?.get(source.node.role) ?? [];
-  return candidates.filter((f) => selectorApplies(f.flow, source));
+  // every flow applies to a node without selectors (most agents): the table's own list, not a copy per node
+  return source.selectors.size === 0 ? candidates : candidates.filter((f) => selectorApplies(f.flow, source));
 }
 
 /** Calls `visit` once per (source, destination) pair with the flows that require traffic between them. */
