@@ -48,4 +48,19 @@ describe('canonicalJsonSha256', () => {
     expect(canonicalJson(value)).toBe(reference(value));
     expect(canonicalJsonSha256(value)).toBe(sha256(reference(value)));
   });
+
+  it('writes long lists, shared or nested, as the plain definition does', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => `node-${i}`);
+    // eslint-disable-next-line no-sparse-arrays
+    const odd = [...ids, undefined, () => 1, , NaN];
+    const value = {
+      rules: [
+        { z: ids, a: [{ y: ids, b: 1 }, { x: odd }], m: ids },
+        { short: ['a'], long: Array.from({ length: 2000 }, (_, i) => ({ i, k: 'v' })) },
+        { own: { toJSON: () => 'written by toJSON' }, list: ids },
+      ],
+      top: ids,
+    };
+    expect(canonicalJsonSha256(value)).toBe(sha256(reference(value)));
+  });
 });

@@ -9,15 +9,19 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) {
     // node id lists hold every agent of a hub: copying them cost more than writing them
-    for (const item of value as unknown[]) {
-      if (item !== null && typeof item === 'object') return value.map(sortKeys);
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item !== null && typeof item === 'object') return items.map(sortKeys);
     }
     return value;
   }
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(record).sort()) {
+    const keys = sortedKeys(record);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       if (record[key] !== undefined) {
         out[key] = sortKeys(record[key]);
       }
@@ -27,8 +31,29 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/**
+ * `Object.keys(record).sort()`, by insertion in place: the objects of a rule set have a dozen keys, and
+ * `sort` allocated its working state for each of the million objects written at 10,000 sites.
+ */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    let j = i - 1;
+    for (; j >= 0 && keys[j] > key; j--) keys[j + 1] = keys[j];
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
 /** Text flushed to the hash at a time: large enough for few calls, small enough to stay out of the way. */
 const CHUNK = 1 << 20;
+
+/**
+ * Lists of at least this many items are written piece by piece, and a list of primitives that long once per
+ * hash however often it appears: a hub rule shares its 275,000 node ids with each of its explanations.
+ */
+const LONG_LIST = 1024;
 
 /**
  * Lowercase hex SHA-256 of `canonicalJson(value)`, without building the sorted copy or the whole text:
@@ -38,13 +63,20 @@ export function canonicalJsonSha256(value: object): string {
   const hash = createHash('sha256');
   let buffer = '';
   const emit = (text: string): void => {
+    if (text.length >= CHUNK) {
+      // straight to the hash: appended to the buffer, it would be copied once more
+      hash.update(buffer);
+      hash.update(text);
+      buffer = '';
+      return;
+    }
     buffer += text;
     if (buffer.length >= CHUNK) {
       hash.update(buffer);
       buffer = '';
     }
   };
-  writeCanonical(value, emit);
+  writeCanonical(value, emit, new Map());
   hash.update(buffer);
   return hash.digest('hex');
 }
@@ -54,25 +86,65 @@ function isSkipped(value: unknown): boolean {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
+function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
+}
+
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 
-/**
- * Writes what `canonicalJson(value)` returns, in pieces: the members of the top object and the items of
- * its arrays one by one.
- */
-function writeCanonical(value: object, emit: (text: string) => void): void {
+/** True when `value` is or holds a list of at least {@link LONG_LIST} items. */
+function holdsLongList(value: object): boolean {
   if (Array.isArray(value)) {
+    if (value.length >= LONG_LIST) return true;
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (isObject(item) && holdsLongList(item)) return true;
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const member = record[key];
+    if (Object.hasOwn(record, key) && isObject(member) && holdsLongList(member)) return true;
+  }
+  return false;
+}
+
+/**
+ * Writes what `canonicalJson(value)` returns, in pieces: the members of objects and the items of lists that hold
+ * a long list one by one (the rest as one text each), a long list of primitives as the text `written` keeps for it.
+ */
+function writeCanonical(value: object, emit: (text: string) => void, written: Map<unknown[], string>): void {
+  const part = (member: unknown): void => {
+    // an object with its own toJSON is written by JSON.stringify's rules: canonicalJson keeps them
+    if (isObject(member) && !Object.hasOwn(member, 'toJSON') && holdsLongList(member)) {
+      writeCanonical(member, emit, written);
+    } else {
+      emit(canonicalJson(member));
+    }
+  };
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    if (items.length >= LONG_LIST && !items.some(isObject)) {
+      // no object inside: canonicalJson writes it as JSON.stringify does
+      let text = written.get(items);
+      if (text === undefined) written.set(items, (text = JSON.stringify(items)));
+      emit(text);
+      return;
+    }
     emit('[');
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i]; // a hole reads undefined, written as null like JSON.stringify does
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]; // a hole reads undefined, written as null like JSON.stringify does
       if (i > 0) emit(',');
-      emit(isSkipped(item) ? 'null' : canonicalJson(item));
+      if (isSkipped(item)) emit('null');
+      else part(item);
     }
     emit(']');
     return;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   if (keys.some((key) => ARRAY_INDEX.test(key))) {
     // index-like keys come first, in numeric order, in the sorted copy: let canonicalJson write it
     emit(canonicalJson(record));
@@ -85,8 +157,7 @@ function writeCanonical(value: object, emit: (text: string) => void): void {
     if (isSkipped(member)) continue;
     emit(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
     first = false;
-    if (Array.isArray(member)) writeCanonical(member, emit);
-    else emit(canonicalJson(member));
+    part(member);
   }
   emit('}');
 }

@@ -1,6 +1,12 @@
 /** Human-readable descriptions and name labels of node groups (used for objects, rules and explanations). */
 import { compareText } from './compare';
-import { flowsOfSource, type FlowTable, type IndexedNode, type InventoryIndex } from './inventory-index';
+import {
+  flowsOfSource,
+  type FlowTable,
+  type IndexedFlow,
+  type IndexedNode,
+  type InventoryIndex,
+} from './inventory-index';
 import { AddressFamily, FlowTarget, ROLES, Role } from './model';
 import { sanitizeLabel } from './naming';
 
@@ -145,10 +151,24 @@ export function memberSignature(
 ): string {
   const master =
     node.node.role === 'probe' && node.node.masterId ? index.nodeWithId(node.node.masterId) : null;
-  const kind = [node.node.role, master?.node.name ?? ''];
-  if (target) return ['target', ...kind].join('|');
+  const kind = `${node.node.role}|${master?.node.name ?? ''}`;
+  if (target) return `target|${kind}`;
   const flows = flowsOfSource(table, node);
   const collector = flows.some((f) => f.flow.to === 'collector') ? index.collectorOf(node) : null;
-  const ids = flows.map((f) => f.flow.id).sort(compareText);
-  return ['source', ...kind, ids.join(','), collector?.node.name ?? ''].join('|');
+  return `source|${kind}|${flowIdsText(flows)}|${collector?.node.name ?? ''}`;
+}
+
+/** The sorted ids of a node's flows, written once per list ({@link flowsOfSource} shares one per kind of node). */
+const flowIdTexts = new WeakMap<readonly IndexedFlow[], string>();
+
+function flowIdsText(flows: readonly IndexedFlow[]): string {
+  let text = flowIdTexts.get(flows);
+  if (text === undefined) {
+    text = flows
+      .map((f) => f.flow.id)
+      .sort(compareText)
+      .join(',');
+    flowIdTexts.set(flows, text);
+  }
+  return text;
 }

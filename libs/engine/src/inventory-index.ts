@@ -164,6 +164,7 @@ export interface IndexedNode {
 }
 
 const NO_DEVICES: readonly number[] = [];
+const NO_FLOWS: readonly IndexedFlow[] = [];
 
 /** Shared by the nodes without selectors (most agents), instead of an empty set each. */
 const NO_SELECTORS: ReadonlySet<string> = new Set<string>();
@@ -332,6 +333,11 @@ export interface FlowTable {
   readonly flows: readonly IndexedFlow[];
   /** catalog version → source role → flows */
   readonly byVersionAndRole: Map<string, Map<Role, IndexedFlow[]>>;
+  /**
+   * {@link flowsOfSource} of nodes with selectors, by version, role and selectors: one list per kind of node,
+   * so that what is derived from a node's flows can be kept per list.
+   */
+  readonly bySelectors: Map<string, readonly IndexedFlow[]>;
 }
 
 export function indexFlows(flows: readonly CatalogFlow[]): FlowTable {
@@ -359,7 +365,7 @@ export function indexFlows(flows: readonly CatalogFlow[]): FlowTable {
     if (list) list.push(entry);
     else byRole.set(flow.from, [entry]);
   }
-  return { flows: indexed, byVersionAndRole };
+  return { flows: indexed, byVersionAndRole, bySelectors: new Map() };
 }
 
 /**
@@ -688,10 +694,14 @@ export function selectorApplies(flow: CatalogFlow, node: IndexedNode): boolean {
 /** The flows of the source node's catalog version that apply to it (role and selector). */
 export function flowsOfSource(table: FlowTable, source: IndexedNode): readonly IndexedFlow[] {
   const version = source.catalogVersion;
-  if (version === undefined) return [];
-  const candidates = table.byVersionAndRole.get(version)?.get(source.node.role) ?? [];
-  // every flow applies to a node without selectors (most agents): the table's own list, not a copy per node
-  return source.selectors.size === 0 ? candidates : candidates.filter((f) => selectorApplies(f.flow, source));
+  if (version === undefined) return NO_FLOWS;
+  const candidates = table.byVersionAndRole.get(version)?.get(source.node.role) ?? NO_FLOWS;
+  // every flow applies to a node without selectors (most agents): the table's own list
+  if (source.selectors.size === 0) return candidates;
+  const key = [version, source.node.role, ...[...source.selectors].sort(compareText)].join('\u0000');
+  let flows = table.bySelectors.get(key);
+  if (!flows) table.bySelectors.set(key, (flows = candidates.filter((f) => selectorApplies(f.flow, source))));
+  return flows;
 }
 
 /** Calls `visit` once per (source, destination) pair with the flows that require traffic between them. */
