@@ -430,8 +430,7 @@ export class InternetIndex {
    * local nodes untranslated. Null when the node has no IPv4 address (internet paths are IPv4 only).
    */
   egressSet(source: IndexedNode): number | null {
-    const v4 = source.familySets.find((f) => f.family === 4);
-    if (!v4) return null;
+    if (source.ipv4Set < 0) return null;
     if (this.onInternet(source.node.siteId)) return this.internetSet(source);
     const siteId = source.node.siteId;
     let known = this.egressSets.get(siteId);
@@ -463,8 +462,8 @@ export class InternetIndex {
   internetSet(node: IndexedNode): number | null {
     let known = this.internetSets.get(node.idx);
     if (known === undefined) {
-      const v4 = node.familySets.find((f) => f.family === 4);
-      const cidrs = v4 ? intersectCidrList(4, this.index.sets.sets[v4.setId].cidrs, PUBLIC_IPV4) : [];
+      const cidrs =
+        node.ipv4Set >= 0 ? intersectCidrList(4, this.index.sets.sets[node.ipv4Set].cidrs, PUBLIC_IPV4) : [];
       known = cidrs.length === 0 ? null : this.index.sets.intern(4, cidrs);
       this.internetSets.set(node.idx, known);
     }

@@ -154,8 +154,10 @@ export interface IndexedNode {
   readonly catalogVersion: string | undefined;
   readonly cidrs: readonly Cidr[];
   readonly selectors: ReadonlySet<string>;
-  /** The node's whole address set per family. */
-  readonly familySets: ReadonlyArray<{ family: AddressFamily; setId: number }>;
+  /** The node's whole set of IPv4 addresses, -1 when it has none. */
+  readonly ipv4Set: number;
+  /** The node's whole set of IPv6 addresses, -1 when it has none. */
+  readonly ipv6Set: number;
   /**
    * Devices having a zone that overlaps one of the node's addresses, ascending: the only devices that see the
    * node elsewhere than behind their external interface. {@link InventoryIndex.sides} has its sides there.
@@ -164,6 +166,14 @@ export interface IndexedNode {
 }
 
 const NO_DEVICES: readonly number[] = [];
+
+/** The node's whole sets (IPv4 first) behind one interface. */
+function wholeSides(node: IndexedNode, iface: string): Side[] {
+  const sides: Side[] = [];
+  if (node.ipv4Set >= 0) sides.push({ iface, family: 4, setId: node.ipv4Set });
+  if (node.ipv6Set >= 0) sides.push({ iface, family: 6, setId: node.ipv6Set });
+  return sides;
+}
 const NO_FLOWS: readonly IndexedFlow[] = [];
 
 /** Shared by the nodes without selectors (most agents), instead of an empty set each. */
@@ -397,8 +407,12 @@ export class InventoryIndex {
   /** Deployment key ('' for the implicit deployment) → role → nodes sorted by id. */
   private readonly nodesByDeploymentAndRole = new Map<string, Map<Role, IndexedNode[]>>();
   private readonly collectors: Array<IndexedNode | null> = [];
-  /** Each node's sides on its first device (`devices[0]`), by node index; most nodes have no other. */
-  private readonly firstSides: Array<readonly Side[]> = [];
+  /**
+   * Each node's sides on its first device (`devices[0]`), by node index; most nodes have no other. Most are
+   * the node's whole sets behind one interface: then only that interface's name is kept (an array and an
+   * object per family were a sixth of the index at 10,000 sites).
+   */
+  private readonly firstSides: Array<string | readonly Side[]> = [];
   /** The sides on a node's further devices, by node index × device count + device index. */
   private readonly moreSides = new Map<number, readonly Side[]>();
   /** `[d]` for each device d: the `devices` of every node placed on that device only. */
@@ -462,15 +476,12 @@ export class InventoryIndex {
     const overlapping = new Set<number>();
     for (const node of nodes) {
       const cidrs = node.addresses.map((a) => parseOrThrow(a, 'node', node.id));
-      const familySets: Array<{ family: AddressFamily; setId: number }> = [];
-      for (const family of [4, 6] as const) {
+      const familySet = (family: AddressFamily): number => {
         const ofFamily = cidrs.every((c) => c.family === family)
           ? cidrs
           : cidrs.filter((c) => c.family === family);
-        if (ofFamily.length > 0) familySets.push({ family, setId: this.sets.intern(family, ofFamily) });
-      }
-      // an exact-size copy: the pushed-to array keeps room for 17 entries, per node
-      const familySetsExact = familySets.slice();
+        return ofFamily.length > 0 ? this.sets.intern(family, ofFamily) : -1;
+      };
       overlapping.clear();
       for (const cidr of cidrs) prefixIndex.devicesOverlapping(cidr, overlapping);
       let placedOn = NO_DEVICES;
@@ -496,11 +507,12 @@ export class InventoryIndex {
         catalogVersion: site?.catalogVersion ?? deployment?.catalogVersion ?? undefined,
         cidrs,
         selectors: node.selectors.length === 0 ? NO_SELECTORS : new Set(node.selectors),
-        familySets: familySetsExact,
+        ipv4Set: familySet(4),
+        ipv6Set: familySet(6),
         devices: placedOn,
       };
       this.nodes.push(indexed);
-      this.firstSides.push(placedOn.length === 0 ? NO_SIDES : this.placeSides(indexed, placedOn[0]));
+      this.firstSides.push(placedOn.length === 0 ? NO_SIDES : this.firstSidesOf(indexed, placedOn[0]));
       for (let i = 1; i < placedOn.length; i++) {
         this.moreSides.set(
           indexed.idx * this.devices.length + placedOn[i],
@@ -630,13 +642,27 @@ export class InventoryIndex {
   /** Where the node's addresses sit on a device: one entry per (interface, family), none when not placed. */
   sides(node: IndexedNode, device: IndexedDevice): readonly Side[] {
     const i = node.devices.indexOf(device.idx);
-    if (i === 0) return this.firstSides[node.idx];
+    if (i === 0) {
+      const first = this.firstSides[node.idx];
+      return typeof first === 'string' ? wholeSides(node, first) : first;
+    }
     if (i > 0) return this.moreSides.get(node.idx * this.devices.length + device.idx) as readonly Side[];
     // all of the node's addresses behind the external interface: cheaper to build than to keep
     const iface = device.external;
-    return iface === null
-      ? NO_SIDES
-      : node.familySets.map((f) => ({ iface, family: f.family, setId: f.setId }));
+    return iface === null ? NO_SIDES : wholeSides(node, iface);
+  }
+
+  /** {@link placeSides} on the node's first device, or the interface's name when they are its whole sets. */
+  private firstSidesOf(node: IndexedNode, device: number): string | readonly Side[] {
+    const sides = this.placeSides(node, device);
+    if (sides.length === 0) return sides;
+    const whole = wholeSides(node, sides[0].iface);
+    const same =
+      whole.length === sides.length &&
+      whole.every(
+        (w, i) => w.iface === sides[i].iface && w.family === sides[i].family && w.setId === sides[i].setId,
+      );
+    return same ? sides[0].iface : sides;
   }
 
   /**
@@ -666,7 +692,8 @@ export class InventoryIndex {
       if (cidrs[i] !== c) return null;
       i++;
     }
-    return i === cidrs.length ? (node.familySets.find((f) => f.family === family)?.setId ?? null) : null;
+    const whole = family === 4 ? node.ipv4Set : node.ipv6Set;
+    return i === cidrs.length && whole >= 0 ? whole : null;
   }
 
   /** Devices on which `a` or `b` has an address inside a zone (the only devices that can be on their path). */
