@@ -289,8 +289,8 @@ function networkKey(family: AddressFamily, network: bigint): number | string {
 
 /** Global index of zone prefixes → devices, to find the devices an address block can be placed on. */
 class PrefixIndex {
-  /** `${family}/${prefix length}` → {@link networkKey} → devices. */
-  private readonly exact = new Map<string, Map<number | string, number[]>>();
+  /** Family → prefix length → {@link networkKey} → devices. */
+  private readonly exact: Record<AddressFamily, Array<Map<number | string, number[]>>> = { 4: [], 6: [] };
   private readonly lengths: Record<AddressFamily, number[]> = { 4: [], 6: [] };
   private readonly sorted: Record<AddressFamily, Array<{ cidr: Cidr; device: number }>> = { 4: [], 6: [] };
 
@@ -298,9 +298,7 @@ class PrefixIndex {
     const lengthSets: Record<AddressFamily, Set<number>> = { 4: new Set(), 6: new Set() };
     for (const device of devices) {
       for (const p of device.prefixes) {
-        const lengthKey = `${p.cidr.family}/${p.cidr.prefix}`;
-        let byNetwork = this.exact.get(lengthKey);
-        if (!byNetwork) this.exact.set(lengthKey, (byNetwork = new Map<number | string, number[]>()));
+        const byNetwork = (this.exact[p.cidr.family][p.cidr.prefix] ??= new Map<number | string, number[]>());
         const key = networkKey(p.cidr.family, p.cidr.network);
         const list = byNetwork.get(key);
         if (!list) byNetwork.set(key, [device.idx]);
@@ -317,10 +315,15 @@ class PrefixIndex {
 
   /** Devices having a prefix that contains `block` or lies inside it. */
   devicesOverlapping(block: Cidr, into: Set<number>): void {
+    // an IPv4 network in a double: masking it needs no bigint per zone length (a lookup per node)
+    const ipv4 = block.family === 4 ? Number(block.network) : 0;
     for (const length of this.lengths[block.family]) {
       if (length > block.prefix) break;
-      const network = block.network & prefixMask(block.family, length);
-      const hit = this.exact.get(`${block.family}/${length}`)?.get(networkKey(block.family, network));
+      const key =
+        block.family === 4
+          ? ipv4 - (ipv4 % 2 ** (32 - length))
+          : networkKey(6, block.network & prefixMask(6, length));
+      const hit = this.exact[block.family][length].get(key);
       if (hit) for (const d of hit) into.add(d);
     }
     if (block.prefix === FAMILY_BITS[block.family]) return;
@@ -516,7 +519,7 @@ export class InventoryIndex {
       for (let i = 1; i < placedOn.length; i++) {
         this.moreSides.set(
           indexed.idx * this.devices.length + placedOn[i],
-          this.placeSides(indexed, placedOn[i]),
+          this.placeSides(indexed, placeAll(this.devices[placedOn[i]], cidrs)),
         );
       }
       let byRole = this.nodesByDeploymentAndRole.get(deploymentKey(indexed));
@@ -654,7 +657,17 @@ export class InventoryIndex {
 
   /** {@link placeSides} on the node's first device, or the interface's name when they are its whole sets. */
   private firstSidesOf(node: IndexedNode, device: number): string | readonly Side[] {
-    const sides = this.placeSides(node, device);
+    const pieces = placeAll(this.devices[device], node.cidrs);
+    // most nodes: every address unsplit behind one interface, IPv4 first (the order wholeSides lists them in)
+    const iface = pieces[0]?.iface;
+    if (
+      pieces.length === node.cidrs.length &&
+      pieces.every((p, i) => p.cidr === node.cidrs[i] && p.iface === iface) &&
+      (node.cidrs[0].family === 4 || node.ipv4Set < 0)
+    ) {
+      return iface;
+    }
+    const sides = this.placeSides(node, pieces);
     if (sides.length === 0) return sides;
     const whole = wholeSides(node, sides[0].iface);
     const same =
@@ -666,13 +679,13 @@ export class InventoryIndex {
   }
 
   /**
-   * The node's addresses placed on a device with a zone overlapping them: its pieces per (interface, family), in
-   * the order of their first piece; the node's whole set of a family when its addresses of that family are
-   * behind one interface unsplit (most nodes), else a set of their own.
+   * The node's addresses placed on a device with a zone overlapping them (`pieces`, from {@link placeAll}): its
+   * pieces per (interface, family), in the order of their first piece; the node's whole set of a family when its
+   * addresses of that family are behind one interface unsplit (most nodes), else a set of their own.
    */
-  private placeSides(node: IndexedNode, device: number): readonly Side[] {
+  private placeSides(node: IndexedNode, pieces: readonly Piece[]): readonly Side[] {
     const groups: Array<{ iface: string; family: AddressFamily; cidrs: Cidr[] }> = [];
-    for (const p of placeAll(this.devices[device], node.cidrs)) {
+    for (const p of pieces) {
       const group = groups.find((g) => g.iface === p.iface && g.family === p.cidr.family);
       if (group) group.cidrs.push(p.cidr);
       else groups.push({ iface: p.iface, family: p.cidr.family, cidrs: [p.cidr] });
