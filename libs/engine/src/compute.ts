@@ -255,8 +255,10 @@ class Demands {
   private readonly destinations: number[] = [];
   private readonly flowLists: number[] = [];
   /** Flow lists interned by their flows' indexes: most demands share a few. */
-  readonly lists: IndexedFlow[][] = [];
+  readonly lists: Array<readonly IndexedFlow[]> = [];
   private readonly listIds = new Map<string, number>();
+  /** The ids of lists met before, by the list itself: most demands pass a source's shared list. */
+  private readonly knownLists = new WeakMap<readonly IndexedFlow[], number>();
   /** A node's demands as the source are `bySourceStart[n] .. bySourceStart[n + 1]` (sources come in order). */
   private readonly bySourceStart: Int32Array;
   /** A node's demands as the destination are `byDestination[byDestinationStart[n] .. byDestinationStart[n + 1]]`. */
@@ -267,18 +269,22 @@ class Demands {
   constructor(
     private readonly index: InventoryIndex,
     table: FlowTable,
-    keep: (source: IndexedNode, destination: IndexedNode, flows: IndexedFlow[]) => boolean,
+    keep: (source: IndexedNode, destination: IndexedNode, flows: readonly IndexedFlow[]) => boolean,
   ) {
     const nodeCount = index.nodes.length;
     this.bySourceStart = new Int32Array(nodeCount + 1);
     this.byDestinationStart = new Int32Array(nodeCount + 1);
     forEachDemand(index, table, (source, destination, flows) => {
       if (!keep(source, destination, flows)) return;
-      const key = flows.map((f) => f.idx).join(',');
-      let list = this.listIds.get(key);
+      let list = this.knownLists.get(flows);
       if (list === undefined) {
-        this.listIds.set(key, (list = this.lists.length));
-        this.lists.push(flows);
+        const key = flows.map((f) => f.idx).join(',');
+        list = this.listIds.get(key);
+        if (list === undefined) {
+          this.listIds.set(key, (list = this.lists.length));
+          this.lists.push(flows);
+        }
+        this.knownLists.set(flows, list);
       }
       this.sources.push(source.idx);
       this.destinations.push(destination.idx);
@@ -323,8 +329,9 @@ class Demands {
     let k = 0;
     for (const n of nodes) {
       for (let i = this.bySourceStart[n]; i < this.bySourceStart[n + 1]; i++) ids[k++] = i;
-      ids.set(this.byDestination.subarray(this.byDestinationStart[n], this.byDestinationStart[n + 1]), k);
-      k += this.byDestinationStart[n + 1] - this.byDestinationStart[n];
+      for (let i = this.byDestinationStart[n]; i < this.byDestinationStart[n + 1]; i++) {
+        ids[k++] = this.byDestination[i];
+      }
     }
     ids.sort();
     // a demand between two nodes of the device came twice
@@ -375,6 +382,10 @@ export function computeRuleSets(
   const trafficByList: Array<PairTraffic[] | undefined> = [];
   const memberSignatures = new MemberSignatures(index, table);
 
+  // The last destination's sides on the last device: a device's demands mostly go to one collector or master.
+  let lastDestination: IndexedNode | null = null;
+  let lastDevice = -1;
+  let lastSides: readonly Side[] = [];
   /** Adds demand i's rectangles on device d (nothing when the device is not on its path). */
   const addDemand = (groups: Map<number, Group>, d: number, i: number): void => {
     const source = demands.source(i);
@@ -383,7 +394,12 @@ export function computeRuleSets(
     const device = index.devices[d];
     const srcSides = index.sides(source, device);
     if (srcSides.length === 0) return;
-    const dstSides = index.sides(destination, device);
+    if (destination !== lastDestination || d !== lastDevice) {
+      lastSides = index.sides(destination, device);
+      lastDestination = destination;
+      lastDevice = d;
+    }
+    const dstSides = lastSides;
     for (const a of srcSides) {
       for (const b of dstSides) {
         if (a.family !== b.family || a.iface === b.iface) continue;
@@ -404,14 +420,7 @@ export function computeRuleSets(
             };
             groups.set(groupKey, group);
           }
-          addAtom(group, ports, {
-            src: a.setId,
-            dst: b.setId,
-            ports: t.ports,
-            list: t.list,
-            from: source.idx,
-            to: destination.idx,
-          });
+          addRect(group, ports, a.setId, b.setId, t.ports, t.list, source.idx, destination.idx);
         }
       }
     }
@@ -496,7 +505,7 @@ export function computeRuleSets(
 interface InternetDemand {
   source: IndexedNode;
   destination: IndexedNode;
-  flows: IndexedFlow[];
+  flows: readonly IndexedFlow[];
 }
 
 /** One atom of an internet path: source set × destination set × ports, for one flow part. */
@@ -515,23 +524,28 @@ interface AtomSink {
 }
 
 function addAtom(group: Group, ports: PortSetRegistry, atom: InternetAtom): void {
-  let bySource = group.atoms.get(atom.dst);
-  if (!bySource) group.atoms.set(atom.dst, (bySource = new Map<number, Rect>()));
-  const rect = bySource.get(atom.src);
+  addRect(group, ports, atom.src, atom.dst, atom.ports, atom.list, atom.from, atom.to);
+}
+
+/** Adds the triple (list, from, to) on src × dst × portSet to the group: a new atom, or one more of its triples. */
+function addRect(
+  group: Group,
+  ports: PortSetRegistry,
+  src: number,
+  dst: number,
+  portSet: number,
+  list: number,
+  from: number,
+  to: number,
+): void {
+  let bySource = group.atoms.get(dst);
+  if (!bySource) group.atoms.set(dst, (bySource = new Map<number, Rect>()));
+  const rect = bySource.get(src);
   if (!rect) {
-    bySource.set(atom.src, {
-      src: atom.src,
-      dst: atom.dst,
-      ports: atom.ports,
-      list: atom.list,
-      from: atom.from,
-      to: atom.to,
-      more: null,
-      parts: null,
-    });
+    bySource.set(src, { src, dst, ports: portSet, list, from, to, more: null, parts: null });
   } else {
-    rect.ports = ports.union(rect.ports, atom.ports);
-    (rect.more ??= []).push(atom.list, atom.from, atom.to);
+    rect.ports = ports.union(rect.ports, portSet);
+    (rect.more ??= []).push(list, from, to);
   }
 }
 

@@ -551,11 +551,17 @@ export class InventoryIndex {
   /** The `placedStart` and `placed` arrays of {@link nodesOn}, filled device by device. */
   private nodesByDevice(): [Int32Array, Int32Array] {
     const start = new Int32Array(this.devices.length + 1);
-    for (const n of this.nodes) for (const d of n.devices) start[d + 1]++;
+    for (let n = 0; n < this.nodes.length; n++) {
+      const devices = this.nodes[n].devices;
+      for (let i = 0; i < devices.length; i++) start[devices[i] + 1]++;
+    }
     for (let d = 0; d < this.devices.length; d++) start[d + 1] += start[d];
     const placed = new Int32Array(start[this.devices.length]);
     const next = start.slice(0, this.devices.length);
-    for (const n of this.nodes) for (const d of n.devices) placed[next[d]++] = n.idx;
+    for (let n = 0; n < this.nodes.length; n++) {
+      const devices = this.nodes[n].devices;
+      for (let i = 0; i < devices.length; i++) placed[next[devices[i]]++] = n;
+    }
     return [start, placed];
   }
 
@@ -744,16 +750,25 @@ export function flowsOfSource(table: FlowTable, source: IndexedNode): readonly I
   return flows;
 }
 
-/** Calls `visit` once per (source, destination) pair with the flows that require traffic between them. */
+/**
+ * Calls `visit` once per (source, destination) pair with the flows that require traffic between them. When they
+ * are all the source's flows, `flows` is {@link flowsOfSource}'s list itself (shared by the nodes of a kind).
+ */
 export function forEachDemand(
   index: InventoryIndex,
   table: FlowTable,
-  visit: (source: IndexedNode, destination: IndexedNode, flows: IndexedFlow[]) => void,
+  visit: (source: IndexedNode, destination: IndexedNode, flows: readonly IndexedFlow[]) => void,
 ): void {
   const byTarget = new Map<IndexedNode, IndexedFlow[]>();
   for (const source of index.nodes) {
     const flows = flowsOfSource(table, source);
     if (flows.length === 0) continue;
+    // most sources (agents, log sources) send every flow to their collector
+    if (flows.every((f) => f.flow.to === 'collector')) {
+      const collector = index.collectorOf(source);
+      if (collector) visit(source, collector, flows);
+      continue;
+    }
     byTarget.clear();
     for (const f of flows) {
       if (f.flow.to === 'collector') {
@@ -763,7 +778,7 @@ export function forEachDemand(
         for (const target of index.targetsOf(source, f.flow.to)) push(byTarget, target, f);
       }
     }
-    for (const [target, list] of byTarget) visit(source, target, list);
+    for (const [target, list] of byTarget) visit(source, target, list.length === flows.length ? flows : list);
   }
 }
 
