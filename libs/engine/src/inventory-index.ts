@@ -234,9 +234,26 @@ function cidrKey(cidr: Cidr): string {
  * this device).
  */
 export function placeOnDevice(device: IndexedDevice, block: Cidr): Piece[] {
+  const inner: DevicePrefix[] = [];
+  const base = baseInterface(device, block, inner) as string | null;
+  if (inner.length === 0) return base === null ? [] : [{ iface: base, cidr: block }];
+  const out: Piece[] = [];
+  split(block, base, inner, out);
+  return out;
+}
+
+/**
+ * The interface of the device's most specific zone containing `block`, else its external interface, else null.
+ * The zones lying inside `block` (that split it) go to `inner`; without `inner`, the answer is undefined as soon
+ * as there is one.
+ */
+function baseInterface(
+  device: IndexedDevice,
+  block: Cidr,
+  inner?: DevicePrefix[],
+): string | null | undefined {
   let base = device.external;
   let baseLength = -1;
-  const inner: DevicePrefix[] = [];
   for (const p of device.prefixes) {
     if (p.cidr.family !== block.family) continue;
     if (p.cidr.prefix <= block.prefix) {
@@ -245,14 +262,11 @@ export function placeOnDevice(device: IndexedDevice, block: Cidr): Piece[] {
         baseLength = p.cidr.prefix;
       }
     } else if (cidrContains(block, p.cidr)) {
+      if (!inner) return undefined;
       inner.push(p);
     }
   }
-  // the usual unsplit block, as an exact-size array (the index keeps it for every node)
-  if (inner.length === 0) return base === null ? [] : [{ iface: base, cidr: block }];
-  const out: Piece[] = [];
-  split(block, base, inner, out);
-  return out;
+  return base;
 }
 
 /** {@link placeOnDevice} for each block, concatenated. */
@@ -479,12 +493,6 @@ export class InventoryIndex {
     const overlapping = new Set<number>();
     for (const node of nodes) {
       const cidrs = node.addresses.map((a) => parseOrThrow(a, 'node', node.id));
-      const familySet = (family: AddressFamily): number => {
-        const ofFamily = cidrs.every((c) => c.family === family)
-          ? cidrs
-          : cidrs.filter((c) => c.family === family);
-        return ofFamily.length > 0 ? this.sets.intern(family, ofFamily) : -1;
-      };
       overlapping.clear();
       for (const cidr of cidrs) prefixIndex.devicesOverlapping(cidr, overlapping);
       let placedOn = NO_DEVICES;
@@ -510,8 +518,8 @@ export class InventoryIndex {
         catalogVersion: site?.catalogVersion ?? deployment?.catalogVersion ?? undefined,
         cidrs,
         selectors: node.selectors.length === 0 ? NO_SELECTORS : new Set(node.selectors),
-        ipv4Set: familySet(4),
-        ipv6Set: familySet(6),
+        ipv4Set: this.familySet(cidrs, 4),
+        ipv6Set: this.familySet(cidrs, 6),
         devices: placedOn,
       };
       this.nodes.push(indexed);
@@ -529,6 +537,18 @@ export class InventoryIndex {
     }
     [this.placedStart, this.placed] = this.nodesByDevice();
     this.resolveCollectorsAndMasters();
+  }
+
+  /** The set of a node's addresses of one family, -1 when it has none. */
+  private familySet(cidrs: readonly Cidr[], family: AddressFamily): number {
+    let count = 0;
+    for (const c of cidrs) if (c.family === family) count++;
+    if (count === 0) return -1;
+    // all of one family (most nodes): the node's own array, which the set keeps when it is a single block
+    return this.sets.intern(
+      family,
+      count === cidrs.length ? cidrs : cidrs.filter((c) => c.family === family),
+    );
   }
 
   /** The node with that id, if any (a binary search: the nodes are sorted by id). */
@@ -663,17 +683,17 @@ export class InventoryIndex {
 
   /** {@link placeSides} on the node's first device, or the interface's name when they are its whole sets. */
   private firstSidesOf(node: IndexedNode, device: number): string | readonly Side[] {
-    const pieces = placeAll(this.devices[device], node.cidrs);
     // most nodes: every address unsplit behind one interface, IPv4 first (the order wholeSides lists them in)
-    const iface = pieces[0]?.iface;
-    if (
-      pieces.length === node.cidrs.length &&
-      pieces.every((p, i) => p.cidr === node.cidrs[i] && p.iface === iface) &&
-      (node.cidrs[0].family === 4 || node.ipv4Set < 0)
-    ) {
-      return iface;
+    const cidrs = node.cidrs;
+    let iface: string | null | undefined = null;
+    if (cidrs.length > 0 && (cidrs[0].family === 4 || node.ipv4Set < 0)) {
+      iface = baseInterface(this.devices[device], cidrs[0]);
+      for (let i = 1; iface && i < cidrs.length; i++) {
+        if (baseInterface(this.devices[device], cidrs[i]) !== iface) iface = null;
+      }
     }
-    const sides = this.placeSides(node, pieces);
+    if (iface) return iface;
+    const sides = this.placeSides(node, placeAll(this.devices[device], cidrs));
     if (sides.length === 0) return sides;
     const whole = wholeSides(node, sides[0].iface);
     const same =

@@ -343,9 +343,13 @@ function asCidr(value: string | Cidr): Cidr {
 export function cidrContains(outer: string | Cidr, inner: string | Cidr): boolean {
   const a = asCidr(outer);
   const b = asCidr(inner);
-  return (
-    a.family === b.family && a.prefix <= b.prefix && (b.network & MASKS[a.family][a.prefix]) === a.network
-  );
+  if (a.family !== b.family || a.prefix > b.prefix) return false;
+  if (a.family === 4) {
+    // in doubles, exact for IPv4: the masking bigint was an allocation per test (several per node placed)
+    const network = Number(b.network);
+    return network - (network % 2 ** (32 - a.prefix)) === Number(a.network);
+  }
+  return (b.network & MASKS[a.family][a.prefix]) === a.network;
 }
 
 /** True when the two CIDRs share at least one address (CIDRs either nest or are disjoint). */
