@@ -206,7 +206,8 @@ function forEachTriple(
   atoms: readonly Rect[],
   visit: (list: number, from: number, to: number) => void,
 ): void {
-  for (const atom of atoms) {
+  for (let a = 0; a < atoms.length; a++) {
+    const atom = atoms[a];
     visit(atom.list, atom.from, atom.to);
     const more = atom.more;
     if (more) for (let i = 0; i < more.length; i += 3) visit(more[i], more[i + 1], more[i + 2]);
@@ -455,7 +456,8 @@ export function computeRuleSets(
     .filter((d) => selected[d.idx])
     .map((d) => {
       const groups = new Map<number, Group>();
-      for (const i of demands.on(d.idx)) addDemand(groups, d.idx, i);
+      const ids = demands.on(d.idx);
+      for (let k = 0; k < ids.length; k++) addDemand(groups, d.idx, ids[k]);
       // internet paths: plain atoms join the family-4 groups of the same interfaces; forwards get their own
       const natGroups = new Map<string, Group>();
       for (const record of internetRecords[d.idx] ?? []) {
@@ -970,14 +972,14 @@ function clip(text: string): string {
 }
 
 function nodesOf(index: InventoryIndex, ids: ReadonlySet<number>): IndexedNode[] {
-  // a typed array sorts numerically without a comparator call per comparison (hub sets hold every agent),
-  // filled and read by plain loops (`from` took the iterator protocol, an object per element)
+  // a typed array sorts numerically without a comparator call per comparison (hub sets hold every agent);
+  // filled by forEach and read by index: iterators cost an object per element until the code is optimised
   const sorted = new Uint32Array(ids.size);
   let k = 0;
-  for (const id of ids) sorted[k++] = id;
+  ids.forEach((id) => (sorted[k++] = id));
   sorted.sort();
   const nodes: IndexedNode[] = [];
-  for (const id of sorted) nodes.push(index.nodes[id]);
+  for (let i = 0; i < sorted.length; i++) nodes.push(index.nodes[sorted[i]]);
   return nodes;
 }
 
@@ -1091,7 +1093,7 @@ function buildRuleSet(
   }
   const signatures = (o: ObjectDraft): string => {
     const sigs = new Set<string>();
-    for (const n of o.nodes) sigs.add(memberSignatures.of(n, o.target));
+    o.nodes.forEach((n) => sigs.add(memberSignatures.of(n, o.target)));
     // An object of internet traffic stands for something else than the private addresses of the same nodes
     // (a site's egress addresses, a public address): it must not share their name.
     const joined = [...sigs].sort(compareText).join(';');

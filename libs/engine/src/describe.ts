@@ -70,7 +70,8 @@ export function describeNodes(nodes: readonly IndexedNode[], qualify = false): s
   if (qualify) return byDeployment(nodes, (group) => describeNodes(group));
   // one pass, no list per role: a hub object holds every agent
   const byRole = new Map<Role, RoleGroup>();
-  for (const n of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
     const role = byRole.get(n.node.role);
     if (role) {
       role.count++;
@@ -100,7 +101,7 @@ export function describeTarget(nodes: readonly IndexedNode[], target: FlowTarget
 /** The roles of a group of nodes, in role order, joined with `_` (`agent`, `agent_agentless`). */
 export function roleLabel(nodes: readonly IndexedNode[]): string {
   const present = new Set<Role>();
-  for (const n of nodes) present.add(n.node.role);
+  for (let i = 0; i < nodes.length; i++) present.add(nodes[i].node.role);
   return ROLES.filter((role) => present.has(role)).join('_');
 }
 

@@ -126,7 +126,10 @@ export class AddressSetRegistry {
       return ids[0];
     }
     const cidrs: Cidr[] = [];
-    for (const id of ids) for (const c of this.sets[id].cidrs) cidrs.push(c);
+    for (let i = 0; i < ids.length; i++) {
+      const set = this.sets[ids[i]].cidrs;
+      for (let k = 0; k < set.length; k++) cidrs.push(set[k]);
+    }
     return this.intern(this.sets[ids[0]].family, cidrs);
   }
 }
@@ -491,7 +494,9 @@ export class InventoryIndex {
 
     const prefixIndex = new PrefixIndex(this.devices);
     const overlapping = new Set<number>();
-    for (const node of nodes) {
+    // indexed loops over the nodes: an iterator costs an object per step until its code is optimised
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
       const cidrs = node.addresses.map((a) => parseOrThrow(a, 'node', node.id));
       overlapping.clear();
       for (const cidr of cidrs) prefixIndex.devicesOverlapping(cidr, overlapping);
@@ -645,7 +650,8 @@ export class InventoryIndex {
       list: readonly IndexedNode[] | undefined,
       self: IndexedNode,
     ): IndexedNode | undefined => list?.find((n) => n !== self);
-    for (const n of this.nodes) {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i];
       const explicit = n.node.collectorId ? this.nodeWithId(n.node.collectorId) : undefined;
       if (explicit && deploymentKey(explicit) === deploymentKey(n)) {
         this.collectors.push(explicit === n ? null : explicit);
@@ -780,7 +786,8 @@ export function forEachDemand(
   visit: (source: IndexedNode, destination: IndexedNode, flows: readonly IndexedFlow[]) => void,
 ): void {
   const byTarget = new Map<IndexedNode, IndexedFlow[]>();
-  for (const source of index.nodes) {
+  for (let i = 0; i < index.nodes.length; i++) {
+    const source = index.nodes[i];
     const flows = flowsOfSource(table, source);
     if (flows.length === 0) continue;
     // most sources (agents, log sources) send every flow to their collector

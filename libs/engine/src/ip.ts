@@ -453,7 +453,8 @@ function summarizeIpv4(cidrs: readonly Cidr[]): Cidr[] {
   const out: Cidr[] = [];
   let first = -1;
   let last = -1;
-  for (const block of blocks) {
+  for (let i = 0; i < blocks.length; i++) {
+    const block = blocks[i];
     const prefix = block % 64;
     const network = (block - prefix) / 64;
     const end = network + 2 ** (32 - prefix) - 1;
