@@ -50,6 +50,12 @@ function sortedKeys(record: object): string[] {
 const CHUNK = 1 << 20;
 
 /**
+ * Texts at least this long go to the hash as they are: appended to the buffer, they would be copied once more
+ * (the buffer is a chain of pieces until the hash reads it), for each of 10,000 rule sets.
+ */
+const DIRECT = 4096;
+
+/**
  * Lists of at least this many items are written piece by piece, and a list of primitives that long once per
  * hash however often it appears: a hub rule shares its 275,000 node ids with each of its explanations.
  */
@@ -63,9 +69,8 @@ export function canonicalJsonSha256(value: object): string {
   const hash = createHash('sha256');
   let buffer = '';
   const emit = (text: string): void => {
-    if (text.length >= CHUNK) {
-      // straight to the hash: appended to the buffer, it would be copied once more
-      hash.update(buffer);
+    if (text.length >= DIRECT) {
+      if (buffer !== '') hash.update(buffer);
       hash.update(text);
       buffer = '';
       return;
