@@ -21,7 +21,7 @@
  */
 import { canonicalJsonSha256 } from './canonical-json';
 import { compareText } from './compare';
-import { describeNodes, describeTarget, memberSignature, objectLabel, roleLabel } from './describe';
+import { describeNodes, describeTarget, MemberSignatures, objectLabel, roleLabel } from './describe';
 import {
   carrierOf,
   Coverage,
@@ -211,36 +211,6 @@ function forEachTriple(
     visit(atom.list, atom.from, atom.to);
     const more = atom.more;
     if (more) for (let i = 0; i < more.length; i += 3) visit(more[i], more[i + 1], more[i + 2]);
-  }
-}
-
-/**
- * {@link memberSignature} of each node, as a source and as a target, written once per computation (every
- * agent is a member of an object on its own firewall and on the hub's) and kept as the number of its text:
- * the texts repeat (every agent of a site reporting to the same collector has the same one).
- */
-class MemberSignatures {
-  private readonly ids: [Int32Array, Int32Array];
-  private readonly texts: string[] = [];
-  private readonly idOfText = new Map<string, number>();
-
-  constructor(
-    private readonly index: InventoryIndex,
-    private readonly table: FlowTable,
-  ) {
-    this.ids = [new Int32Array(index.nodes.length).fill(-1), new Int32Array(index.nodes.length).fill(-1)];
-  }
-
-  of(node: number, target: boolean): string {
-    const ids = this.ids[target ? 1 : 0];
-    let id = ids[node];
-    if (id < 0) {
-      const text = memberSignature(this.index, this.table, this.index.nodes[node], target);
-      id = this.idOfText.get(text) ?? -1;
-      if (id < 0) this.idOfText.set(text, (id = this.texts.push(text) - 1));
-      ids[node] = id;
-    }
-    return this.texts[id];
   }
 }
 
@@ -1093,7 +1063,7 @@ function buildRuleSet(
   }
   const signatures = (o: ObjectDraft): string => {
     const sigs = new Set<string>();
-    o.nodes.forEach((n) => sigs.add(memberSignatures.of(n, o.target)));
+    o.nodes.forEach((n) => sigs.add(memberSignatures.of(index.nodes[n], o.target)));
     // An object of internet traffic stands for something else than the private addresses of the same nodes
     // (a site's egress addresses, a public address): it must not share their name.
     const joined = [...sigs].sort(compareText).join(';');

@@ -159,6 +159,43 @@ export function memberSignature(
   return `source|${kind}|${flowIdsText(flows)}|${collector?.node.name ?? ''}`;
 }
 
+/**
+ * {@link memberSignature} of many nodes. Nodes that share what a signature is made of share its text, found by
+ * identity (the node's flow list, which is one role's, and its collector) rather than by writing and hashing the
+ * text again for each of 555,000 nodes. A probe's master and the empty flow list (every role's) are not part of
+ * that key: such nodes (few) get their text written.
+ */
+export class MemberSignatures {
+  private readonly targets = new Map<Role, string>();
+  private readonly sources = new Map<readonly IndexedFlow[], Map<IndexedNode | null, string>>();
+
+  constructor(
+    private readonly index: InventoryIndex,
+    private readonly table: FlowTable,
+  ) {}
+
+  of(node: IndexedNode, target: boolean): string {
+    const role = node.node.role;
+    if (role === 'probe' && node.node.masterId) return memberSignature(this.index, this.table, node, target);
+    if (target) {
+      let text = this.targets.get(role);
+      if (text === undefined)
+        this.targets.set(role, (text = memberSignature(this.index, this.table, node, true)));
+      return text;
+    }
+    const flows = flowsOfSource(this.table, node);
+    if (flows.length === 0) return memberSignature(this.index, this.table, node, false);
+    const collector = flows.some((f) => f.flow.to === 'collector') ? this.index.collectorOf(node) : null;
+    let byCollector = this.sources.get(flows);
+    if (!byCollector) this.sources.set(flows, (byCollector = new Map<IndexedNode | null, string>()));
+    let text = byCollector.get(collector);
+    if (text === undefined) {
+      byCollector.set(collector, (text = memberSignature(this.index, this.table, node, false)));
+    }
+    return text;
+  }
+}
+
 /** The sorted ids of a node's flows, written once per list ({@link flowsOfSource} shares one per kind of node). */
 const flowIdTexts = new WeakMap<readonly IndexedFlow[], string>();
 
