@@ -833,9 +833,11 @@ function mergeBy(
   key: (r: Rect) => number,
   combine: (list: Rect[]) => Rect,
 ): [Rect[], boolean] {
+  if (rects.length < 2) return [rects, false]; // most groups of a site's firewall hold one rectangle
   // a lone rectangle stays unwrapped: most keys are unique, and an array per key cost as much as the merge
   const groups = new Map<number, Rect | Rect[]>();
-  for (const r of rects) {
+  for (let i = 0; i < rects.length; i++) {
+    const r = rects[i];
     const k = key(r);
     const known = groups.get(k);
     if (known === undefined) groups.set(k, r);
