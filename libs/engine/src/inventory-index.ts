@@ -656,9 +656,10 @@ export class InventoryIndex {
       if (explicit && deploymentKey(explicit) === deploymentKey(n)) {
         this.collectors.push(explicit === n ? null : explicit);
       } else {
+        const site = siteKey(n);
         this.collectors.push(
-          firstOther(probesBySite.get(siteKey(n)), n) ??
-            firstOther(mastersBySite.get(siteKey(n)), n) ??
+          firstOther(probesBySite.get(site), n) ??
+            firstOther(mastersBySite.get(site), n) ??
             firstOther(mastersByDeployment.get(deploymentKey(n)), n) ??
             null,
         );
