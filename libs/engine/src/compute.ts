@@ -1056,12 +1056,7 @@ function buildRuleSet(
     const members = nodesOf(index, o.nodes);
     objectNodes.set(o, members);
     o.roles = roleLabel(members);
-    o.label = objectLabel(
-      members,
-      index.sets.sets[o.setId].family,
-      [...o.interfaces].sort(compareText),
-      qualify,
-    );
+    o.label = objectLabel(members, index.sets.family(o.setId), [...o.interfaces].sort(compareText), qualify);
   }
   const signatures = (o: ObjectDraft): string => {
     const sigs = new Set<string>();
@@ -1095,7 +1090,7 @@ function buildRuleSet(
                 .map((n) => n.node.name)
                 .sort(compareText)
                 .join(','),
-            () => index.sets.sets[x.setId].key,
+            () => index.sets.key(x.setId),
           ]
         : [x.key],
     MAX_OBJECT_NAME_LENGTH,
@@ -1124,8 +1119,8 @@ function buildRuleSet(
       r.group.egress,
       r.group.family,
       r.service.key,
-      index.sets.sets[r.src.setId].key,
-      index.sets.sets[r.dst.setId].key,
+      index.sets.key(r.src.setId),
+      index.sets.key(r.dst.setId),
       ...(r.group.nat ? [r.group.nat.entry.name] : []),
     ].join('|');
   const ruleNames = assignUniqueNames(drafts, ruleBase, (r) => [() => ruleKey(r)], MAX_RULE_NAME_LENGTH, {
@@ -1134,11 +1129,10 @@ function buildRuleSet(
 
   const addresses: AddressObject[] = objectList
     .map((o) => {
-      const set = index.sets.sets[o.setId];
       return {
         name: names.get(o) as string,
-        family: set.family,
-        entries: [...set.entries],
+        family: index.sets.family(o.setId),
+        entries: [...index.sets.entries(o.setId)],
         // the entries of an internet object are public or egress addresses, not the nodes' own: say so
         description: clip(
           `${describeNodes(objectNodes.get(o) as IndexedNode[], qualify)}${o.internet ? ' over the internet' : ''}`,

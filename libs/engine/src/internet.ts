@@ -463,7 +463,7 @@ export class InternetIndex {
     let known = this.internetSets.get(node.idx);
     if (known === undefined) {
       const cidrs =
-        node.ipv4Set >= 0 ? intersectCidrList(4, this.index.sets.sets[node.ipv4Set].cidrs, PUBLIC_IPV4) : [];
+        node.ipv4Set >= 0 ? intersectCidrList(4, this.index.sets.cidrs(node.ipv4Set), PUBLIC_IPV4) : [];
       known = cidrs.length === 0 ? null : this.index.sets.intern(4, cidrs);
       this.internetSets.set(node.idx, known);
     }

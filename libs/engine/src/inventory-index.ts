@@ -53,38 +53,19 @@ export class EngineInputError extends Error {
   }
 }
 
-/** A canonical, exactly summarised set of addresses of one family, interned by content. */
-export interface AddressSet {
-  readonly id: number;
-  readonly family: AddressFamily;
-  readonly cidrs: readonly Cidr[];
-  readonly entries: readonly string[];
-  /** `family|entries` — equal keys mean equal sets. */
-  readonly key: string;
-}
-
-/** Its entries are written again when asked for: most sets (one per node) are never output. */
-class InternedSet implements AddressSet {
-  private written: readonly string[] | null = null;
-
-  constructor(
-    readonly id: number,
-    readonly family: AddressFamily,
-    readonly cidrs: readonly Cidr[],
-    private text: string | null,
-  ) {}
-
-  get entries(): readonly string[] {
-    return (this.written ??= this.cidrs.map(formatCidr));
-  }
-
-  get key(): string {
-    return (this.text ??= `${this.family}|${this.entries.join(',')}`);
-  }
-}
-
+/**
+ * Canonical, exactly summarised sets of addresses of one family, interned by content (equal sets, one id). Held
+ * as arrays by id rather than an object per set: most sets are one node's address (555,000 at 10,000 sites), and
+ * their texts are only written when asked for (most are never output).
+ */
 export class AddressSetRegistry {
-  readonly sets: AddressSet[] = [];
+  /** Each set's canonical blocks, by id. */
+  private readonly blocks: Array<readonly Cidr[]> = [];
+  private readonly families: AddressFamily[] = [];
+  /** {@link key} of the sets it was written for (when interned, or asked for). */
+  private readonly keys = new Map<number, string>();
+  /** {@link entries} of the sets they were asked for. */
+  private readonly written = new Map<number, readonly string[]>();
   private readonly byKey = new Map<string, number>();
   /**
    * Sets of one IPv4 block (most nodes) by prefix length, then network as a 32-bit integer (`| 0`: a small
@@ -92,6 +73,29 @@ export class AddressSetRegistry {
    * each (their key is written when asked for, from the same canonical form).
    */
   private readonly byIpv4Block: Array<Map<number, number>> = [];
+
+  family(id: number): AddressFamily {
+    return this.families[id];
+  }
+
+  /** The set's blocks, canonical (sorted, exactly summarised). */
+  cidrs(id: number): readonly Cidr[] {
+    return this.blocks[id];
+  }
+
+  /** The set's blocks as canonical CIDR texts. */
+  entries(id: number): readonly string[] {
+    let entries = this.written.get(id);
+    if (!entries) this.written.set(id, (entries = this.blocks[id].map(formatCidr)));
+    return entries;
+  }
+
+  /** `family|entries`: equal keys mean equal sets. */
+  key(id: number): string {
+    let key = this.keys.get(id);
+    if (key === undefined) this.keys.set(id, (key = `${this.families[id]}|${this.entries(id).join(',')}`));
+    return key;
+  }
 
   /** Interns the exact union of `cidrs` (which must all be of `family`). */
   intern(family: AddressFamily, cidrs: readonly Cidr[]): number {
@@ -102,8 +106,7 @@ export class AddressSetRegistry {
       const network = Number(summary[0].network) | 0;
       const known = byNetwork.get(network);
       if (known !== undefined) return known;
-      const id = this.sets.length;
-      this.sets.push(new InternedSet(id, family, summary, null));
+      const id = this.add(family, summary);
       byNetwork.set(network, id);
       return id;
     }
@@ -115,8 +118,8 @@ export class AddressSetRegistry {
     if (known !== undefined) {
       return known;
     }
-    const id = this.sets.length;
-    this.sets.push(new InternedSet(id, family, summary, key));
+    const id = this.add(family, summary);
+    this.keys.set(id, key);
     this.byKey.set(key, id);
     return id;
   }
@@ -127,10 +130,15 @@ export class AddressSetRegistry {
     }
     const cidrs: Cidr[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const set = this.sets[ids[i]].cidrs;
+      const set = this.blocks[ids[i]];
       for (let k = 0; k < set.length; k++) cidrs.push(set[k]);
     }
-    return this.intern(this.sets[ids[0]].family, cidrs);
+    return this.intern(this.families[ids[0]], cidrs);
+  }
+
+  private add(family: AddressFamily, blocks: readonly Cidr[]): number {
+    this.families.push(family);
+    return this.blocks.push(blocks) - 1;
   }
 }
 

@@ -75,8 +75,8 @@ function hop(
   translated?: ReachabilityTranslation[],
 ): ReachabilityHop {
   const device = index.devices[deviceIdx].device;
-  const srcSet = index.sets.sets[src.setId];
-  const dstSet = index.sets.sets[dst.setId];
+  const srcCidrs = index.sets.cidrs(src.setId);
+  const dstCidrs = index.sets.cidrs(dst.setId);
   const objects = new Map(
     (ruleSet?.addresses ?? []).map((o) => [o.name, cidrIntervals(o.entries.map(parseCidr))]),
   );
@@ -94,8 +94,8 @@ function hop(
     const service = services.get(rule.service);
     const wanted = checked.find((c) => c.protocol === rule.protocol);
     if (!service || !wanted || !portsOverlap(service.ports, wanted.ports)) continue;
-    if (!overlapsAny(srcSet.cidrs, srcObject) || !overlapsAny(dstSet.cidrs, dstObject)) continue;
-    const complete = containedIn(srcSet.cidrs, srcObject) && containedIn(dstSet.cidrs, dstObject);
+    if (!overlapsAny(srcCidrs, srcObject) || !overlapsAny(dstCidrs, dstObject)) continue;
+    const complete = containedIn(srcCidrs, srcObject) && containedIn(dstCidrs, dstObject);
     const ports = intersectPorts(service.ports, wanted.ports);
     if (complete) covered[rule.protocol].push(...ports);
     rules.push({ deviceId: device.id, ruleName: rule.name, protocol: rule.protocol, ports, complete });
@@ -117,8 +117,8 @@ function hop(
     family: src.family,
     ingress: src.iface,
     egress: dst.iface,
-    sourceCidrs: [...srcSet.entries],
-    destinationCidrs: [...dstSet.entries],
+    sourceCidrs: [...index.sets.entries(src.setId)],
+    destinationCidrs: [...index.sets.entries(dst.setId)],
     rules,
     missing,
     ...(translated ? { translations: translated } : {}),
