@@ -303,7 +303,10 @@ export class InternetIndex {
         }
         address = formatAddress(4, host.network);
       }
-      const target = [...node.cidrs].sort(compareCidrs).find((c) => c.family === 4 && c.prefix === 32);
+      const target = this.index
+        .addressesOf(node)
+        .sort(compareCidrs)
+        .find((c) => c.family === 4 && c.prefix === 32);
       if (!target) {
         throw new EngineInputError(
           `${what}: node "${node.node.id}" has no IPv4 host address to forward to (a group of addresses cannot be a NAT target)`,

@@ -12,10 +12,13 @@ import {
   describeInvalidCidr,
   FAMILY_BITS,
   formatCidr,
+  packIpv4,
   prefixMask,
   splitCidr,
   summarizeCidrList,
+  summarizePackedIpv4,
   tryParseCidr,
+  unpackIpv4,
 } from './ip';
 import type {
   AddressFamily,
@@ -55,12 +58,14 @@ export class EngineInputError extends Error {
 
 /**
  * Canonical, exactly summarised sets of addresses of one family, interned by content (equal sets, one id). Held
- * as arrays by id rather than an object per set: most sets are one node's address (555,000 at 10,000 sites), and
- * their texts are only written when asked for (most are never output).
+ * as arrays by id rather than an object per set: most sets are one node's address (555,000 at 10,000 sites),
+ * kept as one number, and their texts are only written when asked for (most are never output).
  */
 export class AddressSetRegistry {
-  /** Each set's canonical blocks, by id. */
-  private readonly blocks: Array<readonly Cidr[]> = [];
+  /** Each set's canonical blocks, by id; null for a set of one IPv4 block, which `packed` holds. */
+  private readonly blocks: Array<readonly Cidr[] | null> = [];
+  /** The block of each set of one IPv4 block ({@link packIpv4}), by id; -1 for the other sets. */
+  private packed = new Float64Array(1024);
   private readonly families: AddressFamily[] = [];
   /** {@link key} of the sets it was written for (when interned, or asked for). */
   private readonly keys = new Map<number, string>();
@@ -68,9 +73,8 @@ export class AddressSetRegistry {
   private readonly written = new Map<number, readonly string[]>();
   private readonly byKey = new Map<string, number>();
   /**
-   * Sets of one IPv4 block (most nodes) by prefix length, then network as a 32-bit integer (`| 0`: a small
-   * integer key, where a number above 2^31 would be a heap object per entry): no text to write and keep for
-   * each (their key is written when asked for, from the same canonical form).
+   * Sets of one IPv4 block by prefix length, then network as a 32-bit integer (`| 0`: a small integer key,
+   * where a number above 2^31 would be a heap object per entry): no text to write and keep for each.
    */
   private readonly byIpv4Block: Array<Map<number, number>> = [];
 
@@ -80,13 +84,13 @@ export class AddressSetRegistry {
 
   /** The set's blocks, canonical (sorted, exactly summarised). */
   cidrs(id: number): readonly Cidr[] {
-    return this.blocks[id];
+    return this.blocks[id] ?? [unpackIpv4(this.packed[id])];
   }
 
   /** The set's blocks as canonical CIDR texts. */
   entries(id: number): readonly string[] {
     let entries = this.written.get(id);
-    if (!entries) this.written.set(id, (entries = this.blocks[id].map(formatCidr)));
+    if (!entries) this.written.set(id, (entries = this.cidrs(id).map(formatCidr)));
     return entries;
   }
 
@@ -99,14 +103,45 @@ export class AddressSetRegistry {
 
   /** Interns the exact union of `cidrs` (which must all be of `family`). */
   intern(family: AddressFamily, cidrs: readonly Cidr[]): number {
-    // a single block is its own summary: keep the caller's array (the index's per-node arrays are exact-size)
     const summary = cidrs.length === 1 ? cidrs : summarizeCidrList(family, cidrs);
+    return this.internSummary(family, summary);
+  }
+
+  union(ids: readonly number[]): number {
+    if (ids.length === 1) {
+      return ids[0];
+    }
+    const family = this.families[ids[0]];
+    if (family === 4) {
+      // packed as they are kept: no object per member (a hub unites 275,000 agents' addresses)
+      let count = 0;
+      for (let i = 0; i < ids.length; i++) count += this.blocks[ids[i]]?.length ?? 1;
+      const packed = new Float64Array(count);
+      let k = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const blocks = this.blocks[ids[i]];
+        if (!blocks) packed[k++] = this.packed[ids[i]];
+        else for (let b = 0; b < blocks.length; b++) packed[k++] = packIpv4(blocks[b]);
+      }
+      return this.internSummary(4, summarizePackedIpv4(packed));
+    }
+    const cidrs: Cidr[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const blocks = this.cidrs(ids[i]);
+      for (let b = 0; b < blocks.length; b++) cidrs.push(blocks[b]);
+    }
+    return this.intern(family, cidrs);
+  }
+
+  /** The id of the set whose canonical blocks are `summary`. */
+  private internSummary(family: AddressFamily, summary: readonly Cidr[]): number {
     if (summary.length === 1 && family === 4) {
-      const byNetwork = (this.byIpv4Block[summary[0].prefix] ??= new Map<number, number>());
-      const network = Number(summary[0].network) | 0;
+      const block = summary[0];
+      const byNetwork = (this.byIpv4Block[block.prefix] ??= new Map<number, number>());
+      const network = Number(block.network) | 0;
       const known = byNetwork.get(network);
       if (known !== undefined) return known;
-      const id = this.add(family, summary);
+      const id = this.add(4, null, packIpv4(block));
       byNetwork.set(network, id);
       return id;
     }
@@ -118,27 +153,23 @@ export class AddressSetRegistry {
     if (known !== undefined) {
       return known;
     }
-    const id = this.add(family, summary);
+    const id = this.add(family, summary, -1);
     this.keys.set(id, key);
     this.byKey.set(key, id);
     return id;
   }
 
-  union(ids: readonly number[]): number {
-    if (ids.length === 1) {
-      return ids[0];
+  private add(family: AddressFamily, blocks: readonly Cidr[] | null, packed: number): number {
+    const id = this.blocks.length;
+    if (id === this.packed.length) {
+      const grown = new Float64Array(id * 2);
+      grown.set(this.packed);
+      this.packed = grown;
     }
-    const cidrs: Cidr[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const set = this.blocks[ids[i]];
-      for (let k = 0; k < set.length; k++) cidrs.push(set[k]);
-    }
-    return this.intern(this.families[ids[0]], cidrs);
-  }
-
-  private add(family: AddressFamily, blocks: readonly Cidr[]): number {
+    this.packed[id] = packed;
+    this.blocks.push(blocks);
     this.families.push(family);
-    return this.blocks.push(blocks) - 1;
+    return id;
   }
 }
 
@@ -163,7 +194,6 @@ export interface IndexedNode {
   readonly deployment: DeploymentInput | null;
   /** Catalog version the node uses: its site's override, else its deployment's; undefined when none. */
   readonly catalogVersion: string | undefined;
-  readonly cidrs: readonly Cidr[];
   readonly selectors: ReadonlySet<string>;
   /** The node's whole set of IPv4 addresses, -1 when it has none. */
   readonly ipv4Set: number;
@@ -529,18 +559,17 @@ export class InventoryIndex {
         site,
         deployment,
         catalogVersion: site?.catalogVersion ?? deployment?.catalogVersion ?? undefined,
-        cidrs,
         selectors: node.selectors.length === 0 ? NO_SELECTORS : new Set(node.selectors),
         ipv4Set: this.familySet(cidrs, 4),
         ipv6Set: this.familySet(cidrs, 6),
         devices: placedOn,
       };
       this.nodes.push(indexed);
-      this.firstSides.push(placedOn.length === 0 ? NO_SIDES : this.firstSidesOf(indexed, placedOn[0]));
+      this.firstSides.push(placedOn.length === 0 ? NO_SIDES : this.firstSidesOf(indexed, cidrs, placedOn[0]));
       for (let i = 1; i < placedOn.length; i++) {
         this.moreSides.set(
           indexed.idx * this.devices.length + placedOn[i],
-          this.placeSides(indexed, placeAll(this.devices[placedOn[i]], cidrs)),
+          this.placeSides(indexed, cidrs, placeAll(this.devices[placedOn[i]], cidrs)),
         );
       }
       let byRole = this.nodesByDeploymentAndRole.get(deploymentKey(indexed));
@@ -697,9 +726,8 @@ export class InventoryIndex {
   }
 
   /** {@link placeSides} on the node's first device, or the interface's name when they are its whole sets. */
-  private firstSidesOf(node: IndexedNode, device: number): string | readonly Side[] {
+  private firstSidesOf(node: IndexedNode, cidrs: readonly Cidr[], device: number): string | readonly Side[] {
     // most nodes: every address unsplit behind one interface, IPv4 first (the order wholeSides lists them in)
-    const cidrs = node.cidrs;
     let iface: string | null | undefined = null;
     if (cidrs.length > 0 && (cidrs[0].family === 4 || node.ipv4Set < 0)) {
       iface = baseInterface(this.devices[device], cidrs[0]);
@@ -708,7 +736,7 @@ export class InventoryIndex {
       }
     }
     if (iface) return iface;
-    const sides = this.placeSides(node, placeAll(this.devices[device], cidrs));
+    const sides = this.placeSides(node, cidrs, placeAll(this.devices[device], cidrs));
     if (sides.length === 0) return sides;
     const whole = wholeSides(node, sides[0].iface);
     const same =
@@ -724,7 +752,7 @@ export class InventoryIndex {
    * pieces per (interface, family), in the order of their first piece; the node's whole set of a family when its
    * addresses of that family are behind one interface unsplit (most nodes), else a set of their own.
    */
-  private placeSides(node: IndexedNode, pieces: readonly Piece[]): readonly Side[] {
+  private placeSides(node: IndexedNode, cidrs: readonly Cidr[], pieces: readonly Piece[]): readonly Side[] {
     const groups: Array<{ iface: string; family: AddressFamily; cidrs: Cidr[] }> = [];
     for (const p of pieces) {
       const group = groups.find((g) => g.iface === p.iface && g.family === p.cidr.family);
@@ -734,20 +762,33 @@ export class InventoryIndex {
     return groups.map((g) => ({
       iface: g.iface,
       family: g.family,
-      setId: this.wholeFamilySet(node, g.family, g.cidrs) ?? this.sets.intern(g.family, g.cidrs),
+      setId: this.wholeFamilySet(node, cidrs, g.family, g.cidrs) ?? this.sets.intern(g.family, g.cidrs),
     }));
   }
 
-  /** The node's whole set of `family` when `cidrs` are its addresses of that family, unsplit and in order. */
-  private wholeFamilySet(node: IndexedNode, family: AddressFamily, cidrs: readonly Cidr[]): number | null {
+  /**
+   * The node's whole set of `family` when `part` is its addresses (`cidrs`) of that family, unsplit and in
+   * order; null otherwise.
+   */
+  private wholeFamilySet(
+    node: IndexedNode,
+    cidrs: readonly Cidr[],
+    family: AddressFamily,
+    part: readonly Cidr[],
+  ): number | null {
     let i = 0;
-    for (const c of node.cidrs) {
+    for (const c of cidrs) {
       if (c.family !== family) continue;
-      if (cidrs[i] !== c) return null;
+      if (part[i] !== c) return null;
       i++;
     }
     const whole = family === 4 ? node.ipv4Set : node.ipv6Set;
-    return i === cidrs.length && whole >= 0 ? whole : null;
+    return i === part.length && whole >= 0 ? whole : null;
+  }
+
+  /** The node's addresses, parsed again: the index keeps none (555,000 nodes at 10,000 sites). */
+  addressesOf(node: IndexedNode): Cidr[] {
+    return node.node.addresses.map((a) => parseOrThrow(a, 'node', node.node.id));
   }
 
   /** Devices on which `a` or `b` has an address inside a zone (the only devices that can be on their path). */

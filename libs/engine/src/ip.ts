@@ -442,13 +442,31 @@ export function summarizeCidrList(family: AddressFamily, cidrs: readonly Cidr[])
 }
 
 /**
+ * An IPv4 block as one double, network × 64 + prefix length: exact (below 2^53), no object, and in the order
+ * of {@link compareCidrs} (network, then prefix length), so that a typed array of them sorts by network.
+ */
+export function packIpv4(cidr: Cidr): number {
+  return Number(cidr.network) * 64 + cidr.prefix;
+}
+
+/** The block {@link packIpv4} packed. */
+export function unpackIpv4(block: number): Cidr {
+  const prefix = block % 64;
+  return { family: 4, network: BigInt((block - prefix) / 64), prefix };
+}
+
+/**
  * {@link summarizeCidrList} of IPv4 blocks in doubles (exact: below 2^53) instead of bigints: the hub's
  * sets unite an address per agent, 275,000 at 10,000 sites, and a bigint costs an allocation per operation.
- * Each block is one double, network × 64 + prefix length, so a typed array sorts them by network.
  */
 function summarizeIpv4(cidrs: readonly Cidr[]): Cidr[] {
   const blocks = new Float64Array(cidrs.length);
-  for (let i = 0; i < cidrs.length; i++) blocks[i] = Number(cidrs[i].network) * 64 + cidrs[i].prefix;
+  for (let i = 0; i < cidrs.length; i++) blocks[i] = packIpv4(cidrs[i]);
+  return summarizePackedIpv4(blocks);
+}
+
+/** {@link summarizeCidrList} of IPv4 blocks packed by {@link packIpv4} (sorts `blocks` in place). */
+export function summarizePackedIpv4(blocks: Float64Array): Cidr[] {
   blocks.sort();
   const out: Cidr[] = [];
   let first = -1;
