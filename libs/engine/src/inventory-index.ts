@@ -67,11 +67,12 @@ export class AddressSetRegistry {
   /** The block of each set of one IPv4 block ({@link packIpv4}), by id; -1 for the other sets. */
   private packed = new Float64Array(1024);
   private readonly families: AddressFamily[] = [];
-  /** {@link key} of the sets it was written for (when interned, or asked for). */
+  /** {@link key} of the sets it was asked for. */
   private readonly keys = new Map<number, string>();
   /** {@link entries} of the sets they were asked for. */
   private readonly written = new Map<number, readonly string[]>();
-  private readonly byKey = new Map<string, number>();
+  /** Sets of several blocks (and of one IPv6 block) by their blocks, written out. */
+  private readonly byContent = new Map<string, number>();
   /**
    * Sets of one IPv4 block by prefix length, then network as a 32-bit integer (`| 0`: a small integer key,
    * where a number above 2^31 would be a heap object per entry): no text to write and keep for each.
@@ -145,17 +146,15 @@ export class AddressSetRegistry {
       byNetwork.set(network, id);
       return id;
     }
-    const key =
-      summary.length === 1
-        ? `${family}|${formatCidr(summary[0])}`
-        : `${family}|${summary.map(formatCidr).join(',')}`;
-    const known = this.byKey.get(key);
+    // IPv4 blocks by their packed numbers: quicker to write than their texts (a hub's set has 30,000 blocks)
+    const identity =
+      family === 4 ? `4|${summary.map(packIpv4).join(',')}` : `6|${summary.map(formatCidr).join(',')}`;
+    const known = this.byContent.get(identity);
     if (known !== undefined) {
       return known;
     }
     const id = this.add(family, summary, -1);
-    this.keys.set(id, key);
-    this.byKey.set(key, id);
+    this.byContent.set(identity, id);
     return id;
   }
 
