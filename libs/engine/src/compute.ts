@@ -1056,7 +1056,13 @@ function buildRuleSet(
     const members = nodesOf(index, o.nodes);
     objectNodes.set(o, members);
     o.roles = roleLabel(members);
-    o.label = objectLabel(members, index.sets.family(o.setId), [...o.interfaces].sort(compareText), qualify);
+    o.label = objectLabel(
+      members,
+      index.sets.family(o.setId),
+      [...o.interfaces].sort(compareText),
+      qualify,
+      o.roles,
+    );
   }
   const signatures = (o: ObjectDraft): string => {
     const sigs = new Set<string>();

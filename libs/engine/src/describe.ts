@@ -111,16 +111,17 @@ export function roleLabel(nodes: readonly IndexedNode[]): string {
  * on this device, never how many nodes it holds or how many sites they come from. compute.ts appends the
  * hash of its members' signatures ({@link memberSignature}). With `qualify` (a rule set serving several
  * deployments), an object whose nodes are all in one named deployment starts with `<deployment>_`, so two
- * customers' objects do not read alike.
+ * customers' objects do not read alike. `roles` is {@link roleLabel} of the nodes, when the caller has it.
  */
 export function objectLabel(
   nodes: readonly IndexedNode[],
   family: AddressFamily,
   interfaces: readonly string[],
   qualify = false,
+  roles = roleLabel(nodes),
 ): string {
   const deployment = nodes[0]?.deployment;
-  const label = [roleLabel(nodes), ...interfaces.map(sanitizeLabel)].join('_');
+  const label = [roles, ...interfaces.map(sanitizeLabel)].join('_');
   const qualified =
     qualify && deployment && nodes.every((n) => n.deployment === deployment)
       ? `${sanitizeLabel(deployment.name)}_${label}`
