@@ -30,6 +30,12 @@ export interface DatabaseOptions {
 /** Backstop of the item cache: notifications normally empty it within milliseconds of another process's commit. */
 const DEFAULT_ITEM_CACHE_TTL_MS = 10_000;
 
+/**
+ * Prisma's other formats capture a stack (`new Error()`) on every query to point its messages at the calling line.
+ * The service maps Prisma errors by code and meta, never by message text.
+ */
+const ERROR_FORMAT = 'minimal';
+
 export type QueryOrigin = 'prisma' | 'queue' | 'lock';
 
 export interface Database {
@@ -102,6 +108,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
     const migrations = await applyMigrations(sql, options.migrationsDir);
     const prisma = new PrismaClient({
       adapter: withStatementHooks(new PrismaPg(pool), itemCache, options.onQuery),
+      errorFormat: ERROR_FORMAT,
     });
     if (itemCache.enabled) rowChanges = listenForRowChanges(url, itemCache);
     // Lock holders keep a connection for the whole critical section; a pool of their own keeps them from
@@ -205,6 +212,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     const migrations = await applyMigrations(sql, options.migrationsDir);
     const prisma = new PrismaClient({
       adapter: withStatementHooks(new PrismaPGlite(pglite), itemCache, options.onQuery),
+      errorFormat: ERROR_FORMAT,
     });
     // One process owns a PGlite database, but SQL it runs outside Prisma (a test's raw UPDATE) is announced too.
     if (itemCache.enabled) {
