@@ -56,5 +56,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Nest's @Post would skip Idempotency-Key handling: POST routes take the one that attaches it.
+    files: ['apps/api/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/common',
+              importNames: ['Post'],
+              message: "use Post from common/http/idempotency.interceptor (it handles Idempotency-Key)",
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

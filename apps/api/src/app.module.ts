@@ -1,7 +1,7 @@
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -13,10 +13,8 @@ import { DateTimeScalar } from './common/graphql/date-time.scalar';
 import { formatGraphQLError } from './common/graphql/graphql-errors';
 import { withSyncFieldResolvers } from './common/graphql/sync-field-resolvers';
 import { MAX_DOCUMENT_TOKENS, queryLimits } from './common/graphql/query-limits';
-import { EtagInterceptor } from './common/http/etag.interceptor';
-import { HttpInterceptors } from './common/http/http-interceptors';
-import { IdempotencyInterceptor } from './common/http/idempotency.interceptor';
-import { NoBodyInterceptor } from './common/http/no-body.interceptor';
+import { HttpGuards } from './common/http/http-guards';
+import { NoBodyGuard } from './common/http/no-body.guard';
 import { NotFoundFallback } from './common/http/not-found.fallback';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig, ConfigOverrides } from './config/app-config';
@@ -94,10 +92,8 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         NotFoundFallback,
-        NoBodyInterceptor,
-        IdempotencyInterceptor,
-        EtagInterceptor,
-        { provide: APP_INTERCEPTOR, useClass: HttpInterceptors },
+        NoBodyGuard,
+        { provide: APP_GUARD, useClass: HttpGuards },
       ],
     };
   }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Express } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { API_DOCS_PATHS, apiDocsAccess } from './auth/api-docs-access';
@@ -14,6 +15,7 @@ import { sequence } from './common/http/middleware-sequence';
 import { replayHeaders } from './common/http/static-headers';
 import { hardenHttpServer, limitUrlLength } from './common/http/server-limits';
 import { documentProblems } from './common/http/openapi-problems';
+import { sendVersionEtags } from './common/http/version-etag';
 import { APP_CONFIG } from './config/config.module';
 import { createAccessLog } from './logging/logger';
 import { PINO_LOGGER } from './logging/logging.module';
@@ -39,6 +41,7 @@ export function configureApp<A extends INestApplication>(app: A): A {
   app.use(sequence(httpMetrics(app.get(MetricsService)), perIpRateLimit(config), limitUrlLength));
   express.useBodyParser('json', { limit: config.bodyLimitBytes });
   express.disable('x-powered-by');
+  sendVersionEtags(app.getHttpAdapter().getInstance() as Express);
   // The security headers after the input checks, as always: a refused body or query is answered without them.
   app.use(
     sequence(

@@ -16,7 +16,7 @@ interface RouteRules {
 }
 
 /**
- * Registered as APP_GUARD: every REST route and GraphQL operation needs a valid bearer token with the
+ * Run first by HttpGuards (the APP_GUARD): every REST route and GraphQL operation needs a valid bearer token with the
  * route's scope, unless marked @Public(). 401 without a valid token, 403 without the scope, 429 over
  * the token's rate limit.
  */

@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
 import { RateLimiter } from './rate-limiter';
 import { RequestAuthenticator } from './request-authenticator';
@@ -15,8 +14,8 @@ import { TokensService } from './tokens.service';
     TokensResolver,
     RateLimiter,
     RequestAuthenticator,
-    { provide: APP_GUARD, useClass: AuthGuard },
+    AuthGuard,
   ],
-  exports: [TokensService, RequestAuthenticator],
+  exports: [TokensService, RequestAuthenticator, AuthGuard],
 })
 export class AuthModule {}

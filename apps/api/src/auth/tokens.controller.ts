@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { idParam } from '../common/http/id.pipe';
 import { SecretResponseFields } from '../common/http/idempotency.interceptor';
@@ -8,6 +8,7 @@ import { RequireScope } from './auth.decorators';
 import { CreateTokenInput } from './token.input';
 import { CreatedTokenModel, TokenModel, toTokenModel } from './token.model';
 import { TokensService } from './tokens.service';
+import { Post } from '../common/http/idempotency.interceptor';
 
 @ApiTags('tokens')
 @ApiBearerAuth()

@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CATALOG_VERSIONS } from '@app/catalog';
 import { IfMatch } from '../common/http/if-match.decorator';
 import { CatalogService } from './catalog.service';
 import { CreateCustomFlowInput, FlowListQuery, UpdateCustomFlowInput } from './flow.input';
 import { FlowModel, NeverExposedPortModel, toFlowModel } from './flow.model';
+import { Post } from '../common/http/idempotency.interceptor';
 
 @ApiTags('catalog')
 @Controller('catalog')

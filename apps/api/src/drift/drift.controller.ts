@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
@@ -6,6 +6,7 @@ import { RequireScope } from '../auth/auth.decorators';
 import { idParam } from '../common/http/id.pipe';
 import { DriftReportModel } from './drift.model';
 import { DriftService, toDriftModel } from './drift.service';
+import { Post } from '../common/http/idempotency.interceptor';
 
 export class DriftQuery {
   /** Accepted for clients written when GET checked the device live; GET now always answers the recorded check. */

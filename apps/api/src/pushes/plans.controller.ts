@@ -1,9 +1,10 @@
-import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, HttpCode, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/auth.decorators';
 import { idParam } from '../common/http/id.pipe';
 import { PlanModel, toPlanModel } from './plan.model';
 import { PlansService } from './plans.service';
+import { Post } from '../common/http/idempotency.interceptor';
 
 @ApiTags('pushes')
 @Controller('devices')

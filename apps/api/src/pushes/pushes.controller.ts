@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/auth.decorators';
 import { idParam } from '../common/http/id.pipe';
@@ -8,6 +8,7 @@ import { FleetSummaryService } from './fleet-summary.service';
 import { FleetPushInput, PushInput, PushListQuery } from './push.input';
 import { FleetPushModel, PushModel, toPushModel } from './push.model';
 import { PushesService } from './pushes.service';
+import { Post } from '../common/http/idempotency.interceptor';
 
 const PushList = ListResponse(PushModel);
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/auth.decorators';
 import { idParam } from '../common/http/id.pipe';
@@ -7,6 +7,7 @@ import { ListResponse, type PageResult, pageOf } from '../common/pagination/pagi
 import { CreateTenantInput, TenantListQuery, UpdateTenantInput } from './tenant.input';
 import { TenantModel, toTenantModel } from './tenant.model';
 import { TenantsService } from './tenants.service';
+import { Post } from '../common/http/idempotency.interceptor';
 
 const TenantList = ListResponse(TenantModel);
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/auth.decorators';
 import { idParam } from '../common/http/id.pipe';
@@ -16,6 +16,7 @@ import {
   WebhookModel,
 } from './webhook.model';
 import { WebhooksService } from './webhooks.service';
+import { Post } from '../common/http/idempotency.interceptor';
 
 @ApiTags('webhooks')
 @RequireScope('admin')

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DeleteQuery } from '../../common/http/delete-query';
 import { idParam } from '../../common/http/id.pipe';
@@ -7,6 +7,7 @@ import { ListResponse, type PageResult, pageOf } from '../../common/pagination/p
 import { CreateDeploymentInput, DeploymentListQuery, UpdateDeploymentInput } from './deployment.input';
 import { DeploymentModel, toDeploymentModel } from './deployment.model';
 import { DeploymentsService } from './deployments.service';
+import { Post } from '../../common/http/idempotency.interceptor';
 
 const DeploymentList = ListResponse(DeploymentModel);
 

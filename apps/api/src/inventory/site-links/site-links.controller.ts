@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { idParam } from '../../common/http/id.pipe';
 import { IfMatch } from '../../common/http/if-match.decorator';
@@ -6,6 +6,7 @@ import { ListResponse, type PageResult, pageOf } from '../../common/pagination/p
 import { CreateSiteLinkInput, SiteLinkListQuery, UpdateSiteLinkInput } from './site-link.input';
 import { SiteLinkModel, toSiteLinkModel } from './site-link.model';
 import { SiteLinksService } from './site-links.service';
+import { Post } from '../../common/http/idempotency.interceptor';
 
 const SiteLinkList = ListResponse(SiteLinkModel);
 

@@ -1,8 +1,7 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { Request } from 'express';
-import type { Observable } from 'rxjs';
 import { ValidationFailed } from '../errors/domain-error';
 
 /**
@@ -10,13 +9,16 @@ import { ValidationFailed } from '../errors/domain-error';
  * it was sent, so a client that thought it was passing options got a 2xx as if they had been honoured. Such
  * routes now refuse a non-empty body, the same way a DTO refuses unknown fields. Keyed off Nest's own route
  * argument metadata, so a route that gains a body stops being checked without anyone remembering to.
+ *
+ * A guard rather than an interceptor: it only looks at the request, and an interceptor anywhere in the app puts
+ * every route's answer through an Observable chain. Run after authentication (see HttpGuards), as it always was.
  */
 @Injectable()
-export class NoBodyInterceptor implements NestInterceptor {
+export class NoBodyGuard implements CanActivate {
   private readonly takesBody = new WeakMap<object, boolean>();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
     const handler = context.getHandler();
     let takes = this.takesBody.get(handler);
     if (takes === undefined) {
@@ -31,7 +33,7 @@ export class NoBodyInterceptor implements NestInterceptor {
     if (!takes && !isEmptyBody(body)) {
       throw ValidationFailed.field('body', 'this route takes no request body; send none (or {})');
     }
-    return next.handle();
+    return true;
   }
 }
 
