@@ -47,8 +47,9 @@ export interface FuzzRequest {
   /** A write (REST POST/PATCH/DELETE, GraphQL mutation): refused for read-only and anonymous callers. */
   mutating: boolean;
   /**
-   * Malformed at the transport level (unparseable body, wrong content type): rejected by middleware before
-   * authentication, so 400/413/415 are fine answers whatever the credential.
+   * Malformed at the transport level (unparseable body, wrong content type) or breaking the input guard's limits
+   * in the body or query string (see breaksInputLimits): rejected by middleware before authentication, so
+   * 400/413/415 are fine answers whatever the credential.
    */
   preAuth: boolean;
 }

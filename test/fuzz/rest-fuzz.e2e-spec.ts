@@ -1,5 +1,7 @@
+import fc from 'fast-check';
+import { inspectInput } from '../../apps/api/src/common/http/input-guard';
 import type { TestApp } from '../utils/create-test-app';
-import type { OpenApiDocument } from './arbitraries';
+import { BAD_VALUES, badValueArb, breaksInputLimits, type OpenApiDocument } from './arbitraries';
 import { applicationTables } from './db-snapshot';
 import { startFuzzApp } from './fuzz-app';
 import {
@@ -13,7 +15,14 @@ import {
   type Outcome,
   type SurfaceRules,
 } from './harness';
-import { restOperations, restRequestArb, type RestContext } from './rest-requests';
+import {
+  restOperations,
+  restRequest,
+  restRequestArb,
+  type Parts,
+  type RestContext,
+  type RestOperation,
+} from './rest-requests';
 
 /** Requests per REST operation in CI (~50 operations); `npm run fuzz` sets FUZZ_RUNS higher. */
 const CI_RUNS = 14;
@@ -115,6 +124,71 @@ describe(`REST fuzz (seed ${FUZZ_SEED})`, () => {
     const served = registeredRoutes(t).filter((r) => !/^GET \/api\/(docs|openapi)/.test(r));
     expect(served.filter((r) => !documented.has(r))).toEqual([]);
     expect(documented.size).toBeGreaterThan(40);
+  });
+
+  it('the pre-authentication list of the oracle (breaksInputLimits) agrees with the input guard', () => {
+    // Every fuzz value, as a field value and (strings) as a key, nested and not: a rule added to one side
+    // only would let the oracle blame the app for a 400 before 401/403, or excuse a real one.
+    const values = [
+      ...BAD_VALUES.map((b) => b.value),
+      ...fc.sample(badValueArb, { seed: FUZZ_SEED, numRuns: 500 }).map((b) => b.value),
+      ...fc.sample(fc.string({ unit: 'binary', maxLength: 8 }), { seed: FUZZ_SEED, numRuns: 500 }),
+      'k'.repeat(200),
+      'k'.repeat(201),
+    ];
+    const bodies = values.flatMap((v) => [
+      { name: 'x', field: v },
+      { a: [{ b: v }] },
+      ...(typeof v === 'string' ? [{ [v]: 1 }, { a: { [v]: 'x' } }] : []),
+    ]);
+    const disagreements = bodies
+      .filter((body) => breaksInputLimits(body) !== inspectInput(body).length > 0)
+      .map((body) => JSON.stringify(body).slice(0, 120));
+    expect([...new Set(disagreements)]).toEqual([]);
+  });
+
+  it('the oracle accepts the input guard answering 400 before 401/403, and flags validation that does', async () => {
+    const flows = restOperations(doc).find(
+      (o) => o.method === 'PATCH' && o.path === '/api/v1/catalog/flows/{id}',
+    ) as RestOperation;
+    const body = (label: string, value: unknown): Parts => ({ label, body: { kind: 'json', value } });
+    // Refused by the input guard, an Express middleware that runs before the Nest guard authenticating the caller.
+    const refusedBeforeAuth = [
+      body('body.ports=nul-byte', { ports: 'x\u0000y' }),
+      body('body.ports=lone-surrogate', { ports: 'a\ud800b' }),
+      body('body.key=lone-surrogate', { 'ports\udc00': '1514' }),
+      body('body.key=long-key', { ['k'.repeat(201)]: '1514' }),
+    ];
+    const answers: string[] = [];
+    for (const parts of refusedBeforeAuth) {
+      for (const credential of ['none', 'invalid', 'readOnly'] as const) {
+        const req = restRequest(flows, ctx, parts, credential);
+        const out = await runner.send(req);
+        answers.push(
+          `${parts.label} ${credential} ${out.status} ${restRules.check(req, out).join(', ')}`.trim(),
+        );
+      }
+    }
+    expect(answers).toEqual(
+      refusedBeforeAuth.flatMap((p) => ['none', 'invalid', 'readOnly'].map((c) => `${p.label} ${c} 400`)),
+    );
+
+    // A wrong type passes the guard and is refused by validation after authentication: 401/403 must come first.
+    const wrongType = body('body.ports=number', { ports: 42 });
+    const anonymous = restRequest(flows, ctx, wrongType, 'none');
+    const readOnly = restRequest(flows, ctx, wrongType, 'readOnly');
+    expect([(await runner.send(anonymous)).status, (await runner.send(readOnly)).status]).toEqual([401, 403]);
+    // Had the app validated first, the oracle would have said so.
+    const validatedFirst: Outcome = {
+      status: 400,
+      contentType: 'application/problem+json',
+      body: { code: 'BAD_USER_INPUT' },
+      text: '{"code":"BAD_USER_INPUT"}',
+    };
+    expect(restRules.check(anonymous, validatedFirst)).toEqual(['unauthenticated request not answered 401']);
+    expect(restRules.check(readOnly, validatedFirst)).toEqual([
+      'write with a read-only token not answered 403',
+    ]);
   });
 
   it(

@@ -52,7 +52,8 @@ function pathLabel(path: (string | number)[]): string {
   return path.map((p) => (typeof p === 'number' ? '[]' : p)).join('.');
 }
 
-interface Parts {
+/** One malformation of a request: what is wrong with it and the parts that carry it. */
+export interface Parts {
   label: string;
   pathId?: string;
   query?: string[];
@@ -223,29 +224,39 @@ function requiredQuery(o: RestOperation, ctx: RestContext, except: string[]): st
     );
 }
 
+/** The request to one REST operation carrying these parts (the rest valid), under this credential. */
+export function restRequest(
+  o: RestOperation,
+  ctx: RestContext,
+  parts: Parts,
+  credential: FuzzRequest['credential'],
+): FuzzRequest {
+  const id = parts.pathId ?? ctx.pathId(o.path);
+  const query = [...(parts.query ?? []), ...requiredQuery(o, ctx, parts.query ?? [])];
+  const url = `${o.path.replace('{id}', id)}${query.length ? `?${query.join('&')}` : ''}`;
+  const preAuth =
+    (parts.preAuth ?? false) ||
+    query.some((q) => q.includes('%00')) ||
+    (parts.body?.kind === 'json' && breaksInputLimits(parts.body.value));
+  return {
+    surface: 'rest',
+    operation: `${o.method} ${o.path}`,
+    label: parts.label,
+    credential,
+    method: o.method,
+    url,
+    headers: parts.headers ?? {},
+    body: parts.body,
+    mutating: o.method !== 'GET',
+    preAuth,
+  };
+}
+
 /** Requests to one REST operation, each with one thing wrong, under one of the four credentials. */
 export function restRequestArb(o: RestOperation, ctx: RestContext): fc.Arbitrary<FuzzRequest> | null {
   const kinds = malformations(o, ctx);
   if (kinds.length === 0) return null;
-  return fc.tuple(kinds[0], credentialArb).map(([parts, credential]) => {
-    const id = parts.pathId ?? ctx.pathId(o.path);
-    const query = [...(parts.query ?? []), ...requiredQuery(o, ctx, parts.query ?? [])];
-    const url = `${o.path.replace('{id}', id)}${query.length ? `?${query.join('&')}` : ''}`;
-    const preAuth =
-      (parts.preAuth ?? false) ||
-      query.some((q) => q.includes('%00')) ||
-      (parts.body?.kind === 'json' && breaksInputLimits(parts.body.value));
-    return {
-      surface: 'rest',
-      operation: `${o.method} ${o.path}`,
-      label: parts.label,
-      credential,
-      method: o.method,
-      url,
-      headers: parts.headers ?? {},
-      body: parts.body,
-      mutating: o.method !== 'GET',
-      preAuth,
-    } satisfies FuzzRequest;
-  });
+  return fc
+    .tuple(kinds[0], credentialArb)
+    .map(([parts, credential]) => restRequest(o, ctx, parts, credential));
 }
