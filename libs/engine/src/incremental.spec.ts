@@ -15,6 +15,7 @@ import type {
   NodeInput,
   PublicationInput,
   Role,
+  RuleSet,
   SiteLinkInput,
   ZoneInput,
 } from './model';
@@ -314,21 +315,51 @@ function expectSame(
 
 /**
  * Internet paths: a fourth site on the internet (nodes only), random site connectivity and links, public
- * addresses on the firewalls' external interfaces, publications of nodes on their site's firewalls. Changes
- * also flip connectivity, replace the links and add or drop publications; a change that makes a publication
- * invalid (its node moved or lost its IPv4 host address, its device moved or lost `wan`) drops it in the same
- * batch, as the database would refuse or cascade.
+ * addresses on the firewalls' external interfaces, publications of nodes on their site's firewalls (at an address
+ * of their own, or at the interface's first one). Changes also flip connectivity, replace the links, add, drop or
+ * replace publications, and change a firewall's public face only (public addresses, name) or its zones only, the
+ * cases the invalidation tells apart; a change that makes a publication invalid (its node moved or lost its IPv4
+ * host address, its device moved, lost `wan` or the public address it took) drops it in the same batch, as the
+ * database would refuse or cascade.
  */
 const INTERNET_SITES = [...SITES, 's4'];
+
+const PUBLIC_ADDRESSES = [
+  ['203.0.113.1'],
+  ['203.0.113.2'],
+  ['interface'],
+  ['203.0.113.2', '203.0.113.1'],
+  [],
+];
 
 function internetDevice(r: Rng, id: string, zones: readonly ZoneInput[]): DeviceInput {
   const device = randomDevice(r, id, zones);
   return {
     ...device,
     interfaces: device.interfaces.map((i) =>
-      i.external && r.chance(0.7)
-        ? { ...i, publicAddresses: [r.pick(['203.0.113.1', '203.0.113.2', 'interface'])] }
-        : i,
+      i.external && r.chance(0.7) ? { ...i, publicAddresses: r.pick(PUBLIC_ADDRESSES) } : i,
+    ),
+  };
+}
+
+/** The same device with other public addresses on its external interface, or another name (both public). */
+function republishedDevice(r: Rng, device: DeviceInput): DeviceInput {
+  if (r.chance(0.25)) return { ...device, name: `${device.name}-renamed` };
+  return {
+    ...device,
+    interfaces: device.interfaces.map((i) =>
+      i.external ? { ...i, publicAddresses: r.pick(PUBLIC_ADDRESSES) } : i,
+    ),
+  };
+}
+
+/** The same device with other zones behind its inner interfaces (not public: other firewalls do not see it). */
+function rezonedDevice(r: Rng, device: DeviceInput, zones: readonly ZoneInput[]): DeviceInput {
+  const own = zones.filter((z) => z.siteId === device.siteId).map((z) => z.id);
+  return {
+    ...device,
+    interfaces: device.interfaces.map((i) =>
+      i.external ? i : { ...i, zoneIds: own.filter(() => r.chance(0.5)) },
     ),
   };
 }
@@ -352,11 +383,14 @@ function randomLinks(r: Rng): SiteLinkInput[] {
 function publicationValid(inventory: Inventory, p: PublicationInput): boolean {
   const node = inventory.nodes.find((n) => n.id === p.nodeId);
   const device = inventory.devices.find((d) => d.id === p.deviceId);
+  const wan = device?.interfaces.find((i) => i.name === 'wan' && i.external);
   return (
     node !== undefined &&
     device !== undefined &&
     device.siteId === node.siteId &&
-    device.interfaces.some((i) => i.name === 'wan' && i.external) &&
+    wan !== undefined &&
+    // without an address of its own, the publication takes the interface's first one
+    (p.publicAddress != null || (wan.publicAddresses ?? []).length > 0) &&
     node.addresses.some((a) => a.startsWith('10.') && a.endsWith('/32'))
   );
 }
@@ -371,16 +405,25 @@ function randomPublication(
     inventory.devices
       .filter((d) => d.siteId === n.siteId)
       .map((d) => ({ nodeId: n.id, deviceId: d.id }))
-      .filter((c) => publicationValid(inventory, { id, ...c, ports: [] })),
+      // valid with an address of its own (the interface's first one is checked below)
+      .filter((c) => publicationValid(inventory, { id, ...c, ports: [], publicAddress: '198.51.100.1' })),
   );
   if (candidates.length === 0) return null;
   const pick = r.pick(candidates);
+  // One address per publication, so two publications never forward the same public port: its own, or (at most
+  // one publication per device) the interface's first one, which a public-address change of the device moves.
+  const interfaceAddressTaken = (inventory.publications ?? []).some(
+    (p) => p.id !== id && p.deviceId === pick.deviceId && p.publicAddress == null,
+  );
+  const own =
+    interfaceAddressTaken ||
+    r.chance(0.6) ||
+    !publicationValid(inventory, { id, ...pick, ports: [], publicAddress: null });
   return {
     id,
     ...pick,
     interface: 'wan',
-    // one address per publication: two publications never forward the same public port
-    publicAddress: `198.51.100.${address % 250}`,
+    publicAddress: own ? `198.51.${100 + Math.floor(address / 250)}.${address % 250}` : null,
     ports: [
       { protocol: 'tcp', ports: { from: 1, to: 6 }, externalFrom: r.chance(0.5) ? null : 1001 },
       ...(r.chance(0.5) ? [{ protocol: 'udp' as const, ports: { from: 3, to: 6 } }] : []),
@@ -404,7 +447,7 @@ function randomInternetInventory(r: Rng): Inventory {
   };
   const publications: PublicationInput[] = [];
   for (let i = 0; i < 1 + r.int(4); i++) {
-    const p = randomPublication(r, inventory, `pub${i}`, i);
+    const p = randomPublication(r, { ...inventory, publications }, `pub${i}`, i);
     if (p) publications.push(p);
   }
   return { ...inventory, publications };
@@ -423,15 +466,27 @@ function randomInternetChange(r: Rng, inventory: Inventory, counter: { next: num
   if (roll < 15) return { kind: 'siteLinks', value: randomLinks(r) };
   if (roll < 25) {
     const id = `pub-new-${counter.next++}`;
-    const p = randomPublication(r, inventory, id, 100 + counter.next);
+    const p = randomPublication(r, inventory, id, 1000 + counter.next);
     if (p) return { kind: 'publication', id, value: p };
   }
   if (roll < 30 && (inventory.publications ?? []).length > 0) {
-    return { kind: 'publication', id: r.pick(inventory.publications ?? []).id, value: null };
+    const { id } = r.pick(inventory.publications ?? []);
+    // dropped, or replaced (another node, device, address or ports)
+    return {
+      kind: 'publication',
+      id,
+      value: r.chance(0.5) ? null : randomPublication(r, inventory, id, 2000 + counter.next++),
+    };
   }
-  if (roll < 35 && inventory.devices.length > 0) {
+  if (roll < 45 && inventory.devices.length > 0) {
     const device = r.pick(inventory.devices);
-    return { kind: 'device', id: device.id, value: internetDevice(r, device.id, inventory.zones) };
+    const value =
+      roll < 35
+        ? internetDevice(r, device.id, inventory.zones)
+        : roll < 42
+          ? republishedDevice(r, device)
+          : rezonedDevice(r, device, inventory.zones);
+    return { kind: 'device', id: device.id, value };
   }
   const change = randomChange(r, inventory, counter);
   if (change.kind === 'node' && change.value && r.chance(0.1)) {
@@ -475,7 +530,8 @@ describe('IncrementalRuleSets', () => {
         }
         expectSame(incremental, inventory, flows, `seed ${seed}, end`);
       }),
-      { numRuns: Math.max(25, Math.floor(Number(process.env.INCREMENTAL_RUNS ?? 25) / 5)) },
+      // 100 runs by default (about a second): internet paths are where the invalidation is most involved
+      { numRuns: Math.max(100, Math.floor(Number(process.env.INCREMENTAL_RUNS ?? 25) / 5)) },
     );
   });
 
@@ -633,11 +689,114 @@ describe('IncrementalRuleSets and internet paths', () => {
     const now: Inventory = { ...inventory, siteLinks: links, publications: [publication] };
     expectSame(incremental, now, FLOWS, 'over the internet');
     expect(incremental.ruleSet('fw-hq')?.nat?.map((n) => n.externalAddress)).toEqual(['198.51.100.1']);
-    // a node change while internet paths exist invalidates everything
-    expect(
-      incremental.apply([
-        { kind: 'node', id: 'agent', value: { ...inventory.nodes[1], addresses: ['10.0.1.21'] } },
-      ]).all,
-    ).toBe(true);
+    // a node change while internet paths exist: the devices it is local to, or whose local or published nodes
+    // are its partners (the master, local to and published on fw-hq), nothing else
+    const moved = { ...inventory.nodes[1], addresses: ['10.0.1.21'] };
+    expect(incremental.apply([{ kind: 'node', id: 'agent', value: moved }])).toEqual({
+      affected: ['fw-br', 'fw-hq'],
+      all: false,
+    });
+    expectSame(incremental, { ...now, nodes: [inventory.nodes[0], moved] }, FLOWS, 'after the node change');
+  });
+
+  /**
+   * HQ publishes its master (reached over the internet by every branch); b1 and b2 have an agent each, b3 only a
+   * firewall. Each change must invalidate the devices it can reach, not every device, and leave every rule set equal
+   * to a full computation. No agent → agent flow: with it every agent would be every other agent's partner.
+   */
+  describe('invalidates only what a change can reach', () => {
+    const flows = FLOWS.filter((f) => f.id !== 'v2-peer');
+    const site = (id: string): Inventory['sites'][number] => ({ id, name: id, catalogVersion: 'v2' });
+    const firewall = (id: string, publicAddress: string): DeviceInput => ({
+      id: `fw-${id}`,
+      siteId: id,
+      name: `fw-${id}`,
+      vendor: 'pfsense',
+      interfaces: [
+        { name: 'lan', external: false, zoneIds: [`z${id}`] },
+        { name: 'wan', external: true, zoneIds: [], publicAddresses: [publicAddress] },
+      ],
+    });
+    const agent = (id: string, siteId: string, address: string): NodeInput => ({
+      id,
+      siteId,
+      name: id,
+      role: 'agent',
+      addresses: [address],
+      selectors: [],
+    });
+    const start: Inventory = {
+      sites: [{ ...site('hq'), connectivity: 'internet' }, site('b1'), site('b2'), site('b3')],
+      zones: ['hq', 'b1', 'b2', 'b3'].map((id, i) => ({
+        id: `z${id}`,
+        siteId: id,
+        name: `z${id}`,
+        cidrs: [`10.0.${i}.0/24`],
+      })),
+      nodes: [
+        { ...agent('master', 'hq', '10.0.0.10'), role: 'master' },
+        agent('agent-b1', 'b1', '10.0.1.20'),
+        agent('agent-b2', 'b2', '10.0.2.20'),
+      ],
+      devices: [
+        firewall('hq', '198.51.100.1'),
+        firewall('b1', '203.0.113.1'),
+        firewall('b2', '203.0.113.2'),
+        firewall('b3', '203.0.113.3'),
+      ],
+      publications: [publication],
+    };
+    let inventory = start;
+    let incremental: IncrementalRuleSets;
+    const change = (c: InventoryChange, expected: string[]): void => {
+      inventory = applyToInventory(inventory, c).inventory;
+      expect(incremental.apply([c])).toEqual({ affected: expected, all: false });
+      expectSame(incremental, inventory, flows, JSON.stringify(c));
+    };
+    beforeEach(() => {
+      inventory = start;
+      incremental = new IncrementalRuleSets(start, flows, { prefix: 'p_' });
+      incremental.all();
+    });
+
+    it('a node change: its own firewall, and the firewall it reaches the master through', () => {
+      change({ kind: 'node', id: 'agent-b1', value: agent('agent-b1', 'b1', '10.0.1.21') }, [
+        'fw-b1',
+        'fw-hq',
+      ]);
+      // renamed, the master changes every rule that names it: both branches (to its public address) and HQ
+      const master = inventory.nodes[0];
+      change({ kind: 'node', id: 'master', value: { ...master, name: 'hq-master' } }, [
+        'fw-b1',
+        'fw-b2',
+        'fw-hq',
+      ]);
+    });
+
+    it("a firewall's public address: it and the firewalls admitting its site's traffic (its egress address)", () => {
+      const fw = firewall('b1', '203.0.113.9');
+      change({ kind: 'device', id: 'fw-b1', value: fw }, ['fw-b1', 'fw-hq']);
+      const hq = incremental.ruleSet('fw-hq') as RuleSet;
+      expect(hq.addresses.some((a) => a.entries.includes('203.0.113.9/32'))).toBe(true);
+      // a zone behind an inner interface only matters to the firewall itself
+      const rezoned = { ...fw, interfaces: [{ ...fw.interfaces[0], zoneIds: [] }, fw.interfaces[1]] };
+      change({ kind: 'device', id: 'fw-b1', value: rezoned }, ['fw-b1']);
+    });
+
+    it('a publication: its firewall and those of every partner of the published node', () => {
+      const wider = { ...publication, ports: [{ protocol: 'tcp' as const, ports: { from: 1, to: 2 } }] };
+      change({ kind: 'publication', id: 'pub', value: wider }, ['fw-b1', 'fw-b2', 'fw-hq']);
+      // published at the interface's own address, the forward is described with its firewall's name: renaming
+      // that firewall changes the branches' rules too
+      change({ kind: 'publication', id: 'pub', value: { ...wider, publicAddress: 'interface' } }, [
+        'fw-b1',
+        'fw-b2',
+        'fw-hq',
+      ]);
+      const renamed = { ...firewall('hq', '198.51.100.1'), name: 'hq-gateway' };
+      change({ kind: 'device', id: 'fw-hq', value: renamed }, ['fw-b1', 'fw-b2', 'fw-hq']);
+      const b1 = incremental.ruleSet('fw-b1') as RuleSet;
+      expect(b1.rules.flatMap((r) => r.explanations.map((e) => e.text)).join('\n')).toContain('hq-gateway');
+    });
   });
 });

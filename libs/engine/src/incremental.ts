@@ -18,10 +18,29 @@
  *   node itself and its partners before and after, the nodes whose resolved collector moved (and both
  *   collectors), and for a master the probes that name it (with every master they exchanged flows with).
  *
+ * Internet paths (some pair of sites is `internet`, see compute.ts `planInternet`) add one kind of pair and
+ * three kinds of reads. A device also carries the pairs towards a node it publishes (NAT entries and the rules
+ * admitting them), local to it or not: its "ends" are its local nodes and the nodes it publishes. For a pair
+ * with an end there, the engine reads, besides the two nodes: the publications of both nodes (what is forwarded,
+ * and whether a carrier flow gets through) with the devices carrying them (interfaces, public addresses, name),
+ * the egress addresses of the source's site (the external interfaces of every device of that site), and the
+ * connectivity of the sites (sites and site links). Nothing of a third site, and no other device's zones. So:
+ *
+ * - the sub-inventory also holds the nodes the device publishes with their partners, the publications of every
+ *   included node and their devices, every device of an included node's site (zones left out) and the links;
+ * - a node change reaches, besides the devices above, the devices publishing the touched nodes;
+ * - a device change reaches the device, and when its public face changed (site, name, interfaces' names,
+ *   external flags, public addresses) the devices on which a node of its site or a node it publishes, or a
+ *   partner of one, is an end; a zone change still only reaches its site's firewalls;
+ * - a publication change reaches its devices before and after, and the devices on which its node, or a
+ *   partner of it, is an end.
+ *
  * Partners are over-approximated (flows towards a node's role are taken from every catalog version,
- * selectors are ignored): a larger set only costs time, never exactness. Changes of sites, deployments
- * or flows recompute everything; device and zone changes recompute the devices they belong to.
- * `incremental.spec.ts` checks random change sequences against full recomputations.
+ * selectors are ignored): a larger set only costs time, never exactness. Changes of sites, deployments,
+ * flows or site links recompute everything (they also turn internet paths on and off); device and zone changes
+ * recompute the devices they belong to, and on internet paths those reading them as above.
+ * `incremental.spec.ts` checks random change sequences against full recomputations, with and without internet
+ * paths.
  */
 import { compareText } from './compare';
 import { computeRuleSets } from './compute';
@@ -95,6 +114,21 @@ function sameNode(a: NodeInput, b: NodeInput): boolean {
     a.addresses.join('\u0000') === b.addresses.join('\u0000') &&
     a.selectors.join('\u0000') === b.selectors.join('\u0000')
   );
+}
+
+/**
+ * Equal when other firewalls read the two versions of a device alike on internet paths: its site, its name and
+ * its interfaces' names, external flags and public addresses (egress addresses of its site, publications it
+ * carries). Its zones and vendor only matter to itself.
+ */
+function samePublicFace(a: DeviceInput | undefined, b: DeviceInput | null): boolean {
+  const face = (d: DeviceInput): string =>
+    JSON.stringify([
+      d.siteId,
+      d.name,
+      d.interfaces.map((i) => [i.name, i.external, i.publicAddresses ?? []]),
+    ]);
+  return a !== undefined && b !== null && face(a) === face(b);
 }
 
 /** Zone prefixes of every device → devices, to find the devices a node has an address inside. */
@@ -179,6 +213,12 @@ export class IncrementalRuleSets {
   private placement!: Placement;
   private readonly localDevices = new Map<string, Set<string>>();
   private readonly localNodes = new Map<string, Set<string>>();
+  /** site → node ids (every deployment): the nodes whose egress addresses a site's firewalls make */
+  private readonly siteNodes = new Map<string, Set<string>>();
+  /** node id → ids of the publications naming it */
+  private readonly nodePublications = new Map<string, Set<string>>();
+  /** device id → ids of the publications carried by it */
+  private readonly devicePublications = new Map<string, Set<string>>();
 
   private readonly cache = new Map<string, RuleSet>();
 
@@ -189,7 +229,7 @@ export class IncrementalRuleSets {
     for (const z of inventory.zones) this.zones.set(z.id, z);
     for (const d of inventory.devices) this.devices.set(d.id, d);
     this.siteLinks = [...(inventory.siteLinks ?? [])];
-    for (const p of inventory.publications ?? []) this.publications.set(p.id, p);
+    for (const p of inventory.publications ?? []) this.setPublication(p.id, p);
     this.setFlows(flows);
     this.placement = new Placement(this.devices.values(), this.zones);
     for (const n of inventory.nodes) this.addNode(n);
@@ -209,11 +249,11 @@ export class IncrementalRuleSets {
   }
 
   /**
-   * True when some pair of sites reaches each other over the internet. Then a device's rule set depends on
-   * other sites' firewalls (egress addresses, publications), which the sub-inventory does not hold: every
-   * change invalidates every device and each is computed on the whole inventory (simple and exact; the
-   * incremental gain is kept for inventories without internet paths). Without internet paths publications
-   * and public addresses change no rule set (internet.ts).
+   * True when some pair of sites reaches each other over the internet. Then a device's rule set also depends on
+   * the nodes it publishes, on publications, on other sites' firewalls (their public addresses make egress
+   * addresses) and on site links: the sub-inventory holds those too and changes reach further (see the top of
+   * this file). Without internet paths publications and public addresses change no rule set (internet.ts), and
+   * the sub-inventory leaves them out.
    */
   private internetActive(): boolean {
     for (const s of this.sites.values())
@@ -239,15 +279,6 @@ export class IncrementalRuleSets {
     const cached = this.cache.get(deviceId);
     if (cached) return cached;
     if (!this.devices.has(deviceId)) return null;
-    if (this.internetActive()) {
-      // Each device would cost nearly a whole computation: compute every pending one at once.
-      for (const r of computeRuleSets(this.inventory(), this.flows, {
-        ...this.options,
-        deviceIds: this.pending(),
-      }))
-        this.cache.set(r.deviceId, r);
-      return this.cache.get(deviceId) as RuleSet;
-    }
     const ruleSet = computeRuleSets(this.subInventory(deviceId), this.flows, {
       ...this.options,
       deviceIds: [deviceId],
@@ -276,22 +307,41 @@ export class IncrementalRuleSets {
 
   apply(changes: readonly InventoryChange[]): ApplyResult {
     const affected = new Set<string>();
-    let all = this.internetActive();
+    // Only site and site-link changes turn internet paths on or off, and they invalidate everything.
+    const internet = this.internetActive();
+    let all = false;
     let placementStale = false;
     for (const change of changes) {
       switch (change.kind) {
         case 'node':
-          this.applyNode(change.id, change.value, affected);
+          this.applyNode(change.id, change.value, affected, internet);
           break;
         case 'device': {
           const previous = this.devices.get(change.id);
           if (change.value) this.devices.set(change.id, change.value);
           else this.devices.delete(change.id);
           if (previous || change.value) affected.add(change.id);
+          if (internet && !samePublicFace(previous, change.value)) {
+            // Other firewalls see this one only through its public face: its external interfaces make its site's
+            // egress addresses, and it resolves the publications it carries. Those are read wherever a node of its
+            // site or a node it publishes is an end of a demand (that node, or a partner of it, is local to or
+            // published on the reading device).
+            const touched = new Set<string>();
+            for (const site of new Set([previous?.siteId, change.value?.siteId])) {
+              for (const id of (site !== undefined && this.siteNodes.get(site)) || []) touched.add(id);
+            }
+            for (const id of this.devicePublications.get(change.id) ?? []) {
+              const publication = this.publications.get(id);
+              if (publication) touched.add(publication.nodeId);
+            }
+            this.withPartners(touched);
+            this.devicesOf(touched, affected, true);
+          }
           placementStale = true;
           break;
         }
         case 'zone': {
+          // A zone is only ever read by the firewalls of its site (placement), internet paths or not.
           const previous = this.zones.get(change.id);
           if (change.value) this.zones.set(change.id, change.value);
           else this.zones.delete(change.id);
@@ -318,11 +368,22 @@ export class IncrementalRuleSets {
           this.siteLinks = [...change.value];
           all = true;
           break;
-        case 'publication':
-          // only internet paths read publications: without any, nothing changes (checked below)
-          if (change.value) this.publications.set(change.id, change.value);
-          else this.publications.delete(change.id);
+        case 'publication': {
+          // Only internet paths read publications: without any, nothing changes. With them, a publication is read
+          // by its device (NAT entries) and wherever its node is an end of a demand (see the device case).
+          const previous = this.publications.get(change.id);
+          this.setPublication(change.id, change.value);
+          if (!internet) break;
+          const touched = new Set<string>();
+          for (const p of [previous, change.value]) {
+            if (!p) continue;
+            touched.add(p.nodeId);
+            if (this.devices.has(p.deviceId)) affected.add(p.deviceId);
+          }
+          this.withPartners(touched);
+          this.devicesOf(touched, affected, true);
           break;
+        }
       }
       // Later node changes need the new placement to find the devices they touch.
       if (placementStale) {
@@ -330,12 +391,27 @@ export class IncrementalRuleSets {
         placementStale = false;
       }
     }
-    if (all || this.internetActive()) {
+    if (all) {
       this.cache.clear();
       return { affected: this.deviceIds(), all: true };
     }
     for (const id of affected) this.cache.delete(id);
     return { affected: [...affected].sort(compareText), all: false };
+  }
+
+  private setPublication(id: string, value: PublicationInput | null): void {
+    const previous = this.publications.get(id);
+    if (previous) {
+      remove(this.nodePublications, previous.nodeId, id);
+      remove(this.devicePublications, previous.deviceId, id);
+    }
+    if (value) {
+      this.publications.set(id, value);
+      add(this.nodePublications, value.nodeId, id);
+      add(this.devicePublications, value.deviceId, id);
+    } else {
+      this.publications.delete(id);
+    }
   }
 
   private setFlows(flows: CatalogFlow[]): void {
@@ -380,6 +456,7 @@ export class IncrementalRuleSets {
     add(this.byRole, `${dep}\u0000${node.role}`, node.id);
     add(this.bySite, `${dep}\u0000${node.siteId}`, node.id);
     add(this.byDeployment, dep, node.id);
+    add(this.siteNodes, node.siteId, node.id);
     for (const key of this.rankedKeys(node)) {
       const list = this.ranked.get(key) ?? [];
       list.push(node);
@@ -397,6 +474,7 @@ export class IncrementalRuleSets {
     remove(this.byRole, `${dep}\u0000${node.role}`, node.id);
     remove(this.bySite, `${dep}\u0000${node.siteId}`, node.id);
     remove(this.byDeployment, dep, node.id);
+    remove(this.siteNodes, node.siteId, node.id);
     for (const key of this.rankedKeys(node)) {
       const list = (this.ranked.get(key) ?? []).filter((n) => n.id !== node.id);
       if (list.length > 0) this.ranked.set(key, list);
@@ -473,7 +551,7 @@ export class IncrementalRuleSets {
     return out;
   }
 
-  private applyNode(id: string, next: NodeInput | null, affected: Set<string>): void {
+  private applyNode(id: string, next: NodeInput | null, affected: Set<string>, internet: boolean): void {
     const previous = this.nodes.get(id) ?? null;
     if (previous === null && next === null) return;
     if (previous !== null && next !== null && sameNode(previous, next)) {
@@ -494,7 +572,7 @@ export class IncrementalRuleSets {
     if (previous) {
       this.partners(previous, touched);
       this.withNameDependents(previous, masterNamers, touched);
-      this.localDevicesOf(touched, affected);
+      this.devicesOf(touched, affected, internet);
       this.removeNode(previous);
     }
     touched.clear();
@@ -514,7 +592,7 @@ export class IncrementalRuleSets {
       if (now) touched.add(now);
       if (then) touched.add(then);
     }
-    this.localDevicesOf(touched, affected);
+    this.devicesOf(touched, affected, internet);
   }
 
   /**
@@ -541,15 +619,48 @@ export class IncrementalRuleSets {
     }
   }
 
-  private localDevicesOf(nodeIds: Iterable<string>, into: Set<string>): void {
-    for (const id of nodeIds) for (const d of this.localDevices.get(id) ?? []) into.add(d);
+  /**
+   * The devices whose rule sets can involve the nodes: those the nodes are local to and, on internet paths, those
+   * carrying their publications (a device's NAT entries and the rules admitting them involve the published node
+   * and its partners, wherever the node sits behind the device).
+   */
+  private devicesOf(nodeIds: Iterable<string>, into: Set<string>, internet: boolean): void {
+    for (const id of nodeIds) {
+      for (const d of this.localDevices.get(id) ?? []) into.add(d);
+      if (!internet) continue;
+      for (const p of this.nodePublications.get(id) ?? []) {
+        const deviceId = (this.publications.get(p) as PublicationInput).deviceId;
+        if (this.devices.has(deviceId)) into.add(deviceId);
+      }
+    }
   }
 
-  /** The device, its site's zones, its local nodes and their partners, collectors pinned (see above). */
+  /** Adds the partners of the nodes (see {@link partners}). */
+  private withPartners(nodeIds: Set<string>): void {
+    for (const id of [...nodeIds]) {
+      const node = this.nodes.get(id);
+      if (node) this.partners(node, nodeIds);
+    }
+  }
+
+  /**
+   * The device, its site's zones, its local nodes and their partners, collectors pinned (see above). On internet
+   * paths also the nodes it publishes and their partners, the publications of every included node with the
+   * devices carrying them, every device of an included node's site (their public addresses are the site's egress
+   * addresses) and the site links.
+   */
   private subInventory(deviceId: string): Inventory {
     const device = this.devices.get(deviceId) as DeviceInput;
+    const internet = this.internetActive();
+    const ends = new Set(this.localNodes.get(deviceId) ?? []);
+    if (internet) {
+      for (const id of this.devicePublications.get(deviceId) ?? []) {
+        const nodeId = (this.publications.get(id) as PublicationInput).nodeId;
+        if (this.nodes.has(nodeId)) ends.add(nodeId);
+      }
+    }
     const included = new Set<string>();
-    for (const id of this.localNodes.get(deviceId) ?? []) {
+    for (const id of ends) {
       included.add(id);
       this.partners(this.nodes.get(id) as NodeInput, included);
     }
@@ -572,12 +683,32 @@ export class IncrementalRuleSets {
       const collector = this.collectorOf(node);
       nodes.push({ ...node, collectorId: collector ? collector.id : node.id });
     }
-    return {
+    const sub: Inventory = {
       deployments: [...this.deployments.values()],
       sites: [...this.sites.values()],
       zones: [...this.zones.values()].filter((z) => z.siteId === device.siteId),
       nodes,
       devices: [device],
+    };
+    if (!internet) return sub;
+    const publications: PublicationInput[] = [];
+    const deviceIds = new Set([deviceId]);
+    const sites = new Set<string>();
+    for (const id of included) {
+      sites.add((this.nodes.get(id) as NodeInput).siteId);
+      for (const p of this.nodePublications.get(id) ?? []) {
+        const publication = this.publications.get(p) as PublicationInput;
+        publications.push(publication);
+        deviceIds.add(publication.deviceId);
+      }
+    }
+    // Other devices' zones stay out: the engine reads a device's zones for that device's own rules only.
+    for (const d of this.devices.values()) if (sites.has(d.siteId)) deviceIds.add(d.id);
+    return {
+      ...sub,
+      devices: [...deviceIds].flatMap((id) => this.devices.get(id) ?? []),
+      siteLinks: [...this.siteLinks],
+      publications,
     };
   }
 }
