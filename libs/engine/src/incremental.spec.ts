@@ -781,6 +781,11 @@ describe('IncrementalRuleSets and internet paths', () => {
       // a zone behind an inner interface only matters to the firewall itself
       const rezoned = { ...fw, interfaces: [{ ...fw.interfaces[0], zoneIds: [] }, fw.interfaces[1]] };
       change({ kind: 'device', id: 'fw-b1', value: rezoned }, ['fw-b1']);
+      // moved to b3, it no longer makes b1's egress address (now the public internet): HQ admits that instead
+      change({ kind: 'device', id: 'fw-b1', value: { ...rezoned, siteId: 'b3' } }, ['fw-b1', 'fw-hq']);
+      expect(
+        (incremental.ruleSet('fw-hq') as RuleSet).addresses.some((a) => a.entries.includes('203.0.113.9/32')),
+      ).toBe(false);
     });
 
     it('a publication: its firewall and those of every partner of the published node', () => {
