@@ -314,6 +314,14 @@ export class IncrementalRuleSets {
     for (const change of changes) {
       switch (change.kind) {
         case 'node':
+          // A node change needs the current placement to find the devices it touches. Device and publication
+          // changes do with a stale one: only the devices and zones changed since moved nodes, and their devices
+          // are affected already. Rebuilt once per run of them (an edit of every branch's wan is 1,000 device
+          // changes; rebuilding after each took over 2 minutes at 1,000 sites).
+          if (placementStale) {
+            this.rebuildPlacement();
+            placementStale = false;
+          }
           this.applyNode(change.id, change.value, affected, internet);
           break;
         case 'device': {
@@ -385,12 +393,8 @@ export class IncrementalRuleSets {
           break;
         }
       }
-      // Later node changes need the new placement to find the devices they touch.
-      if (placementStale) {
-        this.rebuildPlacement();
-        placementStale = false;
-      }
     }
+    if (placementStale) this.rebuildPlacement();
     if (all) {
       this.cache.clear();
       return { affected: this.deviceIds(), all: true };
