@@ -302,6 +302,9 @@ function expectSame(
   context: string,
 ): void {
   const full = computeRuleSets(inventory, flows, { prefix: 'p_' });
+  // One by one, each on its sub-inventory: `all()` computes many pending devices on the whole inventory instead,
+  // which would leave the sub-inventories of these small inventories untested.
+  for (const id of incremental.pending()) incremental.ruleSet(id);
   const got = incremental.all();
   expect(
     got.map((r) => r.deviceId),
@@ -323,6 +326,34 @@ function expectSame(
  * database would refuse or cascade.
  */
 const INTERNET_SITES = [...SITES, 's4'];
+
+/**
+ * Flows carried by another in the opposite direction (like the v9 scanner inside the probe's VPN): whether they
+ * need a rule depends on whether the carrier gets through, i.e. on the publications of the carried flow's source.
+ */
+const INTERNET_FLOWS: CatalogFlow[] = [
+  ...FLOWS,
+  {
+    id: 'v1-master-scan',
+    version: 'v1',
+    from: 'master',
+    to: 'probe',
+    protocol: 'tcp',
+    ports: [{ from: 6, to: 6 }],
+    purpose: 'scan',
+    carriedBy: 'v1-probe',
+  },
+  {
+    id: 'v2-master-push',
+    version: 'v2',
+    from: 'master',
+    to: 'agent',
+    protocol: 'tcp',
+    ports: [{ from: 3, to: 3 }],
+    purpose: 'push',
+    carriedBy: 'v2-agent',
+  },
+];
 
 const PUBLIC_ADDRESSES = [
   ['203.0.113.1'],
@@ -502,7 +533,7 @@ describe('IncrementalRuleSets', () => {
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
         const r = rng(seed);
         let inventory = randomInternetInventory(r);
-        let flows = FLOWS;
+        let flows = INTERNET_FLOWS;
         const incremental = new IncrementalRuleSets(inventory, flows, { prefix: 'p_' });
         expectSame(incremental, inventory, flows, `seed ${seed}, start`);
         const counter = { next: 0 };
@@ -700,12 +731,13 @@ describe('IncrementalRuleSets and internet paths', () => {
   });
 
   /**
-   * HQ publishes its master (reached over the internet by every branch); b1 and b2 have an agent each, b3 only a
-   * firewall. Each change must invalidate the devices it can reach, not every device, and leave every rule set equal
+   * HQ publishes its master, reached over the internet by b1 and over a VPN by b2 (a routed link); b1 and b2 have
+   * an agent each, b3 only a firewall, HQ also an edge firewall without zones. Each change must invalidate the devices it can reach, not every device, and leave every rule set equal
    * to a full computation. No agent → agent flow: with it every agent would be every other agent's partner.
    */
   describe('invalidates only what a change can reach', () => {
-    const flows = FLOWS.filter((f) => f.id !== 'v2-peer');
+    const withoutPeers = FLOWS.filter((f) => f.id !== 'v2-peer');
+    let flows = withoutPeers;
     const site = (id: string): Inventory['sites'][number] => ({ id, name: id, catalogVersion: 'v2' });
     const firewall = (id: string, publicAddress: string): DeviceInput => ({
       id: `fw-${id}`,
@@ -740,10 +772,18 @@ describe('IncrementalRuleSets and internet paths', () => {
       ],
       devices: [
         firewall('hq', '198.51.100.1'),
+        // an edge firewall at HQ with no zone of its own (nothing is local to it)
+        {
+          ...firewall('edge', '198.51.100.2'),
+          siteId: 'hq',
+          interfaces: [firewall('edge', '198.51.100.2').interfaces[1]],
+        },
         firewall('b1', '203.0.113.1'),
         firewall('b2', '203.0.113.2'),
         firewall('b3', '203.0.113.3'),
       ],
+      // b2 reaches HQ over a VPN
+      siteLinks: [{ siteAId: 'hq', siteBId: 'b2', connectivity: 'routed' }],
       publications: [publication],
     };
     let inventory = start;
@@ -754,6 +794,7 @@ describe('IncrementalRuleSets and internet paths', () => {
       expectSame(incremental, inventory, flows, JSON.stringify(c));
     };
     beforeEach(() => {
+      flows = withoutPeers;
       inventory = start;
       incremental = new IncrementalRuleSets(start, flows, { prefix: 'p_' });
       incremental.all();
@@ -802,6 +843,44 @@ describe('IncrementalRuleSets and internet paths', () => {
       change({ kind: 'device', id: 'fw-hq', value: renamed }, ['fw-b1', 'fw-b2', 'fw-hq']);
       const b1 = incremental.ruleSet('fw-b1') as RuleSet;
       expect(b1.rules.flatMap((r) => r.explanations.map((e) => e.text)).join('\n')).toContain('hq-gateway');
+    });
+
+    it('a publication moved to a firewall its node is not local to, then dropped', () => {
+      const moved = { ...publication, deviceId: 'fw-edge' };
+      change({ kind: 'publication', id: 'pub', value: moved }, ['fw-b1', 'fw-b2', 'fw-edge', 'fw-hq']);
+      expect(incremental.ruleSet('fw-edge')?.nat?.length).toBeGreaterThan(0);
+      expect(incremental.ruleSet('fw-hq')?.nat).toBeUndefined();
+      // the edge firewall is no one's end any more: only the publication leads to it
+      change({ kind: 'publication', id: 'pub', value: null }, ['fw-b1', 'fw-b2', 'fw-edge', 'fw-hq']);
+      expect(incremental.ruleSet('fw-edge')?.nat).toBeUndefined();
+    });
+
+    it("a carrier's publication: the carried flow comes back on the firewalls of both ends", () => {
+      // master → agent rides on agent → master (published): no rule towards b1 while the carrier gets through (b2's
+      // VPN is routed: carriers only matter on the internet)
+      const carried = INTERNET_FLOWS.filter((f) => f.id === 'v2-master-push');
+      flows = [...flows, ...carried];
+      const agentPublication: PublicationInput = {
+        id: 'pub-b1',
+        nodeId: 'agent-b1',
+        deviceId: 'fw-b1',
+        ports: [{ protocol: 'tcp', ports: { from: 3, to: 3 } }],
+      };
+      inventory = { ...start, publications: [publication, agentPublication] };
+      incremental = new IncrementalRuleSets(inventory, flows, { prefix: 'p_' });
+      expectSame(incremental, inventory, flows, 'carried');
+      const pushes = (): string[] =>
+        ['fw-hq', 'fw-b1'].filter((id) =>
+          (incremental.ruleSet(id) as RuleSet).rules.some(
+            (r) => r.flowIds.includes('v2-master-push') && r.destinationNodeIds.includes('agent-b1'),
+          ),
+        );
+      expect(pushes()).toEqual([]);
+      // the master no longer published on 1/tcp: the carrier is cut, the push needs its own rules (HQ towards the
+      // agent's public address, b1 admitting the forward)
+      const elsewhere = { ...publication, ports: [{ protocol: 'tcp' as const, ports: { from: 2, to: 2 } }] };
+      change({ kind: 'publication', id: 'pub', value: elsewhere }, ['fw-b1', 'fw-b2', 'fw-hq']);
+      expect(pushes()).toEqual(['fw-hq', 'fw-b1']);
     });
   });
 });
