@@ -67,7 +67,7 @@ export default tseslint.config(
             {
               name: '@nestjs/common',
               importNames: ['Post'],
-              message: "use Post from common/http/idempotency.interceptor (it handles Idempotency-Key)",
+              message: 'use Post from common/http/idempotency.interceptor (it handles Idempotency-Key)',
             },
           ],
         },

@@ -9,13 +9,7 @@ import { TokensService } from './tokens.service';
 @Global()
 @Module({
   controllers: [TokensController],
-  providers: [
-    TokensService,
-    TokensResolver,
-    RateLimiter,
-    RequestAuthenticator,
-    AuthGuard,
-  ],
+  providers: [TokensService, TokensResolver, RateLimiter, RequestAuthenticator, AuthGuard],
   exports: [TokensService, RequestAuthenticator, AuthGuard],
 })
 export class AuthModule {}

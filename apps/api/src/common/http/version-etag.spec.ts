@@ -21,7 +21,10 @@ describe('sendVersionEtags', () => {
     const server = express();
     sendVersionEtags(server);
     server.get('/item', (_req, res) => void res.json({ id: 'a', version: 4 }));
-    server.get('/replay', (_req, res) => void res.setHeader(REPLAYED_HEADER, 'true').json({ id: 'a', version: 4 }));
+    server.get(
+      '/replay',
+      (_req, res) => void res.setHeader(REPLAYED_HEADER, 'true').json({ id: 'a', version: 4 }),
+    );
     server.get('/failed', (_req, res) => void res.status(409).json({ id: 'a', version: 4 }));
     server.get('/list', (_req, res) => void res.json({ items: [{ id: 'a', version: 4 }] }));
     return server;

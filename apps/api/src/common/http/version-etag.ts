@@ -23,7 +23,8 @@ export function sendVersionEtags(app: Express): void {
   response.json = function versionedJson(this: Response, body?: unknown): Response {
     // Successful answers only: an error document describes the failure, not a version of the resource.
     const etag = this.statusCode < 300 ? versionEtag(body) : undefined;
-    if (etag !== undefined && !this.headersSent && !this.hasHeader(REPLAYED_HEADER)) this.setHeader('ETag', etag);
+    if (etag !== undefined && !this.headersSent && !this.hasHeader(REPLAYED_HEADER))
+      this.setHeader('ETag', etag);
     return json.call(this, body);
   };
 }
