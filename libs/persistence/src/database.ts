@@ -53,17 +53,23 @@ export interface Database {
    */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /**
-   * Runs `work` while holding a PostgreSQL session advisory lock on `key`, waiting for it if another session
-   * holds it. The lock lives on a dedicated connection, so it is released when the process dies. On PGlite
-   * (one process owns the database) it runs `work` directly: callers serialise in-process.
+   * Takes a PostgreSQL session advisory lock on `key`, waiting for it while another session holds it (`wait`), or
+   * answering null at once (`wait: false`). The lock lives on a dedicated connection, so it is released when the
+   * process dies. On PGlite (one process owns the database) the lease is granted at once: callers serialise
+   * in-process.
    */
-  withAdvisoryLock<T>(key: string, work: () => Promise<T>): Promise<T>;
-  /** Like `withAdvisoryLock`, but gives up at once when another session holds the lock. */
-  tryAdvisoryLock<T>(key: string, work: () => Promise<T>): Promise<LockAttempt<T>>;
+  advisoryLock(key: string, options: { wait: boolean }): Promise<AdvisoryLease | null>;
   close(): Promise<void>;
 }
 
-export type LockAttempt<T> = { acquired: true; value: T } | { acquired: false };
+export interface AdvisoryLease {
+  /**
+   * Gives the lock back; settles (never rejects) once no session of this process holds it any more. Callers that
+   * only need their own work done need not wait for it: another session waiting for the lock gets it when the
+   * unlock arrives either way (see DeviceLocks).
+   */
+  release(): Promise<void>;
+}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options, options.url) : openPglite(options);
@@ -114,17 +120,12 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
     // Lock holders keep a connection for the whole critical section; a pool of their own keeps them from
     // starving the queries the critical section itself runs.
     let lockPool: Pool | null = null;
-    async function advisoryLock<T>(
-      key: string,
-      wait: boolean,
-      work: () => Promise<T>,
-    ): Promise<LockAttempt<T>> {
+    async function advisoryLock(key: string, wait: boolean): Promise<AdvisoryLease | null> {
       if (!lockPool) {
         lockPool = new Pool({ connectionString: url, max: 100, idleTimeoutMillis: 10_000 });
         lockPool.on('error', () => undefined);
       }
       const client = await lockPool.connect();
-      let reusable = false;
       const lockQuery = <R extends object>(text: string) => {
         options.onQuery?.(text, 'lock');
         return client.query<R>(text, [key]);
@@ -136,22 +137,23 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
             'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
           );
           if (!rows[0]?.locked) {
-            reusable = true;
-            return { acquired: false };
+            client.release();
+            return null;
           }
         }
-        try {
-          return { acquired: true, value: await work() };
-        } finally {
-          reusable = await lockQuery('SELECT pg_advisory_unlock(hashtextextended($1, 0))').then(
-            () => true,
-            () => false,
-          );
-        }
-      } finally {
-        // A connection that may still hold the lock is destroyed rather than reused.
-        client.release(!reusable);
+      } catch (error) {
+        // A connection that may hold the lock is destroyed rather than reused.
+        client.release(true);
+        throw error;
       }
+      let released: Promise<void> | null = null;
+      return {
+        release: () =>
+          (released ??= lockQuery('SELECT pg_advisory_unlock(hashtextextended($1, 0))').then(
+            () => client.release(),
+            () => client.release(true),
+          )),
+      };
     }
     return {
       kind: 'postgres',
@@ -166,12 +168,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
         const last = Array.isArray(result) ? result[result.length - 1] : result;
         return { rows: last?.rows ?? [] };
       },
-      async withAdvisoryLock(key, work) {
-        const attempt = await advisoryLock(key, true, work);
-        if (!attempt.acquired) throw new Error(`advisory lock ${key} was not acquired`);
-        return attempt.value;
-      },
-      tryAdvisoryLock: (key, work) => advisoryLock(key, false, work),
+      advisoryLock: (key, { wait }) => advisoryLock(key, wait),
       async close() {
         await rowChanges?.close();
         await prisma.$disconnect();
@@ -232,8 +229,7 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         const results = await pglite.exec(text);
         return { rows: results[results.length - 1]?.rows ?? [] };
       },
-      withAdvisoryLock: (_key, work) => work(),
-      tryAdvisoryLock: async (_key, work) => ({ acquired: true, value: await work() }),
+      advisoryLock: () => Promise.resolve(GRANTED),
       async close() {
         await prisma.$disconnect();
         await pglite.close();
@@ -244,6 +240,9 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     throw error;
   }
 }
+
+/** PGlite's lease: one process owns the database, so there is no one to exclude. */
+const GRANTED: AdvisoryLease = { release: () => Promise.resolve() };
 
 interface Queryable {
   queryRaw(query: { sql: string }): Promise<unknown>;
