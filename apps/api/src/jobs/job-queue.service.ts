@@ -12,6 +12,12 @@ import { DATABASE } from '../database/database.module';
 export interface QueuedJob<T> {
   id: string;
   data: T;
+  /**
+   * Tells the pool that the handler is in its last step (its own bookkeeping; no more waiting on anything
+   * outside the database): the pool fetches the job that will take this slot meanwhile, and starts it the moment
+   * this one ends instead of a fetch round trip later. Optional; once per job.
+   */
+  windingDown(): void;
 }
 
 export interface QueueOptions {
@@ -34,7 +40,7 @@ const COMPLETE_BATCH_MS = 50;
  *
  * Workers are bounded pools built on fetch/complete/fail rather than `boss.work()`: pg-boss 10 runs one batch at
  * a time per worker, so a slow device would hold back the whole batch; here each finished job frees its slot
- * at once.
+ * at once, and a job that is winding down has its successor fetched already (QueuedJob.windingDown).
  */
 @Injectable()
 export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
@@ -110,6 +116,14 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
 
 class WorkerPool<T> {
   private readonly running = new Set<Promise<void>>();
+  /**
+   * Jobs fetched for the slots of winding-down jobs, started as those end. pg-boss has them active already: a
+   * crash before they start leaves them to its expiry, like a job waiting for its device lock. There are never
+   * more of them than winding-down jobs, which end within a statement or two.
+   */
+  private readonly ready: PgBoss.Job<T>[] = [];
+  /** Running jobs that called windingDown. */
+  private winding = 0;
   private readonly completions: CompletionBatch;
   private stopped = false;
   private wakeUp: (() => void) | null = null;
@@ -136,28 +150,33 @@ class WorkerPool<T> {
     this.wakeUp?.();
   }
 
-  /** Stops fetching and waits for the jobs in flight (a push interrupted here is recovered after restart). */
+  /**
+   * Stops fetching and waits for the jobs in flight (a push interrupted here is recovered after restart). Jobs
+   * already fetched for a winding-down job's slot run too: they are this instance's, and pg-boss would otherwise
+   * hand them out again only once they expire.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
     await this.loop;
-    await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
     await this.completions.flush();
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       this.woken = false;
-      const free = this.concurrency - this.running.size;
-      if (free > 0) {
+      const wanted = this.concurrency + this.winding - this.running.size - this.ready.length;
+      if (wanted > 0) {
         let jobs: PgBoss.Job<T>[] = [];
         try {
-          jobs = await this.boss.fetch<T>(this.name, { batchSize: free });
+          jobs = await this.boss.fetch<T>(this.name, { batchSize: wanted });
         } catch (error) {
           this.logger.error(`fetching ${this.name} jobs failed: ${describe(error)}`);
         }
-        for (const job of jobs) this.execute(job);
-        if (jobs.length === free) continue;
+        this.ready.push(...jobs);
+        this.startReady();
+        if (jobs.length === wanted) continue;
       }
       if (this.woken) continue;
       await new Promise<void>((resolve) => {
@@ -171,8 +190,19 @@ class WorkerPool<T> {
     }
   }
 
+  private startReady(): void {
+    while (this.ready.length > 0 && this.running.size < this.concurrency) this.execute(this.ready.shift()!);
+  }
+
   private execute(job: PgBoss.Job<T>): void {
-    const done = this.handler({ id: job.id, data: job.data })
+    let winding = false;
+    const windingDown = (): void => {
+      if (winding || this.stopped) return;
+      winding = true;
+      this.winding += 1;
+      this.wake();
+    };
+    const done = this.handler({ id: job.id, data: job.data, windingDown })
       .then(
         () => this.completions.add(job.id),
         (error: unknown) => this.boss.fail(this.name, job.id, { message: describe(error) }),
@@ -184,6 +214,8 @@ class WorkerPool<T> {
       )
       .finally(() => {
         this.running.delete(done);
+        if (winding) this.winding -= 1;
+        this.startReady();
         this.wake();
       });
     this.running.add(done);

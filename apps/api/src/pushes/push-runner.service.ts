@@ -178,7 +178,9 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
       if (!head) return;
       deviceId = head.deviceId;
     }
-    const retry = await this.locks.run(deviceId, () => this.attempt(job.data.pushId, job.id));
+    const retry = await this.locks.run(deviceId, () =>
+      this.attempt(job.data.pushId, job.id, () => job.windingDown()),
+    );
     if (retry) throw new RetryLater(retry);
   }
 
@@ -189,13 +191,16 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
    * push is claimed and the device's pending state read in one, and the attempt's end is recorded in one (state,
    * results, events, and whether anyone listens for its webhook event), so a fleet push costs the database little.
    */
-  private async attempt(pushId: string, jobId: string): Promise<string | null> {
+  private async attempt(pushId: string, jobId: string, windingDown: () => void): Promise<string | null> {
     const started = await this.start(pushId, jobId);
     if (!started) return null;
     const { push, pending } = started;
     const attempt = push.attempts;
 
     const execution = await this.execute(push, pending);
+    // The device is done with; what is left is one statement (and the listeners): the queue fetches the next job
+    // for this slot meanwhile.
+    windingDown();
     const outcome = execution.outcome;
     const error = execution.error;
     const recovery = outcome?.recovery ?? null;
