@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { Client, Pool, type QueryResult } from 'pg';
+import { Client, escapeLiteral, Pool, type QueryResult } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { isReadStatement, ItemCache, ROW_CHANGES_CHANNEL } from './item-cache';
 import { applyMigrations, type MigrationReport } from './migrations';
@@ -58,11 +58,27 @@ export interface Database {
    * process dies. On PGlite (one process owns the database) the lease is granted at once: callers serialise
    * in-process.
    */
-  advisoryLock(key: string, options: { wait: boolean }): Promise<AdvisoryLease | null>;
+  advisoryLock(key: string, options: LockOptions): Promise<AdvisoryLease | null>;
   close(): Promise<void>;
 }
 
+export type LockOptions =
+  | {
+      wait: true;
+      /**
+       * A statement run as soon as the lock is granted, in the same round trip: it sees every commit made before
+       * the grant (its own snapshot), and its rows are the lease's. On PostgreSQL both statements travel as one
+       * simple-protocol text, the only way to send two in one round trip, so `values` ($1, $2, …) are inlined as
+       * quoted literals: strings or null only. Counted as a statement of its own, and treated as a write by the
+       * item cache.
+       */
+      statement?: { text: string; values: (string | null)[] };
+    }
+  | { wait: false };
+
 export interface AdvisoryLease {
+  /** The rows of the lock's `statement` (empty without one). */
+  rows: unknown[];
   /**
    * Gives the lock back; settles (never rejects) once no session of this process holds it any more. Callers that
    * only need their own work done need not wait for it: another session waiting for the lock gets it when the
@@ -120,7 +136,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
     // Lock holders keep a connection for the whole critical section; a pool of their own keeps them from
     // starving the queries the critical section itself runs.
     let lockPool: Pool | null = null;
-    async function advisoryLock(key: string, wait: boolean): Promise<AdvisoryLease | null> {
+    async function advisoryLock(key: string, lock: LockOptions): Promise<AdvisoryLease | null> {
       if (!lockPool) {
         lockPool = new Pool({ connectionString: url, max: 100, idleTimeoutMillis: 10_000 });
         lockPool.on('error', () => undefined);
@@ -130,8 +146,18 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
         options.onQuery?.(text, 'lock');
         return client.query<R>(text, [key]);
       };
+      let rows: unknown[] = [];
       try {
-        if (wait) await lockQuery('SELECT pg_advisory_lock(hashtextextended($1, 0))');
+        if (lock.wait && lock.statement) {
+          const { statement } = lock;
+          const text = 'SELECT pg_advisory_lock(hashtextextended($1, 0))';
+          options.onQuery?.(text, 'lock');
+          options.onQuery?.(statement.text, 'lock');
+          const script = `${inlineValues(text, [key])};\n${inlineValues(statement.text, statement.values)}`;
+          // pg answers a multi-statement text with one result per statement.
+          const results = (await itemCache.write(() => client.query(script))) as unknown as QueryResult[];
+          rows = results[1]?.rows ?? [];
+        } else if (lock.wait) await lockQuery('SELECT pg_advisory_lock(hashtextextended($1, 0))');
         else {
           const { rows } = await lockQuery<{ locked: boolean }>(
             'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
@@ -148,6 +174,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
       }
       let released: Promise<void> | null = null;
       return {
+        rows,
         release: () =>
           (released ??= lockQuery('SELECT pg_advisory_unlock(hashtextextended($1, 0))').then(
             () => client.release(),
@@ -168,7 +195,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
         const last = Array.isArray(result) ? result[result.length - 1] : result;
         return { rows: last?.rows ?? [] };
       },
-      advisoryLock: (key, { wait }) => advisoryLock(key, wait),
+      advisoryLock,
       async close() {
         await rowChanges?.close();
         await prisma.$disconnect();
@@ -229,7 +256,11 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         const results = await pglite.exec(text);
         return { rows: results[results.length - 1]?.rows ?? [] };
       },
-      advisoryLock: () => Promise.resolve(GRANTED),
+      async advisoryLock(_key, lock) {
+        if (!lock.wait || !lock.statement) return GRANTED;
+        options.onQuery?.(lock.statement.text, 'lock');
+        return { ...GRANTED, rows: await sql.query(lock.statement.text, lock.statement.values) };
+      },
       async close() {
         await prisma.$disconnect();
         await pglite.close();
@@ -242,7 +273,17 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
 }
 
 /** PGlite's lease: one process owns the database, so there is no one to exclude. */
-const GRANTED: AdvisoryLease = { release: () => Promise.resolve() };
+const GRANTED: AdvisoryLease = { rows: [], release: () => Promise.resolve() };
+
+/** `text` with its $n placeholders replaced by quoted literals (for the simple query protocol). */
+function inlineValues(text: string, values: (string | null)[]): string {
+  return text.replace(/\$(\d+)/g, (placeholder, n: string) => {
+    const index = Number(n) - 1;
+    if (index < 0 || index >= values.length) throw new Error(`no value for ${placeholder}`);
+    const value = values[index];
+    return value === null ? 'NULL' : escapeLiteral(value);
+  });
+}
 
 interface Queryable {
   queryRaw(query: { sql: string }): Promise<unknown>;

@@ -17,13 +17,21 @@ export class DeviceLocks {
 
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  run<T>(deviceId: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` while holding the device. `statement`, if given, runs as soon as the device is held, in the same
+   * round trip as the lock (see Database.advisoryLock), and `work` gets its rows.
+   */
+  run<T>(
+    deviceId: string,
+    work: (rows: unknown[]) => Promise<T>,
+    statement?: { text: string; values: (string | null)[] },
+  ): Promise<T> {
     const key = lockKey(deviceId);
     return this.local(key, async (hold) => {
-      const lease = await this.db.advisoryLock(key, { wait: true });
+      const lease = await this.db.advisoryLock(key, { wait: true, statement });
       if (!lease) throw new Error(`advisory lock ${key} was not acquired`);
       hold(lease);
-      return work();
+      return work(lease.rows);
     });
   }
 
