@@ -78,7 +78,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   async send<T extends object>(name: string, data: T, options: PgBoss.SendOptions = {}): Promise<string> {
     const id = await this.boss.send(name, data, options);
     if (!id) throw new Error(`pg-boss refused a job for queue ${name}`);
-    this.pools.get(name)?.wake();
+    this.pools.get(name)?.jobsAdded();
     return id;
   }
 
@@ -92,7 +92,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   ): Promise<void> {
     if (!jobs.length) return;
     await this.boss.insert(jobs.map(({ data, options }) => ({ ...insertOptions(options), name, data })));
-    this.pools.get(name)?.wake();
+    this.pools.get(name)?.jobsAdded();
   }
 
   /** Cancels a job that has not started (created or waiting for a retry). */
@@ -124,6 +124,11 @@ class WorkerPool<T> {
   private readonly ready: PgBoss.Job<T>[] = [];
   /** Running jobs that called windingDown. */
   private winding = 0;
+  /**
+   * The last fetch got fewer jobs than it asked for: a winding-down job does not fetch for its slot then (at the end
+   * of a fleet push every one would come back empty); the slot, once free, looks as before.
+   */
+  private drained = false;
   private readonly completions: CompletionBatch;
   private stopped = false;
   private wakeUp: (() => void) | null = null;
@@ -145,7 +150,13 @@ class WorkerPool<T> {
     this.loop = this.run();
   }
 
-  wake(): void {
+  /** Jobs were queued: look for them now rather than at the next poll. */
+  jobsAdded(): void {
+    this.drained = false;
+    this.wake();
+  }
+
+  private wake(): void {
     this.woken = true;
     this.wakeUp?.();
   }
@@ -174,9 +185,10 @@ class WorkerPool<T> {
         } catch (error) {
           this.logger.error(`fetching ${this.name} jobs failed: ${describe(error)}`);
         }
+        this.drained = jobs.length < wanted;
         this.ready.push(...jobs);
         this.startReady();
-        if (jobs.length === wanted) continue;
+        if (!this.drained) continue;
       }
       if (this.woken) continue;
       await new Promise<void>((resolve) => {
@@ -200,7 +212,7 @@ class WorkerPool<T> {
       if (winding || this.stopped) return;
       winding = true;
       this.winding += 1;
-      this.wake();
+      if (!this.drained) this.wake();
     };
     const done = this.handler({ id: job.id, data: job.data, windingDown })
       .then(
