@@ -42,6 +42,13 @@ describe.skipIf(!process.env.DATABASE_URL)('several service instances on one Pos
     await Promise.all([first, b.run(d.device.id, hold('b')), a.run(d.device.id, hold('a2'))]);
     spans.sort((x, y) => x.from - y.from);
     for (let i = 1; i < spans.length; i++) expect(spans[i].from).toBeGreaterThanOrEqual(spans[i - 1].to);
+    // `run` answers once the work is done; the unlock follows, and the device is held until it has arrived.
+    await waitFor(
+      () => Promise.resolve(a.isHeld(d.device.id) || b.isHeld(d.device.id)),
+      (held) => !held,
+      5_000,
+      'the last unlock',
+    );
     expect(await b.tryRun(d.device.id, () => Promise.resolve('free'))).toEqual({
       busy: false,
       value: 'free',

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { Client, Pool, type QueryResult } from 'pg';
+import { Client, escapeLiteral, Pool, type QueryResult } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { isReadStatement, ItemCache, ROW_CHANGES_CHANNEL } from './item-cache';
 import { applyMigrations, type MigrationReport } from './migrations';
@@ -53,17 +53,39 @@ export interface Database {
    */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
   /**
-   * Runs `work` while holding a PostgreSQL session advisory lock on `key`, waiting for it if another session
-   * holds it. The lock lives on a dedicated connection, so it is released when the process dies. On PGlite
-   * (one process owns the database) it runs `work` directly: callers serialise in-process.
+   * Takes a PostgreSQL session advisory lock on `key`, waiting for it while another session holds it (`wait`), or
+   * answering null at once (`wait: false`). The lock lives on a dedicated connection, so it is released when the
+   * process dies. On PGlite (one process owns the database) the lease is granted at once: callers serialise
+   * in-process.
    */
-  withAdvisoryLock<T>(key: string, work: () => Promise<T>): Promise<T>;
-  /** Like `withAdvisoryLock`, but gives up at once when another session holds the lock. */
-  tryAdvisoryLock<T>(key: string, work: () => Promise<T>): Promise<LockAttempt<T>>;
+  advisoryLock(key: string, options: LockOptions): Promise<AdvisoryLease | null>;
   close(): Promise<void>;
 }
 
-export type LockAttempt<T> = { acquired: true; value: T } | { acquired: false };
+export type LockOptions =
+  | {
+      wait: true;
+      /**
+       * A statement run as soon as the lock is granted, in the same round trip: it sees every commit made before
+       * the grant (its own snapshot), and its rows are the lease's. On PostgreSQL both statements travel as one
+       * simple-protocol text, the only way to send two in one round trip, so `values` ($1, $2, …) are inlined as
+       * quoted literals: strings or null only. Counted as a statement of its own, and treated as a write by the
+       * item cache.
+       */
+      statement?: { text: string; values: (string | null)[] };
+    }
+  | { wait: false };
+
+export interface AdvisoryLease {
+  /** The rows of the lock's `statement` (empty without one). */
+  rows: unknown[];
+  /**
+   * Gives the lock back; settles (never rejects) once no session of this process holds it any more. Callers that
+   * only need their own work done need not wait for it: another session waiting for the lock gets it when the
+   * unlock arrives either way (see DeviceLocks).
+   */
+  release(): Promise<void>;
+}
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options, options.url) : openPglite(options);
@@ -114,44 +136,51 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
     // Lock holders keep a connection for the whole critical section; a pool of their own keeps them from
     // starving the queries the critical section itself runs.
     let lockPool: Pool | null = null;
-    async function advisoryLock<T>(
-      key: string,
-      wait: boolean,
-      work: () => Promise<T>,
-    ): Promise<LockAttempt<T>> {
+    async function advisoryLock(key: string, lock: LockOptions): Promise<AdvisoryLease | null> {
       if (!lockPool) {
         lockPool = new Pool({ connectionString: url, max: 100, idleTimeoutMillis: 10_000 });
         lockPool.on('error', () => undefined);
       }
       const client = await lockPool.connect();
-      let reusable = false;
       const lockQuery = <R extends object>(text: string) => {
         options.onQuery?.(text, 'lock');
         return client.query<R>(text, [key]);
       };
+      let rows: unknown[] = [];
       try {
-        if (wait) await lockQuery('SELECT pg_advisory_lock(hashtextextended($1, 0))');
+        if (lock.wait && lock.statement) {
+          const { statement } = lock;
+          const text = 'SELECT pg_advisory_lock(hashtextextended($1, 0))';
+          options.onQuery?.(text, 'lock');
+          options.onQuery?.(statement.text, 'lock');
+          const script = `${inlineValues(text, [key])};\n${inlineValues(statement.text, statement.values)}`;
+          // pg answers a multi-statement text with one result per statement.
+          const results = (await itemCache.write(() => client.query(script))) as unknown as QueryResult[];
+          rows = results[1]?.rows ?? [];
+        } else if (lock.wait) await lockQuery('SELECT pg_advisory_lock(hashtextextended($1, 0))');
         else {
           const { rows } = await lockQuery<{ locked: boolean }>(
             'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
           );
           if (!rows[0]?.locked) {
-            reusable = true;
-            return { acquired: false };
+            client.release();
+            return null;
           }
         }
-        try {
-          return { acquired: true, value: await work() };
-        } finally {
-          reusable = await lockQuery('SELECT pg_advisory_unlock(hashtextextended($1, 0))').then(
-            () => true,
-            () => false,
-          );
-        }
-      } finally {
-        // A connection that may still hold the lock is destroyed rather than reused.
-        client.release(!reusable);
+      } catch (error) {
+        // A connection that may hold the lock is destroyed rather than reused.
+        client.release(true);
+        throw error;
       }
+      let released: Promise<void> | null = null;
+      return {
+        rows,
+        release: () =>
+          (released ??= lockQuery('SELECT pg_advisory_unlock(hashtextextended($1, 0))').then(
+            () => client.release(),
+            () => client.release(true),
+          )),
+      };
     }
     return {
       kind: 'postgres',
@@ -166,12 +195,7 @@ async function openPostgres(options: DatabaseOptions, url: string): Promise<Data
         const last = Array.isArray(result) ? result[result.length - 1] : result;
         return { rows: last?.rows ?? [] };
       },
-      async withAdvisoryLock(key, work) {
-        const attempt = await advisoryLock(key, true, work);
-        if (!attempt.acquired) throw new Error(`advisory lock ${key} was not acquired`);
-        return attempt.value;
-      },
-      tryAdvisoryLock: (key, work) => advisoryLock(key, false, work),
+      advisoryLock,
       async close() {
         await rowChanges?.close();
         await prisma.$disconnect();
@@ -232,8 +256,11 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
         const results = await pglite.exec(text);
         return { rows: results[results.length - 1]?.rows ?? [] };
       },
-      withAdvisoryLock: (_key, work) => work(),
-      tryAdvisoryLock: async (_key, work) => ({ acquired: true, value: await work() }),
+      async advisoryLock(_key, lock) {
+        if (!lock.wait || !lock.statement) return GRANTED;
+        options.onQuery?.(lock.statement.text, 'lock');
+        return { ...GRANTED, rows: await sql.query(lock.statement.text, lock.statement.values) };
+      },
       async close() {
         await prisma.$disconnect();
         await pglite.close();
@@ -243,6 +270,19 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     await pglite.close();
     throw error;
   }
+}
+
+/** PGlite's lease: one process owns the database, so there is no one to exclude. */
+const GRANTED: AdvisoryLease = { rows: [], release: () => Promise.resolve() };
+
+/** `text` with its $n placeholders replaced by quoted literals (for the simple query protocol). */
+function inlineValues(text: string, values: (string | null)[]): string {
+  return text.replace(/\$(\d+)/g, (placeholder, n: string) => {
+    const index = Number(n) - 1;
+    if (index < 0 || index >= values.length) throw new Error(`no value for ${placeholder}`);
+    const value = values[index];
+    return value === null ? 'NULL' : escapeLiteral(value);
+  });
 }
 
 interface Queryable {

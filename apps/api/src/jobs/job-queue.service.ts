@@ -12,6 +12,12 @@ import { DATABASE } from '../database/database.module';
 export interface QueuedJob<T> {
   id: string;
   data: T;
+  /**
+   * Tells the pool that the handler is in its last step (its own bookkeeping; no more waiting on anything
+   * outside the database): the pool fetches the job that will take this slot meanwhile, and starts it the moment
+   * this one ends instead of a fetch round trip later. Optional; once per job.
+   */
+  windingDown(): void;
 }
 
 export interface QueueOptions {
@@ -34,7 +40,7 @@ const COMPLETE_BATCH_MS = 50;
  *
  * Workers are bounded pools built on fetch/complete/fail rather than `boss.work()`: pg-boss 10 runs one batch at
  * a time per worker, so a slow device would hold back the whole batch; here each finished job frees its slot
- * at once.
+ * at once, and a job that is winding down has its successor fetched already (QueuedJob.windingDown).
  */
 @Injectable()
 export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
@@ -72,7 +78,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   async send<T extends object>(name: string, data: T, options: PgBoss.SendOptions = {}): Promise<string> {
     const id = await this.boss.send(name, data, options);
     if (!id) throw new Error(`pg-boss refused a job for queue ${name}`);
-    this.pools.get(name)?.wake();
+    this.pools.get(name)?.jobsAdded();
     return id;
   }
 
@@ -86,7 +92,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
   ): Promise<void> {
     if (!jobs.length) return;
     await this.boss.insert(jobs.map(({ data, options }) => ({ ...insertOptions(options), name, data })));
-    this.pools.get(name)?.wake();
+    this.pools.get(name)?.jobsAdded();
   }
 
   /** Cancels a job that has not started (created or waiting for a retry). */
@@ -110,6 +116,19 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
 
 class WorkerPool<T> {
   private readonly running = new Set<Promise<void>>();
+  /**
+   * Jobs fetched for the slots of winding-down jobs, started as those end. pg-boss has them active already: a
+   * crash before they start leaves them to its expiry, like a job waiting for its device lock. There are never
+   * more of them than winding-down jobs, which end within a statement or two.
+   */
+  private readonly ready: PgBoss.Job<T>[] = [];
+  /** Running jobs that called windingDown. */
+  private winding = 0;
+  /**
+   * The last fetch got fewer jobs than it asked for: a winding-down job does not fetch for its slot then (at the end
+   * of a fleet push every one would come back empty); the slot, once free, looks as before.
+   */
+  private drained = false;
   private readonly completions: CompletionBatch;
   private stopped = false;
   private wakeUp: (() => void) | null = null;
@@ -131,33 +150,45 @@ class WorkerPool<T> {
     this.loop = this.run();
   }
 
-  wake(): void {
+  /** Jobs were queued: look for them now rather than at the next poll. */
+  jobsAdded(): void {
+    this.drained = false;
+    this.wake();
+  }
+
+  private wake(): void {
     this.woken = true;
     this.wakeUp?.();
   }
 
-  /** Stops fetching and waits for the jobs in flight (a push interrupted here is recovered after restart). */
+  /**
+   * Stops fetching and waits for the jobs in flight (a push interrupted here is recovered after restart). Jobs
+   * already fetched for a winding-down job's slot run too: they are this instance's, and pg-boss would otherwise
+   * hand them out again only once they expire.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
     await this.loop;
-    await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
     await this.completions.flush();
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
       this.woken = false;
-      const free = this.concurrency - this.running.size;
-      if (free > 0) {
+      const wanted = this.concurrency + this.winding - this.running.size - this.ready.length;
+      if (wanted > 0) {
         let jobs: PgBoss.Job<T>[] = [];
         try {
-          jobs = await this.boss.fetch<T>(this.name, { batchSize: free });
+          jobs = await this.boss.fetch<T>(this.name, { batchSize: wanted });
         } catch (error) {
           this.logger.error(`fetching ${this.name} jobs failed: ${describe(error)}`);
         }
-        for (const job of jobs) this.execute(job);
-        if (jobs.length === free) continue;
+        this.drained = jobs.length < wanted;
+        this.ready.push(...jobs);
+        this.startReady();
+        if (!this.drained) continue;
       }
       if (this.woken) continue;
       await new Promise<void>((resolve) => {
@@ -171,8 +202,19 @@ class WorkerPool<T> {
     }
   }
 
+  private startReady(): void {
+    while (this.ready.length > 0 && this.running.size < this.concurrency) this.execute(this.ready.shift()!);
+  }
+
   private execute(job: PgBoss.Job<T>): void {
-    const done = this.handler({ id: job.id, data: job.data })
+    let winding = false;
+    const windingDown = (): void => {
+      if (winding || this.stopped) return;
+      winding = true;
+      this.winding += 1;
+      if (!this.drained) this.wake();
+    };
+    const done = this.handler({ id: job.id, data: job.data, windingDown })
       .then(
         () => this.completions.add(job.id),
         (error: unknown) => this.boss.fail(this.name, job.id, { message: describe(error) }),
@@ -184,6 +226,8 @@ class WorkerPool<T> {
       )
       .finally(() => {
         this.running.delete(done);
+        if (winding) this.winding -= 1;
+        this.startReady();
         this.wake();
       });
     this.running.add(done);

@@ -80,6 +80,68 @@ interface StartedRow {
   inventory_revision: bigint | number | string | null;
 }
 
+/**
+ * Claims the push for an attempt in one conditional statement (a cancel that won the race, a final state or
+ * another job's id leave it alone) and reads, in the same statement, what the device has pending: it runs once the
+ * device lock is held (DeviceLocks.run, in the lock's round trip), so that row cannot change until this attempt
+ * records into it. $1: this instance, $2: the push, $3: the job. Times are clock_timestamp(): the statement shares
+ * a transaction with the lock wait, whose start now() would give.
+ */
+const CLAIM = `
+  WITH claimed AS (
+    UPDATE "pushes" SET "state" = 'running', "attempts" = "attempts" + 1,
+      "started_at" = COALESCE("started_at", clock_timestamp()), "updated_at" = clock_timestamp(),
+      "events" = "events"
+        || CASE WHEN "state" = 'running' THEN jsonb_build_array(jsonb_build_object(
+             'at', t."at", 'message',
+             'attempt ' || "attempts" || ' was interrupted: the instance running it stopped'))
+           ELSE '[]'::jsonb END
+        || jsonb_build_array(jsonb_build_object(
+             'at', t."at", 'message', 'attempt ' || ("attempts" + 1) || ' started on ' || $1::text))
+    FROM (SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "at") t
+    WHERE "id" = $2::uuid AND "job_id" = $3::text AND "state" IN ('queued', 'running')
+    RETURNING "id", "device_id", "dry_run", "attempts"
+  )
+  SELECT c."id", c."device_id", c."dry_run", c."attempts",
+    s."device_id" AS "pending_device_id", s."transaction_id", s."transaction_opened_at",
+    s."rollback_revision", s."rollback_expires_at", s."rollback_rule_set_hash", s."rollback_reason",
+    s."uncommitted", s."updated_at",
+    to_jsonb(d) AS "device",
+    (SELECT r."revision" FROM "inventory_revision" r WHERE r."id" = 1) AS "inventory_revision"
+  FROM claimed c LEFT JOIN "device_pending_states" s ON s."device_id" = c."device_id"
+    LEFT JOIN "devices" d ON d."id" = c."device_id"`;
+
+/** The push as CLAIM returned it; null when it was not claimed. */
+function startedPush(rows: StartedRow[]): { push: StartedPush; pending: PendingState } | null {
+  const row = rows[0];
+  if (!row) return null;
+  const pending =
+    row.pending_device_id === null
+      ? { ...NOTHING_PENDING }
+      : pendingStateOf({
+          deviceId: row.pending_device_id,
+          transactionId: row.transaction_id,
+          transactionOpenedAt: row.transaction_opened_at,
+          rollbackRevision: row.rollback_revision,
+          rollbackExpiresAt: row.rollback_expires_at,
+          rollbackRuleSetHash: row.rollback_rule_set_hash,
+          rollbackReason: row.rollback_reason,
+          uncommitted: row.uncommitted ?? false,
+          updatedAt: row.updated_at ?? new Date(),
+        });
+  return {
+    push: {
+      id: row.id,
+      deviceId: row.device_id,
+      dryRun: row.dry_run,
+      attempts: row.attempts,
+      device: row.device ? deviceOfJson(row.device) : null,
+      inventoryRevision: BigInt(row.inventory_revision ?? 0),
+    },
+    pending,
+  };
+}
+
 /** Thrown to the queue so pg-boss retries the job after its backoff. */
 class RetryLater extends Error {}
 
@@ -178,7 +240,12 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
       if (!head) return;
       deviceId = head.deviceId;
     }
-    const retry = await this.locks.run(deviceId, () => this.attempt(job.data.pushId, job.id));
+    // The claim goes with the lock, in its round trip.
+    const retry = await this.locks.run(
+      deviceId,
+      (rows) => this.attempt(job.data.pushId, rows as StartedRow[], () => job.windingDown()),
+      { text: CLAIM, values: [this.instance, job.data.pushId, job.id] },
+    );
     if (retry) throw new RetryLater(retry);
   }
 
@@ -189,13 +256,20 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
    * push is claimed and the device's pending state read in one, and the attempt's end is recorded in one (state,
    * results, events, and whether anyone listens for its webhook event), so a fleet push costs the database little.
    */
-  private async attempt(pushId: string, jobId: string): Promise<string | null> {
-    const started = await this.start(pushId, jobId);
+  private async attempt(
+    pushId: string,
+    claimed: StartedRow[],
+    windingDown: () => void,
+  ): Promise<string | null> {
+    const started = startedPush(claimed);
     if (!started) return null;
     const { push, pending } = started;
     const attempt = push.attempts;
 
     const execution = await this.execute(push, pending);
+    // The device is done with; what is left is one statement (and the listeners): the queue fetches the next job
+    // for this slot meanwhile.
+    windingDown();
     const outcome = execution.outcome;
     const error = execution.error;
     const recovery = outcome?.recovery ?? null;
@@ -237,67 +311,6 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
       );
     }
     return null;
-  }
-
-  /**
-   * Claims the push for this attempt in one conditional statement (a cancel that won the race, a final state or
-   * another job's id leave it alone) and reads, in the same statement, what the device has pending: the device
-   * lock is held, so that row cannot change until this attempt records into it.
-   */
-  private async start(
-    pushId: string,
-    jobId: string,
-  ): Promise<{ push: StartedPush; pending: PendingState } | null> {
-    const now = new Date().toISOString();
-    const interrupted = 'was interrupted: the instance running it stopped';
-    const rows = await this.prisma.$queryRaw<StartedRow[]>`
-      WITH claimed AS (
-        UPDATE "pushes" SET "state" = 'running', "attempts" = "attempts" + 1,
-          "started_at" = COALESCE("started_at", now()), "updated_at" = now(),
-          "events" = "events"
-            || CASE WHEN "state" = 'running' THEN jsonb_build_array(jsonb_build_object(
-                 'at', ${now}::text, 'message', 'attempt ' || "attempts" || ' ' || ${interrupted}::text))
-               ELSE '[]'::jsonb END
-            || jsonb_build_array(jsonb_build_object(
-                 'at', ${now}::text, 'message', 'attempt ' || ("attempts" + 1) || ' started on ' || ${this.instance}::text))
-        WHERE "id" = ${pushId}::uuid AND "job_id" = ${jobId} AND "state" IN ('queued', 'running')
-        RETURNING "id", "device_id", "dry_run", "attempts"
-      )
-      SELECT c."id", c."device_id", c."dry_run", c."attempts",
-        s."device_id" AS "pending_device_id", s."transaction_id", s."transaction_opened_at",
-        s."rollback_revision", s."rollback_expires_at", s."rollback_rule_set_hash", s."rollback_reason",
-        s."uncommitted", s."updated_at",
-        to_jsonb(d) AS "device",
-        (SELECT r."revision" FROM "inventory_revision" r WHERE r."id" = 1) AS "inventory_revision"
-      FROM claimed c LEFT JOIN "device_pending_states" s ON s."device_id" = c."device_id"
-        LEFT JOIN "devices" d ON d."id" = c."device_id"`;
-    const row = rows[0];
-    if (!row) return null;
-    const pending =
-      row.pending_device_id === null
-        ? { ...NOTHING_PENDING }
-        : pendingStateOf({
-            deviceId: row.pending_device_id,
-            transactionId: row.transaction_id,
-            transactionOpenedAt: row.transaction_opened_at,
-            rollbackRevision: row.rollback_revision,
-            rollbackExpiresAt: row.rollback_expires_at,
-            rollbackRuleSetHash: row.rollback_rule_set_hash,
-            rollbackReason: row.rollback_reason,
-            uncommitted: row.uncommitted ?? false,
-            updatedAt: row.updated_at ?? new Date(),
-          });
-    return {
-      push: {
-        id: row.id,
-        deviceId: row.device_id,
-        dryRun: row.dry_run,
-        attempts: row.attempts,
-        device: row.device ? deviceOfJson(row.device) : null,
-        inventoryRevision: BigInt(row.inventory_revision ?? 0),
-      },
-      pending,
-    };
   }
 
   /**

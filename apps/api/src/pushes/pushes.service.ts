@@ -96,28 +96,28 @@ export class PushesService {
           throw ValidationFailed.field('deviceIds', `unknown device(s): ${missing.join(', ')}`);
       }
       const skipped: FleetPushResult['skipped'] = [];
-      const rows: Prisma.PushCreateManyInput[] = [];
+      const rows: { id: string; deviceId: string; jobId: string }[] = [];
       for (const device of devices) {
         const reason = whyUnpushable(device);
         if (reason) skipped.push({ deviceId: device.id, deviceName: device.name, reason });
-        else {
-          rows.push({
-            id: randomUUID(),
-            deviceId: device.id,
-            fleetId,
-            trigger,
-            actor,
-            reason: input.reason ?? null,
-            ticket: input.ticket ?? null,
-            dryRun: input.dryRun ?? false,
-            jobId: randomUUID(),
-            events: firstEvent(
-              `${input.dryRun ? 'dry run' : 'push'} requested by ${actor} (${trigger}, fleet ${fleetId})`,
-            ),
-          });
-        }
+        else rows.push({ id: randomUUID(), deviceId: device.id, jobId: randomUUID() });
       }
-      if (rows.length) await tx.push.createMany({ data: rows });
+      if (rows.length) {
+        const events = firstEvent(
+          `${input.dryRun ? 'dry run' : 'push'} requested by ${actor} (${trigger}, fleet ${fleetId})`,
+        );
+        // The rows differ only in their ids, which travel as one JSON parameter: createMany bound ~14 parameters
+        // per row and took 50-85 ms for 200 devices (the same INSERT in psql: 10 ms), and no push of the fleet can
+        // start before this request has queued them.
+        await tx.$executeRaw`
+          INSERT INTO "pushes" ("id", "device_id", "job_id", "fleet_id", "trigger", "actor", "reason", "ticket",
+            "dry_run", "events", "updated_at")
+          SELECT r."id", r."device_id", r."job_id", ${fleetId}::uuid, ${trigger}::"PushTrigger", ${actor},
+            ${input.reason ?? null}, ${input.ticket ?? null}, ${input.dryRun ?? false},
+            ${JSON.stringify(events)}::jsonb, now()
+          FROM jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ id: r.id, device_id: r.deviceId, job_id: r.jobId })))}::jsonb)
+            AS r("id" uuid, "device_id" uuid, "job_id" text)`;
+      }
       await this.audit.record(tx, {
         action: 'push.fleet',
         targetType: 'fleet',
@@ -137,14 +137,16 @@ export class PushesService {
           skipped,
         },
       });
-      return { skipped, ids: rows.map((r) => r.id!) };
+      return { skipped, rows };
     });
+    // Queued straight from the ids in hand: the workers start while the rows are read back for the answer, which
+    // then shows whatever they did meanwhile.
+    await this.enqueue(result.rows);
     const pushes = await this.prisma.push.findMany({
-      where: { id: { in: result.ids } },
+      where: { id: { in: result.rows.map((r) => r.id) } },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
-    await this.enqueue(pushes);
-    return { fleetId, pushes: await this.refresh(pushes), skipped: result.skipped };
+    return { fleetId, pushes, skipped: result.skipped };
   }
 
   /**
@@ -246,12 +248,6 @@ export class PushesService {
       });
     }
     return this.get(id);
-  }
-
-  private async refresh(pushes: Push[]): Promise<Push[]> {
-    const rows = await this.prisma.push.findMany({ where: { id: { in: pushes.map((p) => p.id) } } });
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return pushes.map((p) => byId.get(p.id) ?? p);
   }
 }
 
