@@ -327,6 +327,11 @@ function expectSame(
  */
 const INTERNET_SITES = [...SITES, 's4'];
 
+/** A node with one address and no selectors, named after its id (the hand-written internet cases). */
+function hostNode(id: string, siteId: string, role: Role, address: string): NodeInput {
+  return { id, siteId, name: id, role, addresses: [address], selectors: [] };
+}
+
 /**
  * Flows carried by another in the opposite direction (like the v9 scanner inside the probe's VPN): whether they
  * need a rule depends on whether the carrier gets through, i.e. on the publications of the carried flow's source.
@@ -624,14 +629,6 @@ describe('IncrementalRuleSets', () => {
         { name: 'wan', external: true, zoneIds: [] },
       ],
     });
-    const node = (id: string, siteId: string, role: Role, address: string): NodeInput => ({
-      id,
-      siteId,
-      name: id,
-      role,
-      addresses: [address],
-      selectors: [],
-    });
     const inventory: Inventory = {
       sites: ['hq', 'b1', 'b2'].map((id) => ({ id, name: id, catalogVersion: 'v1' })),
       zones: [
@@ -641,10 +638,10 @@ describe('IncrementalRuleSets', () => {
       ],
       devices: [device('fw-hq', 'hq', 'zhq'), device('fw-b1', 'b1', 'z1'), device('fw-b2', 'b2', 'z2')],
       nodes: [
-        node('master', 'hq', 'master', '10.0.0.10'),
-        node('probe-b1', 'b1', 'probe', '10.0.1.5'),
-        node('agent-b1', 'b1', 'agent', '10.0.1.20'),
-        node('agent-b2', 'b2', 'agent', '10.0.2.20'),
+        hostNode('master', 'hq', 'master', '10.0.0.10'),
+        hostNode('probe-b1', 'b1', 'probe', '10.0.1.5'),
+        hostNode('agent-b1', 'b1', 'agent', '10.0.1.20'),
+        hostNode('agent-b2', 'b2', 'agent', '10.0.2.20'),
       ],
     };
     const v1 = FLOWS.filter((f) => f.version === 'v1');
@@ -732,8 +729,8 @@ describe('IncrementalRuleSets and internet paths', () => {
 
   /**
    * HQ publishes its master, reached over the internet by b1 and over a VPN by b2 (a routed link); b1 and b2 have
-   * an agent each, b3 only a firewall, HQ also an edge firewall without zones. Each change must invalidate the devices it can reach, not every device, and leave every rule set equal
-   * to a full computation. No agent → agent flow: with it every agent would be every other agent's partner.
+   * an agent each, b3 only a firewall, HQ also an edge firewall without zones. Each change must invalidate the
+   * devices it can reach, not every device, and leave every rule set equal to a full computation. No agent → agent flow: with it every agent would be every other agent's partner.
    */
   describe('invalidates only what a change can reach', () => {
     const withoutPeers = FLOWS.filter((f) => f.id !== 'v2-peer');
@@ -749,14 +746,8 @@ describe('IncrementalRuleSets and internet paths', () => {
         { name: 'wan', external: true, zoneIds: [], publicAddresses: [publicAddress] },
       ],
     });
-    const agent = (id: string, siteId: string, address: string): NodeInput => ({
-      id,
-      siteId,
-      name: id,
-      role: 'agent',
-      addresses: [address],
-      selectors: [],
-    });
+    const agent = (id: string, siteId: string, address: string): NodeInput =>
+      hostNode(id, siteId, 'agent', address);
     const start: Inventory = {
       sites: [{ ...site('hq'), connectivity: 'internet' }, site('b1'), site('b2'), site('b3')],
       zones: ['hq', 'b1', 'b2', 'b3'].map((id, i) => ({
@@ -766,7 +757,7 @@ describe('IncrementalRuleSets and internet paths', () => {
         cidrs: [`10.0.${i}.0/24`],
       })),
       nodes: [
-        { ...agent('master', 'hq', '10.0.0.10'), role: 'master' },
+        hostNode('master', 'hq', 'master', '10.0.0.10'),
         agent('agent-b1', 'b1', '10.0.1.20'),
         agent('agent-b2', 'b2', '10.0.2.20'),
       ],
