@@ -33,14 +33,20 @@ export class DeviceConnectors {
 
   /**
    * For a push: the device row alone (a push needs no interfaces) and its pending state, both read by the caller
-   * in the statement that claimed the push under the device lock (see PushRunner), so nothing is read here.
+   * in the statement that claimed the push under the device lock (see PushRunner), so nothing is read here. The
+   * store defers `uncommitted: false` to the runner's record statement (PrismaPendingStateStore).
    */
-  openForPush(deviceId: string, device: Device | null, pending: PendingState | null): FirewallConnector {
+  openForPush(
+    deviceId: string,
+    device: Device | null,
+    pending: PendingState,
+  ): { connector: FirewallConnector; pending: PrismaPendingStateStore } {
     if (!device) throw new NotFound('device', deviceId);
-    return this.connect(device, pending);
+    const store = new PrismaPendingStateStore(this.prisma, device.id, pending, true);
+    return { connector: this.connect(device, store), pending: store };
   }
 
-  private connect(device: Device, pending?: PendingState | null): FirewallConnector {
+  private connect(device: Device, store?: PrismaPendingStateStore): FirewallConnector {
     const credentials = this.devices.credentialsOf(device);
     if (!credentials) {
       throw new DomainError(
@@ -50,8 +56,9 @@ export class DeviceConnectors {
       );
     }
     // The device's pending state lives in the database: a push on another replica, or after a crash, sees it.
-    const store = new PrismaPendingStateStore(this.prisma, device.id, pending);
-    return createConnector(this.target(device, credentials), { pending: store });
+    return createConnector(this.target(device, credentials), {
+      pending: store ?? new PrismaPendingStateStore(this.prisma, device.id),
+    });
   }
 
   target(device: Device, credentials: DeviceCredentials): DeviceTarget {

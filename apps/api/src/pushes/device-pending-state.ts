@@ -12,14 +12,22 @@ type Row = Prisma.DevicePendingStateGetPayload<object>;
  * One store serves one connector, i.e. one push (or plan, or sweep) that holds the device: nobody else writes the
  * row meanwhile, so the row is read once (or handed in by a caller that read it under the device lock) and
  * kept in step with what this store records.
+ *
+ * With `deferClear` (a push, whose runner records its end in one statement anyway), `uncommitted: false` is not
+ * written by clearUncommitted: the runner takes it (takeUnwrittenClear) into its record statement, one round trip
+ * fewer per push that wrote. Only that clear is deferred: FortiOS transaction and OPNsense rollback clears, and
+ * everything recorded before a device call, are written at once.
  */
 export class PrismaPendingStateStore implements PendingStateStore {
   private known: PendingState | null;
+  /** `uncommitted: false` is known here but not yet in the row. */
+  private unwrittenClear = false;
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly deviceId: string,
     known: PendingState | null = null,
+    private readonly deferClear = false,
   ) {
     this.known = known ? { ...known } : null;
   }
@@ -33,13 +41,30 @@ export class PrismaPendingStateStore implements PendingStateStore {
   }
 
   async record(patch: Partial<PendingState>): Promise<void> {
-    const data = columnsOf(patch);
+    // A clear not written yet goes along (a later `uncommitted` in the patch supersedes it).
+    const data = columnsOf(this.unwrittenClear ? { uncommitted: false, ...patch } : patch);
     await this.prisma.devicePendingState.upsert({
       where: { deviceId: this.deviceId },
       create: { deviceId: this.deviceId, ...data },
       update: data,
     });
+    this.unwrittenClear = false;
     if (this.known) this.known = { ...this.known, ...patch };
+  }
+
+  clearUncommitted(): Promise<void> {
+    // Deferred only where reads are answered from memory: a read from the row would still see `true`.
+    if (!this.deferClear || !this.known) return this.record({ uncommitted: false });
+    this.known = { ...this.known, uncommitted: false };
+    this.unwrittenClear = true;
+    return Promise.resolve();
+  }
+
+  /** Whether `uncommitted: false` is still to be written; the caller writes it (the store forgets it). */
+  takeUnwrittenClear(): boolean {
+    const unwritten = this.unwrittenClear;
+    this.unwrittenClear = false;
+    return unwritten;
   }
 }
 

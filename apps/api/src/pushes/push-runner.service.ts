@@ -8,7 +8,7 @@ import {
   type ConnectorErrorJson,
   type PushOutcome,
 } from '@app/connectors';
-import type { Device, Prisma, Push } from '@app/persistence';
+import { type Device, Prisma, type Push } from '@app/persistence';
 import { DomainError } from '../common/errors/domain-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -17,7 +17,7 @@ import { DeviceLocks } from '../jobs/device-locks.service';
 import { JobQueue, type QueuedJob } from '../jobs/job-queue.service';
 import { RuleSetsService } from '../rules/rule-sets.service';
 import { DeviceConnectors } from './device-connectors.service';
-import { NEEDS_SWEEP, pendingStateOf } from './device-pending-state';
+import { NEEDS_SWEEP, pendingStateOf, type PrismaPendingStateStore } from './device-pending-state';
 import { instanceName } from './push-events';
 import { deviceOfJson, pushOfRow, type DeviceJson, type PushRow } from './push-row';
 import { PUSH_QUEUE, type PushJob } from './pushes.service';
@@ -35,12 +35,16 @@ interface Execution {
   ruleSetHash: string | null;
   outcome: PushOutcome | null;
   error: RecordedError | null;
+  /** The device's `uncommitted: false` is left to the record statement (PrismaPendingStateStore). */
+  clearUncommitted: boolean;
 }
 
 type PushEndState = 'failed' | 'noop' | 'succeeded';
 
 /** What an attempt records about itself; a null plan, result or error keeps the one an earlier attempt recorded. */
 interface AttemptFields {
+  /** The device whose `uncommitted` flag the record clears too (null: leave the pending-state row alone). */
+  clearUncommittedOf: string | null;
   ruleSetHash: string | null;
   plan: Prisma.InputJsonValue | null;
   result: Prisma.InputJsonValue | null;
@@ -252,9 +256,10 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
   /**
    * One attempt under the device lock; returns a reason when the queue should retry later.
    *
-   * Three statements of its own whatever the outcome (the rule set, the device and the device calls aside): the
-   * push is claimed and the device's pending state read in one, and the attempt's end is recorded in one (state,
-   * results, events, and whether anyone listens for its webhook event), so a fleet push costs the database little.
+   * Three statements of its own whatever the outcome (the rule set, the device calls and the pending-state record
+   * before a first write aside): the push is claimed and the device's pending state read in one, and the attempt's
+   * end is recorded in one (state, results, events, the `uncommitted` clear after a commit, and whether anyone
+   * listens for its webhook event), so a fleet push costs the database little.
    */
   private async attempt(
     pushId: string,
@@ -274,6 +279,7 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     const error = execution.error;
     const recovery = outcome?.recovery ?? null;
     const fields: AttemptFields = {
+      clearUncommittedOf: execution.clearUncommitted ? push.deviceId : null,
       ruleSetHash: execution.ruleSetHash,
       plan: outcome?.plan ? toJson(outcome.plan) : null,
       // The own recovery's compensating writes are writes on the device too, and what it restored is part of the
@@ -314,8 +320,10 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Records the attempt's end in one statement: results, state, events and, for a final state, whether its webhook
-   * event still has to be recorded. When no enabled webhook subscribes to the event, `events_emitted_at` is set
+   * Records the attempt's end in one statement: results, state, events, the device's `uncommitted: false` when the
+   * attempt's commit left it to this statement (in the same transaction: the push is never recorded as done with
+   * the flag still set by it, and a crash before leaves both, which the next push resolves by applying once more)
+   * and, for a final state, whether its webhook event still has to be recorded. When no enabled webhook subscribes to the event, `events_emitted_at` is set
    * here, in the same statement as the state (so the webhook outbox costs nothing when nobody listens); otherwise
    * it stays null and WebhooksService records the deliveries transactionally (emitForPush, or its sweep after a
    * crash). A webhook created while the push runs hears the push if it committed before this statement: the
@@ -332,7 +340,14 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     const final = state !== 'queued';
     const event = state === 'failed' ? 'push.failed' : state === 'queued' ? null : 'push.succeeded';
     const json = (value: Prisma.InputJsonValue | null) => (value === null ? null : JSON.stringify(value));
+    const settle =
+      fields.clearUncommittedOf === null
+        ? Prisma.empty
+        : Prisma.sql`WITH "settled" AS (
+            UPDATE "device_pending_states" SET "uncommitted" = false, "updated_at" = now()
+            WHERE "device_id" = ${fields.clearUncommittedOf}::uuid)`;
     const rows = await this.prisma.$queryRaw<PushRow[]>`
+      ${settle}
       UPDATE "pushes" SET
         "state" = ${state}::"PushState",
         "rule_set_hash" = ${fields.ruleSetHash},
@@ -359,32 +374,38 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
 
   private async execute(push: StartedPush, pending: PendingState): Promise<Execution> {
     let ruleSetHash: string | null = null;
+    let store: PrismaPendingStateStore | null = null;
+    const ended = (outcome: PushOutcome | null, error: RecordedError | null): Execution => ({
+      ruleSetHash,
+      outcome,
+      error,
+      // Taken whatever the outcome: a clear the connector left to the record must not be lost with an error.
+      clearUncommitted: store?.takeUnwrittenClear() ?? false,
+    });
     try {
       const ruleSet = await this.ruleSets.ruleSet(push.deviceId, push.inventoryRevision);
       ruleSetHash = ruleSet.hash;
-      const connector = this.connectors.openForPush(push.deviceId, push.device, pending);
+      const opened = this.connectors.openForPush(push.deviceId, push.device, pending);
+      store = opened.pending;
+      const { connector } = opened;
       try {
         // Whatever an earlier attempt left uncommitted or armed (here, on a replica, or in a process that died) is
         // in the device's pending-state row; pushRuleSet resolves it before reading the device.
         const outcome = await pushRuleSet(connector, ruleSet, { dryRun: push.dryRun });
-        return { ruleSetHash, outcome, error: outcome.error ? recorded(outcome.error) : null };
+        return ended(outcome, outcome.error ? recorded(outcome.error) : null);
       } finally {
         connector.close();
       }
     } catch (error) {
-      if (error instanceof ConnectorError)
-        return { ruleSetHash, outcome: null, error: recorded(error.toJSON()) };
-      if (error instanceof DomainError) {
-        return { ruleSetHash, outcome: null, error: { kind: 'configuration', message: error.message } };
-      }
+      if (error instanceof ConnectorError) return ended(null, recorded(error.toJSON()));
+      if (error instanceof DomainError) return ended(null, { kind: 'configuration', message: error.message });
       this.logger.error(
         `push ${push.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
-      return {
-        ruleSetHash,
-        outcome: null,
-        error: { kind: 'internal', message: error instanceof Error ? error.message : String(error) },
-      };
+      return ended(null, {
+        kind: 'internal',
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Vendor } from '@app/engine/model';
 import { ConnectorError, toConnectorError } from './errors';
 import { withDeviceLock } from './lock';
 import type { ApplyResult, ChangeResult, CommitResult, Plan, PlanChange } from './model';
-import { processPendingState, type PendingStateStore } from './pending-state';
+import { clearUncommitted, processPendingState, type PendingStateStore } from './pending-state';
 
 /** Counts write calls; connectors call `beforeWrite()` right before sending any write request. */
 export class WriteMeter {
@@ -122,7 +122,7 @@ export async function runApply(
       try {
         await executor.commit(meter);
         totalWrites += meter.writes;
-        if (staged) await pending.record({ uncommitted: false });
+        if (staged) await clearUncommitted(pending);
         commit = { status: 'applied', durationMs: Date.now() - t0 };
       } catch (raw) {
         totalWrites += meter.writes;
@@ -132,7 +132,7 @@ export async function runApply(
       }
     } else if (staged && plan.changes.length > 0) {
       // Nothing was written after all (every change found the device already right): nothing to commit.
-      await pending.record({ uncommitted: false });
+      await clearUncommitted(pending);
     }
     return { ok: true, results, commit, writes: totalWrites, durationMs: Date.now() - started };
   });

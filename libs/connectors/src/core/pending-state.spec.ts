@@ -16,7 +16,7 @@ import {
 import { PFSENSE_SIM_API_KEY, startPfSenseSimulator } from '@app/simulators/pfsense/simulator';
 import { hqRuleSet, ruleSet } from '../testing/rule-sets';
 import type { FortiOsTarget, OpnSenseTarget, PfSenseTarget } from './target';
-import { InMemoryPendingStateStore } from './pending-state';
+import { InMemoryPendingStateStore, type PendingState, type PendingStateStore } from './pending-state';
 import { isPlanEmpty } from './model';
 import { pushRuleSet } from './push';
 
@@ -372,6 +372,52 @@ describe('pfSense: staged writes', () => {
     } finally {
       a.close();
       b.close();
+      await sim.stop();
+    }
+  });
+  it('a store that can defer the clear after the commit is asked to, instead of recording uncommitted: false', async () => {
+    const sim = await startPfSenseSimulator();
+    /** Plays the service's store: the clear is left to the push's record statement (`unwritten`). */
+    class DeferringStore implements PendingStateStore {
+      state: PendingState = { transaction: null, rollback: null, uncommitted: false };
+      readonly history: Partial<PendingState>[] = [];
+      unwritten = 0;
+      read(): Promise<PendingState> {
+        return Promise.resolve({ ...this.state });
+      }
+      record(patch: Partial<PendingState>): Promise<void> {
+        this.history.push(patch);
+        this.state = { ...this.state, ...patch };
+        return Promise.resolve();
+      }
+      clearUncommitted(): Promise<void> {
+        this.unwritten += 1;
+        this.state = { ...this.state, uncommitted: false };
+        return Promise.resolve();
+      }
+    }
+    const db = new DeferringStore();
+    const c = new PfSenseConnector(
+      {
+        id: 'fw-hq',
+        vendor: 'pfsense',
+        url: sim.url,
+        credentials: { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY },
+        timeouts,
+        retry,
+      },
+      { pending: db },
+    );
+    try {
+      const pushed = await pushRuleSet(c, hqRuleSet());
+      // The verification after the commit reads the flag through the store: cleared, so nothing is left to do.
+      expect(pushed.ok).toBe(true);
+      expect(pushed.apply!.commit.status).toBe('applied');
+      expect(db.history).toEqual([{ uncommitted: true }]);
+      expect(db.unwritten).toBe(1);
+      expect(sim.hasUnappliedChanges()).toBe(false);
+    } finally {
+      c.close();
       await sim.stop();
     }
   });

@@ -46,6 +46,18 @@ export interface PendingStateStore {
   read(): Promise<PendingState>;
   /** Sets the given fields (others unchanged). Must be durable when it resolves: the device write follows. */
   record(patch: Partial<PendingState>): Promise<void>;
+  /**
+   * Optional: `uncommitted: false` after a successful commit (or when nothing was written after all), which a store
+   * may leave to whoever records the end of the push, in that statement, instead of a round trip of its own: `read`
+   * answers false from now on and a later `record` writes it along. Until written the row over-approximates the
+   * device (a crash in between makes the next push apply once more, which is harmless). Without it: `record`.
+   */
+  clearUncommitted?(): Promise<void>;
+}
+
+/** `uncommitted: false`, deferred when the store can (PendingStateStore.clearUncommitted). */
+export function clearUncommitted(store: PendingStateStore): Promise<void> {
+  return store.clearUncommitted ? store.clearUncommitted() : store.record({ uncommitted: false });
 }
 
 export function hasPending(state: PendingState): boolean {
