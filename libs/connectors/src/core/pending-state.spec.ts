@@ -16,7 +16,7 @@ import {
 import { PFSENSE_SIM_API_KEY, startPfSenseSimulator } from '@app/simulators/pfsense/simulator';
 import { hqRuleSet, ruleSet } from '../testing/rule-sets';
 import type { FortiOsTarget, OpnSenseTarget, PfSenseTarget } from './target';
-import { InMemoryPendingStateStore, type PendingState, type PendingStateStore } from './pending-state';
+import { InMemoryPendingStateStore } from './pending-state';
 import { isPlanEmpty } from './model';
 import { pushRuleSet } from './push';
 
@@ -378,18 +378,8 @@ describe('pfSense: staged writes', () => {
   it('a store that can defer the clear after the commit is asked to, instead of recording uncommitted: false', async () => {
     const sim = await startPfSenseSimulator();
     /** Plays the service's store: the clear is left to the push's record statement (`unwritten`). */
-    class DeferringStore implements PendingStateStore {
-      state: PendingState = { transaction: null, rollback: null, uncommitted: false };
-      readonly history: Partial<PendingState>[] = [];
+    class DeferringStore extends InMemoryPendingStateStore {
       unwritten = 0;
-      read(): Promise<PendingState> {
-        return Promise.resolve({ ...this.state });
-      }
-      record(patch: Partial<PendingState>): Promise<void> {
-        this.history.push(patch);
-        this.state = { ...this.state, ...patch };
-        return Promise.resolve();
-      }
       clearUncommitted(): Promise<void> {
         this.unwritten += 1;
         this.state = { ...this.state, uncommitted: false };

@@ -66,7 +66,7 @@ export function hasPending(state: PendingState): boolean {
 
 /** Keeps the state in memory; for tests, and shared by instances that should see the same "database". */
 export class InMemoryPendingStateStore implements PendingStateStore {
-  private state: PendingState = { ...NOTHING_PENDING };
+  protected state: PendingState = { ...NOTHING_PENDING };
   /** Every `record` call, in order (tests assert what was recorded before which device call). */
   readonly history: Partial<PendingState>[] = [];
 
