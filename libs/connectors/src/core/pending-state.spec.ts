@@ -330,20 +330,22 @@ describe('OPNsense: rollbacks left armed', () => {
 });
 
 describe('pfSense: staged writes', () => {
+  /** The simulated HQ firewall; `lockKey` makes connectors of one simulator act as separate processes. */
+  const pfTarget = (url: string, lockKey?: string): PfSenseTarget => ({
+    id: 'fw-hq',
+    vendor: 'pfsense',
+    url,
+    credentials: { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY },
+    timeouts,
+    retry,
+    ...(lockKey === undefined ? {} : { lockKey }),
+  });
+
   it('a 500 on apply after rule-only writes: another process applies them although its plan is empty', async () => {
     const sim = await startPfSenseSimulator();
     const db = new InMemoryPendingStateStore();
-    const pfTarget = (process: string): PfSenseTarget => ({
-      id: 'fw-hq',
-      vendor: 'pfsense',
-      url: sim.url,
-      credentials: { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY },
-      timeouts,
-      retry,
-      lockKey: `${sim.url}#${process}`,
-    });
-    const a = new PfSenseConnector(pfTarget('a'), { pending: db });
-    const b = new PfSenseConnector(pfTarget('b'), { pending: db });
+    const a = new PfSenseConnector(pfTarget(sim.url, `${sim.url}#a`), { pending: db });
+    const b = new PfSenseConnector(pfTarget(sim.url, `${sim.url}#b`), { pending: db });
     try {
       expect((await pushRuleSet(a, hqRuleSet())).ok).toBe(true);
       sim.faults.add({
@@ -387,17 +389,7 @@ describe('pfSense: staged writes', () => {
       }
     }
     const db = new DeferringStore();
-    const c = new PfSenseConnector(
-      {
-        id: 'fw-hq',
-        vendor: 'pfsense',
-        url: sim.url,
-        credentials: { kind: 'pfsense-api-key', apiKey: PFSENSE_SIM_API_KEY },
-        timeouts,
-        retry,
-      },
-      { pending: db },
-    );
+    const c = new PfSenseConnector(pfTarget(sim.url), { pending: db });
     try {
       const pushed = await pushRuleSet(c, hqRuleSet());
       // The verification after the commit reads the flag through the store: cleared, so nothing is left to do.
