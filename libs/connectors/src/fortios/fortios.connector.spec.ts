@@ -30,7 +30,7 @@ import {
   service,
   type HqOptions,
 } from '../testing/rule-sets';
-import { FortiOsConnector, type FortiOsConnectorOptions } from './fortios.connector';
+import { forgetTransactionProbes, FortiOsConnector, type FortiOsConnectorOptions } from './fortios.connector';
 
 const MARKER = '[managed by utm-orchestrator]';
 
@@ -44,6 +44,17 @@ function target(url: string, extra: Partial<FortiOsTarget> = {}): FortiOsTarget 
     retry: { retries: 2, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2_000 },
     ...extra,
   };
+}
+
+/**
+ * A target whose transaction probe is never answered from the connector's per-process memory: that memory is keyed by
+ * device and firmware, and a simulator started on a port an earlier one (with other transaction semantics) used is
+ * the same device to it.
+ */
+let freshDevices = 0;
+function freshDevice(url: string): FortiOsTarget {
+  freshDevices += 1;
+  return target(url, { lockKey: `${url}#fresh-${freshDevices}` });
 }
 
 /** The HQ fixture with FortiOS interface names. */
@@ -104,6 +115,8 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
   const push = (rs: RuleSet, c: FortiOsConnector = connector): Promise<PushOutcome> => pushRuleSet(c, rs);
 
   beforeEach(async () => {
+    // Each test's simulators are new devices, even on a port an earlier test's simulator had.
+    forgetTransactionProbes();
     sim = await startFortiOsSimulator();
     connector = new FortiOsConnector(target(sim.url));
     // The once-per-device transaction probe (tested on its own below) is done up front so call lists show pushes.
@@ -689,7 +702,7 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
 
     it('own recovery: a direct-mode push failing half-way is undone with compensating writes and verified', async () => {
       const odd = await startFortiOsSimulator({ transactionSemantics: { commit: false } });
-      const c = new FortiOsConnector(target(odd.url));
+      const c = new FortiOsConnector(freshDevice(odd.url));
       try {
         expect((await c.transactionMode()).mode).toBe('direct');
         const before = hq();
@@ -754,7 +767,7 @@ describe('FortiOsConnector against the FortiOS simulator (real HTTP)', () => {
     ] as const) {
       it(`falls back to direct writes when ${label}, and still converges`, async () => {
         const odd = await startFortiOsSimulator({ transactionSemantics: semantics });
-        const c = new FortiOsConnector(target(odd.url));
+        const c = new FortiOsConnector(freshDevice(odd.url));
         try {
           const mode = await c.transactionMode();
           expect(mode.mode).toBe('direct');

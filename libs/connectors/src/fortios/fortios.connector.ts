@@ -532,6 +532,14 @@ export interface TransactionProbe {
 /** Probe results per `deviceKey|firmware version`, for the life of the process (a restart probes again). */
 const TRANSACTION_PROBES = new Map<string, TransactionProbe>();
 
+/**
+ * Forgets every remembered probe, as a restart does. For tests: a simulator started on a port an earlier one used is
+ * the same device to this memory, whatever transaction semantics it was given.
+ */
+export function forgetTransactionProbes(): void {
+  TRANSACTION_PROBES.clear();
+}
+
 interface ExecutorOptions {
   firmware: FortiStatus;
   transactions: boolean;
