@@ -89,6 +89,35 @@ describe('item cache', () => {
     expect((await scoped.site.findUnique({ where: { id } }))?.name).toBe('cache-copies');
   });
 
+  it("answers a token limited to tenants from the database: a row cached by a provider read stays another tenant's", async () => {
+    const tenant = async (name: string): Promise<string> => {
+      const res = await t.http().post('/api/v1/tenants').send({ name });
+      expect(res.status).toBe(201);
+      return (res.body as { id: string }).id;
+    };
+    const [mine, theirs] = [await tenant('cache-tenant-mine'), await tenant('cache-tenant-theirs')];
+    const created = await t
+      .http()
+      .post('/api/v1/sites')
+      .send({ name: 'cache-tenant-site', tenantId: theirs });
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: string }).id;
+    expect((await readSite(id)).queries).toBeGreaterThan(0);
+    expect((await readSite(id)).queries).toBe(0);
+    const limited = async (tenantId: string): Promise<string> => {
+      const res = await t
+        .http()
+        .post('/api/v1/tokens')
+        .send({ name: `cache-limited-${tenantId}`, scopes: ['read'], tenantIds: [tenantId] });
+      expect(res.status).toBe(201);
+      return (res.body as { token: string }).token;
+    };
+    expect((await t.as(await limited(mine)).get(`/api/v1/sites/${id}`)).status).toBe(404);
+    const own = await t.as(await limited(theirs)).get(`/api/v1/sites/${id}`);
+    expect(own.status).toBe(200);
+    expect((own.body as { name: string }).name).toBe('cache-tenant-site');
+  });
+
   it('has a row_changes trigger on every application table', async () => {
     const rows = await db.sql.query<{ table: string; triggered: boolean }>(
       `SELECT t.tablename AS "table",

@@ -87,6 +87,23 @@ describe('ItemCache', () => {
     ).toEqual(new Date(0));
   });
 
+  it('peeks: a fresh copy on a hit, nothing on a miss, after the TTL or after an invalidation, and stores nothing', async () => {
+    let now = 0;
+    const cache = listening(1_000, () => now);
+    expect(cache.peek('k')).toBeUndefined();
+    expect(cache.size).toBe(0);
+    await cache.read('k', () => Promise.resolve({ tags: ['a'] }));
+    const hit = cache.peek<{ tags: string[] }>('k');
+    expect(hit).toEqual({ tags: ['a'] });
+    hit!.tags.push('changed');
+    expect(cache.peek('k')).toEqual({ tags: ['a'] });
+    now = 1_000;
+    expect(cache.peek('k')).toBeUndefined();
+    now = 0;
+    cache.invalidate();
+    expect(cache.peek('k')).toBeUndefined();
+  });
+
   it('does not keep absent rows (a later create must be seen)', async () => {
     const cache = listening();
     expect(await cache.read('k', () => Promise.resolve(null))).toBeNull();

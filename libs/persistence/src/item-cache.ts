@@ -36,8 +36,8 @@ export class ItemCache {
 
   /** The cached copy of `key` while fresh, else `load()`'s answer (kept when nothing invalidated meanwhile). */
   async read<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const entry = this.entries.get(key);
-    if (entry && this.now() - entry.storedAt < this.ttlMs) return structuredClone(entry.value) as T;
+    const hit = this.peek<T>(key);
+    if (hit !== undefined) return hit;
     const generation = this.generation;
     const value = await load();
     if (this.listening && this.writers === 0 && generation === this.generation && value !== null) {
@@ -46,6 +46,17 @@ export class ItemCache {
       this.entries.set(key, { value: structuredClone(value), storedAt: this.now() });
     }
     return value;
+  }
+
+  /**
+   * A copy of `key`'s row while fresh, else undefined; stores nothing. Lets a caller answer a hit without building
+   * the query it would send on a miss (for a Prisma read, that costs more than the rest of an item request).
+   */
+  peek<T>(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    return entry && this.now() - entry.storedAt < this.ttlMs
+      ? (structuredClone(entry.value) as T)
+      : undefined;
   }
 
   /** Forgets everything; reads in flight are not kept either. */

@@ -8,12 +8,14 @@ import { AuditService } from '../audit/audit.service';
 import { assertVersion, lockRow, versionedWrite } from '../common/concurrency';
 import { Conflict, NotFound, ValidationFailed } from '../common/errors/domain-error';
 import { PrismaService } from '../database/prisma.service';
+import { ItemReads } from '../database/item-reads';
 import type { CreateCustomFlowInput, UpdateCustomFlowInput } from './flow.input';
 
 @Injectable()
 export class CatalogService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
   ) {}
 
@@ -35,7 +37,7 @@ export class CatalogService {
   async flow(id: string): Promise<CatalogFlow> {
     const builtin = builtinFlows().find((f) => f.id === id);
     if (builtin) return builtin;
-    const custom = await this.prisma.customFlow.findUnique({ where: { id } });
+    const custom = await this.items.byId('CustomFlow', id);
     if (!custom) throw new NotFound('flow', id);
     return toCatalogFlow(custom);
   }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { withTenantScope } from '../tenants/tenant-scope';
+import { ItemReads } from './item-reads';
 import { PrismaService } from './prisma.service';
 import { QueryCounter } from './query-counter';
 
@@ -41,6 +42,11 @@ export const DATABASE = Symbol('DATABASE');
       useFactory: (db: Database) => withTenantScope(db.prisma, db.itemCache),
     },
     {
+      provide: ItemReads,
+      inject: [PrismaService, DATABASE],
+      useFactory: (prisma: PrismaService, db: Database) => new ItemReads(prisma, db.itemCache),
+    },
+    {
       provide: CredentialCipher,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
@@ -57,7 +63,7 @@ export const DATABASE = Symbol('DATABASE');
       },
     },
   ],
-  exports: [DATABASE, PrismaService, CredentialCipher, QueryCounter],
+  exports: [DATABASE, PrismaService, ItemReads, CredentialCipher, QueryCounter],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DATABASE) private readonly db: Database) {}

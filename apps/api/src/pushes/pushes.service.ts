@@ -8,6 +8,7 @@ import { currentRequest } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
+import { ItemReads } from '../database/item-reads';
 import { JobQueue } from '../jobs/job-queue.service';
 import type { FleetPushInput, PushFilter, PushInput } from './push.input';
 import { appendPushEvent, firstEvent } from './push-events';
@@ -40,6 +41,7 @@ export class PushesService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly jobs: JobQueue,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -195,7 +197,7 @@ export class PushesService {
   }
 
   async get(id: string): Promise<Push> {
-    const push = await this.prisma.push.findUnique({ where: { id } });
+    const push = await this.items.byId('Push', id);
     if (!push) throw new NotFound('push', id);
     return push;
   }

@@ -150,12 +150,17 @@ export function withTenantScope(client: PrismaClient, items?: ItemCache): Prisma
         $allOperations({ model, operation, args, query }) {
           const scope = TenantScope.current();
           const id = items && !scope.limited ? idOnlyLookup(operation, args) : undefined;
-          if (id !== undefined) return items!.read(`${model}:${id}`, () => query(args));
+          if (id !== undefined) return items!.read(itemKey(model, id), () => query(args));
           return query(scopeArgs(scope, model, operation, args) as typeof args);
         },
       },
     },
   }) as unknown as PrismaClient;
+}
+
+/** Where the item cache keeps a model's row. */
+export function itemKey(model: string, id: string): string {
+  return `${model}:${id}`;
 }
 
 /** The id of `findUnique({ where: { id } })` with nothing else (no select, include or other condition). */

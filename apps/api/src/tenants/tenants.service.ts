@@ -6,6 +6,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../common/conflicts';
 import { DomainError, NotFound } from '../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../common/pagination/pagination';
 import { PrismaService } from '../database/prisma.service';
+import { ItemReads } from '../database/item-reads';
 import type { CreateTenantInput, UpdateTenantInput } from './tenant.input';
 import { toTenantModel } from './tenant.model';
 import { TenantScope } from './tenant-scope';
@@ -14,6 +15,7 @@ import { TenantScope } from './tenant-scope';
 export class TenantsService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
   ) {}
 
@@ -29,7 +31,7 @@ export class TenantsService {
   }
 
   async get(id: string): Promise<Tenant> {
-    const tenant = await this.prisma.tenant.findUnique({ where: { id } });
+    const tenant = await this.items.byId('Tenant', id);
     if (!tenant) throw new NotFound('tenant', id);
     return tenant;
   }

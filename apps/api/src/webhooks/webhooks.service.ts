@@ -21,6 +21,7 @@ import { containsText, paginate, type Page, type PageResult } from '../common/pa
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
+import { ItemReads } from '../database/item-reads';
 import { DriftService, toDriftModel } from '../drift/drift.service';
 import { JobQueue } from '../jobs/job-queue.service';
 import { toPushModel } from '../pushes/push.model';
@@ -58,6 +59,7 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly cipher: CredentialCipher,
     private readonly audit: AuditService,
     private readonly jobs: JobQueue,
@@ -184,7 +186,7 @@ export class WebhooksService implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   async get(id: string): Promise<Webhook> {
-    const webhook = await this.prisma.webhook.findUnique({ where: { id } });
+    const webhook = await this.items.byId('Webhook', id);
     if (!webhook) throw new NotFound('webhook', id);
     return webhook;
   }

@@ -7,6 +7,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ItemReads } from '../../database/item-reads';
 import { resolveOwner } from '../../tenants/tenant-scope';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
 import { collectorRolesFor } from '../collector-roles';
@@ -23,6 +24,7 @@ export type WrittenDeployment = Deployment & { warnings: InventoryWarning[] };
 export class DeploymentsService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
     private readonly checks: ChecksService,
   ) {}
@@ -46,7 +48,7 @@ export class DeploymentsService {
   }
 
   async get(id: string): Promise<Deployment> {
-    const deployment = await this.prisma.deployment.findUnique({ where: { id } });
+    const deployment = await this.items.byId('Deployment', id);
     if (!deployment) throw new NotFound('deployment', id);
     return deployment;
   }

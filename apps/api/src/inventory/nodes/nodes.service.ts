@@ -7,6 +7,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ItemReads } from '../../database/item-reads';
 import { assertPublicationsStillFit } from '../publications/publications.service';
 import { assertPlacement, siteForNode } from '../../tenants/tenant-scope';
 import { canonicalAddress, zoneForAddress } from '../addressing';
@@ -25,6 +26,7 @@ export type WrittenNode = NodeView & { warnings: InventoryWarning[] };
 export class NodesService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
     private readonly deployments: DeploymentsService,
     private readonly checks: ChecksService,
@@ -52,7 +54,7 @@ export class NodesService {
   }
 
   async get(id: string): Promise<NodeView> {
-    const node = await this.prisma.node.findUnique({ where: { id } });
+    const node = await this.items.byId('Node', id);
     if (!node) throw new NotFound('node', id);
     const [view] = await this.withZones([node]);
     return view;

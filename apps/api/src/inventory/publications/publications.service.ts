@@ -7,6 +7,7 @@ import { assertVersion, lockRow, versionedWrite } from '../../common/concurrency
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ItemReads } from '../../database/item-reads';
 import { asSystem } from '../../tenants/tenant-scope';
 import { collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import type { CreatePublicationInput, PublicationFilter, UpdatePublicationInput } from './publication.input';
@@ -37,6 +38,7 @@ type Tx = Prisma.TransactionClient;
 export class PublicationsService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
     private readonly catalog: CatalogService,
   ) {}
@@ -70,7 +72,7 @@ export class PublicationsService {
   }
 
   async get(id: string): Promise<Publication> {
-    const publication = await this.prisma.publication.findUnique({ where: { id } });
+    const publication = await this.items.byId('Publication', id);
     if (!publication) throw new NotFound('publication', id);
     return publication;
   }

@@ -7,6 +7,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ItemReads } from '../../database/item-reads';
 import { resolveOwner } from '../../tenants/tenant-scope';
 import { collectorRolesFor, effectiveCatalogVersion } from '../collector-roles';
 import type { CreateSiteInput, SiteFilter, UpdateSiteInput } from './site.input';
@@ -16,6 +17,7 @@ import { toSiteModel } from './site.model';
 export class SitesService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
   ) {}
 
@@ -40,7 +42,7 @@ export class SitesService {
   }
 
   async get(id: string): Promise<Site> {
-    const site = await this.prisma.site.findUnique({ where: { id } });
+    const site = await this.items.byId('Site', id);
     if (!site) throw new NotFound('site', id);
     return site;
   }

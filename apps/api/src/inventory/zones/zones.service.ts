@@ -6,6 +6,7 @@ import { refuseTakenName, refuseWhileReferenced } from '../../common/conflicts';
 import { Conflict, NotFound, ValidationFailed, type FieldError } from '../../common/errors/domain-error';
 import { containsText, paginate, type Page, type PageResult } from '../../common/pagination/pagination';
 import { PrismaService } from '../../database/prisma.service';
+import { ItemReads } from '../../database/item-reads';
 import { assertNotOnInternet } from '../internet-sites';
 import { canonicalCidr, cidrRelation } from '../addressing';
 import { ChecksService, type InventoryWarning } from '../checks/checks.service';
@@ -19,6 +20,7 @@ export type WrittenZone = Zone & { warnings: InventoryWarning[] };
 export class ZonesService {
   constructor(
     private readonly prisma: PrismaService,
+    private readonly items: ItemReads,
     private readonly audit: AuditService,
     private readonly checks: ChecksService,
   ) {}
@@ -49,7 +51,7 @@ export class ZonesService {
   }
 
   async get(id: string): Promise<Zone> {
-    const zone = await this.prisma.zone.findUnique({ where: { id } });
+    const zone = await this.items.byId('Zone', id);
     if (!zone) throw new NotFound('zone', id);
     return zone;
   }
