@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../apps/api/src/app.module';
-import { configureApp } from '../apps/api/src/configure-app';
+import { APP_OPTIONS, configureApp } from '../apps/api/src/configure-app';
 
 type AppOptions = NonNullable<Parameters<typeof AppModule.forRoot>[0]>;
 
@@ -28,7 +28,7 @@ export async function startBenchApp(
       schedulerIntervalMs: 3_600_000,
       ...options,
     }),
-    { logger: false },
+    { ...APP_OPTIONS, logger: false },
   );
   configureApp(app);
   await app.listen(0, '127.0.0.1');

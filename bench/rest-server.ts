@@ -40,7 +40,7 @@ class BareModule {}
 async function startApp(): Promise<INestApplication> {
   // Imported here so the bare process never loads the service's modules.
   const { AppModule } = await import('../apps/api/src/app.module');
-  const { configureApp } = await import('../apps/api/src/configure-app');
+  const { APP_OPTIONS, configureApp } = await import('../apps/api/src/configure-app');
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({
       databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
@@ -54,7 +54,7 @@ async function startApp(): Promise<INestApplication> {
       rateLimitPerIpPerMinute: 100_000_000,
       rateLimitPerIpBurst: 100_000_000,
     }),
-    { logger: false },
+    { ...APP_OPTIONS, logger: false },
   );
   configureApp(app);
   return app;

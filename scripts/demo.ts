@@ -20,7 +20,7 @@ import type { Vendor } from '@app/engine/model';
 import { AppModule } from '../apps/api/src/app.module';
 import { TokensService } from '../apps/api/src/auth/tokens.service';
 import { loadConfig } from '../apps/api/src/config/app-config';
-import { configureApp } from '../apps/api/src/configure-app';
+import { APP_OPTIONS, configureApp } from '../apps/api/src/configure-app';
 import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';
 
 interface Firewall {
@@ -206,6 +206,7 @@ async function main(): Promise<void> {
   // Request logs would drown the summary; LOG_LEVEL=info brings them back.
   const logLevel = process.env.LOG_LEVEL ? config.logLevel : 'warn';
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ logLevel }), {
+    ...APP_OPTIONS,
     logger: ['error', 'warn'],
   });
   configureApp(app);

@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { AppModule } from '../../apps/api/src/app.module';
 import type { ConfigOverrides } from '../../apps/api/src/config/app-config';
-import { configureApp } from '../../apps/api/src/configure-app';
+import { APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
 import { TEST_ADMIN_TOKEN, type TestApp } from '../utils/create-test-app';
 
 export interface Replica {
@@ -29,7 +29,7 @@ export async function createReplica(t: TestApp, overrides: ConfigOverrides = {})
       }),
     ],
   }).compile();
-  const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: false });
+  const app = moduleRef.createNestApplication<INestApplication<App>>({ ...APP_OPTIONS, logger: false });
   configureApp(app);
   await app.init();
   return {

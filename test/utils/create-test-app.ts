@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { AppModule } from '../../apps/api/src/app.module';
 import type { ConfigOverrides } from '../../apps/api/src/config/app-config';
-import { configureApp } from '../../apps/api/src/configure-app';
+import { APP_OPTIONS, configureApp } from '../../apps/api/src/configure-app';
 import { provisionDatabase, type TestDatabase } from './test-database';
 
 type Agent = ReturnType<typeof request.agent>;
@@ -69,7 +69,10 @@ export async function createTestApp(
       }),
     ],
   }).compile();
-  const app = moduleRef.createNestApplication<INestApplication<App>>({ logger: options.logger ?? false });
+  const app = moduleRef.createNestApplication<INestApplication<App>>({
+    ...APP_OPTIONS,
+    logger: options.logger ?? false,
+  });
   configureApp(app);
   await app.init();
   const adminToken = overrides.adminToken ?? TEST_ADMIN_TOKEN;

@@ -1,6 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Express } from 'express';
+import { type Express, json, urlencoded } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { API_DOCS_PATHS, apiDocsAccess } from './auth/api-docs-access';
@@ -27,8 +27,19 @@ export const API_PREFIX = 'api/v1';
 const UNPREFIXED = ['health', 'metrics', 'graphql'];
 
 /**
+ * The options every app this module configures is created with (NestFactory.create, createNestApplication).
+ * `bodyParser: false`: configureApp places the JSON and form parsers itself, inside its one request layer; Nest's
+ * own, added at init, would be two more layers every request passes (harmless otherwise: a parsed body is not read
+ * again).
+ */
+export const APP_OPTIONS = { bodyParser: false } as const satisfies NestApplicationOptions;
+
+/** The request middleware's paths: the API and the routes outside its prefix (not the API documents). */
+const SCOPED_PATHS = new RegExp(`^/(?:${[API_PREFIX, ...UNPREFIXED].join('|')})(?:[/?]|$)`, 'i');
+
+/**
  * App-level wiring that modules cannot express (URL prefix, OpenAPI document); shared by main.ts and
- * the e2e test app so both serve the same routes.
+ * the e2e test app so both serve the same routes. The app must be created with APP_OPTIONS.
  */
 export function configureApp<A extends INestApplication>(app: A): A {
   const config = app.get<AppConfig>(APP_CONFIG);
@@ -36,15 +47,23 @@ export function configureApp<A extends INestApplication>(app: A): A {
   hardenHttpServer(app.getHttpServer() as Server, config);
   // Before the per-IP limit, which keys on req.ip.
   express.set('trust proxy', config.trustProxyHops);
-  // Metrics first, so every request is timed and counted, refused ones included. Then the cheapest refusals: nothing
-  // is parsed for a client over its rate or a target over its length.
-  app.use(sequence(httpMetrics(app.get(MetricsService)), perIpRateLimit(config), limitUrlLength));
-  express.useBodyParser('json', { limit: config.bodyLimitBytes });
   express.disable('x-powered-by');
   sendVersionEtags(app.getHttpAdapter().getInstance() as Express);
-  // The security headers after the input checks, as always: a refused body or query is answered without them.
+  const scope = requestScope(createAccessLog(app.get<Logger>(PINO_LOGGER)));
+  // Everything a request goes through before its route, as one Express layer: each layer costs every request a hop
+  // through the router (a match, and for a mounted one a cut and restore of its URL), and these were six. In order:
+  // - metrics first, so every request is timed and counted, refused ones included;
+  // - then the cheapest refusals: nothing is parsed for a client over its rate or a target over its length;
+  // - the body parsers and the input checks, then the security headers: a refused body or query is answered
+  //   without them, as always;
+  // - last, on the API and the routes outside its prefix (GraphQL included), the request log and id, the request
+  //   context with the caller, and the JSON-body check.
   app.use(
     sequence(
+      httpMetrics(app.get(MetricsService)),
+      perIpRateLimit(config),
+      limitUrlLength,
+      json({ limit: config.bodyLimitBytes }),
       inputGuard,
       replayHeaders(
         helmet({
@@ -59,6 +78,8 @@ export function configureApp<A extends INestApplication>(app: A): A {
           },
         }),
       ),
+      urlencoded({ extended: true }),
+      (req, res, next) => (SCOPED_PATHS.test(req.url) ? scope(req, res, next) : next()),
     ),
   );
   if (config.corsOrigins.length) {
@@ -67,15 +88,6 @@ export function configureApp<A extends INestApplication>(app: A): A {
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   app.enableShutdownHooks();
   setupApiDocs(app, config);
-  // Last, as Nest would add them at init: the urlencoded parser (Nest then skips its own), then the request middleware
-  // (request log and id, request context with the caller, JSON-body check) on the API and the routes outside the
-  // prefix, GraphQL included. An Express layer rather than a Nest middleware: Nest mounts one on each of its paths
-  // (eight layers here) behind an async wrapper, and every request paid for all of them.
-  express.useBodyParser('urlencoded', { extended: true });
-  app.use(
-    [`/${API_PREFIX}`, ...UNPREFIXED.map((path) => `/${path}`)],
-    requestScope(createAccessLog(app.get<Logger>(PINO_LOGGER))),
-  );
   return app;
 }
 

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { ConfigError, loadConfig } from './config/app-config';
-import { configureApp } from './configure-app';
+import { APP_OPTIONS, configureApp } from './configure-app';
 import { createLogger, PinoNestLogger } from './logging/logger';
 
 async function bootstrap(): Promise<void> {
@@ -19,8 +19,8 @@ async function bootstrap(): Promise<void> {
   }
   const logger = createLogger(config.logLevel, config.logFile);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+    ...APP_OPTIONS,
     logger: new PinoNestLogger(logger),
-    bodyParser: true,
   });
   configureApp(app);
   await app.listen(config.port, config.host);

@@ -30,12 +30,34 @@ describe('sequence', () => {
     expect(next).toHaveBeenCalledWith(error);
   });
 
-  it("lets a thrown error reach Express, which turns it into the layer's error", () => {
+  it('passes a thrown error on as the error, and skips the remaining steps', () => {
+    const error = new Error('boom');
     const after = vi.fn();
-    const middleware = sequence(() => {
-      throw new Error('boom');
-    }, after);
-    expect(() => middleware(req, res, vi.fn())).toThrow('boom');
+    const next = vi.fn<(error?: unknown) => void>();
+    sequence(() => {
+      throw error;
+    }, after)(req, res, next);
     expect(after).not.toHaveBeenCalled();
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(next).toHaveBeenCalledWith(error);
+  });
+
+  it('goes on from a step that calls next later, and catches a throw of the steps after it there', async () => {
+    const error = new Error('after the body was read');
+    let resume: (() => void) | undefined;
+    const next = vi.fn<(error?: unknown) => void>();
+    sequence(
+      (_req, _res, nextStep) => {
+        resume = () => nextStep();
+      },
+      () => {
+        throw error;
+      },
+    )(req, res, next);
+    expect(next).not.toHaveBeenCalled();
+    // As a body parser's 'end' callback would: outside the call Express made, so nothing else would catch it.
+    await Promise.resolve().then(() => resume?.());
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(next).toHaveBeenCalledWith(error);
   });
 });

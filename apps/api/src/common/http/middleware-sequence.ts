@@ -1,10 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /**
- * Synchronous Express middlewares run one after the other as a single layer: every layer costs every request a
- * hop through Express's router (match, dispatch, error wrapping), however little the middleware itself does. A step
- * that passes an error to `next` (or throws, which Express catches for the layer) skips the rest, as Express would.
- * Only for middlewares that call `next` before they return and never pass it 'route' or 'router'.
+ * Express middlewares run one after the other as a single layer: every layer costs every request a hop through
+ * Express's router (match, dispatch, error wrapping), however little the middleware itself does. A step that passes
+ * an error to `next`, or throws, skips the rest, as Express would. A step may call `next` later (a body parser does,
+ * once it has read the body): the steps after it then run from that callback, where Express would no longer catch a
+ * throw, so the sequence catches it. For middlewares that never pass `next` 'route' or 'router'.
  */
 export function sequence(...steps: RequestHandler[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -16,8 +17,15 @@ export function sequence(...steps: RequestHandler[]): RequestHandler {
       }
       const current = steps[index];
       index += 1;
-      if (current) void current(req, res, step);
-      else next();
+      if (!current) {
+        next();
+        return;
+      }
+      try {
+        void current(req, res, step);
+      } catch (thrown) {
+        next(thrown);
+      }
     };
     step();
   };
