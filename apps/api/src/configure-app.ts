@@ -12,6 +12,7 @@ import { perIpRateLimit } from './auth/rate-limiter';
 import { inputGuard } from './common/http/input-guard';
 import { requestScope } from './common/http/request-scope.middleware';
 import { sequence } from './common/http/middleware-sequence';
+import { preshapeRequests } from './common/http/request-shape';
 import { replayHeaders } from './common/http/static-headers';
 import { hardenHttpServer, limitUrlLength } from './common/http/server-limits';
 import { documentProblems } from './common/http/openapi-problems';
@@ -45,6 +46,7 @@ export function configureApp<A extends INestApplication>(app: A): A {
   const config = app.get<AppConfig>(APP_CONFIG);
   const express = app as unknown as NestExpressApplication;
   hardenHttpServer(app.getHttpServer() as Server, config);
+  preshapeRequests(app.getHttpServer() as Server);
   // Before the per-IP limit, which keys on req.ip.
   express.set('trust proxy', config.trustProxyHops);
   express.disable('x-powered-by');

@@ -103,7 +103,8 @@ interface PendingLine {
   startedAt: number;
 }
 
-const PENDING = Symbol('accessLogPending');
+/** Where the request log keeps a request until its answer is done (see preshapeRequests). */
+export const PENDING = Symbol('accessLogPending');
 /** `err`: where pino-http looked for an error to log with the line; still honoured. */
 type LoggedResponse = ServerResponse & { [PENDING]?: PendingLine; err?: unknown };
 
