@@ -142,7 +142,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
    * claim); the rule sets are then those of that revision or a newer one, without reading it again.
    */
   async ruleSets(deviceIds: readonly string[], knownRevision?: bigint): Promise<(RuleSet | null)[]> {
-    await this.sync(knownRevision);
+    await this.sync(knownRevision, deviceIds);
     const missing = [...new Set(deviceIds.filter((id) => !this.cache.has(id)))];
     const fetched = new Map<string, RuleSet | null>();
     if (missing.length > 0) {
@@ -183,12 +183,15 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     return answer.result;
   }
 
-  /** Brings the worker to the database's current inventory revision (or a newer one). */
-  private async sync(knownRevision?: bigint): Promise<void> {
+  /**
+   * Brings the worker to the database's current inventory revision (or a newer one). `wanted`: devices the caller is
+   * about to read, computed with the catch-up that starts here (not with one it joins), before anything else.
+   */
+  private async sync(knownRevision?: bigint, wanted: readonly string[] = []): Promise<void> {
     const revision = knownRevision ?? (await this.revision());
     if (this.revisionHeld !== null && this.revisionHeld >= revision && this.engineAlive()) return;
     // Concurrent readers of the same stale revision share one catch-up.
-    this.syncing ??= this.catchUp(revision).finally(() => {
+    this.syncing ??= this.catchUp(revision, wanted).finally(() => {
       this.syncing = null;
     });
     await this.syncing;
@@ -204,7 +207,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     return row?.revision ?? 0n;
   }
 
-  private async catchUp(revision: bigint): Promise<void> {
+  private async catchUp(revision: bigint, wanted: readonly string[]): Promise<void> {
     // Reading the revision before the rows means the rows can only be newer than it: the next catch-up
     // reads them again, and applying a row's current content twice changes nothing.
     // The state is shared by every caller, so it is read as the service itself, whatever the caller's tenants.
@@ -222,10 +225,13 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
         return this.load(revision);
       const changes = await this.readChanges(rows.filter((r) => r !== pruned));
       if (changes.length > 0) {
-        const result = await this.engine.call('apply', { changes });
+        const compute = [...new Set(wanted)];
+        const result = await this.engine.call('apply', { changes, compute });
         this.changes += 1;
         if (result.all) this.cache.clear();
         else for (const id of result.affected) this.cache.delete(id);
+        // Computed after these changes, in the same call: as current as the revision held below.
+        for (const r of result.ruleSets ?? []) if (r) this.cache.set(r.deviceId, r);
       }
       this.revisionHeld = revision;
       this.updates += 1;

@@ -10,7 +10,13 @@ import type { ApplyResult, InventoryChange } from '@app/engine/incremental';
 /** Requests the service sends to the rule engine worker, and what each answers. */
 export interface EngineCalls {
   load(args: { inventory: Inventory; flows: CatalogFlow[]; prefix: string }): { devices: number };
-  apply(args: { changes: InventoryChange[] }): ApplyResult;
+  /**
+   * `compute`: devices whose rule sets to answer once the changes are applied, in the same message, so a read that
+   * brought the changes is not queued behind the background computation they start.
+   */
+  apply(args: { changes: InventoryChange[]; compute?: string[] }): ApplyResult & {
+    ruleSets?: (RuleSet | null)[];
+  };
   ruleSets(args: { deviceIds: string[] }): (RuleSet | null)[];
   reachability(args: {
     from: string;

@@ -53,6 +53,18 @@ describe('RuleEngineHost', () => {
       await host.call('load', { inventory, flows, prefix: 'utm_' });
       const [ruleSet] = await host.call('ruleSets', { deviceIds: ['d'] });
       expect(ruleSet?.rules).toHaveLength(1);
+
+      // A change, and the rule sets asked for with it: answered as of after the change, as a later read would be.
+      const moved = { ...inventory.nodes[0], addresses: ['10.0.0.6'] };
+      const applied = await host.call('apply', {
+        changes: [{ kind: 'node', id: 'a', value: moved }],
+        compute: ['d', 'no-such-device'],
+      });
+      expect(applied.affected).toEqual(['d']);
+      expect(applied.ruleSets?.[1]).toBeNull();
+      expect(JSON.stringify(applied.ruleSets?.[0])).toContain('10.0.0.6');
+      expect(applied.ruleSets?.[0]).toEqual((await host.call('ruleSets', { deviceIds: ['d'] }))[0]);
+      expect(applied.ruleSets?.[0]?.hash).not.toBe(ruleSet?.hash);
     } finally {
       await host.stop();
     }

@@ -14,8 +14,10 @@ export class RuleEngine implements EngineCalls {
     return { devices: this.engine.deviceIds().length };
   }
 
-  apply({ changes }: Parameters<EngineCalls['apply']>[0]): ReturnType<EngineCalls['apply']> {
-    return this.loaded().apply(changes);
+  apply({ changes, compute }: Parameters<EngineCalls['apply']>[0]): ReturnType<EngineCalls['apply']> {
+    const engine = this.loaded();
+    const result = engine.apply(changes);
+    return compute ? { ...result, ruleSets: compute.map((id) => engine.ruleSet(id)) } : result;
   }
 
   ruleSets({ deviceIds }: Parameters<EngineCalls['ruleSets']>[0]): ReturnType<EngineCalls['ruleSets']> {
