@@ -210,11 +210,17 @@ describe('a push interrupted by SIGKILL', () => {
         fault: { type: 'hang', ms: 60_000, when: 'before' },
       });
       const opnPush = await push(opnId);
+      // The hanging write itself, not just an open transaction: the connector's transaction probe opens (and
+      // aborts) one before the write the fault holds, and a kill then would leave the fault armed for the restart.
       await waitFor(
-        () => Promise.resolve(forti.simulator.openTransactions().length),
-        (n) => n === 1,
+        () =>
+          Promise.resolve({
+            hanging: forti.calls.list().some((call) => call.fault === 'hang'),
+            open: forti.simulator.openTransactions().length,
+          }),
+        (state) => state.hanging && state.open === 1,
         60_000,
-        'the FortiOS transaction to be open',
+        'the FortiOS write inside a transaction to hang',
       );
       await waitFor(
         () => Promise.resolve(opn.calls.count({ path: /cancelRollback/ })),
