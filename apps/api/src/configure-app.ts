@@ -53,11 +53,12 @@ export function configureApp<A extends INestApplication>(app: A): A {
   sendVersionEtags(app.getHttpAdapter().getInstance() as Express);
   const scope = requestScope(createAccessLog(app.get<Logger>(PINO_LOGGER)));
   // Everything a request goes through before its route, as one Express layer: each layer costs every request a hop
-  // through the router (a match, and for a mounted one a cut and restore of its URL), and these were six. In order:
+  // through the router (a match, and for a mounted one a cut and restore of its URL), and these were five. In order:
   // - metrics first, so every request is timed and counted, refused ones included;
   // - then the cheapest refusals: nothing is parsed for a client over its rate or a target over its length;
-  // - the body parsers and the input checks, then the security headers: a refused body or query is answered
-  //   without them, as always;
+  // - the JSON parser and the input checks, then the security headers: a refused body or query is answered without
+  //   them, as always;
+  // - the form parser (Nest's default; a form body is then refused by the JSON-body check);
   // - last, on the API and the routes outside its prefix (GraphQL included), the request log and id, the request
   //   context with the caller, and the JSON-body check.
   app.use(
