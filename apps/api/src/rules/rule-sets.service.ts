@@ -36,10 +36,20 @@ const KEEP_REVISIONS = 1_000n;
 /** Whether rule sets can be served without waiting for a first computation. */
 export type RuleSetsState = 'starting' | 'ready' | 'failed';
 
+/** A row of the change log, with a changed node's content as of the same snapshot (null once deleted). */
 interface ChangeRow {
   revision: bigint;
   entity: string;
   entityId: string;
+  node: NodeInput | null;
+}
+
+interface Head {
+  revision: bigint;
+  /** The revision the changes are counted from: the one held when they were read (null: none held). */
+  from: bigint | null;
+  /** Null: the whole inventory must be loaded (always so when `from` is null). */
+  changes: ChangeRow[] | null;
 }
 
 /**
@@ -188,18 +198,55 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
    * about to read, computed with the catch-up that starts here (not with one it joins), before anything else.
    */
   private async sync(knownRevision?: bigint, wanted: readonly string[] = []): Promise<void> {
-    const revision = knownRevision ?? (await this.revision());
-    if (this.revisionHeld !== null && this.revisionHeld >= revision && this.engineAlive()) return;
-    // Concurrent readers of the same stale revision share one catch-up.
-    this.syncing ??= this.catchUp(revision, wanted).finally(() => {
+    let head: Head | undefined;
+    let revision: bigint;
+    if (knownRevision === undefined) revision = (head = await this.head()).revision;
+    else revision = knownRevision;
+    if (this.holds(revision)) return;
+    // Concurrent readers of the same stale revision share one catch-up. Changes read from a revision this instance
+    // no longer holds (another catch-up moved it meanwhile) are not the ones it needs: that catch-up reads its own.
+    this.syncing ??= this.catchUp(head?.from === this.held() ? head : undefined, wanted).finally(() => {
       this.syncing = null;
     });
     await this.syncing;
-    if (this.revisionHeld === null || this.revisionHeld < revision) await this.sync();
+    if (!this.holds(revision)) await this.sync();
   }
 
-  private engineAlive(): boolean {
-    return this.engine.running && this.heldGeneration === this.engine.generation;
+  private holds(revision: bigint): boolean {
+    const held = this.held();
+    return held !== null && held >= revision;
+  }
+
+  /** The revision the worker's inventory is at, or null when it holds none (not loaded yet, or the worker was lost). */
+  private held(): bigint | null {
+    return this.engine.running && this.heldGeneration === this.engine.generation ? this.revisionHeld : null;
+  }
+
+  /**
+   * The database's inventory revision and, when this instance holds an older one, the rows changed since, with the
+   * changed nodes' content (the usual change): one statement, so a read that finds changes costs one round trip
+   * before the worker, and the rows come from the same snapshot as the revision they lead to.
+   */
+  private async head(): Promise<Head> {
+    const from = this.held();
+    if (from === null) return { revision: await this.revision(), from, changes: null };
+    const rows = await this.prisma.$queryRaw<ChangeRow[]>`
+      SELECT "revision", '#head' AS "entity", "pruned_through"::text AS "entityId", NULL::json AS "node"
+      FROM "inventory_revision" WHERE "id" = 1
+      UNION ALL (
+        SELECT c."revision", c."entity", c."entity_id",
+          CASE WHEN c."entity" = 'node' THEN (
+            SELECT json_build_object('id', n."id", 'siteId', n."site_id", 'name', n."name", 'role', n."role",
+              'addresses', n."addresses", 'collectorId', n."collector_id", 'selectors', n."selectors",
+              'deploymentId', n."deployment_id", 'masterId', n."master_id")
+            FROM "nodes" n WHERE n."id" = c."entity_id"::uuid) END
+        FROM "inventory_changes" c WHERE c."revision" > ${from}
+        ORDER BY c."revision" LIMIT ${MAX_INCREMENTAL_ROWS + 1})`;
+    const top = rows.find((r) => r.entity === '#head');
+    const revision = top ? BigInt(top.revision) : 0n;
+    // Pruned past what this instance holds, or too many rows: reloading everything is needed, or cheaper.
+    const whole = !top || BigInt(top.entityId) > from || rows.length > MAX_INCREMENTAL_ROWS + 1;
+    return { revision, from, changes: whole ? null : rows.filter((r) => r !== top) };
   }
 
   private async revision(): Promise<bigint> {
@@ -207,23 +254,15 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     return row?.revision ?? 0n;
   }
 
-  private async catchUp(revision: bigint, wanted: readonly string[]): Promise<void> {
-    // Reading the revision before the rows means the rows can only be newer than it: the next catch-up
-    // reads them again, and applying a row's current content twice changes nothing.
+  /** `head`: read by the caller from the revision held now; read here when absent. */
+  private async catchUp(head: Head | undefined, wanted: readonly string[]): Promise<void> {
     // The state is shared by every caller, so it is read as the service itself, whatever the caller's tenants.
     await asSystem(async () => {
-      const held = this.revisionHeld;
-      if (held === null || !this.engineAlive()) return this.load(revision);
-      // One statement, so the rows and the pruning mark come from one snapshot.
-      const rows = await this.prisma.$queryRaw<ChangeRow[]>`
-        SELECT "revision", "entity", "entity_id" AS "entityId" FROM "inventory_changes"
-        WHERE "revision" > ${held} AND "revision" <= ${revision}
-        UNION ALL SELECT "pruned_through", '#pruned', '' FROM "inventory_revision" WHERE "id" = 1
-        LIMIT ${MAX_INCREMENTAL_ROWS + 2}`;
-      const pruned = rows.find((r) => r.entity === '#pruned');
-      if (pruned === undefined || BigInt(pruned.revision) > held || rows.length > MAX_INCREMENTAL_ROWS + 1)
-        return this.load(revision);
-      const changes = await this.readChanges(rows.filter((r) => r !== pruned));
+      const { revision, changes: rows } = head ?? (await this.head());
+      // The revision was read before the inventory is: the rows loaded can only be newer than it, the next catch-up
+      // reads them again, and applying a row's current content twice changes nothing.
+      if (rows === null) return this.load(revision);
+      const changes = await this.readChanges(rows);
       if (changes.length > 0) {
         const compute = [...new Set(wanted)];
         const result = await this.engine.call('apply', { changes, compute });
@@ -231,7 +270,7 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
         if (result.all) this.cache.clear();
         else for (const id of result.affected) this.cache.delete(id);
         // Computed after these changes, in the same call: as current as the revision held below.
-        for (const r of result.ruleSets ?? []) if (r) this.cache.set(r.deviceId, r);
+        for (const r of result.ruleSets ?? []) this.cache.set(r.deviceId, r);
       }
       this.revisionHeld = revision;
       this.updates += 1;
@@ -268,8 +307,9 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
       'deployment',
       'publication',
     ].map(ids);
-    const [nodes, devices, zones, sites, deployments, flows, siteLinks, publications] = await Promise.all([
-      nodeIds.length ? readNodes(this.prisma, { id: { in: nodeIds } }) : [],
+    // The changed nodes came with the rows (ChangeRow.node); the other entities are read here.
+    const nodes = rows.flatMap((r) => (r.entity === 'node' && r.node ? [r.node] : []));
+    const [devices, zones, sites, deployments, flows, siteLinks, publications] = await Promise.all([
       deviceIds.length ? readDevices(this.prisma, { id: { in: deviceIds } }) : [],
       zoneIds.length
         ? this.prisma.zone.findMany({

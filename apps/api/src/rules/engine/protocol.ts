@@ -12,11 +12,11 @@ export interface EngineCalls {
   load(args: { inventory: Inventory; flows: CatalogFlow[]; prefix: string }): { devices: number };
   /**
    * `compute`: devices whose rule sets to answer once the changes are applied, in the same message, so a read that
-   * brought the changes is not queued behind the background computation they start.
+   * brought the changes is not queued behind the background computation they start. Only those the changes
+   * affected are answered: the caller's copies of the others are still current, and receiving a rule set costs the
+   * service thread its deserialization (0.3–0.9 ms for a branch firewall's at 1,000 sites).
    */
-  apply(args: { changes: InventoryChange[]; compute?: string[] }): ApplyResult & {
-    ruleSets?: (RuleSet | null)[];
-  };
+  apply(args: { changes: InventoryChange[]; compute?: string[] }): ApplyResult & { ruleSets?: RuleSet[] };
   ruleSets(args: { deviceIds: string[] }): (RuleSet | null)[];
   reachability(args: {
     from: string;

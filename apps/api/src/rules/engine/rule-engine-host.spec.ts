@@ -54,17 +54,26 @@ describe('RuleEngineHost', () => {
       const [ruleSet] = await host.call('ruleSets', { deviceIds: ['d'] });
       expect(ruleSet?.rules).toHaveLength(1);
 
-      // A change, and the rule sets asked for with it: answered as of after the change, as a later read would be.
+      // A change, and the rule sets asked for with it: answered as of after the change, as a later read would be;
+      // only those it affected (an unknown device has none).
       const moved = { ...inventory.nodes[0], addresses: ['10.0.0.6'] };
       const applied = await host.call('apply', {
         changes: [{ kind: 'node', id: 'a', value: moved }],
         compute: ['d', 'no-such-device'],
       });
       expect(applied.affected).toEqual(['d']);
-      expect(applied.ruleSets?.[1]).toBeNull();
+      expect(applied.ruleSets).toHaveLength(1);
       expect(JSON.stringify(applied.ruleSets?.[0])).toContain('10.0.0.6');
       expect(applied.ruleSets?.[0]).toEqual((await host.call('ruleSets', { deviceIds: ['d'] }))[0]);
       expect(applied.ruleSets?.[0]?.hash).not.toBe(ruleSet?.hash);
+
+      // A change that leaves the device's rule set as it is answers nothing for it.
+      const unrelated = await host.call('apply', {
+        changes: [{ kind: 'zone', id: 'z-elsewhere', value: null }],
+        compute: ['d'],
+      });
+      expect(unrelated.affected).toEqual([]);
+      expect(unrelated.ruleSets).toEqual([]);
     } finally {
       await host.stop();
     }

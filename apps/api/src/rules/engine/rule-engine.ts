@@ -1,5 +1,6 @@
 import { traceReachability } from '@app/engine/reachability';
 import { IncrementalRuleSets } from '@app/engine/incremental';
+import type { RuleSet } from '@app/engine/model';
 import type { EngineCalls, EngineOp, EngineRequest } from './protocol';
 
 /**
@@ -17,7 +18,14 @@ export class RuleEngine implements EngineCalls {
   apply({ changes, compute }: Parameters<EngineCalls['apply']>[0]): ReturnType<EngineCalls['apply']> {
     const engine = this.loaded();
     const result = engine.apply(changes);
-    return compute ? { ...result, ruleSets: compute.map((id) => engine.ruleSet(id)) } : result;
+    if (!compute) return result;
+    const affected = new Set(result.affected);
+    const ruleSets: RuleSet[] = [];
+    for (const id of compute) {
+      const ruleSet = result.all || affected.has(id) ? engine.ruleSet(id) : null;
+      if (ruleSet) ruleSets.push(ruleSet);
+    }
+    return { ...result, ruleSets };
   }
 
   ruleSets({ deviceIds }: Parameters<EngineCalls['ruleSets']>[0]): ReturnType<EngineCalls['ruleSets']> {
