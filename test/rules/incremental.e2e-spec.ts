@@ -116,7 +116,33 @@ describe('incremental rule sets through the change log', () => {
       'agent collected by the new probe',
       () => t.http().patch(`/api/v1/nodes/${agent}`).send({ collectorId: probe }).expect(200),
     ]);
+    // Selectors and a probe's master travel in the change log's node content as well (RuleSetsService.head).
+    steps.push([
+      'switch sends netflow too',
+      () =>
+        t
+          .http()
+          .patch(`/api/v1/nodes/${ids.get('br1-switch')}`)
+          .send({ selectors: ['syslog', 'netflow'] })
+          .expect(200),
+    ]);
+    let branchProbe = '';
+    steps.push([
+      'probe at br1 pinned to the master',
+      async () => {
+        branchProbe = (
+          await create(t, 'nodes', {
+            siteId: ids.get('br1'),
+            name: 'br1-probe-b',
+            role: 'probe',
+            addresses: ['10.2.10.7'],
+            masterId: ids.get('hq-master'),
+          })
+        ).id;
+      },
+    ]);
     steps.push(['agent deleted', () => t.http().delete(`/api/v1/nodes/${agent}`).expect(204)]);
+    steps.push(['branch probe deleted', () => t.http().delete(`/api/v1/nodes/${branchProbe}`).expect(204)]);
     steps.push(['probe deleted', () => t.http().delete(`/api/v1/nodes/${probe}`).expect(204)]);
     steps.push([
       'zone narrowed',
