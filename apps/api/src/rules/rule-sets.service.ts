@@ -225,7 +225,8 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
   /**
    * The database's inventory revision and, when this instance holds an older one, the rows changed since, with the
    * changed nodes' content (the usual change): one statement, so a read that finds changes costs one round trip
-   * before the worker, and the rows come from the same snapshot as the revision they lead to.
+   * before the worker, and the rows come from the same snapshot as the revision they lead to. The node's fields are
+   * those readNodes selects (the full load's), in SQL.
    */
   private async head(): Promise<Head> {
     const from = this.held();
