@@ -118,7 +118,7 @@ describe('incremental rule sets through the change log', () => {
     ]);
     // Selectors and a probe's master travel in the change log's node content as well (RuleSetsService.head).
     steps.push([
-      'switch sends netflow too',
+      "switch's selectors: cisco replaced by netflow",
       () =>
         t
           .http()
