@@ -14,17 +14,18 @@
  * not depend on the poll interval.
  * Targets: no writes at all in (2); in (3) writes only on the devices whose rule set changed; wall/ideal of
  * (1) ≤ 1.3 and (2) ≤ 1.5 on PostgreSQL, ≤ 2 and ≤ 3 on PGlite; at most 6 statements per push in (2).
- * The simulators run in the bench's process: their CPU (HTTP and TLS server side) shares the thread with the
- * service's, so the ideal is out of reach by that much even for a service that cost nothing.
+ * The simulators run in a process of their own (sim-fleet.ts), as firewalls are other machines: until 2026-12-06
+ * they shared the service's event loop, and their HTTP servers, handlers and timers then counted as the service's
+ * overhead. They still share this machine's two cores with the service and the database.
  */
 import 'reflect-metadata';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { QueryCounter, type QueryCounts } from '../apps/api/src/database/query-counter';
 import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';
 import { PushRunner } from '../apps/api/src/pushes/push-runner.service';
 import { startBenchApp } from './bench-app';
 import { BenchContext, formatTable } from './bench-util';
+import { type FleetSimulator, startSimFleet } from './sim-fleet';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 200);
 const LATENCY_MS = 20;
@@ -72,12 +73,11 @@ interface Run {
 }
 
 export async function pushBench(ctx: BenchContext): Promise<boolean> {
-  const sims: StartedSimulator<'pfsense'>[] = [];
-  for (let i = 0; i < DEVICES; i++) {
-    sims.push(
-      await startSimulator('pfsense', { latencyMs: LATENCY_MS, interfaces: ['wan', 'lan', 'servers'] }),
-    );
-  }
+  const fleetOfSims = await startSimFleet(DEVICES, {
+    latencyMs: LATENCY_MS,
+    interfaces: ['wan', 'lan', 'servers'],
+  });
+  const sims = fleetOfSims.sims;
   const { app } = await startBenchApp(TOKEN, { pushConcurrency: CONCURRENCY });
   const counter = app.get(QueryCounter);
   // Finish times straight from the runner (after its listeners, webhooks included), so the wall time does not
@@ -118,13 +118,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
       role: 'master',
       addresses: ['10.0.1.5'],
     });
-    const device = async (
-      siteId: string,
-      name: string,
-      sim: StartedSimulator<'pfsense'>,
-      lan: string,
-      servers: string,
-    ) =>
+    const device = async (siteId: string, name: string, sim: FleetSimulator, lan: string, servers: string) =>
       (
         await api<{ id: string }>('POST', '/devices', {
           siteId,
@@ -183,7 +177,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
     };
 
     const run = async (label: string): Promise<Run> => {
-      for (const sim of sims) sim.calls.reset();
+      await fleetOfSims.reset();
       finishedAt.clear();
       const total = (c: QueryCounts) => c.prisma + c.queue + c.lock;
       const sql0 = counter.counts;
@@ -218,8 +212,9 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
       const wallMs = Math.max(...ends) - t0;
       const pollSql = total(sql2) - sql2.background - (total(sql1) - sql1.background);
       const backgroundSql = sql2.background - sql1.background;
-      const calls = sims.reduce((n, s) => n + s.calls.count(), 0);
-      const writes = sims.reduce((n, s) => n + s.calls.writes(), 0);
+      const counts = await fleetOfSims.counts();
+      const calls = counts.reduce((n, c) => n + c.calls, 0);
+      const writes = counts.reduce((n, c) => n + c.writes, 0);
       const changed = pushes.filter((p) => (p.plan?.changes.length ?? 0) > 0 || p.plan?.pendingCommit);
       const minimumCalls =
         DEVICES * STATE_READ_CALLS + changed.reduce((n, p) => n + (p.plan?.changes.length ?? 0) + 1, 0);
@@ -326,6 +321,6 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
     );
   } finally {
     await app.close();
-    await Promise.all(sims.map((s) => s.stop()));
+    await fleetOfSims.stop();
   }
 }

@@ -10,9 +10,10 @@
  *   counter), so a row read just before a concurrent commit is not kept.
  * - Writes by other processes sharing the database (replicas on PostgreSQL, or SQL sent outside this process) are
  *   announced by the `row_changes` notification, which the database sends at commit from a statement trigger on
- *   every application table; each one empties the cache. Until the listening connection is up, and whenever it is
- *   lost, the cache is off (every read goes to the database). The bound on a stale read across replicas is the
- *   notification's delivery time; `ttlMs` is a backstop should a notification never arrive.
+ *   every application table whose rows it may keep (all but UNCACHED_TABLES); each one empties the cache. Until
+ *   the listening connection is up, and whenever it is lost, the cache is off (every read goes to the database).
+ *   The bound on a stale read across replicas is the notification's delivery time; `ttlMs` is a backstop should a
+ *   notification never arrive.
  *
  * Any write empties the whole cache, not just its row: writes are rare next to reads, and a table-level rule
  * cannot miss a row that a trigger or a cascade changed.
@@ -109,3 +110,23 @@ export function isReadStatement(sql: string): boolean {
 
 /** Channel of the `row_changes` notifications (migration 20261204010000_row_change_notify). */
 export const ROW_CHANGES_CHANNEL = 'row_changes';
+
+/**
+ * Operational records, by Prisma model, that the item cache never keeps, and their tables, which therefore carry no
+ * `row_changes` trigger (migration 20261206010000_operational_tables_unannounced). Each push writes its row and
+ * its device's pending state two or three times, and drift checks and webhook deliveries do the same per device;
+ * announced, every one of those commits emptied every replica's cache, and PostgreSQL serialises the commits of
+ * notifying transactions on one cluster-wide lock (async.c, PreCommit_Notify), so a fleet push's claims queued
+ * behind each other. Their rows are read fresh anyway: a running push's row changes under the reader.
+ */
+export const UNCACHED_TABLES = {
+  Push: 'pushes',
+  DevicePendingState: 'device_pending_states',
+  DriftCheck: 'drift_checks',
+  WebhookDelivery: 'webhook_deliveries',
+} as const;
+
+/** Whether the item cache may keep rows of `model` (a Prisma model name). */
+export function isCachedModel(model: string): boolean {
+  return !Object.hasOwn(UNCACHED_TABLES, model);
+}

@@ -26,6 +26,7 @@ export const DATABASE = Symbol('DATABASE');
           migrationsDir: config.migrationsDir,
           poolSize: config.databasePoolSize,
           itemCacheTtlMs: config.itemCacheTtlMs,
+          lockConnections: config.pushConcurrency,
           onQuery: (sql, origin) => counter.increment(origin, sql),
         });
         logger.log(

@@ -5,7 +5,6 @@ import type {
   Node,
   Prisma,
   Publication,
-  Push,
   Site,
   Tenant,
   Webhook,
@@ -20,7 +19,6 @@ interface ItemRows {
   Deployment: Deployment;
   Node: Node;
   Publication: Publication;
-  Push: Push;
   Site: Site;
   Tenant: Tenant;
   Webhook: Webhook;

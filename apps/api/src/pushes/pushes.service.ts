@@ -8,7 +8,6 @@ import { currentRequest } from '../common/request-context';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
-import { ItemReads } from '../database/item-reads';
 import { JobQueue } from '../jobs/job-queue.service';
 import type { FleetPushInput, PushFilter, PushInput } from './push.input';
 import { appendPushEvent, firstEvent } from './push-events';
@@ -41,7 +40,6 @@ export class PushesService {
 
   constructor(
     private readonly prisma: PrismaService,
-    private readonly items: ItemReads,
     private readonly jobs: JobQueue,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -197,7 +195,7 @@ export class PushesService {
   }
 
   async get(id: string): Promise<Push> {
-    const push = await this.items.byId('Push', id);
+    const push = await this.prisma.push.findUnique({ where: { id } });
     if (!push) throw new NotFound('push', id);
     return push;
   }

@@ -1,4 +1,4 @@
-import { type ItemCache, Prisma, type PrismaClient } from '@app/persistence';
+import { isCachedModel, type ItemCache, Prisma, type PrismaClient } from '@app/persistence';
 import { DomainError, ValidationFailed } from '../common/errors/domain-error';
 import { currentRequest, requestContext } from '../common/request-context';
 
@@ -149,7 +149,8 @@ export function withTenantScope(client: PrismaClient, items?: ItemCache): Prisma
       $allModels: {
         $allOperations({ model, operation, args, query }) {
           const scope = TenantScope.current();
-          const id = items && !scope.limited ? idOnlyLookup(operation, args) : undefined;
+          const id =
+            items && !scope.limited && isCachedModel(model) ? idOnlyLookup(operation, args) : undefined;
           if (id !== undefined) return items!.read(itemKey(model, id), () => query(args));
           return query(scopeArgs(scope, model, operation, args) as typeof args);
         },
