@@ -14,8 +14,8 @@ export interface QueuedJob<T> {
   data: T;
   /**
    * Tells the pool that the handler is in its last step (its own bookkeeping; no more waiting on anything
-   * outside the database): the pool fetches the job that will take this slot meanwhile, and starts it the moment
-   * this one ends instead of a fetch round trip later. Optional; once per job.
+   * outside the database): its slot is free from then on, so the pool fetches and starts the job that takes it
+   * while this one records its end, instead of a record and a fetch round trip later. Optional; once per job.
    */
   windingDown(): void;
 }
@@ -40,7 +40,7 @@ const COMPLETE_BATCH_MS = 50;
  *
  * Workers are bounded pools built on fetch/complete/fail rather than `boss.work()`: pg-boss 10 runs one batch at
  * a time per worker, so a slow device would hold back the whole batch; here each finished job frees its slot
- * at once, and a job that is winding down has its successor fetched already (QueuedJob.windingDown).
+ * at once, and a job that is winding down hands its slot over already (QueuedJob.windingDown).
  */
 @Injectable()
 export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
@@ -100,7 +100,11 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     await this.boss.cancel(name, id);
   }
 
-  /** Runs `handler` for the queue's jobs, at most `concurrency` at a time in this instance. */
+  /**
+   * Runs `handler` for the queue's jobs, at most `concurrency` at a time in this instance, not counting those
+   * winding down (QueuedJob.windingDown): a push's slot stands for a device it talks to, and recording the end
+   * talks to no device.
+   */
   work<T>(name: string, concurrency: number, handler: JobHandler<T>): void {
     if (this.pools.has(name)) throw new Error(`queue ${name} already has a worker`);
     const pool = new WorkerPool<T>(this.boss, name, concurrency, handler, this.logger);
@@ -117,12 +121,11 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
 class WorkerPool<T> {
   private readonly running = new Set<Promise<void>>();
   /**
-   * Jobs fetched for the slots of winding-down jobs, started as those end. pg-boss has them active already: a
-   * crash before they start leaves them to its expiry, like a job waiting for its device lock. There are never
-   * more of them than winding-down jobs, which end within a statement or two.
+   * Jobs fetched and not started yet (a fetch answers at most the free slots, so only briefly). pg-boss has them
+   * active already: a crash before they start leaves them to its expiry, like a job waiting for its device lock.
    */
   private readonly ready: PgBoss.Job<T>[] = [];
-  /** Running jobs that called windingDown. */
+  /** Running jobs that called windingDown: their slots are free. */
   private winding = 0;
   /**
    * The last fetch got fewer jobs than it asked for: a winding-down job does not fetch for its slot then (at the end
@@ -203,7 +206,9 @@ class WorkerPool<T> {
   }
 
   private startReady(): void {
-    while (this.ready.length > 0 && this.running.size < this.concurrency) this.execute(this.ready.shift()!);
+    while (this.ready.length > 0 && this.running.size - this.winding < this.concurrency) {
+      this.execute(this.ready.shift()!);
+    }
   }
 
   private execute(job: PgBoss.Job<T>): void {
@@ -212,6 +217,7 @@ class WorkerPool<T> {
       if (winding || this.stopped) return;
       winding = true;
       this.winding += 1;
+      this.startReady();
       if (!this.drained) this.wake();
     };
     const done = this.handler({ id: job.id, data: job.data, windingDown })

@@ -272,8 +272,8 @@ export class PushRunner implements OnModuleInit, OnApplicationBootstrap {
     const attempt = push.attempts;
 
     const execution = await this.execute(push, pending);
-    // The device is done with; what is left is one statement (and the listeners): the queue fetches the next job
-    // for this slot meanwhile.
+    // The device is done with; what is left is one statement (and the listeners): the queue fetches and starts the
+    // next job for this slot meanwhile.
     windingDown();
     const outcome = execution.outcome;
     const error = execution.error;
