@@ -25,10 +25,9 @@ type FleetOp =
 /** Requests the parent sends; every one is answered by a {@link FleetReply} with the same `id`. */
 export type FleetRequest = { id: number } & FleetOp;
 
-export type FleetReply = { id: number } & (
-  | { ok: true; sims?: FleetSimulator[]; counts?: { calls: number; writes: number }[] }
-  | { ok: false; error: string }
-);
+type FleetAnswer = { ok: true; sims?: FleetSimulator[]; counts?: { calls: number; writes: number }[] };
+
+export type FleetReply = { id: number } & (FleetAnswer | { ok: false; error: string });
 
 export interface SimFleet {
   sims: FleetSimulator[];
@@ -61,10 +60,11 @@ export async function startSimFleet(count: number, options: FleetOptions): Promi
     for (const waiter of waiting.values()) waiter.reject(exited);
     waiting.clear();
   });
-  const request = async (body: FleetOp, timeoutMs = REQUEST_TIMEOUT_MS): Promise<FleetReply> => {
+  /** The child's answer to `body`; a refusal, a timeout or the child's exit rejects. */
+  const request = async (body: FleetOp, timeoutMs = REQUEST_TIMEOUT_MS): Promise<FleetAnswer> => {
     if (exited) throw exited;
     const id = nextId++;
-    return new Promise<FleetReply>((resolve, reject) => {
+    return new Promise<FleetAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         waiting.delete(id);
         reject(new Error(`simulator fleet did not answer ${body.op} within ${timeoutMs} ms`));
@@ -90,12 +90,9 @@ export async function startSimFleet(count: number, options: FleetOptions): Promi
   try {
     const started = await request({ op: 'start', count, options }, START_TIMEOUT_MS);
     return {
-      sims: started.ok ? (started.sims ?? []) : [],
+      sims: started.sims ?? [],
       reset: async () => void (await request({ op: 'reset' })),
-      counts: async () => {
-        const reply = await request({ op: 'counts' });
-        return reply.ok ? (reply.counts ?? []) : [];
-      },
+      counts: async () => (await request({ op: 'counts' })).counts ?? [],
       stop: async () => {
         if (exited) return;
         const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
