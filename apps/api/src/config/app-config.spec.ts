@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from './app-config';
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
@@ -35,6 +36,19 @@ describe('loadConfig', () => {
       pushMaxAttempts: 3,
       metrics: 'token',
     });
+  });
+
+  it('reads the shipped migrations wherever the service was started from, and MIGRATIONS_DIR from the working directory', () => {
+    const shipped = join(__dirname, '..', '..', '..', '..', 'prisma', 'migrations');
+    const cwd = process.cwd();
+    try {
+      process.chdir('/');
+      expect(loadConfig({}).migrationsDir).toBe(shipped);
+      expect(existsSync(shipped)).toBe(true);
+      expect(loadConfig({ MIGRATIONS_DIR: 'srv/migrations' }).migrationsDir).toBe('/srv/migrations');
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('reads and trims values, and treats blank ones as unset', () => {

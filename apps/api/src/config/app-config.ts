@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_PREFIX, describeInvalidPrefix } from '@app/engine';
 import { isValidKey } from '@app/persistence';
 import { cronProblem } from '../common/http/is-cron.validator';
@@ -271,7 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     dataDir,
     secretKey,
     logLevel,
-    migrationsDir: absolute(blankToUndefined(env.MIGRATIONS_DIR) ?? 'prisma/migrations'),
+    migrationsDir: absolute(blankToUndefined(env.MIGRATIONS_DIR) ?? shippedMigrationsDir()),
     databasePoolSize,
     rulePrefix,
     adminToken,
@@ -327,6 +328,19 @@ function parseIntIn(
 
 function blankToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * The migrations shipped with this copy of the service: `prisma/migrations` in the nearest directory above this file
+ * that has one (the checkout from sources, the package root from `dist/`). They belong to the code, not to the
+ * directory the service was started from, so `node /opt/app/dist/…/main.js` works from any working directory.
+ */
+function shippedMigrationsDir(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'prisma', 'migrations');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return 'prisma/migrations';
+  }
 }
 
 function absolute(path: string): string {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createAccessLog, flushLogger, loggerOptions, redactUrl } from './logger';
+import { createAccessLog, flushLogger, loggerOptions, PinoNestLogger, redactUrl } from './logger';
 
 describe('redactUrl', () => {
   it('replaces the values of secret-looking query parameters and keeps the rest as written', () => {
@@ -187,5 +187,26 @@ describe('flushLogger', () => {
         .map((line) => (JSON.parse(line) as { msg: string }).msg),
     ).toEqual(['one', 'two']);
     destination.end();
+  });
+});
+
+describe('PinoNestLogger', () => {
+  it('keeps the message and stack of an Error Nest hands over (a failed start), not an empty object', () => {
+    const lines: Array<{ msg: string; trace?: string; context?: string }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString('utf8')) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const nest = new PinoNestLogger(pino(loggerOptions('info'), sink));
+    nest.error(new Error('migrations directory not found: /nowhere'), undefined, 'ExceptionHandler');
+    nest.error({ reason: 'plain object' });
+    expect(lines[0]).toMatchObject({
+      msg: 'migrations directory not found: /nowhere',
+      context: 'ExceptionHandler',
+    });
+    expect(lines[0].trace).toContain('logger.spec.ts');
+    expect(lines[1].msg).toBe('{"reason":"plain object"}');
   });
 });

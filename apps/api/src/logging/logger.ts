@@ -186,7 +186,10 @@ export class PinoNestLogger implements LoggerService {
   }
 
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, trace }, stringify(message));
+    // Nest's ExceptionHandler passes the Error itself (a failed start): keep its message and stack.
+    if (message instanceof Error)
+      this.logger.error({ context, trace: trace ?? message.stack }, message.message);
+    else this.logger.error({ context, trace }, stringify(message));
   }
 
   warn(message: unknown, context?: string): void {
