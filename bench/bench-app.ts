@@ -8,8 +8,8 @@ type AppOptions = NonNullable<Parameters<typeof AppModule.forRoot>[0]>;
 
 /**
  * The real service as the benches measure it: listening on 127.0.0.1, silent, rate limits out of the way and the
- * scheduler idle, on the in-memory embedded database unless BENCH_DATABASE_URL names a (scratch) PostgreSQL
- * database. `options` adds what a section needs (push concurrency, keep-alive).
+ * scheduler idle, on the in-memory embedded database unless BENCH_DATABASE_URL names a PostgreSQL
+ * database (run.ts gives each section one of its own). `options` adds what a section needs (push concurrency, keep-alive).
  */
 export async function startBenchApp(
   adminToken: string,

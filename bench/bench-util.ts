@@ -2,6 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** What a bench section gets from the runner. */
+/** The admin token every section authenticates with: the service creates it from ADMIN_TOKEN on an empty database. */
+export const BENCH_ADMIN_TOKEN = 'uto_bench-admin-token-0123456789abcdef';
+
 export interface BenchContext {
   /** Full garbage collection (a no-op when it cannot be enabled). */
   gc(): void;

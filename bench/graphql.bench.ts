@@ -22,13 +22,12 @@ import type { Prisma } from '@app/persistence';
 import { PrismaService } from '../apps/api/src/database/prisma.service';
 import { QueryCounter } from '../apps/api/src/database/query-counter';
 import { startBenchApp } from './bench-app';
-import { BenchContext, formatTable } from './bench-util';
+import { BENCH_ADMIN_TOKEN, BenchContext, formatTable } from './bench-util';
 
 const SITES = Number(process.env.BENCH_GRAPHQL_SITES ?? 200);
 const WARMUP = 3;
 const RUNS = Number(process.env.BENCH_GRAPHQL_RUNS ?? 15);
 const TARGET_P50_MS = 250;
-const TOKEN = 'uto_bench-admin-token-0123456789abcdef';
 
 export const DASHBOARD_QUERY = `query Dashboard {
   sites(first: ${SITES}) {
@@ -92,11 +91,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function graphqlBench(ctx: BenchContext): Promise<boolean> {
-  const { app, base } = await startBenchApp(TOKEN, {
+  const { app, base } = await startBenchApp(BENCH_ADMIN_TOKEN, {
     // Seeding leaves the client's kept-alive socket idle for seconds; a server closing it races the next request.
     httpKeepAliveTimeoutMs: 600_000,
   });
-  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const headers = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' };
   const api = async <T>(path: string, body: unknown): Promise<T> => {
     const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
     const text = await res.text();

@@ -1,6 +1,6 @@
 /**
  * Incremental rule sets: the engine bench's 1,000-site deployment (55,503 nodes, 1,001 firewalls) loaded
- * into the real app (in-memory PGlite, or PostgreSQL when BENCH_DATABASE_URL names a scratch database),
+ * into the real app (in-memory PGlite, or PostgreSQL when BENCH_DATABASE_URL is set),
  * then one node change (see `change` below) and the first `GET /devices/{id}/ruleset` after it, against an unchanged
  * read of the same device, for a device the change affects (the branch firewall in front of the changed
  * agent) and one it does not (another branch's firewall). Each round: unchanged reads of both devices,
@@ -26,13 +26,12 @@ import { PrismaService } from '../apps/api/src/database/prisma.service';
 import { RuleSetsService } from '../apps/api/src/rules/rule-sets.service';
 import { asSystem } from '../apps/api/src/tenants/tenant-scope';
 import { startBenchApp } from './bench-app';
-import { BenchContext, formatTable } from './bench-util';
+import { BENCH_ADMIN_TOKEN, BenchContext, formatTable } from './bench-util';
 import { generateDeployment } from './engine.bench';
 
 const SITES = Number(process.env.BENCH_INCREMENTAL_SITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_INCREMENTAL_ROUNDS ?? 5);
 const TARGET = 3;
-const TOKEN = 'uto_bench-admin-token-0123456789abcdef';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -108,11 +107,14 @@ async function seed(prisma: PrismaService, sites: number): Promise<Map<string, s
 }
 
 export async function incrementalBench(ctx: BenchContext): Promise<boolean> {
-  const { app, base } = await startBenchApp(TOKEN);
+  const { app, base } = await startBenchApp(BENCH_ADMIN_TOKEN);
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${BENCH_ADMIN_TOKEN}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();

@@ -24,7 +24,7 @@ import { QueryCounter, type QueryCounts } from '../apps/api/src/database/query-c
 import { credentialsInputOf } from '../apps/api/src/inventory/devices/device-credentials';
 import { PushRunner } from '../apps/api/src/pushes/push-runner.service';
 import { startBenchApp } from './bench-app';
-import { BenchContext, formatTable } from './bench-util';
+import { BENCH_ADMIN_TOKEN, BenchContext, formatTable } from './bench-util';
 import { type FleetSimulator, startSimFleet } from './sim-fleet';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 200);
@@ -32,7 +32,6 @@ const LATENCY_MS = 20;
 const CONCURRENCY = Number(process.env.BENCH_PUSH_CONCURRENCY ?? 25);
 /** readState on pfSense: aliases, rules, port forwards (managed NAT), apply status. */
 const STATE_READ_CALLS = 4;
-const TOKEN = 'uto_bench-admin-token-0123456789abcdef';
 /** How often the bench asks `GET /pushes` for progress, as a dashboard would; the wall time does not depend on it. */
 const POLL_MS = 1_000;
 const POSTGRES = Boolean(process.env.BENCH_DATABASE_URL);
@@ -78,7 +77,7 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
     interfaces: ['wan', 'lan', 'servers'],
   });
   const sims = fleetOfSims.sims;
-  const { app } = await startBenchApp(TOKEN, { pushConcurrency: CONCURRENCY });
+  const { app } = await startBenchApp(BENCH_ADMIN_TOKEN, { pushConcurrency: CONCURRENCY });
   const counter = app.get(QueryCounter);
   // Finish times straight from the runner (after its listeners, webhooks included), so the wall time does not
   // depend on how often the bench polls.
@@ -90,7 +89,10 @@ export async function pushBench(ctx: BenchContext): Promise<boolean> {
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${base}/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${BENCH_ADMIN_TOKEN}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();

@@ -7,8 +7,7 @@ import 'reflect-metadata';
 import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-
-export const BENCH_ADMIN_TOKEN = 'uto_bench-rest-admin-token-0123456789abcdef';
+import { BENCH_ADMIN_TOKEN } from './bench-util';
 
 /** What a server process reports on its IPC channel. */
 export type ServerMessage =

@@ -6,14 +6,14 @@
  * request. Also prints the resident memory of both processes at idle (after start and a full GC). Target: the item read
  * at ≥ 50 % of the bare route's throughput.
  *
- * PGlite by default; BENCH_DATABASE_URL names a scratch PostgreSQL database instead.
+ * PGlite by default; on PostgreSQL when BENCH_DATABASE_URL is set.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchContext, formatTable } from './bench-util';
+import { BENCH_ADMIN_TOKEN, BenchContext, formatTable } from './bench-util';
 import { runLoad } from './http-load';
-import { BENCH_ADMIN_TOKEN, type ServerMessage } from './rest-server';
+import type { ServerMessage } from './rest-server';
 
 const CONNECTIONS = Number(process.env.BENCH_REST_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_REST_ROUNDS ?? 5);

@@ -8,13 +8,16 @@ export interface TestDatabase {
 }
 
 /**
- * With DATABASE_URL set, every caller gets its own freshly created PostgreSQL database (so test files
- * can run in parallel); without it, the embedded in-memory PGlite is used.
+ * With DATABASE_URL (or `base`) set, every caller gets its own freshly created PostgreSQL database on that server (so
+ * test files can run in parallel, and bench sections never see each other's rows); without it, the embedded
+ * in-memory PGlite is used.
  */
-export async function provisionDatabase(): Promise<TestDatabase> {
-  const base = process.env.DATABASE_URL;
+export async function provisionDatabase(
+  base = process.env.DATABASE_URL,
+  prefix = 'utm_test',
+): Promise<TestDatabase> {
   if (!base) return { url: undefined, drop: () => Promise.resolve() };
-  const name = `utm_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withAdmin(base, (admin) => admin.query(`CREATE DATABASE "${name}"`));
   const url = new URL(base);
   url.pathname = `/${name}`;
