@@ -38,7 +38,7 @@ function startServer(mode: 'app' | 'bare'): Promise<Server> {
       '-r',
       'tsconfig-paths/register',
       '-r',
-      './bench/swc-register.js',
+      './scripts/swc-register.js',
       'bench/rest-server.ts',
       mode,
     ],

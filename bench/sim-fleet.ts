@@ -44,7 +44,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
 export async function startSimFleet(count: number, options: FleetOptions): Promise<SimFleet> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-r', 'tsconfig-paths/register', '-r', './bench/swc-register.js', 'bench/sim-fleet.child.ts'],
+    ['-r', 'tsconfig-paths/register', '-r', './scripts/swc-register.js', 'bench/sim-fleet.child.ts'],
     { cwd: join(__dirname, '..'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: process.env },
   );
   let nextId = 1;

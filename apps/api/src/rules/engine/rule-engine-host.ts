@@ -5,15 +5,14 @@ import type { EngineCalls, EngineOp, EngineRequest, EngineResponse } from './pro
 
 /**
  * Loads the worker entry from the compiled build (`.js`) or, when the service itself runs from sources
- * (vitest, ts-node: `npm run bench`, `npm run demo`), from the `.ts` source through ts-node and the
- * tsconfig path aliases: a worker does not inherit the parent's module hooks.
+ * (vitest, ts-node: `npm run bench`, `npm run demo`), from the `.ts` source through the checkout's SWC hook
+ * (scripts/swc-register.js) and the tsconfig path aliases: a worker does not inherit the parent's module hooks.
  */
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 if (workerData.file.endsWith('.ts')) {
   const path = require('node:path');
-  const project = path.join(workerData.root, 'tsconfig.json');
-  require('ts-node').register({ project, transpileOnly: true, swc: true });
+  require(path.join(workerData.root, 'scripts', 'swc-register.js'));
   const tsconfigPaths = require('tsconfig-paths');
   const config = tsconfigPaths.loadConfig(workerData.root);
   tsconfigPaths.register({ baseUrl: config.absoluteBaseUrl, paths: config.paths });
@@ -33,7 +32,7 @@ type Waiter = { resolve(value: unknown): void; reject(error: Error): void };
 
 /**
  * The process's one rule engine worker, started on first use and never stopped (idle, it does not keep
- * the process alive). Sharing it keeps its start-up (ts-node from sources) to once per process, and a
+ * the process alive). Sharing it keeps its start-up (compiling from sources) to once per process, and a
  * thread that loaded SWC's native binding must not be torn down and loaded again: the process crashes.
  */
 class SharedWorker {
