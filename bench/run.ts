@@ -35,12 +35,13 @@ async function main(): Promise<void> {
   for (const [name, section] of Object.entries(SECTIONS)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;
     console.log(`\n== ${name}`);
-    const database = await provisionDatabase(server, 'utm_bench');
-    if (database.url) process.env.BENCH_DATABASE_URL = database.url;
+    // Only with BENCH_DATABASE_URL: provisionDatabase would otherwise fall back to the tests' DATABASE_URL.
+    const database = server ? await provisionDatabase(server, 'utm_bench') : undefined;
+    if (database?.url) process.env.BENCH_DATABASE_URL = database.url;
     try {
       ok = (await section(ctx)) && ok;
     } finally {
-      await database.drop();
+      await database?.drop();
     }
   }
   if (!ok) process.exitCode = 1;
