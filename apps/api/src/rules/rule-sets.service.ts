@@ -4,7 +4,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnModuleDestroy,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { InventoryChange } from '@app/engine/incremental';
 import type {
@@ -64,7 +64,7 @@ interface Head {
  * `GET /health/ready`) says when that is done.
  */
 @Injectable()
-export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy {
+export class RuleSetsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('RuleSets');
   private readonly engine = new RuleEngineHost();
   /** Revision the worker's inventory is at; null until loaded (or after the worker was lost). */
@@ -96,7 +96,14 @@ export class RuleSetsService implements OnApplicationBootstrap, OnModuleDestroy 
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Not in onModuleDestroy: Nest runs every module's onModuleDestroy before the job pools drain
+   * (beforeApplicationShutdown), and a push they still start asks for its rule set. By this hook the pools have
+   * stopped and the HTTP server is closed.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    this.revisionHeld = null;
+    this.cache.clear();
     await this.engine.stop();
   }
 
