@@ -78,6 +78,8 @@ export class RuleSetsService implements OnApplicationBootstrap, OnApplicationShu
   private updates = 0;
   private loads = 0;
   private warmUp: RuleSetsState = 'starting';
+  private warmUpRetry: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -86,12 +88,26 @@ export class RuleSetsService implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    // Loads and computes everything in the background; requests that come first wait for it.
+    this.warm(1);
+  }
+
+  /**
+   * Loads and computes everything in the background; requests that come first wait for it. A failure (the database
+   * briefly away, the worker lost) is tried again 1 s, 2 s, … at most 60 s later, so a readiness probe that answered
+   * 503 for it recovers by itself instead of keeping the replica out of rotation for good.
+   */
+  private warm(attempt: number): void {
     void this.settle().then(
       () => (this.warmUp = 'ready'),
       (error: unknown) => {
+        if (this.stopped) return;
         this.warmUp = 'failed';
-        this.logger.warn(`rule sets not computed at start: ${String(error)}`);
+        const delayMs = Math.min(60_000, 1_000 * 2 ** (attempt - 1));
+        this.logger.warn(
+          `rule sets not computed at start (attempt ${attempt}): ${String(error)}; trying again in ${delayMs / 1_000} s`,
+        );
+        this.warmUpRetry = setTimeout(() => this.warm(attempt + 1), delayMs);
+        this.warmUpRetry.unref();
       },
     );
   }
@@ -102,6 +118,8 @@ export class RuleSetsService implements OnApplicationBootstrap, OnApplicationShu
    * stopped and the HTTP server is closed.
    */
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.warmUpRetry) clearTimeout(this.warmUpRetry);
     this.revisionHeld = null;
     this.cache.clear();
     await this.engine.stop();
