@@ -1,4 +1,6 @@
-import { RuleEngineHost } from './rule-engine-host';
+import { EventEmitter } from 'node:events';
+import type { EngineRequest, EngineResponse } from './protocol';
+import { type EngineThread, RuleEngineHost, SharedWorker } from './rule-engine-host';
 
 describe('RuleEngineHost', () => {
   it('computes in a worker thread', async () => {
@@ -77,5 +79,69 @@ describe('RuleEngineHost', () => {
     } finally {
       await host.stop();
     }
+  });
+});
+
+/** A worker thread that answers when told to, and fails when told to. */
+class FakeThread extends EventEmitter implements EngineThread {
+  readonly sent: EngineRequest[] = [];
+  refs = 0;
+  postMessage(request: EngineRequest): void {
+    if (request.op === 'load' && 'unclonable' in request.args) throw new Error('could not be cloned');
+    this.sent.push(request);
+  }
+  ref(): void {
+    this.refs += 1;
+  }
+  unref(): void {
+    this.refs = 0;
+  }
+  answer(id: number, value: unknown): void {
+    this.emit('message', { id, ok: true, value } as EngineResponse);
+  }
+}
+
+describe('SharedWorker', () => {
+  const request = { slot: 1, op: 'settle', args: {} } as Omit<EngineRequest, 'id'>;
+
+  function fleet(): { worker: SharedWorker; threads: FakeThread[] } {
+    const threads: FakeThread[] = [];
+    const worker = new SharedWorker(() => {
+      const thread = new FakeThread();
+      threads.push(thread);
+      return thread;
+    });
+    return { worker, threads };
+  }
+
+  it("rejects only a failed thread's requests: its late 'exit' leaves its successor's alone", async () => {
+    const { worker, threads } = fleet();
+    const first = worker.send(request);
+    threads[0].emit('error', new Error('worker crashed'));
+    await expect(first).rejects.toThrow('worker crashed');
+    expect(worker.running).toBe(false);
+
+    // Sent between the failed thread's 'error' and its 'exit': goes to a new thread.
+    const second = worker.send(request);
+    expect(threads).toHaveLength(2);
+    threads[0].emit('exit', 1);
+    threads[1].answer(threads[1].sent[0].id, 'computed');
+    await expect(second).resolves.toBe('computed');
+    expect(threads[1].refs).toBe(0);
+    expect(worker.starts).toBe(2);
+  });
+
+  it('rejects a request it could not send, and stops holding the process for it', async () => {
+    const { worker, threads } = fleet();
+    const unsendable = { slot: 1, op: 'load', args: { unclonable: true } } as unknown as Omit<
+      EngineRequest,
+      'id'
+    >;
+    await expect(worker.send(unsendable)).rejects.toThrow('could not be cloned');
+    expect(threads[0].refs).toBe(0);
+    // The thread is still usable.
+    const next = worker.send(request);
+    threads[0].answer(threads[0].sent[0].id, 'ok');
+    await expect(next).resolves.toBe('ok');
   });
 });

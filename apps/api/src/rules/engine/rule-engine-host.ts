@@ -30,56 +30,94 @@ function workerFile(): { file: string; root: string } {
 
 type Waiter = { resolve(value: unknown): void; reject(error: Error): void };
 
+/** What SharedWorker needs of a worker thread (a Worker; a fake in unit tests). */
+export interface EngineThread {
+  on(event: 'message', listener: (response: EngineResponse) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  postMessage(request: EngineRequest): void;
+  ref(): void;
+  unref(): void;
+}
+
+function spawnEngineThread(): EngineThread {
+  return new Worker(BOOTSTRAP, { eval: true, workerData: workerFile() });
+}
+
 /**
  * The process's one rule engine worker, started on first use and never stopped (idle, it does not keep
  * the process alive). Sharing it keeps its start-up (compiling from sources) to once per process, and a
  * thread that loaded SWC's native binding must not be torn down and loaded again: the process crashes.
  */
-class SharedWorker {
-  private worker: Worker | null = null;
+export class SharedWorker {
+  private thread: EngineThread | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, Waiter>();
+  /**
+   * Each thread's own waiters. A failed thread emits 'error' and later 'exit'; a request sent in between goes to its
+   * successor, and the late 'exit' must not reject that one.
+   */
+  private readonly waiting = new Map<EngineThread, Map<number, Waiter>>();
   /** Bumped each time a worker starts: a new worker holds no engine until it is loaded again. */
   starts = 0;
 
+  constructor(private readonly spawn: () => EngineThread = spawnEngineThread) {}
+
   get running(): boolean {
-    return this.worker !== null;
+    return this.thread !== null;
   }
 
   send(request: Omit<EngineRequest, 'id'>): Promise<unknown> {
-    const worker = this.start();
+    const thread = this.start();
+    const waiters = this.waiting.get(thread)!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       // Referenced only while an answer is awaited: an idle worker never keeps the process alive.
-      if (this.waiting.size === 0) worker.ref();
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      if (waiters.size === 0) thread.ref();
+      waiters.set(id, { resolve, reject });
+      try {
+        thread.postMessage({ ...request, id });
+      } catch (error) {
+        // Not sent (an argument that cannot be cloned): nothing will answer it.
+        this.take(thread, id);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const { file, root } = workerFile();
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { file, root } });
-    worker.unref();
-    worker.on('message', (response: EngineResponse) => {
-      const waiter = this.waiting.get(response.id);
+  /** Removes a waiter of `thread`; the thread stops holding the process once none is left. */
+  private take(thread: EngineThread, id: number): Waiter | undefined {
+    const waiters = this.waiting.get(thread);
+    const waiter = waiters?.get(id);
+    if (!waiters || !waiter) return undefined;
+    waiters.delete(id);
+    if (waiters.size === 0) thread.unref();
+    return waiter;
+  }
+
+  private start(): EngineThread {
+    if (this.thread) return this.thread;
+    const thread = this.spawn();
+    thread.unref();
+    const waiters = new Map<number, Waiter>();
+    this.waiting.set(thread, waiters);
+    thread.on('message', (response: EngineResponse) => {
+      const waiter = this.take(thread, response.id);
       if (!waiter) return;
-      this.waiting.delete(response.id);
-      if (this.waiting.size === 0) worker.unref();
       if (response.ok) waiter.resolve(response.value);
       else waiter.reject(Object.assign(new Error(response.error.message), { name: response.error.name }));
     });
     const fail = (error: Error): void => {
-      if (this.worker === worker) this.worker = null;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
+      if (this.thread === thread) this.thread = null;
+      this.waiting.delete(thread);
+      for (const waiter of waiters.values()) waiter.reject(error);
+      waiters.clear();
+      thread.unref();
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`rule engine worker exited with code ${code}`)));
-    this.worker = worker;
+    thread.on('error', fail);
+    thread.on('exit', (code: number) => fail(new Error(`rule engine worker exited with code ${code}`)));
+    this.thread = thread;
     this.starts += 1;
-    return worker;
+    return thread;
   }
 }
 
