@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EngineRequest, EngineResponse } from './protocol';
+import type { EngineRequest } from './protocol';
 import { type EngineThread, RuleEngineHost, SharedWorker } from './rule-engine-host';
 
 describe('RuleEngineHost', () => {
@@ -97,7 +97,7 @@ class FakeThread extends EventEmitter implements EngineThread {
     this.refs = 0;
   }
   answer(id: number, value: unknown): void {
-    this.emit('message', { id, ok: true, value } as EngineResponse);
+    this.emit('message', { id, ok: true, value });
   }
 }
 
