@@ -1,5 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@app/persistence';
 import { startSimulator, type StartedSimulator } from '@app/simulators';
-import { latestSlot, PushScheduler } from '../../apps/api/src/pushes/push-scheduler.service';
+import { DATABASE } from '../../apps/api/src/database/database.module';
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
+import { DeviceLocks } from '../../apps/api/src/jobs/device-locks.service';
+import {
+  latestSlot,
+  PushScheduler,
+  UNQUEUED_GRACE_SECONDS,
+} from '../../apps/api/src/pushes/push-scheduler.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, simulatedDevice, type SimulatedDeployment } from './push-fixtures';
 import { requestPush, waitFor, waitForPush, type PushBody } from './push-helpers';
@@ -80,5 +89,55 @@ describe('scheduled pushes', () => {
       () => scheduled(t, d.device.id),
       (list) => list.length === before + 1 && list.every((p) => ['noop', 'succeeded'].includes(p.state)),
     );
+  });
+
+  it('queues a push committed without its job once the grace has passed, and leaves one with a live job alone', async () => {
+    const scheduler = t.app.get(PushScheduler);
+    const prisma = t.app.get(PrismaService);
+    const db = t.app.get<Database>(DATABASE);
+    // What an instance that stopped between the commit and the queue leaves behind: a queued row, no job.
+    const unqueued = async (): Promise<{ id: string; jobId: string | null }> =>
+      prisma.push.create({
+        data: { deviceId: d.device.id, trigger: 'manual', actor: 'stopped instance', jobId: randomUUID() },
+        select: { id: true, jobId: true },
+      });
+    const age = (id: string) =>
+      db.sql.query(`UPDATE "pushes" SET "updated_at" = now() - make_interval(secs => $2) WHERE "id" = $1`, [
+        id,
+        UNQUEUED_GRACE_SECONDS + 60,
+      ]);
+    // A queued push whose job is live: fetched, and waiting for the device held here.
+    let release!: () => void;
+    const holding = t.app
+      .get(DeviceLocks)
+      .run(d.device.id, () => new Promise<void>((resolve) => (release = resolve)));
+    const live = await requestPush(t, d.device.id);
+    const { jobId: liveJob } = await prisma.push.findUniqueOrThrow({ where: { id: live.id } });
+    await waitFor(
+      async () =>
+        (await db.sql.query<{ state: string }>('SELECT state FROM pgboss.job WHERE id = $1', [liveJob]))[0]
+          ?.state,
+      (state) => state === 'active',
+      10_000,
+      'the live push to be fetched',
+    );
+    const lost = await unqueued();
+    const recent = await unqueued();
+    await age(lost.id);
+    await age(live.id);
+
+    expect(await scheduler.recoverUnqueued()).toEqual([lost.id]);
+    // Another replica's sweep a moment later finds nothing left to do.
+    expect(await scheduler.recoverUnqueued()).toEqual([]);
+    release();
+    await holding;
+    const [ranLost, ranLive] = await Promise.all([waitForPush(t, lost.id), waitForPush(t, live.id)]);
+    expect(['noop', 'succeeded']).toContain(ranLost.state);
+    expect(ranLost.events.map((e) => e.message).join('\n')).toContain('queued again');
+    expect(['noop', 'succeeded']).toContain(ranLive.state);
+    expect((await prisma.push.findUniqueOrThrow({ where: { id: live.id } })).jobId).toBe(liveJob);
+    // Within the grace: the request that created it may still be queuing its job.
+    const stillWaiting = await prisma.push.findUniqueOrThrow({ where: { id: recent.id } });
+    expect(stillWaiting).toMatchObject({ state: 'queued', jobId: recent.jobId });
   });
 });

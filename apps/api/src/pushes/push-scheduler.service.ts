@@ -14,13 +14,14 @@ import { APP_CONFIG } from '../config/config.module';
 import { PrismaService } from '../database/prisma.service';
 import { DeviceLocks } from '../jobs/device-locks.service';
 import { appendPushEvent, firstEvent, instanceName } from './push-events';
-import { PushesService } from './pushes.service';
+import { PUSH_QUEUE, PushesService } from './pushes.service';
 
 /**
  * Every instance ticks; the database decides. A scheduled push is a row unique on (device, cron slot), so
  * however many replicas see a slot, one insert wins and one push runs. The same tick finds pushes left
  * `running` by an instance that died: their device lock is free (the advisory lock went with the dead
- * connection), so they are queued again under a new job.
+ * connection), so they are queued again under a new job. It also finds pushes left `queued` with no job: the
+ * push row commits before its job is queued, and an instance that stops in between leaves one behind.
  */
 @Injectable()
 export class PushScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -52,6 +53,7 @@ export class PushScheduler implements OnApplicationBootstrap, BeforeApplicationS
   tick(now: Date = new Date()): Promise<void> {
     this.ticking ??= (async () => {
       await this.recoverInterrupted();
+      await this.recoverUnqueued();
       await this.fireDue(now);
     })()
       .catch((error: unknown) => {
@@ -152,7 +154,58 @@ export class PushScheduler implements OnApplicationBootstrap, BeforeApplicationS
     }
     return recovered.map((r) => r.id);
   }
+
+  /**
+   * Queues again every push left `queued` without a live job for longer than UNQUEUED_GRACE_SECONDS: its instance
+   * stopped between committing it and queuing its job, or the queue lost the job. It gets a new job id, changed only
+   * if nobody changed it meanwhile (another replica's sweep), and a job that does turn up under the old id finds the
+   * push claimed by the new one and does nothing.
+   */
+  async recoverUnqueued(): Promise<string[]> {
+    const orphans = await this.prisma.$queryRaw<{ id: string; deviceId: string; jobId: string }[]>`
+      SELECT p."id", p."device_id" AS "deviceId", p."job_id" AS "jobId"
+      FROM "pushes" p
+      WHERE p."state" = 'queued'
+        AND p."updated_at" < now() - make_interval(secs => ${UNQUEUED_GRACE_SECONDS})
+        AND NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+          WHERE j."name" = ${PUSH_QUEUE}
+            AND j."id" = CASE WHEN p."job_id" ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                              THEN p."job_id"::uuid END
+            AND j."state" IN ('created', 'retry', 'active'))`;
+    const recovered: { id: string; jobId: string; deviceId: string }[] = [];
+    for (const orphan of orphans) {
+      const jobId = randomUUID();
+      const requeued = await this.prisma.$transaction(async (tx) => {
+        const { count } = await tx.push.updateMany({
+          where: { id: orphan.id, state: 'queued', jobId: orphan.jobId },
+          data: { jobId },
+        });
+        if (!count) return false;
+        await appendPushEvent(
+          tx,
+          orphan.id,
+          `its job was never queued or was lost (the instance that created it may have stopped first); queued again by ${this.instance}`,
+        );
+        return true;
+      });
+      if (requeued) recovered.push({ id: orphan.id, jobId, deviceId: orphan.deviceId });
+    }
+    if (recovered.length) {
+      this.logger.warn(
+        `queued ${recovered.length} push(es) left without a job: ${recovered.map((r) => r.id).join(', ')}`,
+      );
+      await this.pushes.enqueue(recovered);
+    }
+    return recovered.map((r) => r.id);
+  }
 }
+
+/**
+ * How long a queued push may be without a live job before the sweep queues it: the request that created it queues
+ * the job right after its commit, and must not race the sweep.
+ */
+export const UNQUEUED_GRACE_SECONDS = 60;
 
 /** The most recent cron slot at or before `now` (schedules are evaluated in UTC). */
 export function latestSlot(cron: string, now: Date): Date | null {
