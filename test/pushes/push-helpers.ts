@@ -1,3 +1,7 @@
+import type { Database } from '@app/persistence';
+import { DATABASE } from '../../apps/api/src/database/database.module';
+import { PrismaService } from '../../apps/api/src/database/prisma.service';
+import { DeviceLocks } from '../../apps/api/src/jobs/device-locks.service';
 import type { TestApp } from '../utils/create-test-app';
 
 export interface PushBody {
@@ -75,4 +79,33 @@ export async function requestPush(
   const res = await t.http().post(`/api/v1/devices/${deviceId}/pushes`).send(body);
   if (res.status !== 202) throw new Error(`POST push → ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body as PushBody;
+}
+
+/** Holds a device's lock in this instance, as a push to it would, until `release`. */
+export function holdDevice(t: TestApp, deviceId: string): { release(): Promise<void> } {
+  let free!: () => void;
+  const held = t.app.get(DeviceLocks).run(deviceId, () => new Promise<void>((resolve) => (free = resolve)));
+  return {
+    release: () => {
+      free();
+      return held;
+    },
+  };
+}
+
+/** Waits until a worker pool has fetched the push's job (pg-boss `active`: running, or waiting for its device). */
+export async function waitUntilFetched(t: TestApp, pushId: string): Promise<string> {
+  const { jobId } = await t.app
+    .get(PrismaService)
+    .push.findUniqueOrThrow({ where: { id: pushId }, select: { jobId: true } });
+  const db = t.app.get<Database>(DATABASE);
+  await waitFor(
+    async () =>
+      (await db.sql.query<{ state: string }>('SELECT state FROM pgboss.job WHERE id = $1', [jobId]))[0]
+        ?.state,
+    (state) => state === 'active',
+    10_000,
+    `push ${pushId} to be fetched`,
+  );
+  return jobId!;
 }

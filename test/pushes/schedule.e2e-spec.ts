@@ -3,7 +3,6 @@ import type { Database } from '@app/persistence';
 import { startSimulator, type StartedSimulator } from '@app/simulators';
 import { DATABASE } from '../../apps/api/src/database/database.module';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
-import { DeviceLocks } from '../../apps/api/src/jobs/device-locks.service';
 import {
   latestSlot,
   PushScheduler,
@@ -11,7 +10,14 @@ import {
 } from '../../apps/api/src/pushes/push-scheduler.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, simulatedDevice, type SimulatedDeployment } from './push-fixtures';
-import { requestPush, waitFor, waitForPush, type PushBody } from './push-helpers';
+import {
+  holdDevice,
+  requestPush,
+  type PushBody,
+  waitFor,
+  waitForPush,
+  waitUntilFetched,
+} from './push-helpers';
 
 async function scheduled(t: TestApp, deviceId: string): Promise<PushBody[]> {
   const res = await t
@@ -107,20 +113,9 @@ describe('scheduled pushes', () => {
         UNQUEUED_GRACE_SECONDS + 60,
       ]);
     // A queued push whose job is live: fetched, and waiting for the device held here.
-    let release!: () => void;
-    const holding = t.app
-      .get(DeviceLocks)
-      .run(d.device.id, () => new Promise<void>((resolve) => (release = resolve)));
+    const device = holdDevice(t, d.device.id);
     const live = await requestPush(t, d.device.id);
-    const { jobId: liveJob } = await prisma.push.findUniqueOrThrow({ where: { id: live.id } });
-    await waitFor(
-      async () =>
-        (await db.sql.query<{ state: string }>('SELECT state FROM pgboss.job WHERE id = $1', [liveJob]))[0]
-          ?.state,
-      (state) => state === 'active',
-      10_000,
-      'the live push to be fetched',
-    );
+    const liveJob = await waitUntilFetched(t, live.id);
     const lost = await unqueued();
     const recent = await unqueued();
     await age(lost.id);
@@ -129,8 +124,7 @@ describe('scheduled pushes', () => {
     expect(await scheduler.recoverUnqueued()).toEqual([lost.id]);
     // Another replica's sweep a moment later finds nothing left to do.
     expect(await scheduler.recoverUnqueued()).toEqual([]);
-    release();
-    await holding;
+    await device.release();
     const [ranLost, ranLive] = await Promise.all([waitForPush(t, lost.id), waitForPush(t, live.id)]);
     expect(['noop', 'succeeded']).toContain(ranLost.state);
     expect(ranLost.events.map((e) => e.message).join('\n')).toContain('queued again');

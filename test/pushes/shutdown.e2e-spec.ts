@@ -1,12 +1,8 @@
-import type { Database } from '@app/persistence';
 import { startSimulator, type StartedSimulator } from '@app/simulators';
-import { DATABASE } from '../../apps/api/src/database/database.module';
-import { DeviceLocks } from '../../apps/api/src/jobs/device-locks.service';
 import { PushRunner } from '../../apps/api/src/pushes/push-runner.service';
-import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { simulatedDeployment, type SimulatedDeployment } from './push-fixtures';
-import { requestPush, waitFor } from './push-helpers';
+import { holdDevice, requestPush, waitUntilFetched } from './push-helpers';
 
 /**
  * A graceful stop (SIGTERM in a rolling deploy) lets the pushes this instance already fetched finish: the job pools
@@ -32,30 +28,15 @@ describe('graceful shutdown', () => {
     const finished: { id: string; state: string; errorMessage: string | null }[] = [];
     t.app.get(PushRunner).onFinished((push) => void finished.push(push));
     // The device's lock held elsewhere: the pool fetches the push and waits for the lock, as behind another push.
-    let release!: () => void;
-    const holding = t.app
-      .get(DeviceLocks)
-      .run(d.device.id, () => new Promise<void>((resolve) => (release = resolve)));
+    const device = holdDevice(t, d.device.id);
     const push = await requestPush(t, d.device.id);
-    const { jobId } = await t.app
-      .get(PrismaService)
-      .push.findUniqueOrThrow({ where: { id: push.id }, select: { jobId: true } });
-    const db = t.app.get<Database>(DATABASE);
-    await waitFor(
-      async () =>
-        (await db.sql.query<{ state: string }>('SELECT state FROM pgboss.job WHERE id = $1', [jobId]))[0]
-          ?.state,
-      (state) => state === 'active',
-      10_000,
-      'the pool to fetch the push',
-    );
+    await waitUntilFetched(t, push.id);
     const closing = t.app.close();
     closed = true;
     // Long enough for every module's onModuleDestroy (where the rule engine used to be disposed); the pools drain
     // after them, waiting for this push.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    release();
-    await holding;
+    await device.release();
     await closing;
     await t.database.drop();
     expect(finished).toEqual([
