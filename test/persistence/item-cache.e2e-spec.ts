@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE } from '../../apps/api/src/database/database.module';
 import { PrismaService } from '../../apps/api/src/database/prisma.service';
 import { QueryCounter } from '../../apps/api/src/database/query-counter';
+import { waitFor } from '../pushes/push-helpers';
 import { createTestApp, type TestApp } from '../utils/create-test-app';
 import { create } from '../utils/fixtures';
 
@@ -49,13 +50,13 @@ describe('item cache', () => {
    * moment after its commit, and work the write set off in the background may write too; either empties the cache
    * after the first read stored the row, so "the second read is free" would race them on PostgreSQL.
    */
-  async function cachedRead(id: string): Promise<{ name: string; queries: number }> {
-    let read = await readSite(id);
-    for (let i = 0; i < 50 && read.queries > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      read = await readSite(id);
-    }
-    return read;
+  function cachedRead(id: string): Promise<{ name: string; queries: number }> {
+    return waitFor(
+      () => readSite(id),
+      (read) => read.queries === 0,
+      1_000,
+      'a read served from the cache',
+    );
   }
 
   it('serves a repeated read by id without SQL', async () => {
