@@ -107,6 +107,8 @@ describe('a push interrupted by SIGKILL', () => {
       'the first write',
     );
     await service.kill('SIGKILL');
+    // The write in flight still lands after the process dies (its held answer ends when the socket closes).
+    await sim.server.settled();
     const writesBeforeCrash = sim.calls.writes();
     expect(sim.simulator.hasUnappliedChanges() || sim.simulator.pendingSubsystems.length > 0).toBe(true);
     sim.faults.clear();

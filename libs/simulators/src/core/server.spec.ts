@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { OTHER_CA_CERT_PEM, TEST_CERT_PEM } from '../testing/certs';
 import { rawRequest } from '../testing/raw-http';
 import { SimulatorServer, type SimRequest } from './server';
@@ -46,6 +47,20 @@ describe('SimulatorServer', () => {
     const t0 = Date.now();
     expect((await rawRequest(server.url, { path: '/slow' })).status).toBe(200);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+  });
+
+  it('settles only after a write held by latency lands, even when its client went away', async () => {
+    server.faults.add({ path: '/held', fault: { type: 'latency', ms: 10_000 } });
+    await server.settled();
+    const client = request(`${server.url}/held`, { method: 'POST' });
+    client.on('error', () => undefined);
+    client.end('{}');
+    for (let i = 0; i < 200 && server.calls.writes() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(server.calls.writes()).toBe(1);
+    expect(handled).toHaveLength(0);
+    client.destroy();
+    await server.settled();
+    expect(handled.map((r) => r.path)).toEqual(['/held']);
   });
 
   it('answers an injected status or 429 Retry-After without calling the handler', async () => {

@@ -114,6 +114,8 @@ export class SimulatorServer {
   private readonly sockets = new Set<Socket>();
   private readonly sleepers = new Set<() => void>();
   private seq = 0;
+  private inFlight = 0;
+  private readonly idleWaiters: Array<() => void> = [];
   private baseUrl: string | null = null;
   private stopping = false;
 
@@ -184,6 +186,16 @@ export class SimulatorServer {
     await closed;
   }
 
+  /**
+   * Resolves once no request is being handled. A call is logged when it arrives, but a write held by latency
+   * still lands after its client dies (the sleep ends when the socket closes); a test that kills the client and
+   * then inspects the state waits here so it sees that write.
+   */
+  settled(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   /** Resolves after `ms`, or early when the server stops (vendor handlers use it for processing time). */
   delay(ms: number): Promise<void> {
     return this.sleep(ms);
@@ -219,6 +231,7 @@ export class SimulatorServer {
     };
     this.calls.push(record);
     const socket = req.socket;
+    this.inFlight++;
     try {
       const body = await readBody(req, this.options.maxBodyBytes ?? 16 * 1024 * 1024);
       const simReq: SimRequest = {
@@ -275,6 +288,7 @@ export class SimulatorServer {
       });
     } finally {
       record.durationMs = Date.now() - t0;
+      if (--this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
 
