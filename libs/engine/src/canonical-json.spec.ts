@@ -29,6 +29,10 @@ describe('canonicalJsonSha256', () => {
     ['holes and non-finite numbers', { a: [1, , { b: NaN }], c: [Infinity, -0] }],
     ['arrays of arrays', { a: [[{ b: 2, a: 1 }], [], ['s', 1, false, null]] }],
     ['a string longer than one chunk', { long: 'x'.repeat(3 << 20), short: ['y'] }],
+    [
+      'multi-byte text in pieces filling several chunks',
+      { rows: Array.from({ length: 60_000 }, (_, i) => ({ t: `é→😀 ${i}`, i })), after: '€' },
+    ],
     ['objects that are not plain', { a: [new Date(0), new Map([[1, 2]])], b: { c: new Date(0) } }],
     [
       'inherited and shadowing keys',
