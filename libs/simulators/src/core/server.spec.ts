@@ -55,8 +55,7 @@ describe('SimulatorServer', () => {
     const client = request(`${server.url}/held`, { method: 'POST' });
     client.on('error', () => undefined);
     client.end('{}');
-    for (let i = 0; i < 200 && server.calls.writes() === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(server.calls.writes()).toBe(1);
+    await vi.waitFor(() => expect(server.calls.writes()).toBe(1), { timeout: 2_000, interval: 10 });
     expect(handled).toHaveLength(0);
     client.destroy();
     await server.settled();
