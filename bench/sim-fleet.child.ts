@@ -23,6 +23,9 @@ async function handle(request: FleetRequest): Promise<FleetReply> {
     case 'reset':
       for (const sim of sims) sim.calls.reset();
       return { id: request.id, ok: true };
+    case 'restore':
+      for (const sim of sims) sim.reset();
+      return { id: request.id, ok: true };
     case 'counts':
       return {
         id: request.id,

@@ -20,7 +20,11 @@ export interface FleetOptions {
 }
 
 type FleetOp =
-  { op: 'start'; count: number; options: FleetOptions } | { op: 'reset' } | { op: 'counts' } | { op: 'stop' };
+  | { op: 'start'; count: number; options: FleetOptions }
+  | { op: 'reset' }
+  | { op: 'restore' }
+  | { op: 'counts' }
+  | { op: 'stop' };
 
 /** Requests the parent sends; every one is answered by a {@link FleetReply} with the same `id`. */
 export type FleetRequest = { id: number } & FleetOp;
@@ -33,6 +37,8 @@ export interface SimFleet {
   sims: FleetSimulator[];
   /** Clears every simulator's call log. */
   reset(): Promise<void>;
+  /** Every simulator back to its seed (no managed objects, nothing pending), its call log cleared. */
+  restore(): Promise<void>;
   /** Calls and writes each simulator received since its last reset, in fleet order. */
   counts(): Promise<{ calls: number; writes: number }[]>;
   stop(): Promise<void>;
@@ -92,6 +98,7 @@ export async function startSimFleet(count: number, options: FleetOptions): Promi
     return {
       sims: started.sims ?? [],
       reset: async () => void (await request({ op: 'reset' })),
+      restore: async () => void (await request({ op: 'restore' })),
       counts: async () => (await request({ op: 'counts' })).counts ?? [],
       stop: async () => {
         if (exited) return;
