@@ -16,7 +16,7 @@ import { computeRuleSets } from '@app/engine';
 import type { CatalogFlow, DeviceInput, Inventory, NodeInput, RuleSet, Vendor, ZoneInput } from '@app/engine';
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { BenchContext, formatTable, loadGc } from './bench-util';
+import { BenchContext, formatTable, loadGc, median } from './bench-util';
 
 const VENDORS: Vendor[] = ['pfsense', 'fortios', 'opnsense'];
 const AGENTLESS_SELECTORS = [['syslog'], ['netflow'], ['http'], ['syslog', 'netflow'], []];
@@ -97,12 +97,6 @@ interface SizeResult {
   /** RSS once the inventory is generated, before the first computation. */
   inputRssMb: number;
   peakRssMb: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Runs in the child process: generates `sites`, computes it `runs` times, returns the figures. */

@@ -26,18 +26,12 @@ import { PrismaService } from '../apps/api/src/database/prisma.service';
 import { RuleSetsService } from '../apps/api/src/rules/rule-sets.service';
 import { asSystem } from '../apps/api/src/tenants/tenant-scope';
 import { startBenchApp } from './bench-app';
-import { BENCH_ADMIN_TOKEN, BenchContext, formatTable } from './bench-util';
+import { BENCH_ADMIN_TOKEN, BenchContext, formatTable, median } from './bench-util';
 import { generateDeployment } from './engine.bench';
 
 const SITES = Number(process.env.BENCH_INCREMENTAL_SITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_INCREMENTAL_ROUNDS ?? 5);
 const TARGET = 3;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** Writes the generated deployment with bulk inserts; returns fixture id → database id. */
 async function seed(prisma: PrismaService, sites: number): Promise<Map<string, string>> {

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_ADMIN_TOKEN, BenchContext, formatTable } from './bench-util';
+import { BENCH_ADMIN_TOKEN, BenchContext, formatTable, median } from './bench-util';
 import { runLoad } from './http-load';
 import type { ServerMessage } from './rest-server';
 
@@ -96,12 +96,6 @@ function cpuMs(pid: number | undefined): number | null {
   } catch {
     return null;
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
