@@ -1,5 +1,7 @@
 import { builtinFlows } from '@app/catalog';
 import { computeRuleSets } from './compute';
+import { PUBLIC_IPV4 } from './internet';
+import { formatCidr, summarizeCidrList } from './ip';
 import { traceReachability } from './reachability';
 import type { CatalogFlow, Inventory, RuleSet, Vendor } from './model';
 import { VENDORS } from './model';
@@ -296,5 +298,13 @@ describe('the hand-written public internet of the fixture', () => {
       ['198.20.0.0', '223.255.255.255'],
     ];
     expect(merged).toEqual(gaps.map(([a, b]) => [number(a), number(b)]));
+  });
+});
+
+describe("the engine's public internet", () => {
+  // AddressSetRegistry.internCanonical takes it as it is: it must be what summarising would give.
+  it('is canonical: summarising it again changes nothing', () => {
+    expect(summarizeCidrList(4, PUBLIC_IPV4).map(formatCidr)).toEqual(PUBLIC_IPV4.map(formatCidr));
+    expect(PUBLIC_IPV4.map(formatCidr)).toEqual(PUBLIC_INTERNET);
   });
 });

@@ -350,8 +350,6 @@ export class InternetIndex {
       // Sets are interned when first used, so an inventory without internet paths interns exactly what it
       // always did.
       const sets = this.index.sets;
-      // an `interface` address is unknown here: somewhere on the public internet, never a private address
-      const publicCidrs = address === INTERFACE_ADDRESS ? PUBLIC_IPV4 : [parseHost(address) as Cidr];
       let publicSetId: number | undefined;
       let targetSetId: number | undefined;
       const resolved: ResolvedPublication = {
@@ -361,7 +359,11 @@ export class InternetIndex {
         iface: iface.name,
         address,
         get publicSetId(): number {
-          return (publicSetId ??= sets.intern(4, publicCidrs));
+          // an `interface` address is unknown here: somewhere on the public internet, never a private address
+          return (publicSetId ??=
+            address === INTERFACE_ADDRESS
+              ? sets.internCanonical(4, PUBLIC_IPV4)
+              : sets.intern(4, [parseHost(address) as Cidr]));
         },
         target,
         targetText: formatAddress(4, target.network),
@@ -451,7 +453,10 @@ export class InternetIndex {
           addresses.push(...hosts);
         }
       }
-      known = this.index.sets.intern(4, unknown || addresses.length === 0 ? PUBLIC_IPV4 : addresses);
+      known =
+        unknown || addresses.length === 0
+          ? this.index.sets.internCanonical(4, PUBLIC_IPV4)
+          : this.index.sets.intern(4, addresses);
       this.egressSets.set(siteId, known);
     }
     return known;
