@@ -302,7 +302,7 @@ describe('the hand-written public internet of the fixture', () => {
 });
 
 describe("the engine's public internet", () => {
-  // AddressSetRegistry.internCanonical takes it as it is: it must be what summarising would give.
+  // AddressSetRegistry.internSummary takes it as it is: it must be what summarising would give.
   it('is canonical: summarising it again changes nothing', () => {
     expect(summarizeCidrList(4, PUBLIC_IPV4).map(formatCidr)).toEqual(PUBLIC_IPV4.map(formatCidr));
     expect(PUBLIC_IPV4.map(formatCidr)).toEqual(PUBLIC_INTERNET);

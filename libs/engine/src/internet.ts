@@ -362,7 +362,7 @@ export class InternetIndex {
           // an `interface` address is unknown here: somewhere on the public internet, never a private address
           return (publicSetId ??=
             address === INTERFACE_ADDRESS
-              ? sets.internCanonical(4, PUBLIC_IPV4)
+              ? sets.internSummary(4, PUBLIC_IPV4)
               : sets.intern(4, [parseHost(address) as Cidr]));
         },
         target,
@@ -455,7 +455,7 @@ export class InternetIndex {
       }
       known =
         unknown || addresses.length === 0
-          ? this.index.sets.internCanonical(4, PUBLIC_IPV4)
+          ? this.index.sets.internSummary(4, PUBLIC_IPV4)
           : this.index.sets.intern(4, addresses);
       this.egressSets.set(siteId, known);
     }
